@@ -1,0 +1,39 @@
+# HearthNet — the two commands a newcomer needs:
+#   make run    install dependencies, build, initialise a node if needed, start it
+#   make test   install dependencies, build, run every test
+PRESET ?= dev
+BUILD_DIR := build/$(PRESET)
+HEARTHNET := $(BUILD_DIR)/app/hearthnet
+
+.PHONY: run test build bootstrap configure bench fuzz-smoke lint asan clean
+
+bootstrap:
+	@scripts/bootstrap
+
+configure: bootstrap
+	@cmake --preset $(PRESET) >/dev/null
+
+build: configure
+	@cmake --build --preset $(PRESET)
+
+test: build
+	@ctest --preset $(PRESET)
+
+run: build
+	@scripts/run-node $(HEARTHNET)
+
+asan:
+	@$(MAKE) test PRESET=asan
+
+bench:
+	@$(MAKE) build PRESET=release
+	@scripts/run-bench build/release
+
+fuzz-smoke: bootstrap
+	@scripts/fuzz-smoke
+
+lint:
+	@scripts/lint
+
+clean:
+	rm -rf build

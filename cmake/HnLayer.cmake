@@ -1,0 +1,36 @@
+# Helpers that keep every layer's CMakeLists.txt three lines long.
+#
+#   hn_add_layer(NAME events SOURCES a.cpp b.cpp DEPS hn_core hn_identity SQLite::SQLite3)
+#     -> static library hn_events, include root src/, linked PUBLIC to DEPS.
+#   hn_add_tests(LAYER events SOURCES event_log_test.cpp DEPS hn_events [LABELS unit])
+#     -> one GoogleTest executable hn_events_tests, each TEST a ctest case.
+
+function(hn_set_warnings target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wno-missing-field-initializers)
+  if(HN_WERROR)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+endfunction()
+
+function(hn_add_layer)
+  cmake_parse_arguments(A "" "NAME" "SOURCES;DEPS" ${ARGN})
+  add_library(hn_${A_NAME} STATIC ${A_SOURCES})
+  target_include_directories(hn_${A_NAME} PUBLIC ${CMAKE_SOURCE_DIR}/src)
+  target_link_libraries(hn_${A_NAME} PUBLIC ${A_DEPS})
+  hn_set_warnings(hn_${A_NAME})
+endfunction()
+
+function(hn_add_tests)
+  cmake_parse_arguments(A "" "LAYER" "SOURCES;DEPS;LABELS" ${ARGN})
+  if(NOT A_LABELS)
+    set(A_LABELS unit)
+  endif()
+  set(exe hn_${A_LAYER}_tests)
+  add_executable(${exe} ${A_SOURCES})
+  target_link_libraries(${exe} PRIVATE ${A_DEPS} hn_test_support GTest::gtest GTest::gtest_main)
+  hn_set_warnings(${exe})
+  gtest_discover_tests(${exe}
+    PROPERTIES LABELS "${A_LABELS}"
+               ENVIRONMENT "HN_SOURCE_DIR=${CMAKE_SOURCE_DIR};HN_BINARY_DIR=${CMAKE_BINARY_DIR};HN_HEARTHNET_BIN=$<TARGET_FILE:hearthnet>"
+    DISCOVERY_TIMEOUT 60)
+endfunction()

@@ -1,0 +1,86 @@
+// ulid.cpp — ULID generation (libsodium randomness) and validation.
+#include "core/ulid.h"
+
+#include <sodium.h>
+
+#include <cstdlib>
+
+namespace hn {
+namespace {
+
+constexpr char CROCKFORD[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+int crockford_value(char c) {
+  for (int i = 0; i < 32; ++i) {
+    if (CROCKFORD[i] == c) return i;
+  }
+  return -1;
+}
+
+}  // namespace
+
+UlidGenerator::UlidGenerator(const Clock& clock) : m_clock(clock) {
+  if (sodium_init() < 0) std::abort();  // no randomness source: nothing can run safely
+}
+
+std::string UlidGenerator::next() {
+  std::lock_guard lock(m_mutex);
+  std::int64_t ms = m_clock.now_ms();
+  if (ms <= m_last_ms) {
+    ms = m_last_ms;
+    // Increment the 80-bit random part; on overflow borrow the next millisecond.
+    int i = 9;
+    while (i >= 0 && ++m_random[static_cast<size_t>(i)] == 0) --i;
+    if (i < 0) {
+      ++ms;
+      randombytes_buf(m_random.data(), m_random.size());
+    }
+  } else {
+    randombytes_buf(m_random.data(), m_random.size());
+  }
+  m_last_ms = ms;
+
+  std::array<std::uint8_t, 16> raw{};
+  auto t = static_cast<std::uint64_t>(ms);
+  for (int i = 5; i >= 0; --i) {
+    raw[static_cast<size_t>(i)] = static_cast<std::uint8_t>(t & 0xff);
+    t >>= 8;
+  }
+  std::copy(m_random.begin(), m_random.end(), raw.begin() + 6);
+
+  // 128 bits → 26 chars of 5 bits; the encoding is 130 bits wide with 2 leading zero bits.
+  std::string out(26, '0');
+  for (int i = 0; i < 26; ++i) {
+    int value = 0;
+    for (int b = 0; b < 5; ++b) {
+      const int bit = i * 5 + b - 2;  // index into the 128-bit big-endian value
+      int set = 0;
+      if (bit >= 0) set = (raw[static_cast<size_t>(bit / 8)] >> (7 - bit % 8)) & 1;
+      value = (value << 1) | set;
+    }
+    out[static_cast<size_t>(i)] = CROCKFORD[value];
+  }
+  return out;
+}
+
+std::string new_ulid() {
+  static UlidGenerator generator;
+  return generator.next();
+}
+
+bool is_valid_ulid(std::string_view text) {
+  if (text.size() != 26 || text[0] > '7') return false;
+  for (char c : text) {
+    if (crockford_value(c) < 0) return false;
+  }
+  return true;
+}
+
+std::optional<std::int64_t> ulid_timestamp_ms(std::string_view text) {
+  if (!is_valid_ulid(text)) return std::nullopt;
+  std::int64_t ms = 0;
+  for (size_t i = 0; i < 10; ++i) ms = (ms << 5) | crockford_value(text[i]);
+  return ms;
+}
+
+}  // namespace hn

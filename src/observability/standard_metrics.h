@@ -12,7 +12,7 @@ namespace hn::observability {
 
 struct StandardMetrics {
   Counter* requests_total;                    // {capability, result}
-  Histogram* request_duration_ms;             // {capability, quantile}
+  Histogram* request_duration_ms;             // {capability} (quantiles via le buckets)
   Gauge* active_streams;                      // {capability}
   Gauge* nodes_online;                        // {community}
   Gauge* event_log_size;                      // {community}

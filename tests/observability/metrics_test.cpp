@@ -146,7 +146,7 @@ TEST(StandardMetrics, AllFourteenRegisteredWithSpecNamesTypesAndLabels) {
   const StandardMetrics m = register_standard_metrics(r);
   const std::vector<Expected> expected = {
       {"hearthnet_requests_total", MetricType::counter, {"capability", "result"}},
-      {"hearthnet_request_duration_ms", MetricType::histogram, {"capability", "quantile"}},
+      {"hearthnet_request_duration_ms", MetricType::histogram, {"capability"}},
       {"hearthnet_active_streams", MetricType::gauge, {"capability"}},
       {"hearthnet_nodes_online", MetricType::gauge, {"community"}},
       {"hearthnet_event_log_size", MetricType::gauge, {"community"}},

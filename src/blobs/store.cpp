@@ -1,0 +1,780 @@
+// store.cpp — M07 §3.2 / §5 BlobStore: layout, verified reads and writes, pins, LRU GC.
+#include "blobs/store.h"
+
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <map>
+#include <tuple>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "blobs/detail/posix_io.h"
+#include "core/file_util.h"
+#include "core/hash.h"
+
+namespace hn::blobs {
+
+namespace {
+
+constexpr std::string_view CID_PREFIX = "blake3:";
+constexpr std::string_view CHUNK_SUFFIX = ".bin";
+constexpr std::string_view MANIFEST_SUFFIX = ".manifest.json";
+// A manifest file larger than this is not read (≈ 2.5M chunks, a > 600 GiB blob).
+constexpr std::uintmax_t MAX_MANIFEST_FILE_BYTES = 256ull << 20;
+
+Status check_cid_arg(std::string_view cid) {
+  if (!is_valid_cid(cid)) {
+    return make_error(ErrorCode::bad_request, "not a \"blake3:<64 hex>\" CID: " + std::string(cid));
+  }
+  return {};
+}
+
+bool is_lower_hex(std::string_view s) {
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+// One stored file found by a directory scan.
+struct Entry {
+  std::string cid;
+  CidKind kind = CidKind::chunk;
+  fs::path path;
+  std::uint64_t size = 0;
+  std::int64_t mtime_ms = 0;
+};
+
+// Lists chunk and manifest files; only shard `only_shard` when it is non-empty.
+std::vector<Entry> scan_store(const fs::path& root, std::string_view only_shard) {
+  std::vector<Entry> out;
+  std::error_code ec;
+  std::vector<std::string> shards;
+  if (!only_shard.empty()) {
+    shards.emplace_back(only_shard);
+  } else {
+    for (const auto& d : fs::directory_iterator(root, ec)) {
+      std::string name = d.path().filename().string();
+      if (name.size() == 2 && is_lower_hex(name) && d.is_directory(ec)) shards.push_back(name);
+    }
+  }
+  for (const auto& shard : shards) {
+    std::error_code shard_ec;
+    for (const auto& f : fs::directory_iterator(root / shard, shard_ec)) {
+      const std::string name = f.path().filename().string();
+      if (detail::is_temp_name(name)) continue;
+      Entry e;
+      std::string_view stem;
+      if (name.ends_with(MANIFEST_SUFFIX)) {
+        e.kind = CidKind::manifest;
+        stem = std::string_view(name).substr(0, name.size() - MANIFEST_SUFFIX.size());
+      } else if (name.ends_with(CHUNK_SUFFIX)) {
+        e.kind = CidKind::chunk;
+        stem = std::string_view(name).substr(0, name.size() - CHUNK_SUFFIX.size());
+      } else {
+        continue;
+      }
+      if (stem.size() != 62 || !is_lower_hex(stem)) continue;
+      struct stat st {};
+      if (::stat(f.path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+      e.cid = std::string(CID_PREFIX) + shard + std::string(stem);
+      e.path = f.path();
+      e.size = static_cast<std::uint64_t>(st.st_size);
+      e.mtime_ms =
+          static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1'000'000;
+      out.push_back(std::move(e));
+    }
+  }
+  return out;
+}
+
+bool file_exists(const fs::path& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+// Size of a regular file, or nullopt.
+std::optional<std::uint64_t> file_size_of(const fs::path& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+  return static_cast<std::uint64_t>(st.st_size);
+}
+
+// Distinct chunk CIDs of a manifest, in first-use order.
+std::vector<std::string> distinct_chunks(const BlobManifest& m) {
+  std::vector<std::string> out;
+  std::unordered_set<std::string> seen;
+  for (const auto& c : m.chunks) {
+    if (seen.insert(c.cid).second) out.push_back(c.cid);
+  }
+  return out;
+}
+
+// Checks a manifest built in code (or received) the same way parsed ones are checked.
+Status check_manifest(const BlobManifest& manifest) {
+  auto reparsed = parse_blob_manifest(manifest_to_json(manifest));
+  if (!reparsed.has_value()) return reparsed.take_error();
+  if (*reparsed != manifest) {
+    return make_error(ErrorCode::manifest_invalid,
+                      "invalid blob manifest: inconsistent chunk refs");
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<DiskUsage> filesystem_disk_usage(const fs::path& dir) {
+  struct statvfs sv {};
+  if (::statvfs(dir.c_str(), &sv) != 0) return detail::errno_error("statvfs", dir, errno);
+  DiskUsage u;
+  u.capacity_bytes = static_cast<std::uint64_t>(sv.f_blocks) * sv.f_frsize;
+  const std::uint64_t avail = static_cast<std::uint64_t>(sv.f_bavail) * sv.f_frsize;
+  u.used_bytes = u.capacity_bytes > avail ? u.capacity_bytes - avail : 0;
+  return u;
+}
+
+BlobStore::BlobStore(fs::path dir, BlobStoreOptions options)
+    : m_dir(std::move(dir)),
+      m_options(std::move(options)),
+      m_clock(m_options.clock ? *m_options.clock : SystemClock::instance()) {}
+
+Result<std::unique_ptr<BlobStore>> BlobStore::open(const fs::path& dir, BlobStoreOptions options) {
+  if (!(options.gc_target_fraction >= 0.0 && options.gc_target_fraction <= 1.0) ||
+      !(options.gc_threshold >= 0.0 && options.gc_threshold <= 1.0)) {
+    return make_error(ErrorCode::bad_request, "gc fractions must lie in [0, 1]");
+  }
+  HN_TRY(ensure_directory(dir));
+  std::unique_ptr<BlobStore> store(new BlobStore(dir, std::move(options)));
+  HN_TRY(store->load_pins());
+  store->sweep_temp_files();
+  return store;
+}
+
+// --- paths, time -----------------------------------------------------------------------
+
+fs::path BlobStore::chunk_path(std::string_view cid) const {
+  const std::string_view hex = cid.substr(CID_PREFIX.size());
+  return m_dir / std::string(hex.substr(0, 2)) /
+         (std::string(hex.substr(2)) + std::string(CHUNK_SUFFIX));
+}
+
+fs::path BlobStore::manifest_path(std::string_view cid) const {
+  const std::string_view hex = cid.substr(CID_PREFIX.size());
+  return m_dir / std::string(hex.substr(0, 2)) /
+         (std::string(hex.substr(2)) + std::string(MANIFEST_SUFFIX));
+}
+
+std::int64_t BlobStore::now_ms() const { return m_clock.now_ms(); }
+
+void BlobStore::touch(const fs::path& path) const {
+  (void)detail::set_mtime_ms(path, now_ms());  // best effort: a lost stamp only skews LRU
+}
+
+void BlobStore::sweep_temp_files() const {
+  std::error_code ec;
+  for (const auto& d : fs::directory_iterator(m_dir, ec)) {
+    const std::string name = d.path().filename().string();
+    if (detail::is_temp_name(name)) {
+      fs::remove(d.path(), ec);
+    } else if (name.size() == 2 && is_lower_hex(name) && d.is_directory(ec)) {
+      std::error_code inner;
+      for (const auto& f : fs::directory_iterator(d.path(), inner)) {
+        if (detail::is_temp_name(f.path().filename().string())) fs::remove(f.path(), inner);
+      }
+    }
+  }
+}
+
+// --- pins (M07 §5.3) ---------------------------------------------------------------------
+
+Status BlobStore::load_pins() {
+  auto text = read_file(m_dir / PINNED_FILE);
+  if (!text.has_value()) {
+    if (text.error().code == ErrorCode::not_found) return {};
+    return text.take_error();
+  }
+  std::size_t start = 0;
+  int line_no = 0;
+  const std::string& s = *text;
+  while (start <= s.size()) {
+    std::size_t end = s.find('\n', start);
+    if (end == std::string::npos) end = s.size();
+    std::string_view line(s.data() + start, end - start);
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (!line.empty()) {
+      if (!is_valid_cid(line)) {
+        return make_error(ErrorCode::io_error, (m_dir / PINNED_FILE).string() + " line " +
+                                                   std::to_string(line_no) + " is not a CID");
+      }
+      m_pins.emplace(line);
+    }
+    start = end + 1;
+  }
+  return {};
+}
+
+Status BlobStore::save_pins_locked() const {
+  std::string text;
+  for (const auto& cid : m_pins) text += cid + "\n";
+  return atomic_write_file(m_dir / PINNED_FILE, text);
+}
+
+bool BlobStore::is_pinned_locked(std::string_view cid) const { return m_pins.contains(cid); }
+
+Status BlobStore::pin(std::string_view cid) {
+  HN_TRY(check_cid_arg(cid));
+  std::shared_lock lock(m_lock);  // a GC pass (exclusive) sees a pin entirely or not at all
+  std::lock_guard pins(m_pins_mutex);
+  if (!m_pins.emplace(cid).second) return {};
+  Status saved = save_pins_locked();
+  if (!saved.has_value()) m_pins.erase(m_pins.find(cid));
+  return saved;
+}
+
+Status BlobStore::unpin(std::string_view cid) {
+  HN_TRY(check_cid_arg(cid));
+  std::shared_lock lock(m_lock);
+  std::lock_guard pins(m_pins_mutex);
+  auto it = m_pins.find(cid);
+  if (it == m_pins.end()) return {};
+  std::string removed = *it;
+  m_pins.erase(it);
+  Status saved = save_pins_locked();
+  if (!saved.has_value()) m_pins.insert(std::move(removed));
+  return saved;
+}
+
+bool BlobStore::is_pinned(std::string_view cid) const {
+  std::lock_guard pins(m_pins_mutex);
+  return is_pinned_locked(cid);
+}
+
+std::vector<std::string> BlobStore::pinned() const {
+  std::lock_guard pins(m_pins_mutex);
+  return {m_pins.begin(), m_pins.end()};
+}
+
+// --- chunks ------------------------------------------------------------------------------
+
+Result<Bytes> BlobStore::read_chunk_locked(std::string_view cid) const {
+  const fs::path path = chunk_path(cid);
+  HN_TRY_ASSIGN(auto fd, detail::open_for_read(path));
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return detail::errno_error("stat", path, errno);
+  if (st.st_size > MAX_CHUNK_SIZE_BYTES) {
+    return make_error(ErrorCode::hash_mismatch,
+                      "chunk file oversized (corrupted): " + path.string());
+  }
+  // One spare byte detects a file that is longer than stat said.
+  Bytes data(static_cast<std::size_t>(st.st_size) + 1);
+  HN_TRY_ASSIGN(std::size_t got, detail::read_full(fd.get(), data, path));
+  data.resize(got);
+  Status ok = verify_chunk(data, cid);
+  if (!ok.has_value()) {
+    return make_error(ErrorCode::hash_mismatch,
+                      "stored chunk corrupted: " + path.string() + " (" + ok.error().message + ")");
+  }
+  return data;
+}
+
+Status BlobStore::store_verified_chunk_locked(std::string_view cid,
+                                              std::span<const std::uint8_t> data,
+                                              std::set<fs::path>* dirs_to_sync) {
+  const fs::path path = chunk_path(cid);
+  if (file_exists(path)) {  // idempotent (M07 §3.2 write_chunk)
+    touch(path);
+    return {};
+  }
+  const fs::path shard = path.parent_path();
+  HN_TRY(ensure_directory(shard));
+  HN_TRY(detail::write_file_atomically(path, data, m_options.fsync_writes));
+  touch(path);
+  if (!m_options.fsync_writes) return {};
+  if (dirs_to_sync) {
+    dirs_to_sync->insert(shard);
+    return {};
+  }
+  return fsync_directory(shard);
+}
+
+Status BlobStore::sync_dirs(const std::set<fs::path>& dirs) const {
+  if (!m_options.fsync_writes) return {};
+  for (const auto& d : dirs) HN_TRY(fsync_directory(d));
+  return {};
+}
+
+bool BlobStore::has(std::string_view cid) const {
+  if (!is_valid_cid(cid)) return false;
+  std::shared_lock lock(m_lock);
+  return file_exists(chunk_path(cid)) || file_exists(manifest_path(cid));
+}
+
+bool BlobStore::has_chunk(std::string_view cid) const {
+  if (!is_valid_cid(cid)) return false;
+  std::shared_lock lock(m_lock);
+  return file_exists(chunk_path(cid));
+}
+
+Result<Bytes> BlobStore::read_chunk(std::string_view cid) {
+  HN_TRY(check_cid_arg(cid));
+  std::shared_lock lock(m_lock);
+  HN_TRY_ASSIGN(Bytes data, read_chunk_locked(cid));
+  touch(chunk_path(cid));
+  return data;
+}
+
+Status BlobStore::write_chunk(std::string_view cid, std::span<const std::uint8_t> data) {
+  HN_TRY(check_cid_arg(cid));
+  if (static_cast<std::int64_t>(data.size()) > MAX_CHUNK_SIZE_BYTES) {
+    return make_error(ErrorCode::bad_request, "chunk larger than MAX_CHUNK_SIZE_BYTES");
+  }
+  HN_TRY(verify_chunk(data, cid));  // M07 §5.2: nothing is written on mismatch
+  std::shared_lock lock(m_lock);
+  return store_verified_chunk_locked(cid, data, nullptr);
+}
+
+Result<bool> BlobStore::delete_chunk(std::string_view cid) {
+  HN_TRY(check_cid_arg(cid));
+  std::unique_lock lock(m_lock);
+  std::vector<std::string> pins;
+  {
+    std::lock_guard guard(m_pins_mutex);
+    if (is_pinned_locked(cid)) {
+      return make_error(ErrorCode::bad_request, "chunk is pinned: " + std::string(cid));
+    }
+    pins.assign(m_pins.begin(), m_pins.end());
+  }
+  for (const auto& p : pins) {
+    auto m = load_manifest_locked(p);
+    if (!m.has_value()) continue;
+    for (const auto& c : m->chunks) {
+      if (c.cid == cid) {
+        return make_error(ErrorCode::bad_request,
+                          "chunk is referenced by pinned blob " + p + ": " + std::string(cid));
+      }
+    }
+  }
+  const fs::path path = chunk_path(cid);
+  if (::unlink(path.c_str()) != 0) {
+    if (errno == ENOENT) return false;
+    return detail::errno_error("unlink", path, errno);
+  }
+  return true;
+}
+
+// --- manifests and blobs -------------------------------------------------------------------
+
+Result<BlobManifest> BlobStore::load_manifest_locked(std::string_view cid) const {
+  const fs::path path = manifest_path(cid);
+  auto text = read_file(path, MAX_MANIFEST_FILE_BYTES);
+  if (!text.has_value()) {
+    if (text.error().code == ErrorCode::not_found) {
+      return make_error(ErrorCode::not_found, "no such blob: " + std::string(cid));
+    }
+    return make_error(ErrorCode::io_error, text.error().message);
+  }
+  // The file was valid when written; any failure now is on-disk corruption (M07 §5.2).
+  auto json = parse_json(*text);
+  if (!json.has_value()) {
+    return make_error(ErrorCode::hash_mismatch, "stored manifest corrupted: " + path.string());
+  }
+  auto manifest = parse_blob_manifest(*json);
+  if (!manifest.has_value() || manifest->cid != cid) {
+    return make_error(ErrorCode::hash_mismatch, "stored manifest corrupted: " + path.string());
+  }
+  return std::move(manifest).value();
+}
+
+Status BlobStore::store_manifest_locked(const BlobManifest& manifest) {
+  const fs::path path = manifest_path(manifest.cid);
+  if (file_exists(path)) {  // idempotent: the CID already names this content
+    touch(path);
+    return {};
+  }
+  const fs::path shard = path.parent_path();
+  HN_TRY(ensure_directory(shard));
+  const std::string text = canonical_json(manifest_to_json(manifest));
+  HN_TRY(detail::write_file_atomically(path, as_bytes(text), m_options.fsync_writes));
+  touch(path);
+  if (m_options.fsync_writes) HN_TRY(fsync_directory(shard));
+  return {};
+}
+
+bool BlobStore::has_manifest(std::string_view manifest_cid) const {
+  if (!is_valid_cid(manifest_cid)) return false;
+  std::shared_lock lock(m_lock);
+  return file_exists(manifest_path(manifest_cid));
+}
+
+bool BlobStore::has_blob(std::string_view manifest_cid) const {
+  if (!is_valid_cid(manifest_cid)) return false;
+  std::shared_lock lock(m_lock);
+  auto m = load_manifest_locked(manifest_cid);
+  if (!m.has_value()) return false;
+  return std::all_of(m->chunks.begin(), m->chunks.end(),
+                     [&](const ChunkRef& c) { return file_exists(chunk_path(c.cid)); });
+}
+
+Result<BlobManifest> BlobStore::read_manifest(std::string_view manifest_cid) {
+  HN_TRY(check_cid_arg(manifest_cid));
+  std::shared_lock lock(m_lock);
+  HN_TRY_ASSIGN(BlobManifest m, load_manifest_locked(manifest_cid));
+  touch(manifest_path(manifest_cid));
+  return m;
+}
+
+Status BlobStore::write_manifest(const BlobManifest& manifest) {
+  HN_TRY(check_manifest(manifest));
+  std::shared_lock lock(m_lock);
+  return store_manifest_locked(manifest);
+}
+
+Status BlobStore::write_blob(const BlobManifest& manifest, const std::vector<Bytes>& chunks) {
+  HN_TRY(check_manifest(manifest));
+  if (chunks.size() != manifest.chunks.size()) {
+    return make_error(ErrorCode::manifest_invalid,
+                      "manifest lists " + std::to_string(manifest.chunks.size()) + " chunks, got " +
+                          std::to_string(chunks.size()));
+  }
+  // Verify everything before writing anything (M07 §3.2 write_blob, §5.2).
+  for (std::size_t i = 0; i < chunks.size(); ++i) {
+    HN_TRY(verify_chunk(chunks[i], manifest.chunks[i].cid));
+  }
+  std::shared_lock lock(m_lock);
+  std::set<fs::path> dirs;
+  for (std::size_t i = 0; i < chunks.size(); ++i) {
+    HN_TRY(store_verified_chunk_locked(manifest.chunks[i].cid, chunks[i], &dirs));
+  }
+  HN_TRY(sync_dirs(dirs));
+  return store_manifest_locked(manifest);
+}
+
+Result<BlobManifest> BlobStore::put_bytes(std::span<const std::uint8_t> data,
+                                          const PutOptions& options) {
+  std::shared_lock lock(m_lock);
+  ManifestBuilder builder(CHUNK_SIZE_BYTES);
+  std::set<fs::path> dirs;
+  const auto step = static_cast<std::size_t>(CHUNK_SIZE_BYTES);
+  for (std::size_t off = 0; off < data.size(); off += step) {
+    auto piece = data.subspan(off, std::min(step, data.size() - off));
+    ChunkRef ref = builder.add_chunk(piece);
+    HN_TRY(store_verified_chunk_locked(ref.cid, piece, &dirs));
+  }
+  HN_TRY(sync_dirs(dirs));
+  BlobManifest manifest = std::move(builder).finish(options.mime_type, options.filename);
+  HN_TRY(store_manifest_locked(manifest));
+  return manifest;
+}
+
+Result<BlobManifest> BlobStore::put_file(const fs::path& path, const PutOptions& options) {
+  ChunkFileOptions chunking;
+  chunking.mime_type = options.mime_type;
+  chunking.filename =
+      options.filename ? options.filename : std::optional<std::string>(path.filename().string());
+  std::shared_lock lock(m_lock);
+  std::set<fs::path> dirs;
+  HN_TRY_ASSIGN(BlobManifest manifest,
+                chunk_file(
+                    path,
+                    [&](const ChunkRef& ref, std::span<const std::uint8_t> piece) {
+                      return store_verified_chunk_locked(ref.cid, piece, &dirs);
+                    },
+                    chunking));
+  HN_TRY(sync_dirs(dirs));
+  HN_TRY(store_manifest_locked(manifest));
+  return manifest;
+}
+
+Status BlobStore::read_blob_stream(std::string_view manifest_cid, const ChunkSink& sink) {
+  HN_TRY(check_cid_arg(manifest_cid));
+  std::shared_lock lock(m_lock);
+  HN_TRY_ASSIGN(BlobManifest m, load_manifest_locked(manifest_cid));
+  touch(manifest_path(manifest_cid));
+  for (const auto& ref : m.chunks) {
+    HN_TRY_ASSIGN(Bytes data, read_chunk_locked(ref.cid));
+    if (static_cast<std::int64_t>(data.size()) != ref.size_bytes) {  // cannot happen if hashes hold
+      return make_error(ErrorCode::hash_mismatch, "chunk size differs from manifest: " + ref.cid);
+    }
+    HN_TRY(sink(ref, data));
+  }
+  return {};
+}
+
+Result<Bytes> BlobStore::read_blob_bytes(std::string_view manifest_cid) {
+  HN_TRY(check_cid_arg(manifest_cid));
+  std::int64_t size = 0;
+  {
+    std::shared_lock lock(m_lock);
+    HN_TRY_ASSIGN(BlobManifest m, load_manifest_locked(manifest_cid));
+    size = m.size_bytes;
+  }
+  if (size > READ_BLOB_BYTES_MAX) {
+    return make_error(ErrorCode::bad_request,
+                      "blob too large to read into memory; use read_blob_to or read_blob_stream");
+  }
+  Bytes out;
+  out.reserve(static_cast<std::size_t>(size));
+  HN_TRY(read_blob_stream(manifest_cid, [&](const ChunkRef&, std::span<const std::uint8_t> d) {
+    out.insert(out.end(), d.begin(), d.end());
+    return Status{};
+  }));
+  return out;
+}
+
+Status BlobStore::read_blob_to(std::string_view manifest_cid, const fs::path& out) {
+  HN_TRY(check_cid_arg(manifest_cid));
+  const fs::path dir = out.has_parent_path() ? out.parent_path() : fs::path(".");
+  HN_TRY(ensure_directory(dir));
+  HN_TRY_ASSIGN(auto writer, detail::AtomicFileWriter::create(out));
+  HN_TRY(read_blob_stream(manifest_cid, [&](const ChunkRef&, std::span<const std::uint8_t> d) {
+    return writer.append(d);
+  }));
+  HN_TRY(writer.commit(m_options.fsync_writes));
+  if (m_options.fsync_writes) HN_TRY(fsync_directory(dir));
+  return {};
+}
+
+Result<std::uint64_t> BlobStore::delete_blob(std::string_view manifest_cid) {
+  HN_TRY(check_cid_arg(manifest_cid));
+  std::unique_lock lock(m_lock);
+  const fs::path mpath = manifest_path(manifest_cid);
+  auto msize = file_size_of(mpath);
+  if (!msize) return make_error(ErrorCode::not_found, "no such blob: " + std::string(manifest_cid));
+  std::set<std::string, std::less<>> pins;
+  {
+    std::lock_guard guard(m_pins_mutex);
+    if (is_pinned_locked(manifest_cid)) {
+      return make_error(ErrorCode::bad_request, "blob is pinned: " + std::string(manifest_cid));
+    }
+    pins = m_pins;
+  }
+  // Chunks that stay: referenced by any other manifest, or pinned themselves.
+  std::unordered_set<std::string> keep(pins.begin(), pins.end());
+  for (const auto& e : scan_store(m_dir, {})) {
+    if (e.kind != CidKind::manifest || e.cid == manifest_cid) continue;
+    auto other = load_manifest_locked(e.cid);
+    if (!other.has_value()) continue;
+    for (const auto& c : other->chunks) keep.insert(c.cid);
+  }
+  auto m = load_manifest_locked(manifest_cid);  // a corrupted manifest is still removable
+  if (::unlink(mpath.c_str()) != 0) return detail::errno_error("unlink", mpath, errno);
+  std::uint64_t freed = *msize;
+  if (m.has_value()) {
+    for (const auto& cid : distinct_chunks(*m)) {
+      if (keep.contains(cid)) continue;
+      const fs::path cpath = chunk_path(cid);
+      auto csize = file_size_of(cpath);
+      if (csize && ::unlink(cpath.c_str()) == 0) freed += *csize;
+    }
+  }
+  return freed;
+}
+
+// --- introspection ---------------------------------------------------------------------------
+
+Result<std::vector<std::string>> BlobStore::list_cids(std::string_view prefix,
+                                                      ListFilter filter) const {
+  std::string_view shard;
+  if (prefix.size() >= CID_PREFIX.size() + 2 && prefix.starts_with(CID_PREFIX)) {
+    shard = prefix.substr(CID_PREFIX.size(), 2);
+    if (!is_lower_hex(shard)) return std::vector<std::string>{};
+  }
+  std::shared_lock lock(m_lock);
+  std::set<std::string> found;
+  for (auto& e : scan_store(m_dir, shard)) {
+    if (filter == ListFilter::chunks && e.kind != CidKind::chunk) continue;
+    if (filter == ListFilter::manifests && e.kind != CidKind::manifest) continue;
+    if (!std::string_view(e.cid).starts_with(prefix)) continue;
+    found.insert(std::move(e.cid));
+  }
+  return std::vector<std::string>(found.begin(), found.end());
+}
+
+Result<std::uint64_t> BlobStore::total_bytes() const {
+  std::shared_lock lock(m_lock);
+  std::uint64_t total = 0;
+  for (const auto& e : scan_store(m_dir, {})) total += e.size;
+  return total;
+}
+
+Result<BlobStat> BlobStore::stat(std::string_view cid) const {
+  HN_TRY(check_cid_arg(cid));
+  std::shared_lock lock(m_lock);
+  BlobStat s;
+  s.cid = std::string(cid);
+  s.pinned = is_pinned(cid);
+  const fs::path mpath = manifest_path(cid);
+  if (auto msize = file_size_of(mpath)) {
+    HN_TRY_ASSIGN(BlobManifest m, load_manifest_locked(cid));
+    s.kind = CidKind::manifest;
+    s.size_bytes = m.size_bytes;
+    s.stored_bytes = static_cast<std::int64_t>(*msize);
+    s.chunk_count = static_cast<std::int64_t>(m.chunks.size());
+    std::unordered_map<std::string, std::optional<std::uint64_t>> sizes;
+    for (const auto& c : m.chunks) {
+      auto [it, fresh] = sizes.try_emplace(c.cid);
+      if (fresh) {
+        it->second = file_size_of(chunk_path(c.cid));
+        if (it->second) s.stored_bytes += static_cast<std::int64_t>(*it->second);
+      }
+      if (it->second) ++s.chunks_present;
+    }
+    s.complete = s.chunks_present == s.chunk_count;
+    s.mime_type = m.mime_type;
+    s.filename = m.filename;
+    s.last_used_ms = detail::mtime_ms(mpath).value_or(0);
+    return s;
+  }
+  const fs::path cpath = chunk_path(cid);
+  if (auto csize = file_size_of(cpath)) {
+    s.kind = CidKind::chunk;
+    s.size_bytes = static_cast<std::int64_t>(*csize);
+    s.stored_bytes = s.size_bytes;
+    s.chunk_count = 1;
+    s.chunks_present = 1;
+    s.complete = true;
+    s.last_used_ms = detail::mtime_ms(cpath).value_or(0);
+    return s;
+  }
+  return make_error(ErrorCode::not_found, "no such CID: " + std::string(cid));
+}
+
+// --- GC (M07 §3.2 gc, §5.4) ---------------------------------------------------------------
+
+Result<DiskUsage> BlobStore::disk_usage() const {
+  if (m_options.disk_usage) return m_options.disk_usage();
+  return filesystem_disk_usage(m_dir);
+}
+
+Result<GcReport> BlobStore::gc(double target_fraction) {
+  if (!(target_fraction >= 0.0 && target_fraction <= 1.0)) {
+    return make_error(ErrorCode::bad_request, "gc target_fraction must lie in [0, 1]");
+  }
+  std::unique_lock lock(m_lock);
+  HN_TRY_ASSIGN(DiskUsage usage, disk_usage());
+  return gc_locked(target_fraction, usage);
+}
+
+Result<GcReport> BlobStore::maybe_gc() {
+  std::unique_lock lock(m_lock);
+  HN_TRY_ASSIGN(DiskUsage usage, disk_usage());
+  const auto threshold = static_cast<std::uint64_t>(m_options.gc_threshold *
+                                                    static_cast<double>(usage.capacity_bytes));
+  if (usage.capacity_bytes > 0 && usage.used_bytes <= threshold) {
+    GcReport report;
+    report.usage_before = usage;
+    report.used_after_bytes = usage.used_bytes;
+    report.target_bytes = static_cast<std::uint64_t>(m_options.gc_target_fraction *
+                                                     static_cast<double>(usage.capacity_bytes));
+    report.target_reached = usage.used_bytes <= report.target_bytes;
+    return report;
+  }
+  return gc_locked(m_options.gc_target_fraction, usage);
+}
+
+Result<GcReport> BlobStore::gc_locked(double target_fraction, const DiskUsage& usage) {
+  if (usage.capacity_bytes == 0) {
+    return make_error(ErrorCode::io_error, "disk usage probe reported zero capacity");
+  }
+  GcReport report;
+  report.ran = true;
+  report.usage_before = usage;
+  report.target_bytes =
+      static_cast<std::uint64_t>(target_fraction * static_cast<double>(usage.capacity_bytes));
+  std::uint64_t used = usage.used_bytes;
+  if (used <= report.target_bytes) {
+    report.used_after_bytes = used;
+    report.target_reached = true;
+    return report;
+  }
+
+  std::set<std::string, std::less<>> pins;
+  {
+    std::lock_guard guard(m_pins_mutex);
+    pins = m_pins;
+  }
+
+  // Inventory: every manifest with its distinct chunks, every chunk with its refcount.
+  struct ManifestInfo {
+    Entry entry;
+    std::vector<std::string> chunks;
+  };
+  std::map<std::string, ManifestInfo> manifests;
+  std::unordered_map<std::string, Entry> chunks;
+  for (auto& e : scan_store(m_dir, {})) {
+    if (e.kind == CidKind::manifest) {
+      std::string cid = e.cid;
+      manifests.emplace(std::move(cid), ManifestInfo{std::move(e), {}});
+    } else {
+      std::string cid = e.cid;
+      chunks.emplace(std::move(cid), std::move(e));
+    }
+  }
+  std::unordered_map<std::string, int> refcount;
+  std::unordered_set<std::string> protected_chunks(pins.begin(), pins.end());
+  for (auto& [cid, info] : manifests) {
+    auto m = load_manifest_locked(cid);
+    if (!m.has_value()) continue;  // corrupted: evictable, references nothing we can trust
+    info.chunks = distinct_chunks(*m);
+    const bool pinned = pins.contains(cid);
+    for (const auto& c : info.chunks) {
+      ++refcount[c];
+      if (pinned) protected_chunks.insert(c);
+    }
+  }
+
+  // Candidates, least recently used first: unpinned manifests and unpinned orphan chunks.
+  struct Candidate {
+    std::int64_t mtime_ms;
+    std::string cid;
+    CidKind kind;
+  };
+  std::vector<Candidate> candidates;
+  for (const auto& [cid, info] : manifests) {
+    if (!pins.contains(cid)) candidates.push_back({info.entry.mtime_ms, cid, CidKind::manifest});
+  }
+  for (const auto& [cid, e] : chunks) {
+    if (!refcount.contains(cid) && !protected_chunks.contains(cid)) {
+      candidates.push_back({e.mtime_ms, cid, CidKind::chunk});
+    }
+  }
+  std::sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
+    return std::tie(a.mtime_ms, a.cid) < std::tie(b.mtime_ms, b.cid);
+  });
+
+  auto remove_chunk = [&](const std::string& cid) -> std::uint64_t {
+    auto it = chunks.find(cid);
+    if (it == chunks.end()) return 0;
+    if (::unlink(it->second.path.c_str()) != 0) return 0;
+    ++report.chunks_deleted;
+    return it->second.size;
+  };
+
+  for (const auto& c : candidates) {
+    if (used <= report.target_bytes) break;
+    std::uint64_t freed = 0;
+    if (c.kind == CidKind::manifest) {
+      const ManifestInfo& info = manifests.at(c.cid);
+      if (::unlink(info.entry.path.c_str()) != 0) continue;
+      freed += info.entry.size;
+      for (const auto& chunk : info.chunks) {
+        if (--refcount[chunk] == 0 && !protected_chunks.contains(chunk))
+          freed += remove_chunk(chunk);
+      }
+    } else {
+      freed += remove_chunk(c.cid);
+      if (freed == 0) continue;
+    }
+    report.evicted.push_back(c.cid);
+    report.bytes_freed += freed;
+    used = used > freed ? used - freed : 0;
+  }
+  report.used_after_bytes = used;
+  report.target_reached = used <= report.target_bytes;
+  return report;
+}
+
+}  // namespace hn::blobs

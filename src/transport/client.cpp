@@ -1,0 +1,457 @@
+// client.cpp — signed HTTPS client with pooling, pinning and SSE streams (X01 §5, §6).
+#include "transport/client.h"
+
+#include <map>
+#include <vector>
+
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include "transport/flow_control.h"
+
+namespace hn::transport {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+using SslStream = beast::ssl_stream<beast::tcp_stream>;
+using asio::redirect_error;
+using asio::use_awaitable;
+using Clock_ = std::chrono::steady_clock;
+
+namespace {
+
+struct Conn {
+  Conn(asio::any_io_executor ex, ssl::context& ctx) : stream(ex, ctx) {}
+  SslStream stream;
+  beast::flat_buffer buffer;
+  std::int64_t last_used_ms = 0;
+  bool reused = false;
+  void close() {
+    beast::error_code ec;
+    beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_both, ec);
+    beast::get_lowest_layer(stream).close();
+  }
+};
+
+std::string peer_key(const Endpoint& p) {
+  return p.host + ":" + std::to_string(p.port) + "/" + p.node_id.str();
+}
+
+std::chrono::milliseconds remaining(Clock_::time_point deadline) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock_::now());
+  return left.count() > 0 ? left : std::chrono::milliseconds(1);
+}
+
+Error net_error(const beast::error_code& ec, std::string_view what) {
+  if (ec == beast::error::timeout) {
+    return make_error(ErrorCode::timeout, std::string(what) + ": deadline exceeded");
+  }
+  return make_error(ErrorCode::partition, std::string(what) + ": " + ec.message());
+}
+
+Headers to_headers(const http::fields& fields) {
+  Headers h;
+  for (const auto& f : fields) {
+    h.emplace_back(std::string(f.name_string()), std::string(f.value()));
+  }
+  return h;
+}
+
+bool is_json(const Headers& h) {
+  auto ct = find_header(h, "Content-Type");
+  return ct && ct->find("application/json") != std::string_view::npos;
+}
+
+}  // namespace
+
+struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
+  Impl(asio::any_io_executor e, const identity::KeyPair& k, PinnedCerts& p, ClientOptions o,
+       const Clock& c)
+      : ex(std::move(e)), keys(k), pins(p), opts(std::move(o)), clock(c) {
+    ssl_ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                        ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                        ssl::context::no_tlsv1_1);
+    // X01 §4.3: no CA or hostname checks — the certificate is pinned to the node id.
+    ssl_ctx.set_verify_mode(ssl::verify_none);
+  }
+
+  struct Prepared {
+    http::request<http::string_body> req;
+    RequestEnvelope envelope;
+  };
+
+  Result<Prepared> prepare(const Endpoint& peer, const std::string& method,
+                           const std::string& path, const Json& body, const CallOptions& o,
+                           std::string capability, Version version, bool stream) {
+    Prepared p;
+    Json signed_body;
+    std::string target = path;
+    std::string wire;
+    if (method_has_body(method)) {
+      auto c = try_canonical_json(body);
+      if (!c) return c.take_error();
+      wire = std::move(*c);
+      if (wire.size() > MAX_REQUEST_BODY_BYTES) {
+        return make_error(ErrorCode::bad_request, "request body over the 8 MiB limit");
+      }
+      signed_body = body;
+    } else {
+      std::string q = encode_query(body);
+      auto parsed = parse_query(q);
+      if (!parsed) return parsed.take_error();
+      signed_body = query_to_json(*parsed);
+      if (!q.empty()) target += "?" + q;
+    }
+    if (capability.empty()) capability = path;
+    p.envelope = sign_request(keys, capability, version.to_string(), opts.community.str(),
+                              signed_body, clock, o.request_id);
+    p.req = http::request<http::string_body>(http::string_to_verb(method), target, 11);
+    if (p.req.method() == http::verb::unknown) p.req.method_string(method);
+    p.req.set(http::field::host, peer.host + ":" + std::to_string(peer.port));
+    p.req.set(http::field::user_agent, "hearthnet");
+    p.req.set(http::field::accept, stream ? "text/event-stream, application/json" : "application/json");
+    for (auto& [k, v] : envelope_headers(p.envelope)) p.req.set(k, v);
+    if (method_has_body(method)) {
+      p.req.set(http::field::content_type, "application/json");
+      p.req.body() = std::move(wire);
+    }
+    p.req.keep_alive(!stream);
+    p.req.prepare_payload();
+    return p;
+  }
+
+  std::unique_ptr<Conn> take_idle(const std::string& key) {
+    auto it = idle.find(key);
+    if (it == idle.end()) return nullptr;
+    auto& v = it->second;
+    const std::int64_t now = monotonic_ms();
+    while (!v.empty()) {
+      auto c = std::move(v.back());
+      v.pop_back();
+      if (now - c->last_used_ms < opts.connection_idle.count()) {
+        c->reused = true;
+        return c;
+      }
+      c->close();
+    }
+    return nullptr;
+  }
+
+  void put_idle(const std::string& key, std::unique_ptr<Conn> c) {
+    auto& v = idle[key];
+    if (v.size() >= opts.max_idle_per_peer) {
+      c->close();
+      return;
+    }
+    c->last_used_ms = monotonic_ms();
+    v.push_back(std::move(c));
+  }
+
+  asio::awaitable<Result<std::unique_ptr<Conn>>> async_connect(Endpoint peer,
+                                                               Clock_::time_point deadline) {
+    const std::string key = peer_key(peer);
+    if (auto b = backoff.find(key); b != backoff.end() && monotonic_ms() < b->second.second) {
+      co_return make_error(ErrorCode::partition, "peer unreachable (reconnect backoff)");
+    }
+    beast::error_code ec;
+    tcp::resolver resolver(ex);
+    auto results = co_await resolver.async_resolve(peer.host, std::to_string(peer.port),
+                                                   redirect_error(use_awaitable, ec));
+    if (ec) co_return net_error(ec, "resolve " + peer.host);
+    auto conn = std::make_unique<Conn>(ex, ssl_ctx);
+    auto& layer = beast::get_lowest_layer(conn->stream);
+    layer.expires_after(remaining(deadline));
+    co_await layer.async_connect(results, redirect_error(use_awaitable, ec));
+    if (ec) {
+      // X01 §5.2: exponential reconnect backoff, capped at RECONNECT_BACKOFF_CAP_SECONDS.
+      auto& b = backoff[key];
+      b.first = std::min(b.first + 1, 16);
+      std::int64_t delay = std::min<std::int64_t>(100LL << std::min(b.first - 1, 10),
+                                                  RECONNECT_BACKOFF_CAP_SECONDS * 1000LL);
+      b.second = monotonic_ms() + delay;
+      co_return net_error(ec, "connect " + peer.host);
+    }
+    backoff.erase(key);
+    layer.expires_after(remaining(deadline));
+    co_await conn->stream.async_handshake(ssl::stream_base::client,
+                                          redirect_error(use_awaitable, ec));
+    if (ec) co_return net_error(ec, "TLS handshake");
+    // X01 §4.2: pin the certificate to the node id on first use.
+    X509* cert = SSL_get1_peer_certificate(conn->stream.native_handle());
+    if (!cert) co_return make_error(ErrorCode::invalid_signature, "peer sent no certificate");
+    unsigned char* der = nullptr;
+    int len = i2d_X509(cert, &der);
+    X509_free(cert);
+    if (len <= 0) co_return make_error(ErrorCode::invalid_signature, "peer certificate unreadable");
+    Bytes fp = cert_fingerprint_der({der, static_cast<std::size_t>(len)});
+    OPENSSL_free(der);
+    Status pinned = pins.check_or_pin(peer.node_id, fp);
+    if (!pinned) {
+      conn->close();
+      co_return pinned.take_error();
+    }
+    co_return std::move(conn);
+  }
+
+  asio::awaitable<Result<ClientResponse>> async_exchange(Endpoint peer, Prepared p,
+                                                         Clock_::time_point deadline,
+                                                         bool verify) {
+    const std::string key = peer_key(peer);
+    for (int attempt = 0;; ++attempt) {
+      auto conn = take_idle(key);
+      if (!conn) {
+        auto fresh = co_await async_connect(peer, deadline);
+        if (!fresh) co_return fresh.take_error();
+        conn = std::move(*fresh);
+      }
+      const bool reused = conn->reused;
+      auto& layer = beast::get_lowest_layer(conn->stream);
+      beast::error_code ec;
+      layer.expires_after(remaining(deadline));
+      co_await http::async_write(conn->stream, p.req, redirect_error(use_awaitable, ec));
+      http::response_parser<http::string_body> parser;
+      parser.body_limit(opts.max_response_bytes);
+      if (!ec) {
+        layer.expires_after(remaining(deadline));
+        co_await http::async_read(conn->stream, conn->buffer, parser,
+                                  redirect_error(use_awaitable, ec));
+      }
+      if (ec) {
+        conn->close();
+        // A pooled connection the server closed meanwhile: retry once on a fresh one.
+        if (reused && attempt == 0 && ec != beast::error::timeout) continue;
+        co_return net_error(ec, "request");
+      }
+      auto res = parser.release();
+      ClientResponse out;
+      out.status = static_cast<int>(res.result_int());
+      out.headers = to_headers(res.base());
+      if (is_json(out.headers)) {
+        auto body = parse_json(res.body());
+        if (!body) {
+          conn->close();
+          co_return make_error(ErrorCode::bad_request, "response is not valid JSON");
+        }
+        out.body = std::move(*body);
+      } else {
+        out.text = std::move(res.body());
+      }
+      if (verify) {
+        // CONTRACT §5.2.
+        auto sig = response_signature_from_headers(out.headers);
+        if (sig) {
+          Status st = verify_response(*sig, out.status, out.body, peer.node_id.str());
+          if (st && sig->request_id != p.envelope.request_id) {
+            st = make_error(ErrorCode::invalid_signature, "response to another request");
+          }
+          if (!st) {
+            conn->close();
+            co_return st.take_error();
+          }
+        } else if (response_signature_mandatory(p.envelope.capability)) {
+          conn->close();
+          co_return make_error(ErrorCode::invalid_signature, "unsigned response to a mutating call");
+        }
+      }
+      if (res.keep_alive()) {
+        put_idle(key, std::move(conn));
+      } else {
+        conn->close();
+      }
+      co_return out;
+    }
+  }
+
+  static asio::awaitable<void> async_send_ack(std::shared_ptr<Impl> self, Endpoint peer,
+                                              std::string stream_id, std::int64_t upto) {
+    CallOptions o;
+    o.timeout = std::chrono::seconds(STREAM_ACK_TIMEOUT_SECONDS);
+    auto p = self->prepare(peer, "POST", std::string(STREAM_ACK_PATH),
+                           Json{{"stream_id", stream_id}, {"seq", upto}}, o, {}, {}, false);
+    if (!p) co_return;
+    auto deadline = Clock_::now() + o.timeout;
+    (void)co_await self->async_exchange(peer, std::move(*p), deadline, true);
+  }
+
+  asio::any_io_executor ex;
+  identity::KeyPair keys;
+  PinnedCerts& pins;
+  ClientOptions opts;
+  const Clock& clock;
+  ssl::context ssl_ctx{ssl::context::tls_client};
+  std::map<std::string, std::vector<std::unique_ptr<Conn>>> idle;
+  std::map<std::string, std::pair<int, std::int64_t>> backoff;  // failures, retry-at (ms)
+};
+
+Client::Client(asio::any_io_executor executor, const identity::KeyPair& keys, PinnedCerts& pins,
+               ClientOptions options, const Clock& clock)
+    : m_impl(std::make_shared<Impl>(std::move(executor), keys, pins, std::move(options), clock)) {}
+
+Client::~Client() { close(); }
+
+void Client::close() {
+  for (auto& [key, conns] : m_impl->idle) {
+    for (auto& c : conns) c->close();
+  }
+  m_impl->idle.clear();
+}
+
+std::size_t Client::idle_connections() const {
+  std::size_t n = 0;
+  for (auto& [key, conns] : m_impl->idle) n += conns.size();
+  return n;
+}
+
+asio::awaitable<Result<ClientResponse>> Client::async_request(Endpoint peer, std::string method,
+                                                              std::string path, Json body,
+                                                              CallOptions options,
+                                                              std::string capability,
+                                                              Version version) {
+  auto impl = m_impl;
+  auto timeout = options.timeout.count() > 0 ? options.timeout : impl->opts.default_timeout;
+  auto deadline = Clock_::now() + timeout;
+  auto p = impl->prepare(peer, method, path, body, options, std::move(capability), version, false);
+  if (!p) co_return p.take_error();
+  co_return co_await impl->async_exchange(std::move(peer), std::move(*p), deadline, true);
+}
+
+asio::awaitable<Result<Json>> Client::async_call(Endpoint peer, std::string capability,
+                                                 Version version, Json body,
+                                                 CallOptions options) {
+  auto r = co_await async_request(std::move(peer), "POST", std::string(BUS_CALL_PATH),
+                                  std::move(body), std::move(options), std::move(capability),
+                                  version);
+  if (!r) co_return r.take_error();
+  if (r->status < 200 || r->status >= 300) co_return parse_error_response(r->status, r->body);
+  co_return std::move(r->body);
+}
+
+asio::awaitable<Result<ClientResponse>> Client::async_get_public(Endpoint peer, std::string path,
+                                                                 CallOptions options) {
+  auto impl = m_impl;
+  auto timeout = options.timeout.count() > 0 ? options.timeout : impl->opts.default_timeout;
+  auto deadline = Clock_::now() + timeout;
+  Impl::Prepared p;
+  p.req = http::request<http::string_body>(http::verb::get, path, 11);
+  p.req.set(http::field::host, peer.host + ":" + std::to_string(peer.port));
+  p.req.set(http::field::accept, "application/json, text/plain");
+  p.req.keep_alive(true);
+  co_return co_await impl->async_exchange(std::move(peer), std::move(p), deadline, false);
+}
+
+asio::awaitable<Result<Frame>> Client::async_stream(Endpoint peer, std::string capability,
+                                                    Version version, Json body,
+                                                    FrameCallback on_frame,
+                                                    CallOptions options) {
+  auto impl = m_impl;
+  auto timeout = options.timeout.count() > 0 ? options.timeout : impl->opts.default_timeout;
+  auto deadline = Clock_::now() + timeout;
+  auto p = impl->prepare(peer, "POST", std::string(BUS_CALL_PATH), body, options,
+                         std::move(capability), version, true);
+  if (!p) co_return p.take_error();
+  // Streams get their own connection: it closes after the terminal frame (§5.3).
+  auto connected = co_await impl->async_connect(peer, deadline);
+  if (!connected) co_return connected.take_error();
+  std::unique_ptr<Conn> conn = std::move(*connected);
+  auto& layer = beast::get_lowest_layer(conn->stream);
+  beast::error_code ec;
+  layer.expires_after(remaining(deadline));
+  co_await http::async_write(conn->stream, p->req, redirect_error(use_awaitable, ec));
+  if (ec) co_return net_error(ec, "stream request");
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(impl->opts.max_response_bytes);
+  layer.expires_after(remaining(deadline));
+  co_await http::async_read_header(conn->stream, conn->buffer, parser,
+                                   redirect_error(use_awaitable, ec));
+  if (ec) co_return net_error(ec, "stream response");
+  Headers headers = to_headers(parser.get().base());
+  const int status = static_cast<int>(parser.get().result_int());
+  auto ct = find_header(headers, "Content-Type");
+  if (!ct || ct->find("text/event-stream") == std::string_view::npos) {
+    // An error envelope (or a non-stream answer) instead of a stream.
+    co_await http::async_read(conn->stream, conn->buffer, parser, redirect_error(use_awaitable, ec));
+    conn->close();
+    if (ec) co_return net_error(ec, "stream response");
+    auto parsed = parse_json(parser.get().body());
+    Json j = parsed ? std::move(*parsed) : Json();
+    if (status >= 200 && status < 300) {
+      co_return make_error(ErrorCode::bad_request, "expected an event stream");
+    }
+    co_return parse_error_response(status, j);
+  }
+  if (auto from = find_header(headers, HEADER_FROM); from && *from != peer.node_id.str()) {
+    conn->close();
+    co_return make_error(ErrorCode::invalid_signature, "stream from an unexpected node");
+  }
+  std::string stream_id(find_header(headers, HEADER_STREAM_ID).value_or(p->envelope.request_id));
+
+  SseParser sse;
+  FlowControl fc;
+  std::vector<SseEvent> events;
+  std::int64_t expected_seq = 1;
+  for (;;) {
+    auto data = conn->buffer.data();
+    std::string_view chunk(static_cast<const char*>(data.data()), data.size());
+    Status fed = sse.feed(chunk, events);
+    conn->buffer.consume(data.size());
+    if (!fed) {
+      conn->close();
+      co_return fed.take_error();
+    }
+    for (auto& ev : events) {
+      auto frame = to_frame(ev);
+      if (!frame) {
+        conn->close();
+        co_return frame.take_error();
+      }
+      if (frame->seq != expected_seq) {
+        conn->close();
+        co_return make_error(ErrorCode::bad_request, "stream frame out of order");
+      }
+      ++expected_seq;
+      if (frame->event == "done") {
+        conn->close();
+        co_return std::move(*frame);
+      }
+      if (frame->event == "error") {
+        conn->close();
+        co_return parse_error_response(500, frame->data);
+      }
+      fc.on_received(frame->seq);
+      if (on_frame && !on_frame(*frame)) {
+        conn->close();
+        co_return make_error(ErrorCode::partition, "stream cancelled by caller",
+                             Json{{"cancelled", true}});
+      }
+      if (fc.needs_ack()) {
+        asio::co_spawn(impl->ex, Impl::async_send_ack(impl, peer, stream_id, fc.take_ack()),
+                       asio::detached);
+      }
+    }
+    events.clear();
+    layer.expires_after(impl->opts.stream_idle_timeout);
+    auto buf = conn->buffer.prepare(16 * 1024);
+    std::size_t n = co_await conn->stream.async_read_some(buf, redirect_error(use_awaitable, ec));
+    conn->buffer.commit(n);
+    if (ec && n == 0) {
+      conn->close();
+      if (ec == beast::error::timeout) co_return make_error(ErrorCode::timeout, "stream went silent");
+      co_return make_error(ErrorCode::partition, "stream ended without a terminal frame");
+    }
+  }
+}
+
+}  // namespace hn::transport

@@ -1,0 +1,788 @@
+// server.cpp — Beast HTTPS server: the X01 §3.3 pipeline, SSE streams with flow control and
+// disconnect detection, built-in routes. See server.h for the pipeline and threading.
+#include "transport/server.h"
+
+#include <charconv>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include "core/ulid.h"
+#include "transport/flow_control.h"
+#include "transport/replay_guard.h"
+#include "transport/sse.h"
+
+namespace hn::transport {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+using SslStream = beast::ssl_stream<beast::tcp_stream>;
+using asio::redirect_error;
+using asio::use_awaitable;
+
+// ---------------------------------------------------------------------------------------
+// Response / SseWriter conveniences
+
+Response Response::json(Json body, int status) {
+  Response r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+Response Response::error(const Error& error) {
+  auto e = make_error_response(error);
+  return json(std::move(e.body), e.status);
+}
+
+Response Response::plain(std::string text, std::string content_type) {
+  Response r;
+  r.content_type = std::move(content_type);
+  r.text = std::move(text);
+  r.body = nullptr;
+  return r;
+}
+
+asio::awaitable<Status> SseWriter::async_emit_token(Json token) {
+  return async_emit("token", std::move(token));
+}
+asio::awaitable<Status> SseWriter::async_emit_progress(std::int64_t current, std::int64_t total,
+                                                       std::string stage) {
+  return async_emit("progress", Json{{"current", current}, {"total", total}, {"stage", stage}});
+}
+asio::awaitable<Status> SseWriter::async_emit_error(Error error) {
+  return async_emit("error", make_error_response(error).body);
+}
+asio::awaitable<Status> SseWriter::async_emit_done(Json meta) {
+  return async_emit("done", std::move(meta));
+}
+asio::awaitable<Status> SseWriter::async_emit_ack(std::int64_t upto) {
+  return async_emit("ack", Json{{"upto", upto}});
+}
+
+namespace {
+
+bool is_loopback(const asio::ip::address& a) {
+  if (a.is_loopback()) return true;
+  return a.is_v6() && a.to_v6().is_v4_mapped() &&
+         asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6()).is_loopback();
+}
+
+bool istarts_with(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(s[i])) !=
+        std::tolower(static_cast<unsigned char>(prefix[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::optional<std::int64_t> parse_int(std::string_view s) {
+  std::int64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+// One TLS connection.
+struct Session {
+  Session(tcp::socket socket, ssl::context& ctx) : stream(std::move(socket), ctx) {}
+  SslStream stream;
+  beast::flat_buffer buffer;
+  std::string remote;
+  bool loopback = false;
+
+  void close() {
+    beast::error_code ec;
+    auto& layer = beast::get_lowest_layer(stream);
+    layer.socket().shutdown(tcp::socket::shutdown_both, ec);
+    layer.close();
+  }
+};
+
+asio::awaitable<Status> async_verify(RequestEnvelope envelope, Json body) {
+  co_return verify_request(envelope, body);
+}
+
+}  // namespace
+
+class StreamWriter;
+
+// ---------------------------------------------------------------------------------------
+// Server state, owned through shared_ptr so in-flight coroutines keep it alive.
+
+struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
+  Impl(asio::any_io_executor executor, const identity::KeyPair& k, ServerOptions o,
+       ServerHooks h, const Clock& c)
+      : ex(executor),
+        keys(k),
+        opts(std::move(o)),
+        hooks(std::move(h)),
+        clock(c),
+        acceptor(executor),
+        replay(c),
+        limiter(c, opts.rate_limits),
+        pubsub(executor),
+        own_id(k.node_id().str()) {
+    if (opts.verify_threads > 0) {
+      pool = std::make_unique<asio::thread_pool>(static_cast<std::size_t>(opts.verify_threads));
+    }
+  }
+  ~Impl() {
+    if (pool) {
+      pool->stop();
+      pool->join();
+    }
+  }
+
+  struct Route {
+    Handler handler;
+    RouteAuth auth;
+  };
+  struct Outcome {
+    enum Kind { respond, streamed, drop } kind = respond;
+    Response response;
+    std::string request_id;
+  };
+
+  void add_builtin_routes();
+  asio::awaitable<void> async_accept_loop();
+  asio::awaitable<void> async_session(std::shared_ptr<Session> s);
+  asio::awaitable<Outcome> async_handle(std::shared_ptr<Session> s,
+                                        http::request<http::string_body> req);
+  asio::awaitable<bool> async_write_response(std::shared_ptr<Session> s, Response r,
+                                             std::string request_id, bool keep_alive);
+  void do_stop();
+
+  asio::any_io_executor ex;
+  identity::KeyPair keys;
+  ServerOptions opts;
+  ServerHooks hooks;
+  const Clock& clock;
+  ssl::context ssl_ctx{ssl::context::tls_server};
+  tcp::acceptor acceptor;
+  std::unique_ptr<asio::thread_pool> pool;
+  ReplayGuard replay;
+  RateLimiter limiter;
+  PubSub pubsub;
+  std::string own_id;
+  std::map<std::pair<std::string, std::string>, Route> routes;
+  std::unordered_map<Session*, std::weak_ptr<Session>> sessions;
+  std::unordered_map<std::string, std::weak_ptr<StreamWriter>> streams;  // caller\nstream_id
+  bool stopped = false;
+  std::uint16_t port = 0;
+};
+
+// ---------------------------------------------------------------------------------------
+// The SSE stream of one request (CONTRACT §5.3, X01 §6).
+
+class StreamWriter final : public SseWriter, public std::enable_shared_from_this<StreamWriter> {
+ public:
+  StreamWriter(std::shared_ptr<Server::Impl> server, std::shared_ptr<Session> session,
+               std::string stream_id)
+      : m_server(std::move(server)),
+        m_session(std::move(session)),
+        m_stream_id(std::move(stream_id)),
+        m_wake(m_server->ex) {}
+
+  asio::awaitable<Status> async_emit(std::string event, Json data) override {
+    if (m_busy) co_return make_error(ErrorCode::internal_error, "concurrent emit on one stream");
+    m_busy = true;
+    Status st = co_await async_emit_inner(std::move(event), std::move(data));
+    m_busy = false;
+    co_return st;
+  }
+  bool cancelled() const override { return m_cancelled; }
+  bool started() const override { return m_started; }
+  bool finished() const override { return m_finished; }
+  const std::string& stream_id() const override { return m_stream_id; }
+
+  asio::awaitable<bool> async_wait_cancelled(std::chrono::milliseconds timeout) override {
+    if (m_cancelled) co_return true;
+    asio::steady_timer timer(m_server->ex);
+    timer.expires_after(timeout);
+    m_cancel_waiters.push_back(&timer);
+    beast::error_code ec;
+    co_await timer.async_wait(redirect_error(use_awaitable, ec));
+    std::erase(m_cancel_waiters, &timer);
+    co_return m_cancelled;
+  }
+
+  // An ack from the side channel (X01 §6.3).
+  Status on_ack(std::int64_t upto) {
+    Status st = m_fc.ack(upto);
+    m_wake.cancel();
+    return st;
+  }
+
+  // The client went away (or the server stops): wake everything that waits.
+  void on_disconnect() {
+    if (m_cancelled) return;
+    m_cancelled = true;
+    m_wake.cancel();
+    for (auto* t : m_cancel_waiters) t->cancel();
+  }
+
+ private:
+  asio::awaitable<Status> async_emit_inner(std::string event, Json data) {
+    if (m_finished) co_return make_error(ErrorCode::bad_request, "stream already ended");
+    if (!is_valid_event_name(event)) co_return make_error(ErrorCode::bad_request, "bad event name");
+    if (m_cancelled) co_return make_error(ErrorCode::partition, "client disconnected");
+    if (!m_started) {
+      Status st = co_await async_open();
+      if (!st) co_return st;
+    }
+    const bool terminal = is_terminal_event(event);
+    if (!terminal) {
+      while (!m_fc.can_send()) {
+        m_wake.expires_after(m_server->opts.stream_ack_timeout);
+        beast::error_code ec;
+        co_await m_wake.async_wait(redirect_error(use_awaitable, ec));
+        if (m_cancelled) co_return make_error(ErrorCode::partition, "client disconnected");
+        if (!ec && !m_fc.can_send()) {
+          // No ack within STREAM_ACK_TIMEOUT_SECONDS: end the stream (X01 §6.3).
+          Error timeout(ErrorCode::timeout, "no stream ack in time");
+          Frame f{"error", make_error_response(timeout).body, m_fc.on_sent()};
+          co_await async_write_raw(encode_frame(f));
+          m_finished = true;
+          co_return timeout;
+        }
+      }
+    }
+    Frame f{std::move(event), std::move(data), 0};
+    auto encoded = try_canonical_json(f.data);
+    if (!encoded) co_return encoded.take_error();
+    if (encoded->size() > MAX_SSE_EVENT_BYTES) {
+      co_return make_error(ErrorCode::bad_request, "frame larger than the SSE limit");
+    }
+    f.seq = m_fc.on_sent();
+    Status st = co_await async_write_raw(encode_frame(f));
+    if (!st) co_return st;
+    if (terminal) m_finished = true;
+    co_return Status{};
+  }
+
+  asio::awaitable<Status> async_open() {
+    m_started = true;
+    std::string head =
+        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
+        "Connection: close\r\nServer: hearthnet\r\n";
+    head += std::string(HEADER_REQUEST_ID) + ": " + m_stream_id + "\r\n";
+    head += std::string(HEADER_FROM) + ": " + m_server->own_id + "\r\n";
+    head += std::string(HEADER_STREAM_ID) + ": " + m_stream_id + "\r\n\r\n";
+    // The stream manages its own write deadlines; a read runs for its whole life.
+    beast::get_lowest_layer(m_session->stream).expires_never();
+    Status st = co_await async_write_raw(std::move(head));
+    if (!st) co_return st;
+    asio::co_spawn(m_server->ex, async_watch(shared_from_this()), asio::detached);
+    co_return Status{};
+  }
+
+  // Reads until the client closes: that is how a disconnect is noticed at once.
+  static asio::awaitable<void> async_watch(std::shared_ptr<StreamWriter> self) {
+    char buf[512];
+    for (;;) {
+      beast::error_code ec;
+      co_await self->m_session->stream.async_read_some(asio::buffer(buf),
+                                                       redirect_error(use_awaitable, ec));
+      if (ec) break;
+      // Bytes from the client during a stream are ignored (acks use the side channel).
+    }
+    self->on_disconnect();
+  }
+
+  asio::awaitable<Status> async_write_raw(std::string bytes) {
+    asio::steady_timer deadline(m_server->ex);
+    deadline.expires_after(m_server->opts.write_timeout);
+    std::weak_ptr<Session> weak = m_session;
+    deadline.async_wait([weak](beast::error_code ec) {
+      if (!ec) {
+        if (auto s = weak.lock()) s->close();
+      }
+    });
+    beast::error_code ec;
+    co_await asio::async_write(m_session->stream, asio::buffer(bytes),
+                               redirect_error(use_awaitable, ec));
+    deadline.cancel();
+    if (ec) {
+      on_disconnect();
+      co_return make_error(ErrorCode::partition, "stream write failed: " + ec.message());
+    }
+    co_return Status{};
+  }
+
+  std::shared_ptr<Server::Impl> m_server;
+  std::shared_ptr<Session> m_session;
+  std::string m_stream_id;
+  FlowControl m_fc;
+  asio::steady_timer m_wake;
+  std::vector<asio::steady_timer*> m_cancel_waiters;
+  bool m_started = false;
+  bool m_finished = false;
+  bool m_cancelled = false;
+  bool m_busy = false;
+};
+
+// ---------------------------------------------------------------------------------------
+// Built-in routes
+
+void Server::Impl::add_builtin_routes() {
+  auto pub = [this](std::string path, Handler h) {
+    routes[{"GET", std::move(path)}] = Route{std::move(h), RouteAuth::public_route};
+  };
+  pub("/health", [](Request, std::shared_ptr<SseWriter>) -> asio::awaitable<Response> {
+    co_return Response::json(Json{{"status", "ok"}});
+  });
+  pub("/ready", [this](Request, std::shared_ptr<SseWriter>) -> asio::awaitable<Response> {
+    Json j = hooks.ready ? hooks.ready() : Json{{"ready", false}};
+    bool ok = j.is_object() && j.value("ready", false);
+    co_return Response::json(std::move(j), ok ? 200 : 503);
+  });
+  pub("/metrics", [this](Request, std::shared_ptr<SseWriter>) -> asio::awaitable<Response> {
+    co_return Response::plain(hooks.metrics ? hooks.metrics() : std::string(),
+                              "text/plain; version=0.0.4");
+  });
+  pub("/manifest", [this](Request, std::shared_ptr<SseWriter>) -> asio::awaitable<Response> {
+    if (!hooks.manifest) co_return Response::error(make_error(ErrorCode::not_found, "no manifest"));
+    co_return Response::json(hooks.manifest());
+  });
+  pub("/community/manifest",
+      [this](Request, std::shared_ptr<SseWriter>) -> asio::awaitable<Response> {
+        if (!hooks.community_manifest) {
+          co_return Response::error(make_error(ErrorCode::not_found, "no community manifest"));
+        }
+        co_return Response::json(hooks.community_manifest());
+      });
+  pub("/trace/recent", [this](Request r, std::shared_ptr<SseWriter>) -> asio::awaitable<Response> {
+    co_return Response::json(hooks.trace_recent ? hooks.trace_recent(r.query) : Json::array());
+  });
+
+  // CONTRACT §8 long-poll: GET /pubsub/v1/subscribe?topic=&last_seq=&timeout=
+  routes[{"GET", std::string(PUBSUB_SUBSCRIBE_PATH)}] = Route{
+      [this](Request r, std::shared_ptr<SseWriter>) -> asio::awaitable<Response> {
+        std::string topic = r.query.count("topic") ? r.query["topic"] : "";
+        if (!is_valid_topic(topic)) {
+          co_return Response::error(make_error(ErrorCode::bad_request, "bad or missing topic"));
+        }
+        std::int64_t last_seq = 0;
+        std::int64_t timeout_s = 30;
+        if (r.query.count("last_seq")) {
+          auto v = parse_int(r.query["last_seq"]);
+          if (!v || *v < 0) co_return Response::error(make_error(ErrorCode::bad_request, "bad last_seq"));
+          last_seq = *v;
+        }
+        if (r.query.count("timeout")) {
+          auto v = parse_int(r.query["timeout"]);
+          if (!v || *v < 0) co_return Response::error(make_error(ErrorCode::bad_request, "bad timeout"));
+          timeout_s = std::min<std::int64_t>(*v, opts.pubsub_max_timeout_seconds);
+        }
+        if (hooks.topic_authorizer) {
+          Status st = hooks.topic_authorizer(r.caller, topic);
+          if (!st) co_return Response::error(st.error());
+        }
+        Json j = co_await pubsub.async_subscribe(topic, last_seq,
+                                                 std::chrono::milliseconds(timeout_s * 1000));
+        co_return Response::json(std::move(j));
+      },
+      RouteAuth::signed_request};
+
+  // Stream acks travel here (X01 §6.3 side channel): {"stream_id", "seq"}.
+  routes[{"POST", std::string(STREAM_ACK_PATH)}] = Route{
+      [this](Request r, std::shared_ptr<SseWriter>) -> asio::awaitable<Response> {
+        auto id = get_string(r.body, "stream_id");
+        auto seq = get_int(r.body, "seq");
+        if (!id || !seq) co_return Response::error(make_error(ErrorCode::bad_request, "ack needs stream_id and seq"));
+        auto it = streams.find(r.caller.str() + '\n' + *id);
+        std::shared_ptr<StreamWriter> w = it == streams.end() ? nullptr : it->second.lock();
+        if (!w) co_return Response::error(make_error(ErrorCode::not_found, "no such stream"));
+        Status st = w->on_ack(*seq);
+        if (!st) co_return Response::error(st.error());
+        co_return Response::json(Json{{"stream_id", *id}, {"acked", *seq}});
+      },
+      RouteAuth::signed_request};
+}
+
+// ---------------------------------------------------------------------------------------
+// Accepting and serving connections
+
+asio::awaitable<void> Server::Impl::async_accept_loop() {
+  auto self = shared_from_this();
+  for (;;) {
+    beast::error_code ec;
+    tcp::socket socket = co_await acceptor.async_accept(redirect_error(use_awaitable, ec));
+    if (stopped) break;
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !acceptor.is_open()) break;
+      // EMFILE and friends: back off briefly instead of spinning.
+      asio::steady_timer t(ex, std::chrono::milliseconds(50));
+      co_await t.async_wait(redirect_error(use_awaitable, ec));
+      continue;
+    }
+    if (sessions.size() >= opts.max_connections) {
+      socket.close(ec);
+      continue;
+    }
+    auto s = std::make_shared<Session>(std::move(socket), ssl_ctx);
+    auto remote = beast::get_lowest_layer(s->stream).socket().remote_endpoint(ec);
+    if (!ec) {
+      s->remote = remote.address().to_string();
+      s->loopback = is_loopback(remote.address());
+    }
+    sessions[s.get()] = s;
+    asio::co_spawn(ex, async_session(s), asio::detached);
+  }
+}
+
+asio::awaitable<void> Server::Impl::async_session(std::shared_ptr<Session> s) {
+  auto self = shared_from_this();
+  struct Unregister {
+    Impl* impl;
+    Session* s;
+    ~Unregister() { impl->sessions.erase(s); }
+  } unregister{this, s.get()};
+
+  auto& layer = beast::get_lowest_layer(s->stream);
+  beast::error_code ec;
+  layer.expires_after(opts.handshake_timeout);
+  co_await s->stream.async_handshake(ssl::stream_base::server, redirect_error(use_awaitable, ec));
+  if (ec) {
+    s->close();
+    co_return;
+  }
+  bool streamed = false;
+  while (!stopped) {
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(MAX_HEADER_BYTES));
+    parser.body_limit(opts.max_body_bytes);
+    layer.expires_after(opts.idle_timeout);
+    co_await http::async_read(s->stream, s->buffer, parser, redirect_error(use_awaitable, ec));
+    if (ec) {
+      // Malformed HTTP, oversized header or body → bad_request (CONTRACT §5.5 has no 413).
+      if (ec.category() == http::make_error_code(http::error::body_limit).category() &&
+          ec != http::error::end_of_stream && ec != http::error::partial_message) {
+        std::string what = ec == http::error::body_limit
+                               ? "body larger than " + std::to_string(opts.max_body_bytes) + " bytes"
+                               : "malformed HTTP request: " + ec.message();
+        Response bad = Response::error(make_error(ErrorCode::bad_request, what));
+        co_await async_write_response(s, std::move(bad), new_ulid(), false);
+        if (hooks.on_request) {
+          RequestRecord rec;
+          rec.status = 400;
+          rec.error_code = "bad_request";
+          hooks.on_request(rec);
+        }
+      }
+      break;
+    }
+    auto req = parser.release();
+    const bool keep_alive = req.keep_alive();
+    Outcome out = co_await async_handle(s, std::move(req));
+    if (out.kind == Outcome::drop) break;
+    if (out.kind == Outcome::streamed) {
+      streamed = true;
+      break;
+    }
+    bool ok = co_await async_write_response(s, std::move(out.response), out.request_id,
+                                            keep_alive && !stopped);
+    if (!ok || !keep_alive) break;
+  }
+  if (!streamed && !stopped) {
+    // Orderly TLS close for request/response connections, bounded in time. (A stream's
+    // reader is still pending on the socket, so streams just close.)
+    layer.expires_after(std::chrono::seconds(1));
+    co_await s->stream.async_shutdown(redirect_error(use_awaitable, ec));
+  }
+  s->close();
+}
+
+asio::awaitable<bool> Server::Impl::async_write_response(std::shared_ptr<Session> s, Response r,
+                                                         std::string request_id,
+                                                         bool keep_alive) {
+  http::response<http::string_body> res{static_cast<http::status>(r.status), 11};
+  res.set(http::field::server, "hearthnet");
+  res.set(http::field::content_type, r.content_type);
+  if (request_id.empty()) request_id = new_ulid();
+  if (r.content_type == "application/json") {
+    auto body = try_canonical_json(r.body);
+    if (!body) {
+      r = Response::error(make_error(ErrorCode::internal_error, "response is not JSON"));
+      body = canonical_json(r.body);
+    }
+    res.body() = std::move(*body);
+    // CONTRACT §5.2: servers sign responses.
+    for (auto& [k, v] : response_signature_headers(
+             sign_response(keys, request_id, r.status, r.body, clock))) {
+      res.set(k, v);
+    }
+  } else {
+    res.body() = std::move(r.text);
+    res.set(std::string(HEADER_REQUEST_ID), request_id);
+  }
+  res.keep_alive(keep_alive);
+  res.prepare_payload();
+  beast::error_code ec;
+  beast::get_lowest_layer(s->stream).expires_after(opts.write_timeout);
+  co_await http::async_write(s->stream, res, redirect_error(use_awaitable, ec));
+  co_return !ec;
+}
+
+asio::awaitable<Server::Impl::Outcome> Server::Impl::async_handle(
+    std::shared_ptr<Session> s, http::request<http::string_body> req) {
+  const std::int64_t started_ms = monotonic_ms();
+  Outcome out;
+  RequestRecord rec;
+  Request r;
+  r.method = std::string(req.method_string());
+  std::string_view target(req.target().data(), req.target().size());
+  auto qpos = target.find('?');
+  r.path = std::string(target.substr(0, qpos));
+  rec.method = r.method;
+  rec.path = r.path;
+  r.remote_address = s->remote;
+  r.is_loopback = s->loopback;
+  if (auto accept = req.find(http::field::accept); accept != req.end()) {
+    r.accepts_stream = accept->value().find("text/event-stream") != beast::string_view::npos;
+  }
+
+  auto finish = [&](Outcome o) {
+    rec.duration_ms = monotonic_ms() - started_ms;
+    if (o.kind == Outcome::respond) {
+      rec.status = o.response.status;
+      if (o.response.status >= 400 && o.response.body.is_object()) {
+        rec.error_code = o.response.body.value("error", "");
+      }
+    } else if (o.kind == Outcome::streamed) {
+      rec.status = 200;
+      rec.streamed = true;
+    } else {
+      rec.dropped = true;
+    }
+    if (hooks.on_request) hooks.on_request(rec);
+    return o;
+  };
+  auto fail = [&](const Error& e) {
+    Outcome o;
+    o.response = Response::error(e);
+    o.request_id = r.request_id;
+    return finish(std::move(o));
+  };
+
+  auto route_it = routes.find({r.method, r.path});
+  if (route_it == routes.end()) {
+    bool path_known = false;
+    for (const auto& [key, route] : routes) path_known |= key.second == r.path;
+    co_return fail(make_error(ErrorCode::not_found,
+                              path_known ? "method not allowed on " + r.path : "no route " + r.path));
+  }
+  Route route = route_it->second;  // a copy: the handler outlives a concurrent add_route
+
+  if (qpos != std::string_view::npos) {
+    auto q = parse_query(target.substr(qpos + 1));
+    if (!q) co_return fail(q.error());
+    r.query = std::move(*q);
+  }
+  if (method_has_body(r.method)) {
+    if (req.body().empty()) {
+      if (route.auth == RouteAuth::signed_request) {
+        co_return fail(make_error(ErrorCode::bad_request, "empty body"));
+      }
+      r.body = Json::object();
+    } else {
+      auto body = parse_json(req.body());
+      if (!body) co_return fail(body.error());
+      r.body = std::move(*body);
+    }
+  } else {
+    r.body = query_to_json(r.query);
+  }
+
+  std::string stream_key;
+  if (route.auth == RouteAuth::signed_request) {
+    Headers headers;
+    for (const auto& field : req) {
+      if (istarts_with(std::string_view(field.name_string().data(), field.name_string().size()),
+                        "X-HearthNet-")) {
+        headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+      }
+    }
+    auto env = envelope_from_headers(headers);
+    if (!env) co_return fail(env.error());
+    r.request_id = env->request_id;
+    rec.request_id = env->request_id;
+    rec.capability = env->capability;
+    rec.caller = env->from;
+    // A signature is bound to its route: /bus/v1/call carries a capability name, every
+    // other route carries its own path.
+    const bool bus = r.path == BUS_CALL_PATH;
+    if (bus ? (env->capability.empty() || env->capability.front() == '/') : env->capability != r.path) {
+      co_return fail(make_error(ErrorCode::invalid_signature, "capability header does not match the route"));
+    }
+    // (No co_await inside ?: — GCC 12 miscompiles it into a double destruction.)
+    Status verified;
+    if (pool) {
+      verified = co_await asio::co_spawn(pool->get_executor(), async_verify(*env, r.body),
+                                         use_awaitable);
+    } else {
+      verified = verify_request(*env, r.body);
+    }
+    if (!verified) co_return fail(verified.error());
+    if (Status fresh = replay.check(*env); !fresh) co_return fail(fresh.error());
+    if (!opts.community.empty() && env->community != opts.community.str()) {
+      co_return fail(make_error(ErrorCode::unauthorized, "request for another community"));
+    }
+    r.caller = NodeId(env->from);
+    r.community = CommunityId(env->community);
+    r.capability = env->capability;
+    r.version = Version::parse(env->version).value_or(Version{});
+    if (env->from == own_id && s->loopback) {
+      r.trust = TrustLevel::self;  // DESIGN.md: own key over loopback
+    } else {
+      if (!hooks.membership) {
+        co_return fail(make_error(ErrorCode::unauthorized, "caller is not a member"));
+      }
+      auto trust = hooks.membership(r.caller, r.community);
+      if (!trust) co_return fail(trust.error());
+      r.trust = *trust;
+      RateCheck rc = limiter.check(env->from, env->capability);
+      if (rc.hard_exceeded) {
+        Outcome o;
+        o.kind = Outcome::drop;
+        co_return finish(std::move(o));
+      }
+      if (!rc.allowed) {
+        Error e(ErrorCode::rate_limited, "rate limit exceeded");
+        e.retry_after_ms = rc.retry_after_ms;
+        co_return fail(e);
+      }
+    }
+    stream_key = env->from + '\n' + env->request_id;
+  } else {
+    r.request_id = new_ulid();
+  }
+
+  auto writer = std::make_shared<StreamWriter>(shared_from_this(), s, r.request_id);
+  if (!stream_key.empty()) streams[stream_key] = writer;
+  Response resp;
+  bool threw = false;
+  std::string what;
+  try {
+    resp = co_await route.handler(std::move(r), writer);
+  } catch (const std::exception& e) {
+    threw = true;
+    what = e.what();
+  } catch (...) {
+    threw = true;
+  }
+  if (threw) resp = Response::error(make_error(ErrorCode::internal_error, "handler failed: " + what));
+  if (!stream_key.empty()) streams.erase(stream_key);
+  if (writer->started()) {
+    if (!writer->finished() && !writer->cancelled()) {
+      // A handler that returns without a terminal frame: its Response becomes the frame.
+      // (Locals, not temporaries: GCC 12 double-destroys ?: temporaries inside co_await.)
+      if (resp.status < 300) {
+        Json meta = resp.body.is_null() ? Json::object() : resp.body;
+        co_await writer->async_emit_done(std::move(meta));
+      } else {
+        Error err = parse_error_response(resp.status, resp.body);
+        co_await writer->async_emit_error(std::move(err));
+      }
+    }
+    Outcome o;
+    o.kind = Outcome::streamed;
+    co_return finish(std::move(o));
+  }
+  Outcome o;
+  o.response = std::move(resp);
+  o.request_id = writer->stream_id();
+  co_return finish(std::move(o));
+}
+
+void Server::Impl::do_stop() {
+  if (stopped) return;
+  stopped = true;
+  beast::error_code ec;
+  acceptor.close(ec);
+  pubsub.stop();
+  for (auto& [ptr, weak] : streams) {
+    if (auto w = weak.lock()) w->on_disconnect();
+  }
+  for (auto& [ptr, weak] : sessions) {
+    if (auto s = weak.lock()) s->close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Server
+
+Server::Server(asio::any_io_executor executor, const identity::KeyPair& keys,
+               ServerOptions options, ServerHooks hooks, const Clock& clock)
+    : m_impl(std::make_shared<Impl>(std::move(executor), keys, std::move(options),
+                                    std::move(hooks), clock)) {
+  m_impl->add_builtin_routes();
+}
+
+Server::~Server() { stop(); }
+
+void Server::add_route(std::string method, std::string path, Handler handler, RouteAuth auth) {
+  m_impl->routes[{std::move(method), std::move(path)}] = Impl::Route{std::move(handler), auth};
+}
+
+Result<std::uint16_t> Server::start() {
+  Impl& impl = *m_impl;
+  try {
+    impl.ssl_ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                             ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                             ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+    impl.ssl_ctx.use_certificate_chain(asio::buffer(impl.opts.cert_pem));
+    impl.ssl_ctx.use_private_key(asio::buffer(impl.opts.key_pem), ssl::context::pem);
+  } catch (const std::exception& e) {
+    return make_error(ErrorCode::bad_request, std::string("TLS certificate/key: ") + e.what());
+  }
+  beast::error_code ec;
+  auto address = asio::ip::make_address(impl.opts.host, ec);
+  if (ec) return make_error(ErrorCode::bad_request, "bad listen host " + impl.opts.host);
+  tcp::endpoint ep(address, impl.opts.port);
+  impl.acceptor.open(ep.protocol(), ec);
+  if (!ec) impl.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) impl.acceptor.bind(ep, ec);
+  if (!ec) impl.acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return make_error(ErrorCode::socket_in_use,
+                      "cannot listen on " + impl.opts.host + ":" + std::to_string(impl.opts.port) +
+                          ": " + ec.message());
+  }
+  impl.port = impl.acceptor.local_endpoint().port();
+  asio::co_spawn(impl.ex, impl.async_accept_loop(), asio::detached);
+  return impl.port;
+}
+
+void Server::stop() {
+  asio::dispatch(m_impl->ex, [impl = m_impl] { impl->do_stop(); });
+}
+
+std::uint16_t Server::port() const { return m_impl->port; }
+
+PubSub& Server::pubsub() { return m_impl->pubsub; }
+
+std::size_t Server::active_streams() const { return m_impl->streams.size(); }
+
+}  // namespace hn::transport

@@ -1,0 +1,190 @@
+// server.h — the HTTPS server of X01 §3 on Boost.Beast with C++20 coroutines.
+//
+// Request pipeline (X01 §3.3, DESIGN.md; doc/design/transport.md):
+//   read (header ≤ 16 KiB, body ≤ max_body_bytes = 8 MiB, else 400 bad_request)
+//   → route lookup (404 not_found)
+//   → public routes: dispatch. Signed routes:
+//   → JSON body (400 bad_request) → X-HearthNet-* envelope (401 invalid_signature when
+//     missing) → signature, verified on a worker pool (401 invalid_signature)
+//   → replay guard (410 expired / 400 bad_request for a reused request id)
+//   → community + membership callback (401 unauthorized / 403 revoked; the callback
+//     decides, revoked must win) — a request signed by this node's own key over loopback
+//     is trust `self` and skips the callback
+//   → rate limits (429 rate_limited + retry_after_ms; hard limit: connection dropped)
+//   → handler.
+// Every error answer is the CONTRACT §5.4 envelope with the §5.5 status. JSON answers are
+// signed (§5.2). A handler streams by emitting on its SseWriter (§5.3); the connection
+// closes after the terminal frame. Stream acks arrive on POST /stream/v1/ack.
+//
+// Built-in routes: GET /health, /ready, /metrics, /manifest, /community/manifest,
+// /trace/recent (unsigned, answered from ServerHooks), GET /pubsub/v1/subscribe (signed,
+// long-poll), POST /stream/v1/ack (signed). Others (/bus/v1/call, /sync/v1/*) are added by
+// their owners with add_route.
+//
+// Threading: everything runs on the executor passed in (the network io_context thread);
+// only signature verification hops to a small asio::thread_pool and back. Handlers run on
+// the network executor and must return to it if they hop elsewhere. start/stop/add_route
+// must be called on the executor's thread or before it runs; stop() may also be called
+// from any thread (it posts).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <utility>  // before Asio 1.74's awaitable.hpp, which uses std::exchange
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include "core/clock.h"
+#include "core/constants.h"
+#include "core/error.h"
+#include "core/json.h"
+#include "core/types.h"
+#include "identity/keys.h"
+#include "transport/envelope.h"
+#include "transport/pubsub.h"
+#include "transport/rate_limiter.h"
+
+namespace hn::transport {
+
+// A parsed, verified request as a handler sees it.
+struct Request {
+  std::string method;
+  std::string path;
+  std::map<std::string, std::string> query;
+  Json body;  // the JSON body, or the query object for a request without one
+  // From the verified envelope (empty on public routes).
+  NodeId caller;
+  CommunityId community;
+  std::string capability;
+  Version version;
+  std::string request_id;  // trace id
+  TrustLevel trust = TrustLevel::unknown;
+  std::string remote_address;
+  bool is_loopback = false;
+  bool accepts_stream = false;  // Accept names text/event-stream
+};
+
+// A non-streamed answer. An error Response carries the §5.4 envelope.
+struct Response {
+  int status = 200;
+  Json body = Json::object();
+  std::string content_type = "application/json";
+  std::string text;  // used instead of body when content_type is not JSON
+
+  static Response json(Json body, int status = 200);
+  static Response error(const Error& error);
+  static Response plain(std::string text, std::string content_type = "text/plain");
+};
+
+// The server half of an SSE stream (X01 §6.1). Frames get seq 1, 2, …; the stream opens
+// (200, text/event-stream) on the first emit. Emits wait for flow-control window space.
+class SseWriter {
+ public:
+  virtual ~SseWriter() = default;
+  // Errors: bad_request (bad event name / after the terminal frame), partition (client
+  // gone or a write failed), timeout (no ack for STREAM_ACK_TIMEOUT_SECONDS; the stream
+  // has then been ended with an `error` frame).
+  virtual boost::asio::awaitable<Status> async_emit(std::string event, Json data) = 0;
+  boost::asio::awaitable<Status> async_emit_token(Json token);
+  boost::asio::awaitable<Status> async_emit_progress(std::int64_t current, std::int64_t total,
+                                                     std::string stage);
+  boost::asio::awaitable<Status> async_emit_error(Error error);
+  boost::asio::awaitable<Status> async_emit_done(Json meta = Json::object());
+  boost::asio::awaitable<Status> async_emit_ack(std::int64_t upto);
+
+  // True once the client disconnected (or the server stops); detected by a read that
+  // runs for the whole stream, so it flips as soon as the FIN/RST arrives.
+  virtual bool cancelled() const = 0;
+  virtual bool started() const = 0;
+  virtual bool finished() const = 0;
+  // The id acks name (= the request id).
+  virtual const std::string& stream_id() const = 0;
+  // Sleeps up to `timeout`, returning early (true) when the stream is cancelled.
+  virtual boost::asio::awaitable<bool> async_wait_cancelled(std::chrono::milliseconds timeout) = 0;
+};
+
+using Handler = std::function<boost::asio::awaitable<Response>(Request, std::shared_ptr<SseWriter>)>;
+
+enum class RouteAuth { signed_request, public_route };
+
+// Membership of a caller in a community: its trust level, or unauthorized / revoked.
+using MembershipCheck = std::function<Result<TrustLevel>(const NodeId&, const CommunityId&)>;
+// May `caller` subscribe to `topic`? (e.g. chat.message.<recipient> only for the recipient)
+using TopicAuthorizer = std::function<Status(const NodeId&, const std::string&)>;
+
+// One finished request, for metrics and traces (X03 wires it).
+struct RequestRecord {
+  std::string method;
+  std::string path;
+  std::string capability;
+  std::string request_id;
+  std::string caller;
+  int status = 0;
+  std::string error_code;  // empty on success
+  std::int64_t duration_ms = 0;
+  bool streamed = false;
+  bool dropped = false;  // hard rate limit
+};
+
+struct ServerHooks {
+  MembershipCheck membership;  // unset: only `self` callers pass
+  TopicAuthorizer topic_authorizer;                        // unset: any member may subscribe
+  std::function<Json()> manifest;                          // GET /manifest (404 when unset)
+  std::function<Json()> community_manifest;                // GET /community/manifest
+  std::function<Json()> ready;                             // GET /ready: {"ready": bool, ...}
+  std::function<std::string()> metrics;                    // GET /metrics (Prometheus text)
+  std::function<Json(const std::map<std::string, std::string>&)> trace_recent;  // GET /trace/recent
+  std::function<void(const RequestRecord&)> on_request;    // after every request
+};
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 0;  // 0: an ephemeral port (see Server::port())
+  std::string cert_pem;    // the node's TLS certificate (identity/tls_cert.h)
+  std::string key_pem;
+  CommunityId community;   // when set, requests naming another community → unauthorized
+  std::size_t max_body_bytes = MAX_REQUEST_BODY_BYTES;
+  std::chrono::milliseconds handshake_timeout{10'000};
+  std::chrono::milliseconds idle_timeout{CONNECTION_IDLE_SECONDS * 1000};
+  std::chrono::milliseconds write_timeout{30'000};
+  std::chrono::milliseconds stream_ack_timeout{STREAM_ACK_TIMEOUT_SECONDS * 1000};
+  int verify_threads = 2;  // 0: verify on the network thread
+  RateLimits rate_limits;
+  std::size_t max_connections = 1024;
+  int pubsub_max_timeout_seconds = 60;
+};
+
+class Server {
+ public:
+  Server(boost::asio::any_io_executor executor, const identity::KeyPair& keys,
+         ServerOptions options, ServerHooks hooks = {},
+         const Clock& clock = SystemClock::instance());
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Registers a route; a later registration for the same method+path replaces it.
+  void add_route(std::string method, std::string path, Handler handler,
+                 RouteAuth auth = RouteAuth::signed_request);
+  // Loads the certificate, binds, listens and starts accepting. Returns the bound port.
+  Result<std::uint16_t> start();
+  // Stops accepting and closes every connection (in-flight handlers see cancellation).
+  void stop();
+  std::uint16_t port() const;
+  PubSub& pubsub();
+  // Number of open SSE streams (tests, metrics).
+  std::size_t active_streams() const;
+
+  struct Impl;
+
+ private:
+  std::shared_ptr<Impl> m_impl;
+};
+
+}  // namespace hn::transport

@@ -1,0 +1,497 @@
+// bus.cpp — the call pipeline: route, trust, validate, admit, dispatch, fail over, record.
+#include "bus/bus.h"
+
+#include <algorithm>
+#include <chrono>
+#include <exception>
+
+namespace hn::bus {
+namespace {
+
+Error cancelled_error() {
+  return make_error(ErrorCode::timeout, "cancelled by the caller", Json{{"cancelled", true}});
+}
+
+// Failures that say the provider is unwell (M03 §5.7); anything else the provider answered
+// (not_found, bad_request, …) shows it alive and counts as a success for health.
+bool is_provider_fault(ErrorCode c) {
+  return c == ErrorCode::timeout || c == ErrorCode::partition || c == ErrorCode::internal_error ||
+         c == ErrorCode::not_implemented || c == ErrorCode::quarantined;
+}
+
+// Errors after which another provider may well succeed.
+bool is_failover_error(ErrorCode c, bool idempotent) {
+  switch (c) {
+    case ErrorCode::partition:
+    case ErrorCode::timeout:
+    case ErrorCode::capacity_exceeded:
+    case ErrorCode::rate_limited:
+    case ErrorCode::quarantined:
+    case ErrorCode::not_implemented:
+      return true;
+    case ErrorCode::internal_error:
+      return idempotent;  // CONTRACT §9: retry internal_error for idempotent capabilities only
+    default:
+      return false;
+  }
+}
+
+// Is this the caller-cancelled error we produce?
+bool is_cancelled(const Error& e) {
+  return e.code == ErrorCode::timeout && e.detail.is_object() && e.detail.value("cancelled", false);
+}
+
+void extract_tokens(const Json& j, CallOutcome& out) {
+  if (!j.is_object()) return;
+  const Json& m = j.contains("meta") && j["meta"].is_object() ? j["meta"] : j;
+  if (auto it = m.find("tokens_in"); it != m.end() && it->is_number_integer()) {
+    out.tokens_in = it->get<std::int64_t>();
+  }
+  if (auto it = m.find("tokens_out"); it != m.end() && it->is_number_integer()) {
+    out.tokens_out = it->get<std::int64_t>();
+  }
+}
+
+std::int64_t json_size(const Json& j) { return static_cast<std::int64_t>(j.dump().size()); }
+
+}  // namespace
+
+// Shared between the bus and whoever produces frames (a local handler or the invoker's
+// thread). The mutex serialises frames and lets the bus close the sink for good.
+struct CapabilityBus::StreamState {
+  std::mutex mutex;
+  bool closed = false;
+  bool delivered = false;
+  std::optional<Error> frame_error;     // a producer bug (bad frame) — fails the call
+  std::optional<Error> consumer_error;  // the consumer's sink said stop
+  std::int64_t bytes = 0;
+  const FrameSink* user = nullptr;
+  CapabilityDescriptor descriptor;
+  bool validate = false;
+  const SchemaValidator* validator = nullptr;
+  CancelToken caller_cancel;
+
+  FrameSink make_sink(std::shared_ptr<StreamState> self) {
+    return [self](const StreamFrame& f) -> Status {
+      std::lock_guard lock(self->mutex);
+      if (self->closed) return make_error(ErrorCode::timeout, "stream no longer read");
+      if (self->caller_cancel.is_cancelled()) return cancelled_error();
+      if (self->consumer_error) return *self->consumer_error;
+      if (self->frame_error) return *self->frame_error;
+      if (f.event.empty() || f.event == "done" || f.event == "error") {
+        self->frame_error = make_error(ErrorCode::internal_error,
+                                       "producer sent a terminal or unnamed frame mid-stream");
+        return *self->frame_error;
+      }
+      if (self->validate && f.event != "progress") {
+        if (auto s = self->validator->validate_stream_frame(self->descriptor, f.data); !s) {
+          self->frame_error = make_error(ErrorCode::internal_error,
+                                         "stream frame violates schema: " + s.error().message);
+          return *self->frame_error;
+        }
+      }
+      self->delivered = true;
+      self->bytes += json_size(f.data);
+      Status s = (*self->user)(f);
+      if (!s) self->consumer_error = s.error();
+      return s;
+    };
+  }
+};
+
+Json TopologySnapshot::to_json() const {
+  Json local = Json::array(), remote = Json::array();
+  for (const auto& e : capabilities_local) local.push_back(e.to_json());
+  for (const auto& e : capabilities_remote) remote.push_back(e.to_json());
+  return Json{{"our_node_id", our_node_id.str()},
+              {"capabilities_local", local},
+              {"capabilities_remote", remote},
+              {"in_flight_total", in_flight_total}};
+}
+
+CapabilityBus::CapabilityBus(NodeId our_node_id, BusConfig config, const Clock& clock,
+                             std::shared_ptr<RemoteInvoker> invoker)
+    : m_our_node_id(our_node_id),
+      m_clock(clock),
+      m_ulids(clock),
+      m_registry(our_node_id, clock),
+      m_health(clock),
+      m_router(m_registry, m_health, config, clock),
+      m_trace(clock),
+      m_invoker(std::move(invoker)) {}
+
+void CapabilityBus::set_remote_invoker(std::shared_ptr<RemoteInvoker> invoker) {
+  std::lock_guard lock(m_invoker_mutex);
+  m_invoker = std::move(invoker);
+}
+
+std::shared_ptr<RemoteInvoker> CapabilityBus::invoker() const {
+  std::lock_guard lock(m_invoker_mutex);
+  return m_invoker;
+}
+
+Status CapabilityBus::register_service(Service& service) {
+  auto caps = service.capabilities();
+  const auto prefixes = service.namespace_prefixes();
+  // Check everything first so a bad capability leaves nothing half-registered.
+  for (const auto& cap : caps) {
+    HN_TRY(validate_capability_name(cap.descriptor.name, prefixes));
+    HN_TRY(m_schema.check_descriptor(cap.descriptor));
+  }
+  for (auto& cap : caps) HN_TRY(register_capability(std::move(cap), prefixes));
+  return {};
+}
+
+Status CapabilityBus::register_capability(LocalCapability cap,
+                                          const std::vector<std::string>& declared_prefixes) {
+  const auto name = cap.descriptor.name;
+  auto predicate = cap.params_compatible;
+  HN_TRY(m_registry.register_local(std::move(cap), declared_prefixes));
+  if (predicate) m_router.set_params_predicate(name, std::move(predicate));
+  return {};
+}
+
+Result<Json> CapabilityBus::call(const CapabilityName& capability, Version version_req,
+                                 const Json& body, const CallOptions& options) {
+  RouteRequest req;
+  req.capability = capability;
+  req.version_req = version_req;
+  req.body = body;
+  req.caller = options.caller.value_or(m_our_node_id);
+  req.caller_trust = options.caller_trust;
+  req.trace_id = options.trace_id.value_or(TraceId(m_ulids.next()));
+  req.session_id = options.session_id;
+  req.deadline_ms = options.deadline_ms.value_or(0);
+  req.stream = false;
+  req.local_only = options.local_only;
+  return dispatch(std::move(req), options, nullptr);
+}
+
+Result<Json> CapabilityBus::stream(const CapabilityName& capability, Version version_req,
+                                   const Json& body, const FrameSink& on_frame,
+                                   const CallOptions& options) {
+  RouteRequest req;
+  req.capability = capability;
+  req.version_req = version_req;
+  req.body = body;
+  req.caller = options.caller.value_or(m_our_node_id);
+  req.caller_trust = options.caller_trust;
+  req.trace_id = options.trace_id.value_or(TraceId(m_ulids.next()));
+  req.session_id = options.session_id;
+  req.deadline_ms = options.deadline_ms.value_or(0);
+  req.stream = true;
+  req.local_only = options.local_only;
+  return dispatch(std::move(req), options, &on_frame);
+}
+
+Result<Json> CapabilityBus::handle_call(RouteRequest req, CancelToken cancel) {
+  req.local_only = true;
+  req.stream = false;
+  if (req.trace_id.empty()) req.trace_id = TraceId(m_ulids.next());
+  CallOptions options;
+  options.cancel = std::move(cancel);
+  options.local_only = true;
+  return dispatch(std::move(req), options, nullptr);
+}
+
+Result<Json> CapabilityBus::handle_stream(RouteRequest req, const FrameSink& on_frame,
+                                          CancelToken cancel) {
+  req.local_only = true;
+  req.stream = true;
+  if (req.trace_id.empty()) req.trace_id = TraceId(m_ulids.next());
+  CallOptions options;
+  options.cancel = std::move(cancel);
+  options.local_only = true;
+  return dispatch(std::move(req), options, &on_frame);
+}
+
+Result<Json> CapabilityBus::dispatch(RouteRequest req, const CallOptions& options,
+                                     const FrameSink* on_frame) {
+  auto reject = [&](Error e) -> Result<Json> {
+    m_trace.on_call_rejected(req, e);
+    return e;
+  };
+  if (options.cancel.is_cancelled()) return reject(cancelled_error());
+
+  // a. Route (sticky when a session id is given) — M03 §5.3 a/b.
+  auto routed = req.session_id ? m_router.route_sticky(req, options.prefer_local)
+                               : m_router.route(req, options.prefer_local);
+  if (!routed) return reject(routed.take_error());
+  auto candidates = std::move(routed).value();
+
+  // c. Trust: the caller must meet the highest requirement any provider declares.
+  TrustLevel required = TrustLevel::member;
+  for (const auto& c : candidates) {
+    if (c.schemas_known) required = std::max(required, c.descriptor.trust_required);
+  }
+  if (req.caller_trust < required) {
+    return reject(make_error(ErrorCode::unauthorized,
+                             req.capability + " requires trust level " +
+                                 std::string(to_string(required)) + ", caller has " +
+                                 std::string(to_string(req.caller_trust))));
+  }
+
+  // Deadline for the whole call, failovers included.
+  if (req.deadline_ms == 0) {
+    int seconds = RPC_DEFAULT_TIMEOUT_SECONDS;
+    if (options.timeout_seconds) seconds = *options.timeout_seconds;
+    else if (candidates.front().schemas_known) seconds = candidates.front().descriptor.timeout_seconds;
+    req.deadline_ms = m_clock.now_ms() + static_cast<std::int64_t>(seconds) * 1000;
+  }
+
+  std::optional<Error> last_error;
+  bool skipped_quarantined = false;
+  bool skipped_full = false;
+  for (const auto& c : candidates) {
+    if (options.cancel.is_cancelled()) return reject(cancelled_error());
+    if (m_clock.now_ms() >= req.deadline_ms) {
+      if (!last_error) last_error = make_error(ErrorCode::timeout, "deadline passed before dispatch");
+      break;
+    }
+    // d. Schema (CONTRACT §5.4: bad_request carries schema_hash_expected).
+    if (c.schemas_known) {
+      if (auto s = m_schema.validate_request(c.descriptor, req.body); !s) {
+        return reject(s.take_error());
+      }
+    }
+    const EntryKey key = c.key();
+    const Admission admission = m_health.admit(key);
+    if (admission == Admission::rejected) {
+      skipped_quarantined = true;
+      continue;
+    }
+    // e/f. max_concurrent slot.
+    if (!m_registry.try_acquire(key)) {
+      m_health.release(key, admission);
+      skipped_full = true;
+      continue;
+    }
+    m_trace.on_call_start(req, c);
+    const auto t0 = std::chrono::steady_clock::now();
+
+    std::shared_ptr<StreamState> state;
+    FrameSink wrapped;
+    if (on_frame != nullptr) {
+      state = std::make_shared<StreamState>();
+      state->user = on_frame;
+      state->descriptor = c.descriptor;
+      state->validate = c.schemas_known;
+      state->validator = &m_schema;
+      state->caller_cancel = options.cancel;
+      wrapped = state->make_sink(state);
+    }
+    // h. Dispatch.
+    Result<Json> result = c.is_local ? invoke_local(c, req, options.cancel, on_frame ? &wrapped : nullptr)
+                                     : invoke_remote(c, req, options.cancel, on_frame ? &wrapped : nullptr);
+    bool delivered = false;
+    std::int64_t bytes_out = 0;
+    if (state) {
+      std::lock_guard lock(state->mutex);
+      state->closed = true;  // no frame reaches the caller after this point
+      delivered = state->delivered;
+      bytes_out = state->bytes;
+      if (state->frame_error) result = *state->frame_error;
+      else if (state->consumer_error) result = *state->consumer_error;
+    }
+    // i. Response schema (non-stream).
+    if (result && on_frame == nullptr && c.schemas_known) {
+      if (auto s = m_schema.validate_response(c.descriptor, *result); !s) {
+        result = make_error(ErrorCode::internal_error,
+                            "provider response violates schema: " + s.error().message);
+      }
+    }
+    const double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    m_registry.release(key);  // k.
+
+    // j. Health + trace.
+    const bool consumer_stopped = state && state->consumer_error.has_value();
+    const bool cancelled =
+        !result && (options.cancel.is_cancelled() || consumer_stopped || is_cancelled(result.error()));
+    CallOutcome outcome;
+    outcome.latency_ms = ms;
+    outcome.bytes_in = json_size(req.body);
+    if (result) {
+      m_health.record(key, true, ms, admission);
+      outcome.result = "ok";
+      outcome.bytes_out = on_frame ? bytes_out + json_size(*result) : json_size(*result);
+      extract_tokens(*result, outcome);
+    } else if (cancelled) {
+      m_health.release(key, admission);
+      outcome.result = "cancelled";
+      outcome.bytes_out = bytes_out;
+    } else {
+      m_health.record(key, !is_provider_fault(result.error().code), ms, admission);
+      outcome.result = std::string(to_string(result.error().code));
+      outcome.bytes_out = bytes_out;
+    }
+    m_trace.on_call_end(req, c, outcome);
+
+    if (result) {
+      if (req.session_id) m_router.bind_session(*req.session_id, req.capability, key);
+      return result;
+    }
+    if (!cancelled && !delivered &&
+        is_failover_error(result.error().code, c.descriptor.idempotent)) {
+      last_error = result.take_error();
+      continue;
+    }
+    return result;
+  }
+  if (last_error) return *last_error;
+  if (skipped_full) {
+    Error e = make_error(ErrorCode::capacity_exceeded, "every provider of " + req.capability + " is busy");
+    e.retry_after_ms = 1000;
+    return reject(std::move(e));
+  }
+  if (skipped_quarantined) {
+    return reject(make_error(ErrorCode::partition,
+                             "every provider of " + req.capability + " is quarantined"));
+  }
+  return reject(make_error(ErrorCode::not_found, "no provider of " + req.capability));
+}
+
+Result<Json> CapabilityBus::invoke_local(const CapabilityEntry& c, const RouteRequest& req,
+                                         const CancelToken& cancel, const FrameSink* sink) {
+  if (!c.local) return make_error(ErrorCode::internal_error, "local entry without handlers");
+  CallContext ctx{req, cancel, &m_clock};
+  try {
+    if (sink != nullptr) {
+      if (!c.local->stream_handler) {
+        return make_error(ErrorCode::not_implemented, c.descriptor.name + " does not stream");
+      }
+      return c.local->stream_handler(ctx, req.body, *sink);
+    }
+    if (!c.local->handler) {
+      return make_error(ErrorCode::not_implemented, c.descriptor.name + " is stream-only");
+    }
+    return c.local->handler(ctx, req.body);
+  } catch (const std::exception& e) {
+    return make_error(ErrorCode::internal_error, c.descriptor.name + " handler threw: " + e.what());
+  } catch (...) {
+    return make_error(ErrorCode::internal_error, c.descriptor.name + " handler threw");
+  }
+}
+
+Result<Json> CapabilityBus::invoke_remote(const CapabilityEntry& c, const RouteRequest& req,
+                                          const CancelToken& cancel, const FrameSink* sink) {
+  auto inv = invoker();
+  if (!inv || !c.endpoint) {
+    return make_error(ErrorCode::partition, "no remote invoker for " + c.node_id.str());
+  }
+  RemoteCall rc;
+  rc.node_id = c.node_id;
+  rc.endpoint = *c.endpoint;
+  rc.capability = req.capability;
+  rc.version = req.version_req;
+  rc.offered_version = c.descriptor.version;
+  rc.body = req.body;
+  rc.trace_id = req.trace_id;
+  rc.caller = req.caller;
+  rc.session_id = req.session_id;
+  rc.deadline_ms = req.deadline_ms;
+  CancelToken attempt = rc.cancel;  // shares the flag with the invoker's copy
+
+  std::future<Result<Json>> future;
+  try {
+    future = sink != nullptr ? inv->stream(std::move(rc), *sink) : inv->call(std::move(rc));
+  } catch (const std::exception& e) {
+    return make_error(ErrorCode::partition, std::string("remote invoker failed: ") + e.what());
+  }
+  if (!future.valid()) return make_error(ErrorCode::partition, "remote invoker returned no future");
+
+  // Wait in real time for what is left of the deadline, watching for cancellation.
+  const auto remaining_ms = std::max<std::int64_t>(req.deadline_ms - m_clock.now_ms(), 0);
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(remaining_ms);
+  while (true) {
+    const auto now = std::chrono::steady_clock::now();
+    const auto slice = std::min<std::chrono::steady_clock::duration>(
+        until > now ? until - now : std::chrono::steady_clock::duration::zero(),
+        std::chrono::milliseconds(50));
+    if (future.wait_for(slice) == std::future_status::ready) break;
+    if (cancel.is_cancelled()) {
+      attempt.cancel();
+      return cancelled_error();
+    }
+    if (std::chrono::steady_clock::now() >= until) {
+      attempt.cancel();
+      return make_error(ErrorCode::timeout, "no answer from " + c.node_id.str() + " before the deadline");
+    }
+  }
+  try {
+    return future.get();
+  } catch (const std::exception& e) {
+    return make_error(ErrorCode::partition, std::string("remote call abandoned: ") + e.what());
+  }
+}
+
+Result<Diff> CapabilityBus::on_peer_manifest(const NodeId& node,
+                                             const std::vector<CapabilitySpec>& specs,
+                                             const Endpoint& endpoint, TrustLevel trust) {
+  HN_TRY_ASSIGN(auto diff, m_registry.update_from_manifest(node, specs, endpoint, trust));
+  for (const auto& e : diff.removed) m_health.reset(e.key());
+  for (const auto& e : diff.updated) {
+    // A new contract or params: old health says nothing about the new provider.
+    m_health.reset(e.key());
+  }
+  return diff;
+}
+
+Result<Diff> CapabilityBus::on_peer_manifest(const identity::NodeManifest& manifest,
+                                             TrustLevel trust) {
+  if (manifest.endpoints.empty()) {
+    return make_error(ErrorCode::manifest_invalid, "node manifest lists no endpoint");
+  }
+  auto it = std::find_if(manifest.endpoints.begin(), manifest.endpoints.end(),
+                         [](const Endpoint& e) { return e.transport == "https"; });
+  const Endpoint& endpoint = it != manifest.endpoints.end() ? *it : manifest.endpoints.front();
+  return on_peer_manifest(manifest.node_id, manifest.capabilities, endpoint, trust);
+}
+
+void CapabilityBus::on_peer_removed(const NodeId& node) {
+  m_registry.remove_node(node);
+  m_router.release_node(node);
+  m_health.forget_node(node);
+}
+
+CapabilityEntry CapabilityBus::with_health(CapabilityEntry e) const {
+  const auto h = m_health.stats(e.key());
+  e.p50_latency_ms = h.p50_latency_ms;
+  e.p99_latency_ms = h.p99_latency_ms;
+  e.success_rate = h.success_rate;
+  e.quarantined_until_ms = h.quarantined_until_ms;
+  for (auto& s : m_router.sessions_of(e.key())) e.sticky_sessions.insert(std::move(s));
+  return e;
+}
+
+TopologySnapshot CapabilityBus::topology_snapshot() const {
+  TopologySnapshot snap;
+  snap.our_node_id = m_our_node_id;
+  for (auto& e : m_registry.all()) {
+    snap.in_flight_total += e.in_flight;
+    if (e.is_local) snap.capabilities_local.push_back(with_health(std::move(e)));
+    else snap.capabilities_remote.push_back(with_health(std::move(e)));
+  }
+  return snap;
+}
+
+std::vector<CallTraceEvent> CapabilityBus::recent_traces(std::size_t n) const {
+  return m_trace.recent(n);
+}
+
+Json CapabilityBus::stats() const {
+  Json caps = Json::object();
+  for (const auto& [name, c] : m_trace.counters()) {
+    caps[name] = Json{{"started", c.started}, {"ok", c.ok}, {"failed", c.failed},
+                      {"in_flight", c.in_flight}, {"total_ms", c.total_ms},
+                      {"by_result", c.by_result}};
+  }
+  const auto all = m_registry.all();
+  const auto local = std::count_if(all.begin(), all.end(), [](const CapabilityEntry& e) { return e.is_local; });
+  return Json{{"capabilities", caps},
+              {"quarantines_total", m_health.quarantines_total()},
+              {"entries_local", local},
+              {"entries_remote", static_cast<std::int64_t>(all.size()) - local}};
+}
+
+}  // namespace hn::bus

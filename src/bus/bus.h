@@ -1,0 +1,138 @@
+// bus.h — CapabilityBus, the facade services and the transport use (M03 §3.7, §5.3, §5.8).
+//
+// A call: route (sticky when a session id is given) → enforce the caller's trust level
+// against the capability's trust_required (unauthorized) → validate the body against the
+// request schema (bad_request) → per candidate, best first: admit through health
+// (quarantine / single probe), take a max_concurrent slot, run the local handler or the
+// RemoteInvoker, validate the response → record health and trace. Partition, timeout,
+// capacity_exceeded, rate_limited and quarantined (and internal_error for idempotent
+// capabilities) fail over to the next candidate — for streams only before the first frame
+// reached the caller. No provider → not_found; every provider quarantined → partition.
+//
+// The bus does not authenticate: the caller (transport server for inbound calls, a local
+// service for outbound ones) tells it the caller's trust level; "self" is what the node's
+// own services and its loopback-signed CLI/UI get (DESIGN.md).
+//
+// Cancellation: CallOptions::cancel is passed to handlers and invokers; a cancelled call
+// ends with Error{timeout, "cancelled by the caller", detail {"cancelled": true}}, traced
+// as "cancelled" and not counted against the provider's health. A stream consumer stops a
+// stream by returning an error from its sink; that error is returned.
+//
+// Thread-safety: every public member is safe for concurrent use; calls block the calling
+// thread (never call from the network thread — post to a worker).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bus/capability.h"
+#include "bus/health.h"
+#include "bus/registry.h"
+#include "bus/remote.h"
+#include "bus/router.h"
+#include "bus/schema.h"
+#include "bus/service.h"
+#include "bus/trace.h"
+#include "core/clock.h"
+#include "core/ulid.h"
+
+namespace hn::bus {
+
+struct CallOptions {
+  std::optional<std::int64_t> deadline_ms;   // absolute Clock ms; default now + timeout
+  std::optional<int> timeout_seconds;        // default: the capability's timeout_seconds
+  std::optional<bool> prefer_local;          // default: BusConfig::prefer_local
+  std::optional<std::string> session_id;     // sticky routing (M03 §5.6)
+  TrustLevel caller_trust = TrustLevel::self;
+  std::optional<NodeId> caller;              // default: our node
+  std::optional<TraceId> trace_id;           // default: a new ULID
+  bool local_only = false;                   // never forward to another node
+  CancelToken cancel;
+};
+
+// M03 §3.7 TopologySnapshot (peers come from M02; the node adds them).
+struct TopologySnapshot {
+  NodeId our_node_id;
+  std::vector<CapabilityEntry> capabilities_local;
+  std::vector<CapabilityEntry> capabilities_remote;
+  int in_flight_total = 0;
+  Json to_json() const;
+};
+
+class CapabilityBus {
+ public:
+  CapabilityBus(NodeId our_node_id, BusConfig config, const Clock& clock,
+                std::shared_ptr<RemoteInvoker> invoker = nullptr);
+  CapabilityBus(const CapabilityBus&) = delete;
+  CapabilityBus& operator=(const CapabilityBus&) = delete;
+
+  const NodeId& our_node_id() const { return m_our_node_id; }
+  Registry& registry() { return m_registry; }
+  HealthTracker& health() { return m_health; }
+  Router& router() { return m_router; }
+  TraceHook& trace() { return m_trace; }
+  const SchemaValidator& schema() const { return m_schema; }
+
+  // Plugs the network in (the node does this once the transport client exists).
+  void set_remote_invoker(std::shared_ptr<RemoteInvoker> invoker);
+
+  // --- registration (M03 §3.7) ---
+  // Registers every capability of `service` within its namespace_prefixes; all or nothing.
+  Status register_service(Service& service);
+  // Lower-level alternative; `declared_prefixes` empty = any allocated prefix.
+  Status register_capability(LocalCapability cap,
+                             const std::vector<std::string>& declared_prefixes = {});
+
+  // --- caller side (M03 §5.8) ---
+  Result<Json> call(const CapabilityName& capability, Version version_req, const Json& body,
+                    const CallOptions& options = {});
+  // Streams: each non-terminal frame goes to `on_frame`; returns the `done` frame's data.
+  Result<Json> stream(const CapabilityName& capability, Version version_req, const Json& body,
+                      const FrameSink& on_frame, const CallOptions& options = {});
+
+  // --- transport side (M03 §5.3): inbound calls, served locally only ---
+  Result<Json> handle_call(RouteRequest req, CancelToken cancel = {});
+  Result<Json> handle_stream(RouteRequest req, const FrameSink& on_frame, CancelToken cancel = {});
+
+  // --- peer integration (M03 §5.2) ---
+  // `specs` from the peer's verified manifest (parse_capability_specs of "capabilities").
+  Result<Diff> on_peer_manifest(const NodeId& node, const std::vector<CapabilitySpec>& specs,
+                                const Endpoint& endpoint, TrustLevel trust);
+  // The same from a verified node manifest; the first "https" endpoint (else the first) is
+  // used. manifest_invalid when it lists no endpoint.
+  Result<Diff> on_peer_manifest(const identity::NodeManifest& manifest, TrustLevel trust);
+  void on_peer_removed(const NodeId& node);
+
+  // --- introspection ---
+  TopologySnapshot topology_snapshot() const;
+  std::vector<CallTraceEvent> recent_traces(std::size_t n = 50) const;
+  Json stats() const;
+
+ private:
+  struct StreamState;
+
+  Result<Json> dispatch(RouteRequest req, const CallOptions& options, const FrameSink* on_frame);
+  Result<Json> invoke_local(const CapabilityEntry& c, const RouteRequest& req,
+                            const CancelToken& cancel, const FrameSink* sink);
+  Result<Json> invoke_remote(const CapabilityEntry& c, const RouteRequest& req,
+                             const CancelToken& cancel, const FrameSink* sink);
+  std::shared_ptr<RemoteInvoker> invoker() const;
+  CapabilityEntry with_health(CapabilityEntry e) const;
+
+  const NodeId m_our_node_id;
+  const Clock& m_clock;
+  UlidGenerator m_ulids;
+  Registry m_registry;
+  HealthTracker m_health;
+  SchemaValidator m_schema;
+  Router m_router;
+  TraceHook m_trace;
+  mutable std::mutex m_invoker_mutex;
+  std::shared_ptr<RemoteInvoker> m_invoker;
+};
+
+}  // namespace hn::bus

@@ -1,0 +1,117 @@
+// diag_echo.cpp — diag.echo@1.0 plain and streamed handlers.
+#include "bus/diag_echo.h"
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+namespace hn::bus {
+namespace {
+
+// Waits up to delay_ms of real time in short slices; false when cancelled or past deadline.
+bool wait_cancellable(const CallContext& ctx, std::int64_t delay_ms) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(delay_ms);
+  while (std::chrono::steady_clock::now() < until) {
+    if (ctx.cancelled() || ctx.past_deadline()) return false;
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+        until - std::chrono::steady_clock::now(), std::chrono::milliseconds(5)));
+  }
+  return !ctx.cancelled();
+}
+
+Error stopped(const CallContext& ctx) {
+  if (ctx.cancelled()) {
+    return make_error(ErrorCode::timeout, "cancelled by the caller", Json{{"cancelled", true}});
+  }
+  return make_error(ErrorCode::timeout, "diag.echo: deadline passed");
+}
+
+}  // namespace
+
+CapabilityDescriptor diag_echo_descriptor() {
+  CapabilityDescriptor d;
+  d.name = DIAG_ECHO_CAPABILITY;
+  d.version = Version{1, 0};
+  d.stability = Stability::stable;
+  d.request_schema = Json::parse(R"({
+    "type": "object",
+    "required": ["input"],
+    "properties": {
+      "params": {"type": "object"},
+      "input": {
+        "type": "object",
+        "required": ["text"],
+        "properties": {
+          "text": {"type": "string", "maxLength": 65536},
+          "fail": {"type": "boolean"},
+          "delay_ms": {"type": "integer", "minimum": 0, "maximum": 10000},
+          "n": {"type": "integer", "minimum": 0, "maximum": 1000}
+        },
+        "additionalProperties": false
+      }
+    },
+    "additionalProperties": false
+  })");
+  d.response_schema = Json::parse(R"({
+    "type": "object",
+    "required": ["output"],
+    "properties": {
+      "output": {
+        "type": "object",
+        "required": ["text"],
+        "properties": {"text": {"type": "string"}}
+      },
+      "meta": {"type": "object"}
+    }
+  })");
+  d.stream_schema = Json::parse(R"({
+    "type": "object",
+    "required": ["seq", "text"],
+    "properties": {
+      "seq": {"type": "integer", "minimum": 0},
+      "text": {"type": "string"}
+    },
+    "additionalProperties": false
+  })");
+  d.params = Json::object();
+  d.max_concurrent = 16;
+  d.trust_required = TrustLevel::member;
+  d.timeout_seconds = RPC_DEFAULT_TIMEOUT_SECONDS;
+  d.idempotent = true;
+  return d;
+}
+
+std::vector<LocalCapability> DiagEchoService::capabilities() {
+  LocalCapability cap;
+  cap.descriptor = diag_echo_descriptor();
+  const NodeId node = m_node_id;
+  // The bus validated the body against the request schema before calling.
+  cap.handler = [node](const CallContext& ctx, const Json& body) -> Result<Json> {
+    const Json& input = body["input"];
+    if (input.value("fail", false)) {
+      return make_error(ErrorCode::internal_error, "diag.echo: failure requested");
+    }
+    if (auto delay = input.value("delay_ms", std::int64_t{0}); delay > 0) {
+      if (!wait_cancellable(ctx, delay)) return stopped(ctx);
+    }
+    return Json{{"output", {{"text", input["text"]}}}, {"meta", {{"node_id", node.str()}}}};
+  };
+  cap.stream_handler = [](const CallContext& ctx, const Json& body,
+                          const FrameSink& emit) -> Result<Json> {
+    const Json& input = body["input"];
+    if (input.value("fail", false)) {
+      return make_error(ErrorCode::internal_error, "diag.echo: failure requested");
+    }
+    const auto n = input.value("n", std::int64_t{DIAG_ECHO_DEFAULT_FRAMES});
+    const auto delay = input.value("delay_ms", std::int64_t{0});
+    for (std::int64_t i = 0; i < n; ++i) {
+      if (ctx.cancelled() || ctx.past_deadline()) return stopped(ctx);
+      if (delay > 0 && !wait_cancellable(ctx, delay)) return stopped(ctx);
+      HN_TRY(emit(StreamFrame{"echo", Json{{"seq", i}, {"text", input["text"]}}}));
+    }
+    return Json{{"frames", n}};
+  };
+  return {std::move(cap)};
+}
+
+}  // namespace hn::bus

@@ -17,6 +17,7 @@ build: configure
 	@cmake --build --preset $(PRESET)
 
 test: build
+	@scripts/start-avahi || echo "make test: mDNS daemon unavailable; mDNS tests will skip"
 	@ctest --preset $(PRESET)
 
 run: build

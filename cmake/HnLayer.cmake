@@ -29,8 +29,5 @@ function(hn_add_tests)
   add_executable(${exe} ${A_SOURCES})
   target_link_libraries(${exe} PRIVATE ${A_DEPS} hn_test_support GTest::gtest GTest::gtest_main)
   hn_set_warnings(${exe})
-  gtest_discover_tests(${exe}
-    PROPERTIES LABELS "${A_LABELS}"
-               ENVIRONMENT "HN_SOURCE_DIR=${CMAKE_SOURCE_DIR};HN_BINARY_DIR=${CMAKE_BINARY_DIR};HN_HEARTHNET_BIN=$<TARGET_FILE:hearthnet>"
-    DISCOVERY_TIMEOUT 60)
+  gtest_discover_tests(${exe} PROPERTIES LABELS "${A_LABELS}" DISCOVERY_TIMEOUT 60)
 endfunction()

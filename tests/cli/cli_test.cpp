@@ -1,0 +1,130 @@
+// cli_test.cpp — the standalone commands of M12 run as the real `hearthnet` binary against
+// a scratch HEARTHNET_HOME: init, doctor, export, erase, exit codes.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <fstream>
+
+#include "cli/export_archive.h"
+#include "core/file_util.h"
+#include "core/json.h"
+#include "support/test_support.h"
+
+namespace hn {
+namespace {
+
+class CliTest : public ::testing::Test {
+ protected:
+  test::ProcessResult hearthnet(std::vector<std::string> args, const std::string& input = "") {
+    args.insert(args.begin(), test::hearthnet_binary().string());
+    return test::run_process(args, {"HEARTHNET_HOME=" + m_home.path().string(), "HOME=" + m_home.path().string()},
+                             input);
+  }
+  test::TempDir m_home;
+};
+
+mode_t mode_of(const fs::path& p) {
+  struct stat st {};
+  ::stat(p.c_str(), &st);
+  return st.st_mode & 0777;
+}
+
+TEST_F(CliTest, InitCreatesIdentityConfigAndCommunity) {
+  auto r = hearthnet({"init", "--non-interactive", "--name", "demo"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("founded"), std::string::npos);
+  EXPECT_EQ(mode_of(m_home / "keys/device.ed25519"), 0600u);
+  EXPECT_EQ(mode_of(m_home / "keys/device.pub"), 0644u);
+  auto config = read_file(m_home / "config.toml");
+  ASSERT_TRUE(config.has_value());
+  EXPECT_NE(config->find("display_name = \"demo\""), std::string::npos);
+  EXPECT_NE(config->find("community_id = \"ed25519:"), std::string::npos);
+
+  // Idempotent: a second run founds nothing new and keeps the identity.
+  auto again = hearthnet({"init", "--non-interactive"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(again.out.find("founded"), std::string::npos);
+  EXPECT_EQ(again.out.find("new identity"), std::string::npos);
+}
+
+TEST_F(CliTest, DoctorReportsEveryCheckAfterInit) {
+  ASSERT_EQ(hearthnet({"init", "--non-interactive", "--name", "demo"}).exit_code, 0);
+  auto r = hearthnet({"doctor", "--json"});
+  auto report = parse_json(r.out);
+  ASSERT_TRUE(report.has_value()) << r.out << r.err;
+  std::map<std::string, std::string> status;
+  for (const auto& c : (*report)["checks"]) status[c["name"]] = c["status"];
+  for (const char* name : {"keys_present", "keys_loadable", "community_present", "event_log_writable",
+                           "clock_sanity"}) {
+    EXPECT_EQ(status[name], "ok") << name;
+  }
+  EXPECT_TRUE(status.count("disk_space"));
+}
+
+TEST_F(CliTest, DoctorFailsOnWorldReadableKeyAndUnknownCheck) {
+  ASSERT_EQ(hearthnet({"init", "--non-interactive"}).exit_code, 0);
+  ::chmod((m_home / "keys/device.ed25519").c_str(), 0644);
+  auto r = hearthnet({"doctor", "--check", "keys_loadable"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.out.find("keys_permissions"), std::string::npos);
+  EXPECT_EQ(hearthnet({"doctor", "--check", "no_such_check"}).exit_code, 2);
+}
+
+TEST_F(CliTest, DoctorWithoutInitFails) {
+  auto r = hearthnet({"doctor"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.out.find("keys_present"), std::string::npos);
+}
+
+TEST_F(CliTest, BadConfigNamesTheKey) {
+  ASSERT_EQ(hearthnet({"init", "--non-interactive"}).exit_code, 0);
+  std::ofstream(m_home / "config.toml", std::ios::app) << "\n[transport]\nportt = 1\n";
+  auto r = hearthnet({"doctor"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("config_error"), std::string::npos) << r.err;
+}
+
+TEST_F(CliTest, ExportIsSignedAndTamperEvident) {
+  ASSERT_EQ(hearthnet({"init", "--non-interactive"}).exit_code, 0);
+  const auto out = m_home / "export.zip";
+  auto r = hearthnet({"export", "--out", out.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto manifest = cli::verify_signed_export(out);
+  ASSERT_TRUE(manifest.has_value()) << manifest.error().to_string();
+  std::set<std::string> files;
+  for (const auto& f : (*manifest)["files"]) files.insert(f["path"]);
+  EXPECT_TRUE(files.count("keys/device.ed25519"));
+  EXPECT_TRUE(files.count("config.toml"));
+  EXPECT_TRUE(files.count("state/events.sqlite"));
+  EXPECT_TRUE(files.count("state/manifest.json"));
+
+  // Flip one byte inside the stored data: verification must fail.
+  auto bytes = *read_file(out);
+  bytes[bytes.size() / 3] ^= 0x01;
+  ASSERT_TRUE(atomic_write_file(out, bytes).has_value());
+  EXPECT_FALSE(cli::verify_signed_export(out).has_value());
+}
+
+TEST_F(CliTest, EraseAsksAndKeepsKeysWhenTold) {
+  ASSERT_EQ(hearthnet({"init", "--non-interactive"}).exit_code, 0);
+  // No confirmation on stdin: aborted, nothing erased.
+  EXPECT_EQ(hearthnet({"erase"}, "no\n").exit_code, 2);
+  EXPECT_TRUE(fs::exists(m_home / "state"));
+  auto r = hearthnet({"erase", "--keep-keys"}, "yes\nyes\nyes\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(fs::exists(m_home / "keys/device.ed25519"));
+  EXPECT_EQ(hearthnet({"doctor", "--check", "community_present"}).exit_code, 1);
+  ASSERT_EQ(hearthnet({"erase", "--yes"}).exit_code, 0);
+  EXPECT_FALSE(fs::exists(m_home / "keys/device.ed25519"));
+}
+
+TEST_F(CliTest, VersionAndUsage) {
+  auto r = hearthnet({"version"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("contract 1.0"), std::string::npos);
+  EXPECT_EQ(hearthnet({}).exit_code, 2);
+  EXPECT_EQ(hearthnet({"init", "--profile", "castle"}).exit_code, 2);
+}
+
+}  // namespace
+}  // namespace hn

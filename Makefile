@@ -4,6 +4,9 @@
 PRESET ?= dev
 BUILD_DIR := build/$(PRESET)
 HEARTHNET := $(BUILD_DIR)/app/hearthnet
+# ccache hits across clones: hash paths relative to the checkout.
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := true
 
 .PHONY: run test build bootstrap configure bench fuzz-smoke lint asan clean
 

@@ -342,6 +342,32 @@ TEST_F(EventLogTest, BatchAppendReportsPerEvent) {
   EXPECT_EQ(log->clock(), 12);
 }
 
+TEST_F(EventLogTest, LargeBatchVerifiedInParallelRejectsExactlyTheTampered) {
+  // Batches of PARALLEL_VERIFY_MIN_BATCH or more verify on every core; the verdict of each
+  // event must still land in its own slot.
+  auto log = open_log();
+  std::vector<Event> batch;
+  for (int i = 0; i < 300; ++i) {
+    batch.push_back(make_signed(peer, community, EventType::chat_message_sent, i + 1,
+                                Json{{"i", i}}));
+  }
+  const std::set<int> tampered = {0, 7, 150, 151, 299};
+  for (int i : tampered) batch[static_cast<size_t>(i)].data["i"] = -1;
+  auto r = log->append_received_batch(batch);
+  ASSERT_TRUE(r.has_value()) << r.error().to_string();
+  for (int i = 0; i < 300; ++i) {
+    const auto& result = r->results[static_cast<size_t>(i)];
+    if (tampered.count(i)) {
+      ASSERT_FALSE(result.has_value()) << i;
+      EXPECT_EQ(result.error().code, ErrorCode::invalid_signature) << i;
+    } else {
+      EXPECT_TRUE(result.has_value()) << i;
+    }
+  }
+  EXPECT_EQ(r->accepted, 295u);
+  EXPECT_EQ(*log->count(), 295);
+}
+
 TEST_F(EventLogTest, GarbageDbFileIsDbCorrupt) {
   {
     std::ofstream f(dir / "events.db", std::ios::binary);

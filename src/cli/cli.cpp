@@ -56,6 +56,44 @@ int run(int argc, char** argv) {
   erase_cmd->add_flag("--keep-logs", erase.keep_logs, "Keep log files");
   erase_cmd->add_flag("--yes", erase.yes, "Do not ask for confirmation");
 
+  RunArgs run_args;
+  auto* run_cmd = app.add_subcommand("run", "Start the node in the foreground (until Ctrl-C)");
+  run_cmd->add_flag("--no-ui", run_args.no_ui, "Do not serve the web UI");
+  run_cmd->add_flag("--debug", run_args.debug, "Log at debug level, also to stderr");
+
+  StatusArgs status;
+  auto* status_cmd = app.add_subcommand("status", "Show the running node's state");
+  status_cmd->add_flag("--json", status.json, "Machine-readable output");
+
+  CapsArgs caps;
+  auto* caps_cmd = app.add_subcommand("caps", "List capabilities known to the running node");
+  auto* local_only = caps_cmd->add_flag("--local-only", caps.local_only, "Only this node's");
+  caps_cmd->add_flag("--remote-only", caps.remote_only, "Only peers'")->excludes(local_only);
+  caps_cmd->add_option("--name", caps.name, "Filter by name (glob with * and ?, or substring)");
+  caps_cmd->add_flag("--json", caps.json, "Machine-readable output");
+
+  CallArgs call;
+  auto* call_cmd = app.add_subcommand("call", "Call a capability through the running node");
+  call_cmd->add_option("capability", call.capability, "NAME[@VERSION], e.g. diag.echo@1.0")->required();
+  call_cmd->add_option("--body", call.body, "Request body as JSON (default {})");
+  call_cmd->add_flag("--stream", call.stream, "Stream frames to stdout, one JSON per line");
+  call_cmd->add_option("--timeout", call.timeout_seconds, "Seconds to wait (default: the capability's)");
+
+  TraceArgs trace;
+  auto* trace_cmd = app.add_subcommand("trace", "Inspect request traces");
+  trace_cmd->require_subcommand(1);
+  auto* trace_recent_cmd = trace_cmd->add_subcommand("recent", "The newest traces of the running node");
+  trace_recent_cmd->add_option("n", trace.n, "How many (default 20)");
+  trace_recent_cmd->add_option("--capability", trace.capability, "Only this capability");
+  trace_recent_cmd->add_flag("--json", trace.json, "Machine-readable output");
+
+  LogArgs log_args;
+  auto* log_cmd = app.add_subcommand("log", "Show the node's structured log");
+  log_cmd->add_flag("--follow,-f", log_args.follow, "Keep printing new lines (like tail -F)");
+  log_cmd->add_option("--level", log_args.level, "Minimum level: debug, info, warning, error");
+  log_cmd->add_option("--component", log_args.component, "Only this component (and its children)");
+  log_cmd->add_option("--lines,-n", log_args.lines, "How many past lines (default 100)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -69,6 +107,12 @@ int run(int argc, char** argv) {
   if (*doctor_cmd) return command_doctor(global, doctor);
   if (*export_cmd) return command_export(global, export_args);
   if (*erase_cmd) return command_erase(global, erase);
+  if (*run_cmd) return command_run(global, run_args);
+  if (*status_cmd) return command_status(global, status);
+  if (*caps_cmd) return command_caps(global, caps);
+  if (*call_cmd) return command_call(global, call);
+  if (*trace_recent_cmd) return command_trace_recent(global, trace);
+  if (*log_cmd) return command_log(global, log_args);
   return EXIT_USAGE;
 }
 

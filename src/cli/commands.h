@@ -47,4 +47,48 @@ struct EraseArgs {
 };
 int command_erase(const GlobalOptions& global, const EraseArgs& args);
 
+// --- commands that run or talk to a node (commands_node.cpp, M12 §3.2–3.7) ---
+
+struct RunArgs {
+  bool no_ui = false;
+  bool debug = false;
+};
+int command_run(const GlobalOptions& global, const RunArgs& args);
+
+struct StatusArgs {
+  bool json = false;
+};
+int command_status(const GlobalOptions& global, const StatusArgs& args);
+
+struct CapsArgs {
+  bool local_only = false;
+  bool remote_only = false;
+  std::optional<std::string> name;
+  bool json = false;
+};
+int command_caps(const GlobalOptions& global, const CapsArgs& args);
+
+struct CallArgs {
+  std::string capability;  // NAME[@VERSION]
+  std::string body = "{}";
+  bool stream = false;
+  int timeout_seconds = 0;  // 0: the node's default for the capability
+};
+int command_call(const GlobalOptions& global, const CallArgs& args);
+
+struct TraceArgs {
+  int n = 20;
+  std::optional<std::string> capability;
+  bool json = false;
+};
+int command_trace_recent(const GlobalOptions& global, const TraceArgs& args);
+
+struct LogArgs {
+  bool follow = false;
+  std::optional<std::string> level;
+  std::optional<std::string> component;
+  int lines = 100;
+};
+int command_log(const GlobalOptions& global, const LogArgs& args);
+
 }  // namespace hn::cli

@@ -1,0 +1,118 @@
+// stream_bridge.h — hands stream frames from a worker thread (where the bus runs a
+// streaming call) to the network thread (where the SSE writer lives), with backpressure.
+//
+// The worker pushes frames and finally the call's result; the network coroutine takes
+// everything queued, emits it, and waits on a timer that every push cancels (the wake is
+// posted to the network executor, so a push between "queue empty" and "start waiting"
+// is never lost: both happen on the network thread without yielding in between).
+// Backpressure: a worker push waits while the queue holds `capacity` frames. A push made
+// ON the network thread (a remote stream relayed by the transport client) never waits —
+// waiting there would deadlock the consumer — and fails with capacity_exceeded only past
+// a hard bound. Once the consumer is gone (client disconnected), pushes fail with partition
+// so the bus stops the stream.
+//
+// Thread-safety: push/finish/abandon from any thread; take/async_wait on the network
+// thread only.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <utility>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "bus/capability.h"
+#include "core/error.h"
+
+namespace hn::node::detail {
+
+class StreamBridge : public std::enable_shared_from_this<StreamBridge> {
+ public:
+  static constexpr std::size_t DEFAULT_CAPACITY = 64;
+  static constexpr std::size_t HARD_CAPACITY = 4096;
+
+  StreamBridge(boost::asio::any_io_executor network, std::size_t capacity = DEFAULT_CAPACITY)
+      : m_network(network), m_timer(network), m_capacity(capacity) {}
+
+  // Worker side: queue one frame (blocks while full, unless on the network thread).
+  Status push(const bus::StreamFrame& frame, bool on_network_thread) {
+    {
+      std::unique_lock lock(m_mutex);
+      if (!on_network_thread) {
+        m_space.wait(lock, [&] { return m_abandoned || m_frames.size() < m_capacity; });
+      } else if (m_frames.size() >= HARD_CAPACITY) {
+        return make_error(ErrorCode::capacity_exceeded, "stream consumer too slow");
+      }
+      if (m_abandoned) return make_error(ErrorCode::partition, "stream consumer gone");
+      m_frames.push_back(frame);
+    }
+    wake();
+    return {};
+  }
+
+  // Worker side: the call's final result (the `done` data or the error).
+  void finish(Result<Json> result) {
+    {
+      std::lock_guard lock(m_mutex);
+      m_result.emplace(std::move(result));
+    }
+    wake();
+  }
+
+  // Network side: the consumer is gone; wakes and fails every waiting / later push.
+  void abandon() {
+    {
+      std::lock_guard lock(m_mutex);
+      m_abandoned = true;
+    }
+    m_space.notify_all();
+  }
+
+  // Network side: everything queued so far, and the result once finished (and drained).
+  struct Batch {
+    std::deque<bus::StreamFrame> frames;
+    std::optional<Result<Json>> result;
+  };
+  Batch take() {
+    Batch b;
+    {
+      std::lock_guard lock(m_mutex);
+      b.frames.swap(m_frames);
+      if (m_result) b.result.emplace(std::move(*m_result));
+      m_result.reset();
+    }
+    m_space.notify_all();
+    return b;
+  }
+
+  // Network side: waits until woken by push/finish, or at most `limit`.
+  boost::asio::awaitable<void> async_wait(std::chrono::milliseconds limit) {
+    m_timer.expires_after(limit);
+    boost::system::error_code ec;
+    co_await m_timer.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+  }
+
+ private:
+  void wake() {
+    boost::asio::post(m_network, [self = shared_from_this()] { self->m_timer.cancel(); });
+  }
+
+  boost::asio::any_io_executor m_network;
+  boost::asio::steady_timer m_timer;  // network thread only
+  const std::size_t m_capacity;
+  std::mutex m_mutex;
+  std::condition_variable m_space;
+  std::deque<bus::StreamFrame> m_frames;
+  std::optional<Result<Json>> m_result;
+  bool m_abandoned = false;
+};
+
+}  // namespace hn::node::detail

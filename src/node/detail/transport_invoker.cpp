@@ -1,0 +1,89 @@
+// transport_invoker.cpp — RemoteInvoker over transport::Client.
+#include "node/detail/transport_invoker.h"
+
+#include <utility>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace hn::node::detail {
+namespace asio = boost::asio;
+
+namespace {
+
+using Promise = std::shared_ptr<std::promise<Result<Json>>>;
+
+transport::Endpoint endpoint_of(const bus::RemoteCall& c) {
+  return transport::Endpoint{c.endpoint.host, static_cast<std::uint16_t>(c.endpoint.port), c.node_id};
+}
+
+transport::CallOptions options_of(const bus::RemoteCall& c, const Clock& clock) {
+  transport::CallOptions o;
+  o.request_id = c.trace_id.str();
+  const std::int64_t left = c.deadline_ms > 0 ? c.deadline_ms - clock.now_ms() : 0;
+  if (c.deadline_ms > 0) o.timeout = std::chrono::milliseconds(std::max<std::int64_t>(left, 1));
+  return o;
+}
+
+asio::awaitable<void> async_remote_call(std::shared_ptr<TransportInvoker::State> state,
+                                        bus::RemoteCall c, Promise promise) {
+  if (state->client == nullptr) {
+    promise->set_value(make_error(ErrorCode::partition, "node is shutting down"));
+    co_return;
+  }
+  // (The awaitable is built first: no temporaries inside co_await on GCC 12.)
+  auto op = state->client->async_call(endpoint_of(c), c.capability, c.version, c.body,
+                                      options_of(c, *state->clock));
+  Result<Json> r = co_await std::move(op);
+  promise->set_value(std::move(r));
+}
+
+asio::awaitable<void> async_remote_stream(std::shared_ptr<TransportInvoker::State> state,
+                                          bus::RemoteCall c, bus::FrameSink sink,
+                                          Promise promise) {
+  if (state->client == nullptr) {
+    promise->set_value(make_error(ErrorCode::partition, "node is shutting down"));
+    co_return;
+  }
+  bus::CancelToken cancel = c.cancel;
+  transport::FrameCallback on_frame = [sink, cancel](const transport::Frame& f) {
+    if (cancel.is_cancelled()) return false;
+    return sink(bus::StreamFrame{f.event, f.data}).has_value();
+  };
+  auto op = state->client->async_stream(endpoint_of(c), c.capability, c.version, c.body,
+                                        std::move(on_frame), options_of(c, *state->clock));
+  Result<transport::Frame> r = co_await std::move(op);
+  if (r) {
+    promise->set_value(std::move(r->data));
+  } else {
+    promise->set_value(r.take_error());
+  }
+}
+
+}  // namespace
+
+TransportInvoker::TransportInvoker(asio::any_io_executor network, transport::Client& client,
+                                   const Clock& clock)
+    : m_state(std::make_shared<State>(State{std::move(network), &client, &clock})) {}
+
+std::future<Result<Json>> TransportInvoker::call(bus::RemoteCall call) {
+  auto promise = std::make_shared<std::promise<Result<Json>>>();
+  auto future = promise->get_future();
+  asio::co_spawn(m_state->network, async_remote_call(m_state, std::move(call), promise),
+                 asio::detached);
+  return future;
+}
+
+std::future<Result<Json>> TransportInvoker::stream(bus::RemoteCall call, bus::FrameSink on_frame) {
+  auto promise = std::make_shared<std::promise<Result<Json>>>();
+  auto future = promise->get_future();
+  asio::co_spawn(m_state->network,
+                 async_remote_stream(m_state, std::move(call), std::move(on_frame), promise),
+                 asio::detached);
+  return future;
+}
+
+void TransportInvoker::shutdown() { m_state->client = nullptr; }
+
+}  // namespace hn::node::detail

@@ -1,0 +1,1057 @@
+// node.cpp — the orchestrator: composition (M12 §5), routes, peers, shutdown.
+#include "node/node.h"
+
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <sys/file.h>
+#include <sys/statvfs.h>
+#include <sys/sysinfo.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <utility>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "blobs/store.h"
+#include "bus/diag_echo.h"
+#include "core/constants.h"
+#include "core/file_util.h"
+#include "core/time.h"
+#include "events/community_view.h"
+#include "events/event_log.h"
+#include "events/replay.h"
+#include "identity/tls_cert.h"
+#include "node/detail/stream_bridge.h"
+#include "node/detail/transport_invoker.h"
+#include "observability/logging.h"
+#include "observability/metrics.h"
+#include "observability/standard_metrics.h"
+#include "observability/tracing.h"
+#include "transport/client.h"
+#include "transport/pinned_certs.h"
+#include "transport/server.h"
+
+namespace hn::node {
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* PINNED_CERTS_FILE = "pinned_certs.sqlite";
+constexpr const char* TLS_CERT_FILE = "tls_cert.pem";  // in keys_dir, next to the key it certifies
+constexpr const char* TLS_KEY_FILE = "tls_key.pem";
+constexpr auto STREAM_POLL = std::chrono::milliseconds(500);
+constexpr auto SHUTDOWN_DRAIN = std::chrono::milliseconds(500);
+
+observability::Logger& node_log() {
+  static observability::Logger logger = observability::get_logger("node");
+  return logger;
+}
+
+bool is_wildcard(const std::string& host) { return host == "0.0.0.0" || host == "::" || host.empty(); }
+
+// The address peers should use when we listen on every interface: the first non-loopback
+// IPv4 address that is up, else loopback.
+std::string advertised_host(const std::string& listen_host) {
+  if (!is_wildcard(listen_host)) return listen_host;
+  std::string found = "127.0.0.1";
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) return found;
+  for (ifaddrs* a = list; a != nullptr; a = a->ifa_next) {
+    if (a->ifa_addr == nullptr || a->ifa_addr->sa_family != AF_INET) continue;
+    auto* in = reinterpret_cast<sockaddr_in*>(a->ifa_addr);
+    asio::ip::address_v4 v4(ntohl(in->sin_addr.s_addr));
+    if (v4.is_loopback()) continue;
+    found = v4.to_string();
+    break;
+  }
+  ::freeifaddrs(list);
+  return found;
+}
+
+identity::HardwareSpec detect_hardware(const fs::path& data_dir) {
+  identity::HardwareSpec hw;
+  struct sysinfo si {};
+  if (::sysinfo(&si) == 0) {
+    hw.ram_gb = static_cast<double>(static_cast<std::int64_t>(
+                    static_cast<double>(si.totalram) * si.mem_unit / (1024.0 * 1024 * 1024) * 10)) / 10;
+  }
+  hw.cpu_cores = static_cast<std::int64_t>(std::thread::hardware_concurrency());
+  struct statvfs vfs {};
+  if (::statvfs(data_dir.c_str(), &vfs) == 0) {
+    hw.disk_free_gb = static_cast<double>(static_cast<std::int64_t>(
+                          static_cast<double>(vfs.f_bavail) * vfs.f_frsize / (1024.0 * 1024 * 1024) * 10)) / 10;
+  }
+  return hw;
+}
+
+// Glob match with * and ?.
+bool glob_match(const char* p, const char* s) {
+  if (*p == '\0') return *s == '\0';
+  if (*p == '*') return glob_match(p + 1, s) || (*s != '\0' && glob_match(p, s + 1));
+  if (*s == '\0') return false;
+  return (*p == '?' || *p == *s) && glob_match(p + 1, s + 1);
+}
+
+std::int64_t file_size_or_zero(const fs::path& p) {
+  std::error_code ec;
+  auto n = fs::file_size(p, ec);
+  return ec ? 0 : static_cast<std::int64_t>(n);
+}
+
+// The node's TLS certificate: the configured files, else the one stored beside the keys,
+// else a fresh self-signed one (stored, so peers' pins survive restarts — X01 §4.2).
+Result<identity::TlsCertificate> load_or_create_cert(const NodeHome& home,
+                                                     const identity::KeyPair& keys) {
+  const auto& t = home.config.transport;
+  if (t.tls_cert && t.tls_key) {
+    auto cert = read_file(*t.tls_cert);
+    auto key = read_file(*t.tls_key);
+    if (!cert) return cert.take_error();
+    if (!key) return key.take_error();
+    return identity::TlsCertificate{*cert, *key};
+  }
+  const fs::path cert_path = home.paths.keys_dir / TLS_CERT_FILE;
+  const fs::path key_path = home.paths.keys_dir / TLS_KEY_FILE;
+  auto cert = read_file(cert_path);
+  auto key = read_file(key_path);
+  if (cert && key && identity::verify_cert_for_node_id(*cert, keys.node_id().str())) {
+    return identity::TlsCertificate{*cert, *key};
+  }
+  HN_TRY_ASSIGN(auto fresh, identity::generate_self_signed_cert(keys));
+  HN_TRY(atomic_write_file(key_path, fresh.key_pem, fs::perms(0600)));
+  HN_TRY(atomic_write_file(cert_path, fresh.cert_pem, fs::perms(0644)));
+  return fresh;
+}
+
+observability::Trace to_trace(const bus::CallTraceEvent& e, std::int64_t now_ms) {
+  observability::Trace t;
+  t.trace_id = e.trace_id.str();
+  t.capability = e.capability;
+  const auto ms = static_cast<std::int64_t>(e.ms);
+  t.started_at_ms = now_ms - ms;
+  t.ended_at_ms = now_ms;
+  t.result = e.result;
+  observability::Span span;
+  span.name = e.to_node.empty() ? "bus.rejected" : (e.is_local ? "bus.local" : "bus.remote");
+  span.started_at_ms = t.started_at_ms;
+  span.ended_at_ms = now_ms;
+  span.extras = Json{{"version", e.version},
+                     {"from_node", e.from_node.str()},
+                     {"to_node", e.to_node.str()},
+                     {"bytes_in", e.bytes_in},
+                     {"bytes_out", e.bytes_out}};
+  t.spans.push_back(std::move(span));
+  return t;
+}
+
+}  // namespace
+
+bool matches_capability_pattern(const std::string& name, const std::string& pattern) {
+  if (pattern.empty()) return true;
+  if (pattern.find_first_of("*?") != std::string::npos) return glob_match(pattern.c_str(), name.c_str());
+  return name.find(pattern) != std::string::npos;
+}
+
+Result<std::pair<std::string, std::uint16_t>> parse_peer_address(const std::string& text) {
+  std::string s = text;
+  for (const char* scheme : {"https://", "http://"}) {
+    if (s.rfind(scheme, 0) == 0) s = s.substr(std::string(scheme).size());
+  }
+  if (auto slash = s.find('/'); slash != std::string::npos) s = s.substr(0, slash);
+  std::string host, port;
+  if (!s.empty() && s.front() == '[') {
+    auto close = s.find(']');
+    if (close == std::string::npos || close + 1 >= s.size() || s[close + 1] != ':') {
+      return make_error(ErrorCode::bad_request, "bad peer address '" + text + "'");
+    }
+    host = s.substr(1, close - 1);
+    port = s.substr(close + 2);
+  } else {
+    auto colon = s.rfind(':');
+    if (colon == std::string::npos || s.find(':') != colon) {
+      return make_error(ErrorCode::bad_request, "peer address '" + text + "' needs host:port");
+    }
+    host = s.substr(0, colon);
+    port = s.substr(colon + 1);
+  }
+  int n = 0;
+  for (char c : port) {
+    if (c < '0' || c > '9' || n > 65535) return make_error(ErrorCode::bad_request, "bad port in '" + text + "'");
+    n = n * 10 + (c - '0');
+  }
+  if (host.empty() || port.empty() || n < 1 || n > 65535) {
+    return make_error(ErrorCode::bad_request, "bad peer address '" + text + "'");
+  }
+  return std::pair<std::string, std::uint16_t>{host, static_cast<std::uint16_t>(n)};
+}
+
+Result<std::uint16_t> read_control_port(const config::Paths& paths) {
+  std::error_code ec;
+  if (!fs::exists(paths.control_port_file, ec)) {
+    return make_error(ErrorCode::not_found, "no port file at " + paths.control_port_file.string());
+  }
+  HN_TRY_ASSIGN(std::string text, read_file(paths.control_port_file));
+  int n = 0;
+  std::size_t digits = 0;
+  for (char c : text) {
+    if (c == '\n' || c == '\r' || c == ' ') continue;
+    if (c < '0' || c > '9' || ++digits > 5) {
+      return make_error(ErrorCode::bad_request, "malformed port file " + paths.control_port_file.string());
+    }
+    n = n * 10 + (c - '0');
+  }
+  if (digits == 0 || n < 1 || n > 65535) {
+    return make_error(ErrorCode::bad_request, "malformed port file " + paths.control_port_file.string());
+  }
+  return static_cast<std::uint16_t>(n);
+}
+
+// ---------------------------------------------------------------------------------------
+
+struct Node::Impl {
+  struct Peer {
+    NodeId node_id;
+    std::string display_name;
+    identity::Endpoint endpoint;
+    TrustLevel trust = TrustLevel::member;
+    std::size_t capabilities = 0;
+    std::int64_t last_seen_ms = 0;
+  };
+  struct StaticPeer {
+    std::string host;
+    std::uint16_t port = 0;
+  };
+  struct Active {
+    bus::CancelToken cancel;
+    std::weak_ptr<detail::StreamBridge> bridge;
+  };
+
+  Impl(NodeHome h, NodeOptions o) : home(std::move(h)), options(o) {}
+  ~Impl();
+
+  // --- composition (M12 §5) ---
+  Status open_observability();
+  Status open_identity();
+  Status open_community();
+  Status open_state();
+  Status open_bus();
+  Status open_transport();
+  Status lock_home();
+
+  // --- runtime (network thread) ---
+  Status start();
+  void begin_shutdown();
+  void arm_peer_timer();
+  void poll_static_peers();
+  void prune_peers();
+  asio::awaitable<void> async_fetch_peer(StaticPeer peer);
+  asio::awaitable<transport::Response> async_bus_call(transport::Request r,
+                                                      std::shared_ptr<transport::SseWriter> w);
+  asio::awaitable<transport::Response> async_local_json(transport::Request r,
+                                                        std::function<Json()> fn);
+  static asio::awaitable<std::optional<Result<Json>>> async_bus_job(Impl* self, bus::RouteRequest rr,
+                                                                   bus::CancelToken cancel);
+  static asio::awaitable<Json> async_json_job(std::function<Json()> fn);
+  Result<Json> run_call(const bus::RouteRequest& rr, const bus::CancelToken& cancel);
+  Result<Json> run_stream(const bus::RouteRequest& rr, const bus::FrameSink& sink,
+                          const bus::CancelToken& cancel);
+  std::uint64_t add_active(bus::CancelToken cancel, std::shared_ptr<detail::StreamBridge> bridge);
+  void remove_active(std::uint64_t id);
+
+  // --- views ---
+  Json status() const;
+  Json capabilities(const CapsFilter& filter) const;
+  identity::NodeManifest manifest() const;
+  Result<TrustLevel> membership(const NodeId& node, const CommunityId& community) const;
+  Status on_peer_manifest(const identity::NodeManifest& m, const identity::Endpoint& ep);
+  void on_peer_removed(const NodeId& node);
+  void refresh_community_manifest();
+  void record_trace(const bus::CallTraceEvent& e);
+
+  NodeHome home;
+  NodeOptions options;
+  const Clock& clock = SystemClock::instance();
+  std::int64_t started_ms = SystemClock::instance().now_ms();
+  int lock_fd = -1;
+  bool port_file_written = false;
+
+  std::optional<identity::KeyPair> keys;
+  CommunityId community;
+  std::unique_ptr<events::EventLog> log;
+  events::CommunityView view;
+  std::unique_ptr<events::ReplayEngine> replay;
+  events::Subscription community_subscription;
+  mutable std::mutex community_mutex;
+  std::optional<identity::CommunityManifest> community_manifest;
+  std::unique_ptr<blobs::BlobStore> blobs;
+  std::unique_ptr<transport::PinnedCerts> pins;
+  identity::KeyPinStore key_pins;
+  std::unique_ptr<identity::VerificationCache> verification_cache;
+  std::unique_ptr<bus::CapabilityBus> bus;
+  std::unique_ptr<bus::DiagEchoService> echo;
+  identity::HardwareSpec hardware;
+  identity::TlsCertificate cert;
+  std::string advertised;
+
+  mutable std::mutex peers_mutex;
+  std::map<NodeId, Peer> peers;
+  std::vector<StaticPeer> static_peers;
+
+  std::mutex active_mutex;
+  std::map<std::uint64_t, Active> active;
+  std::uint64_t next_active = 1;
+
+  // Asio objects last: destroyed first (the io_context last of them).
+  asio::io_context io{1};
+  std::unique_ptr<asio::thread_pool> workers;
+  std::unique_ptr<transport::Server> server;
+  std::unique_ptr<transport::Client> client;
+  std::unique_ptr<transport::PinnedCerts> probe_pins;  // in memory, by address
+  std::unique_ptr<transport::Client> probe_client;     // fetches /manifest of static peers
+  std::shared_ptr<detail::TransportInvoker> invoker;
+  std::unique_ptr<asio::signal_set> signals;
+  std::unique_ptr<asio::steady_timer> peer_timer;
+  std::atomic<bool> stopping{false};
+  std::atomic<bool> started{false};
+  std::atomic<std::uint16_t> port{0};
+};
+
+Node::Impl::~Impl() {
+  if (invoker) invoker->shutdown();
+  peer_timer.reset();
+  signals.reset();
+  probe_client.reset();
+  client.reset();
+  server.reset();
+  if (workers) {
+    for (auto& [id, a] : active) a.cancel.cancel();
+    workers->join();
+  }
+  // Run what the destroyed objects left queued (their stop handlers), then let go.
+  io.restart();
+  io.run_for(SHUTDOWN_DRAIN);
+  workers.reset();
+  bus.reset();
+  if (port_file_written) {
+    std::error_code ec;
+    fs::remove(home.paths.control_port_file, ec);
+  }
+  if (lock_fd >= 0) ::close(lock_fd);
+}
+
+Status Node::Impl::open_observability() {
+  observability::LogOptions lo;
+  lo.dir = home.paths.logs_dir;
+  lo.level = observability::parse_log_level(home.config.observability.log_level)
+                 .value_or(observability::LogLevel::info);
+  if (options.debug) lo.level = observability::LogLevel::debug;
+  lo.max_file_bytes = static_cast<std::size_t>(home.config.observability.log_max_file_bytes);
+  lo.max_files = static_cast<std::size_t>(home.config.observability.log_max_files);
+  lo.console = options.debug;
+  if (keys) lo.node_id = keys->node_id().str();
+  if (options.init_logging) HN_TRY(observability::init_logging(lo));
+  observability::configure_metrics({home.config.observability.metrics_enabled});
+  (void)observability::standard_metrics();
+  return {};
+}
+
+Status Node::Impl::open_identity() {
+  auto loaded = identity::load_keys(home.paths.keys_dir);
+  if (!loaded) {
+    Error e = loaded.take_error();
+    if (e.code == ErrorCode::keys_missing) {
+      e.message = "no identity in " + home.paths.keys_dir.string() + "; run `hearthnet init` first";
+    }
+    node_log().error("cannot load keys", e);
+    return e;
+  }
+  keys.emplace(std::move(*loaded));
+  // Re-open logging with our node id on every line (X03 §3.1).
+  return open_observability();
+}
+
+Status Node::Impl::lock_home() {
+  HN_TRY(ensure_directory(home.paths.run_dir, fs::perms(0700)));
+  const fs::path lock_path = home.paths.run_dir / NODE_LOCK_FILE;
+  lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock_fd < 0) return make_error(ErrorCode::io_error, "cannot open " + lock_path.string());
+  if (::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(lock_fd);
+    lock_fd = -1;
+    return make_error(ErrorCode::io_error,
+                      "a HearthNet node is already running for " + home.paths.home.string());
+  }
+  return {};
+}
+
+Status Node::Impl::open_community() {
+  if (!home.config_exists || !home.config.community.community_id) {
+    return make_error(ErrorCode::not_found,
+                      "this node belongs to no community yet; run `hearthnet init` first");
+  }
+  community = CommunityId(*home.config.community.community_id);
+  return {};
+}
+
+Status Node::Impl::open_state() {
+  // X02: the log, the community view, the replay engine (M12 §5 step 4).
+  events::EventLogOptions lo;
+  HN_TRY_ASSIGN(log, events::EventLog::open(home.paths.events_db, community, *keys, lo));
+  replay = std::make_unique<events::ReplayEngine>(*log);
+  HN_TRY(replay->register_view(view, events::CommunityView::event_types()));
+  log->set_author_policy(view.author_policy());
+
+  // The community manifest: regenerated from the log when we may sign and it is ahead,
+  // else the stored one (a joined node before its first sync).
+  if (view.state().created) {
+    const Json state = view.snapshot_state();
+    auto m = identity::load_or_regenerate(home.paths.community_dir, &*keys, &state);
+    if (m) community_manifest = std::move(*m);
+  }
+  if (!community_manifest) {
+    auto m = identity::load_community_manifest(home.paths.community_dir);
+    if (!m) {
+      return make_error(ErrorCode::not_found,
+                        "no community manifest in " + home.paths.community_dir.string() +
+                            " (" + m.error().message + "); run `hearthnet init` first");
+    }
+    community_manifest = std::move(*m);
+  }
+
+  // M07 blob store (step 5).
+  blobs::BlobStoreOptions bo;
+  bo.gc_threshold = home.config.file.gc_threshold;
+  bo.gc_target_fraction = home.config.file.gc_target;
+  HN_TRY_ASSIGN(blobs, blobs::BlobStore::open(home.paths.blobs_dir, bo));
+
+  // X01 §4.2 pins (step 6).
+  HN_TRY(ensure_directory(home.paths.state_dir, fs::perms(0700)));
+  HN_TRY_ASSIGN(pins, transport::PinnedCerts::open(home.paths.state_dir / PINNED_CERTS_FILE, clock));
+  verification_cache = std::make_unique<identity::VerificationCache>(clock);
+  return {};
+}
+
+Status Node::Impl::open_bus() {
+  bus::BusConfig bc;
+  bc.prefer_local = home.config.bus.prefer_local;
+  bc.local_load_threshold = home.config.bus.local_load_threshold;
+  bus = std::make_unique<bus::CapabilityBus>(keys->node_id(), bc, clock);
+  bus->trace().set_sink([this](const bus::CallTraceEvent& e) { record_trace(e); });
+  echo = std::make_unique<bus::DiagEchoService>(keys->node_id());
+  HN_TRY(bus->register_service(*echo));
+  HN_TRY(echo->start());
+  workers = std::make_unique<asio::thread_pool>(static_cast<std::size_t>(std::max(1, options.worker_threads)));
+  // Keep the community manifest in step with community.* events (sync, onboarding).
+  community_subscription = log->subscribe(
+      [this](const events::Event&) {
+        if (workers) asio::post(*workers, [this] { refresh_community_manifest(); });
+      },
+      events::CommunityView::event_types());
+  return {};
+}
+
+void Node::Impl::record_trace(const bus::CallTraceEvent& e) {
+  const std::int64_t now = clock.now_ms();
+  observability::default_trace_ring().record(to_trace(e, now));
+  const auto& m = observability::standard_metrics();
+  m.requests_total->inc({e.capability, e.result});
+  m.request_duration_ms->observe(e.ms, {e.capability});
+  if (node_log().should_log(observability::LogLevel::debug)) {
+    node_log().debug("call", Json{{"trace_id", e.trace_id.str()},
+                             {"capability", e.capability},
+                             {"result", e.result},
+                             {"ms", e.ms},
+                             {"to_node", e.to_node.str()}});
+  }
+}
+
+void Node::Impl::refresh_community_manifest() {
+  if (!view.state().created) return;
+  const Json state = view.snapshot_state();
+  auto m = identity::load_or_regenerate(home.paths.community_dir, &*keys, &state);
+  if (!m) {
+    node_log().warning("community manifest not refreshed", Json{{"error", m.error().to_string()}});
+    return;
+  }
+  std::lock_guard lock(community_mutex);
+  community_manifest = std::move(*m);
+}
+
+Result<TrustLevel> Node::Impl::membership(const NodeId& node, const CommunityId& c) const {
+  if (c != community) return make_error(ErrorCode::unauthorized, "not our community");
+  std::optional<identity::CommunityManifest> cm;
+  {
+    std::lock_guard lock(community_mutex);
+    cm = community_manifest;
+  }
+  // DESIGN.md: revoked wins over any other state.
+  if (view.is_revoked(node) || (cm && cm->is_revoked(node))) {
+    return make_error(ErrorCode::revoked, "node " + node.str() + " was revoked");
+  }
+  if (auto level = view.level_of(node)) return *level;
+  if (cm) {
+    if (auto level = cm->level_of(node)) return *level;
+  }
+  return make_error(ErrorCode::unauthorized, "node " + node.str() + " is not a member");
+}
+
+Status Node::Impl::open_transport() {
+  HN_TRY_ASSIGN(cert, load_or_create_cert(home, *keys));
+  transport::ServerOptions so;
+  so.host = home.config.transport.host;
+  so.port = static_cast<std::uint16_t>(home.config.transport.port);
+  so.cert_pem = cert.cert_pem;
+  so.key_pem = cert.key_pem;
+  so.community = community;
+  transport::ServerHooks hooks;
+  hooks.membership = [this](const NodeId& n, const CommunityId& c) { return membership(n, c); };
+  hooks.manifest = [this] { return manifest().to_json(); };
+  hooks.community_manifest = [this] {
+    std::lock_guard lock(community_mutex);
+    return community_manifest ? community_manifest->to_json() : Json::object();
+  };
+  hooks.ready = [this] {
+    return Json{{"ready", started.load() && !stopping.load()}, {"node_id", keys->node_id().str()}};
+  };
+  hooks.metrics = [this] {
+    const auto& m = observability::standard_metrics();
+    if (auto head = log->head()) m.event_log_lamport_head->set(static_cast<double>(head->lamport), {community.str()});
+    if (auto n = log->count()) m.event_log_size->set(static_cast<double>(*n), {community.str()});
+    {
+      std::lock_guard lock(peers_mutex);
+      m.nodes_online->set(static_cast<double>(peers.size() + 1), {community.str()});
+    }
+    return observability::default_registry().render_prometheus();
+  };
+  hooks.trace_recent = [](const std::map<std::string, std::string>& q) {
+    std::size_t n = 100;
+    if (auto it = q.find("n"); it != q.end()) {
+      try {
+        n = static_cast<std::size_t>(std::clamp(std::stol(it->second), 1L, static_cast<long>(TRACE_RING_BUFFER)));
+      } catch (...) {
+      }
+    }
+    std::optional<std::string_view> cap;
+    if (auto it = q.find("capability"); it != q.end() && !it->second.empty()) cap = it->second;
+    Json traces = Json::array();
+    for (const auto& t : observability::default_trace_ring().recent(n, cap)) {
+      traces.push_back(observability::trace_to_json(t));
+    }
+    return Json{{"traces", traces}};
+  };
+  server = std::make_unique<transport::Server>(io.get_executor(), *keys, so, std::move(hooks), clock);
+  server->add_route("POST", std::string(transport::BUS_CALL_PATH),
+                    [this](transport::Request r, std::shared_ptr<transport::SseWriter> w) {
+                      return async_bus_call(std::move(r), std::move(w));
+                    });
+  server->add_route("GET", NODE_STATUS_PATH,
+                    [this](transport::Request r, std::shared_ptr<transport::SseWriter>) {
+                      return async_local_json(std::move(r), [this] { return status(); });
+                    });
+  server->add_route("GET", NODE_CAPS_PATH,
+                    [this](transport::Request r, std::shared_ptr<transport::SseWriter>) {
+                      CapsFilter f;
+                      f.local_only = r.query.count("local_only") && r.query["local_only"] == "true";
+                      f.remote_only = r.query.count("remote_only") && r.query["remote_only"] == "true";
+                      if (r.query.count("name")) f.name_pattern = r.query["name"];
+                      return async_local_json(std::move(r), [this, f] { return capabilities(f); });
+                    });
+
+  transport::ClientOptions co;
+  co.community = community;
+  client = std::make_unique<transport::Client>(io.get_executor(), *keys, *pins, co, clock);
+  HN_TRY_ASSIGN(probe_pins, transport::PinnedCerts::open(":memory:", clock));
+  transport::ClientOptions po = co;
+  po.default_timeout = std::chrono::seconds(10);
+  probe_client = std::make_unique<transport::Client>(io.get_executor(), *keys, *probe_pins, po, clock);
+  invoker = std::make_shared<detail::TransportInvoker>(io.get_executor(), *client, clock);
+  bus->set_remote_invoker(invoker);
+  hardware = detect_hardware(home.paths.home);
+  return {};
+}
+
+// --- inbound calls ---------------------------------------------------------------------
+
+std::uint64_t Node::Impl::add_active(bus::CancelToken cancel,
+                                     std::shared_ptr<detail::StreamBridge> bridge) {
+  std::lock_guard lock(active_mutex);
+  const std::uint64_t id = next_active++;
+  active[id] = Active{std::move(cancel), bridge};
+  if (stopping.load()) {
+    active[id].cancel.cancel();
+    if (bridge) bridge->abandon();
+  }
+  return id;
+}
+
+void Node::Impl::remove_active(std::uint64_t id) {
+  std::lock_guard lock(active_mutex);
+  active.erase(id);
+}
+
+Result<Json> Node::Impl::run_call(const bus::RouteRequest& rr, const bus::CancelToken& cancel) {
+  if (rr.caller_trust == TrustLevel::self) {
+    // The node itself (CLI, UI): the full bus, peers included (M03 §5.8).
+    bus::CallOptions o;
+    o.caller_trust = TrustLevel::self;
+    o.trace_id = rr.trace_id;
+    o.cancel = cancel;
+    return bus->call(rr.capability, rr.version_req, rr.body, o);
+  }
+  return bus->handle_call(rr, cancel);
+}
+
+Result<Json> Node::Impl::run_stream(const bus::RouteRequest& rr, const bus::FrameSink& sink,
+                                    const bus::CancelToken& cancel) {
+  if (rr.caller_trust == TrustLevel::self) {
+    bus::CallOptions o;
+    o.caller_trust = TrustLevel::self;
+    o.trace_id = rr.trace_id;
+    o.cancel = cancel;
+    return bus->stream(rr.capability, rr.version_req, rr.body, sink, o);
+  }
+  return bus->handle_stream(rr, sink, cancel);
+}
+
+asio::awaitable<std::optional<Result<Json>>> Node::Impl::async_bus_job(Impl* self,
+                                                                       bus::RouteRequest rr,
+                                                                       bus::CancelToken cancel) {
+  co_return std::optional<Result<Json>>(self->run_call(rr, cancel));
+}
+
+asio::awaitable<Json> Node::Impl::async_json_job(std::function<Json()> fn) { co_return fn(); }
+
+asio::awaitable<transport::Response> Node::Impl::async_local_json(transport::Request r,
+                                                                  std::function<Json()> fn) {
+  if (r.trust != TrustLevel::self) {
+    co_return transport::Response::error(
+        make_error(ErrorCode::unauthorized, r.path + " answers only this node itself"));
+  }
+  auto op = asio::co_spawn(workers->get_executor(), async_json_job(std::move(fn)), asio::use_awaitable);
+  Json body = co_await std::move(op);
+  co_return transport::Response::json(std::move(body));
+}
+
+asio::awaitable<transport::Response> Node::Impl::async_bus_call(
+    transport::Request r, std::shared_ptr<transport::SseWriter> w) {
+  bus::RouteRequest rr;
+  rr.capability = r.capability;
+  rr.version_req = r.version;
+  rr.body = std::move(r.body);
+  rr.caller = r.caller;
+  rr.caller_trust = r.trust;
+  rr.trace_id = TraceId(r.request_id);
+  bus::CancelToken cancel;
+
+  if (!r.accepts_stream) {
+    const std::uint64_t id = add_active(cancel, nullptr);
+    auto op = asio::co_spawn(workers->get_executor(), async_bus_job(this, std::move(rr), cancel),
+                             asio::use_awaitable);
+    std::optional<Result<Json>> result = co_await std::move(op);
+    remove_active(id);
+    if (!result || !*result) {
+      Error e = result ? result->error() : make_error(ErrorCode::internal_error, "call lost");
+      co_return transport::Response::error(e);
+    }
+    co_return transport::Response::json(std::move(**result));
+  }
+
+  // A stream (CONTRACT §5.3): the bus runs on a worker, frames cross over the bridge.
+  auto bridge = std::make_shared<detail::StreamBridge>(io.get_executor());
+  const std::uint64_t id = add_active(cancel, bridge);
+  asio::post(*workers, [this, rr = std::move(rr), cancel, bridge]() {
+    auto executor = io.get_executor();
+    bus::FrameSink sink = [bridge, executor](const bus::StreamFrame& f) {
+      return bridge->push(f, executor.running_in_this_thread());
+    };
+    bridge->finish(run_stream(rr, sink, cancel));
+  });
+  bool consumer_gone = false;
+  std::optional<Result<Json>> result;
+  for (;;) {
+    auto batch = bridge->take();
+    for (auto& f : batch.frames) {
+      if (consumer_gone) break;
+      auto emit = w->async_emit(std::move(f.event), std::move(f.data));
+      Status st = co_await std::move(emit);
+      if (!st) consumer_gone = true;
+    }
+    if (!consumer_gone && w->cancelled()) consumer_gone = true;
+    if (consumer_gone) {
+      cancel.cancel();
+      bridge->abandon();
+    }
+    if (batch.result) {
+      result = std::move(batch.result);
+      break;
+    }
+    auto wait = bridge->async_wait(STREAM_POLL);
+    co_await std::move(wait);
+  }
+  remove_active(id);
+  if (consumer_gone) {
+    co_return transport::Response::error(make_error(ErrorCode::partition, "stream cancelled by the caller"));
+  }
+  if (*result) {
+    Json data = std::move(**result);
+    auto done = w->async_emit_done(std::move(data));
+    co_await std::move(done);
+    co_return transport::Response::json(Json::object());
+  }
+  Error err = result->error();
+  if (!w->started()) co_return transport::Response::error(err);
+  auto failed = w->async_emit_error(std::move(err));
+  co_await std::move(failed);
+  co_return transport::Response::json(Json::object());
+}
+
+// --- peers -----------------------------------------------------------------------------
+
+Status Node::Impl::on_peer_manifest(const identity::NodeManifest& m, const identity::Endpoint& ep) {
+  if (m.node_id == keys->node_id()) return {};
+  HN_TRY(identity::verify_node_manifest(m, clock, &key_pins, verification_cache.get()));
+  if (m.community_id != community) {
+    return make_error(ErrorCode::unauthorized, "peer " + m.node_id.str() + " is in another community");
+  }
+  auto trust = membership(m.node_id, m.community_id);
+  if (!trust) {
+    if (trust.error().code == ErrorCode::revoked) on_peer_removed(m.node_id);
+    return trust.take_error();
+  }
+  HN_TRY_ASSIGN(auto diff, bus->on_peer_manifest(m.node_id, m.capabilities, ep, *trust));
+  bool is_new = false;
+  {
+    std::lock_guard lock(peers_mutex);
+    auto [it, inserted] = peers.try_emplace(m.node_id);
+    is_new = inserted;
+    it->second = Peer{m.node_id, m.display_name, ep, *trust, m.capabilities.size(), clock.now_ms()};
+  }
+  if (is_new || !diff.empty()) {
+    node_log().info(is_new ? "peer added" : "peer updated",
+               Json{{"peer", m.node_id.str()},
+                    {"name", m.display_name},
+                    {"host", ep.host},
+                    {"port", ep.port},
+                    {"capabilities", m.capabilities.size()}});
+  }
+  return {};
+}
+
+void Node::Impl::on_peer_removed(const NodeId& node) {
+  bus->on_peer_removed(node);
+  std::size_t erased = 0;
+  {
+    std::lock_guard lock(peers_mutex);
+    erased = peers.erase(node);
+  }
+  if (erased) node_log().info("peer removed", Json{{"peer", node.str()}});
+}
+
+void Node::Impl::prune_peers() {
+  const std::int64_t limit = clock.now_ms() - home.config.discovery.prune_after_seconds * 1000;
+  std::vector<NodeId> stale;
+  {
+    std::lock_guard lock(peers_mutex);
+    for (const auto& [id, p] : peers) {
+      if (p.last_seen_ms < limit) stale.push_back(id);
+    }
+  }
+  for (const auto& id : stale) on_peer_removed(id);
+}
+
+asio::awaitable<void> Node::Impl::async_fetch_peer(StaticPeer peer) {
+  if (stopping.load() || !probe_client) co_return;
+  // Pinned by address for the probe; the main client pins by node id on the first call.
+  transport::Endpoint ep{peer.host, peer.port, NodeId("address:" + peer.host + ":" + std::to_string(peer.port))};
+  auto op = probe_client->async_get_public(ep, "/manifest");
+  auto r = co_await std::move(op);
+  Status st;
+  if (!r) {
+    st = r.take_error();
+  } else if (r->status != 200) {
+    st = make_error(ErrorCode::manifest_fetch_failed, "GET /manifest answered " + std::to_string(r->status));
+  } else {
+    auto m = identity::parse_node_manifest(r->body);
+    if (!m) {
+      st = m.take_error();
+    } else {
+      st = on_peer_manifest(*m, identity::Endpoint{"https", peer.host, peer.port});
+    }
+  }
+  if (!st) {
+    node_log().debug("static peer not usable", Json{{"host", peer.host},
+                                               {"port", peer.port},
+                                               {"error", st.error().to_string()}});
+  }
+}
+
+void Node::Impl::poll_static_peers() {
+  for (const auto& p : static_peers) asio::co_spawn(io, async_fetch_peer(p), asio::detached);
+}
+
+void Node::Impl::arm_peer_timer() {
+  if (!peer_timer || stopping.load()) return;
+  peer_timer->expires_after(std::chrono::seconds(MANIFEST_REPUBLISH_INTERVAL_SECONDS));
+  peer_timer->async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopping.load()) return;
+    prune_peers();
+    poll_static_peers();
+    arm_peer_timer();
+  });
+}
+
+// --- lifecycle -------------------------------------------------------------------------
+
+Status Node::Impl::start() {
+  if (started.load()) return make_error(ErrorCode::bad_request, "node already started");
+  // Signals first: once the port file exists, a SIGTERM must find the handler in place.
+  if (options.handle_signals) {
+    signals = std::make_unique<asio::signal_set>(io, SIGINT, SIGTERM);
+    signals->async_wait([this](const boost::system::error_code& ec, int sig) {
+      if (ec) return;
+      node_log().info("signal received", Json{{"signal", sig}});
+      begin_shutdown();
+    });
+  }
+  HN_TRY_ASSIGN(std::uint16_t bound, server->start());
+  port = bound;
+  advertised = advertised_host(home.config.transport.host);
+  HN_TRY(ensure_directory(home.paths.run_dir, fs::perms(0700)));
+  HN_TRY(atomic_write_file(home.paths.control_port_file, std::to_string(bound) + "\n", fs::perms(0644)));
+  port_file_written = true;
+
+  for (const auto& entry : home.config.discovery.bootstrap_peers) {
+    auto parsed = parse_peer_address(entry);
+    if (!parsed) {
+      node_log().warning("bootstrap peer ignored", Json{{"entry", entry}, {"error", parsed.error().message}});
+      continue;
+    }
+    static_peers.push_back({parsed->first, parsed->second});
+  }
+  peer_timer = std::make_unique<asio::steady_timer>(io);
+  poll_static_peers();
+  arm_peer_timer();
+  started = true;
+  node_log().info("node started", Json{{"host", home.config.transport.host},
+                                  {"port", bound},
+                                  {"advertised", advertised},
+                                  {"community", community.str()},
+                                  {"static_peers", static_peers.size()}});
+  return {};
+}
+
+void Node::Impl::begin_shutdown() {
+  if (stopping.exchange(true)) return;
+  node_log().info("shutting down");
+  if (signals) {
+    boost::system::error_code ec;
+    signals->cancel(ec);
+  }
+  if (peer_timer) peer_timer->cancel();
+  {
+    std::lock_guard lock(active_mutex);
+    for (auto& [id, a] : active) {
+      a.cancel.cancel();
+      if (auto b = a.bridge.lock()) b->abandon();
+    }
+  }
+  if (server) server->stop();  // stop accepting, cancel streams, close connections
+  if (invoker) invoker->shutdown();
+  if (client) client->close();
+  if (probe_client) probe_client->close();
+  io.stop();
+}
+
+// --- views -----------------------------------------------------------------------------
+
+identity::NodeManifest Node::Impl::manifest() const {
+  identity::NodeManifestInput in;
+  in.community_id = community;
+  in.display_name = home.config.node.display_name;
+  in.profile = home.config.node.profile;
+  in.endpoints.push_back(identity::Endpoint{"https", advertised.empty() ? "127.0.0.1" : advertised,
+                                            static_cast<int>(port.load())});
+  in.hardware = hardware;
+  for (const auto& e : bus->registry().all_local()) in.capabilities.push_back(e.descriptor.to_spec());
+  in.uptime_seconds = (clock.now_ms() - started_ms) / 1000;
+  in.load = Json{{"in_flight", bus->topology_snapshot().in_flight_total}};
+  return identity::build_node_manifest(*keys, in, clock);
+}
+
+Json Node::Impl::capabilities(const CapsFilter& filter) const {
+  auto snap = bus->topology_snapshot();
+  Json out = Json::array();
+  auto add = [&](const std::vector<bus::CapabilityEntry>& entries) {
+    for (const auto& e : entries) {
+      if (!matches_capability_pattern(e.descriptor.name, filter.name_pattern)) continue;
+      out.push_back(e.to_json());
+    }
+  };
+  if (!filter.remote_only) add(snap.capabilities_local);
+  if (!filter.local_only) add(snap.capabilities_remote);
+  return Json{{"capabilities", out}, {"our_node_id", keys->node_id().str()}};
+}
+
+Json Node::Impl::status() const {
+  auto snap = bus->topology_snapshot();
+  Json local = Json::array();
+  for (const auto& e : snap.capabilities_local) local.push_back(e.descriptor.name + "@" + e.descriptor.version_str());
+  std::optional<identity::CommunityManifest> cm;
+  {
+    std::lock_guard lock(community_mutex);
+    cm = community_manifest;
+  }
+  const auto state = view.state();
+  Json community_j{{"community_id", community.str()},
+                   {"name", state.created ? state.name : (cm ? cm->name : std::string())},
+                   {"member_count", state.created ? state.members.size() : (cm ? cm->members.size() : 0)},
+                   {"revoked_count", state.created ? state.revoked.size() : (cm ? cm->revoked.size() : 0)}};
+  Json peer_list = Json::array();
+  {
+    std::lock_guard lock(peers_mutex);
+    for (const auto& [id, p] : peers) {
+      peer_list.push_back(Json{{"node_id", id.str()},
+                               {"display_name", p.display_name},
+                               {"host", p.endpoint.host},
+                               {"port", p.endpoint.port},
+                               {"trust", std::string(to_string(p.trust))},
+                               {"capabilities", p.capabilities},
+                               {"last_seen", format_rfc3339_ms(p.last_seen_ms)}});
+    }
+  }
+  Json event_log = Json::object();
+  if (auto head = log->head()) {
+    event_log["head_lamport"] = head->lamport;
+    event_log["head_event_id"] = head->event_id.str();
+  }
+  if (auto n = log->count()) event_log["events"] = *n;
+  std::int64_t blob_bytes = 0;
+  if (auto b = blobs->total_bytes()) blob_bytes = static_cast<std::int64_t>(*b);
+  const std::int64_t event_bytes = file_size_or_zero(home.paths.events_db) +
+                                   file_size_or_zero(fs::path(home.paths.events_db.string() + "-wal"));
+  const std::int64_t now = clock.now_ms();
+  return Json{{"node", {{"node_id", keys->node_id().str()},
+                        {"short_id", keys->short_id()},
+                        {"display_name", home.config.node.display_name},
+                        {"profile", std::string(to_string(home.config.node.profile))},
+                        {"version", HN_VERSION}}},
+              {"community", community_j},
+              // The emergency detector (M09) is not wired yet: always online.
+              {"online_state", {{"state", "online"}, {"since", format_rfc3339_ms(started_ms)}}},
+              {"peers", {{"count", peer_list.size()}, {"list", peer_list}}},
+              {"capabilities", {{"local", local},
+                                {"local_count", snap.capabilities_local.size()},
+                                {"remote_count", snap.capabilities_remote.size()}}},
+              {"in_flight", snap.in_flight_total},
+              {"event_log", event_log},
+              {"disk", {{"blobs_bytes", blob_bytes}, {"events_bytes", event_bytes}}},
+              {"uptime_seconds", (now - started_ms) / 1000},
+              {"started_at", format_rfc3339_ms(started_ms)},
+              {"endpoint", {{"host", home.config.transport.host},
+                            {"advertised_host", advertised},
+                            {"port", port.load()}}},
+              {"home", home.paths.home.string()}};
+}
+
+// ---------------------------------------------------------------------------------------
+// Node
+
+Node::Node(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
+
+Node::~Node() {
+  m_impl.reset();
+  observability::flush_logging();
+}
+
+Result<std::unique_ptr<Node>> Node::open(NodeHome home, NodeOptions options) {
+  auto impl = std::make_unique<Impl>(std::move(home), options);
+  HN_TRY(impl->open_observability());  // 1. X03
+  HN_TRY(impl->open_identity());       // 2. M01 — refuses without keys
+  HN_TRY(impl->open_community());      // 3. community check (M13 redirect: run init)
+  HN_TRY(impl->lock_home());
+  if (auto s = impl->open_state(); !s) {  // 4–6. X02, M07, X01 pins
+    node_log().error("cannot open node state", s.error());
+    return s.take_error();
+  }
+  HN_TRY(impl->open_bus());        // 7. M03 + diag.echo
+  HN_TRY(impl->open_transport());  // 10. X01 server + client + RemoteInvoker
+  return std::unique_ptr<Node>(new Node(std::move(impl)));
+}
+
+Status Node::start() {
+  auto s = m_impl->start();
+  if (!s) node_log().error("cannot start", s.error());
+  return s;
+}
+
+Status Node::run() {
+  if (!m_impl->started.load()) HN_TRY(start());
+  m_impl->io.run();  // until begin_shutdown() stops it
+  // Shutdown (M12 §3.2): workers finish (their calls are cancelled), queued completions
+  // run against closed connections, logs are flushed, the port file goes.
+  m_impl->stopping = true;
+  m_impl->workers->join();
+  m_impl->io.restart();
+  m_impl->io.run_for(SHUTDOWN_DRAIN);
+  if (m_impl->port_file_written) {
+    std::error_code ec;
+    fs::remove(m_impl->home.paths.control_port_file, ec);
+    m_impl->port_file_written = false;
+  }
+  node_log().info("node stopped cleanly");
+  observability::flush_logging();
+  return {};
+}
+
+void Node::stop() {
+  Impl* impl = m_impl.get();
+  asio::post(impl->io, [impl] { impl->begin_shutdown(); });
+}
+
+std::uint16_t Node::port() const { return m_impl->port.load(); }
+const identity::KeyPair& Node::keys() const { return *m_impl->keys; }
+const NodeHome& Node::home() const { return m_impl->home; }
+bus::CapabilityBus& Node::bus() { return *m_impl->bus; }
+asio::io_context& Node::io_context() { return m_impl->io; }
+
+Status Node::on_peer_manifest(const identity::NodeManifest& manifest, const identity::Endpoint& endpoint) {
+  return m_impl->on_peer_manifest(manifest, endpoint);
+}
+void Node::on_peer_removed(const NodeId& node) { m_impl->on_peer_removed(node); }
+
+void Node::add_static_peer(std::string host, std::uint16_t port) {
+  Impl::StaticPeer p{std::move(host), port};
+  m_impl->static_peers.push_back(p);
+  if (m_impl->started.load()) asio::co_spawn(m_impl->io, m_impl->async_fetch_peer(p), asio::detached);
+}
+
+Json Node::status() const { return m_impl->status(); }
+Json Node::capabilities(const CapsFilter& filter) const { return m_impl->capabilities(filter); }
+identity::NodeManifest Node::manifest() const { return m_impl->manifest(); }
+std::optional<identity::CommunityManifest> Node::community_manifest() const {
+  std::lock_guard lock(m_impl->community_mutex);
+  return m_impl->community_manifest;
+}
+Result<TrustLevel> Node::membership(const NodeId& node, const CommunityId& community) const {
+  return m_impl->membership(node, community);
+}
+
+}  // namespace hn::node

@@ -1,0 +1,138 @@
+// node.h — the orchestrator (M12 §5): composes a running node from its home, in the spec's
+// order — observability, identity, community check, event log + community view + replay,
+// blob store, pinned certificates, capability bus (with diag.echo), transport server and
+// client, the RemoteInvoker that plugs the network into the bus, static bootstrap peers —
+// and runs it until SIGINT / SIGTERM or stop().
+//
+// Routes served (X01 §3.2, CONTRACT §5):
+//   POST /bus/v1/call        signed; JSON answer, or SSE frames when the caller accepts
+//                            text/event-stream. Bus work runs on a worker pool, never on the
+//                            network thread. `self` callers (the CLI, the UI) go through
+//                            CapabilityBus::call/stream and may reach peers; everyone else
+//                            gets handle_call/handle_stream (served locally only, M03 §5.3).
+//   GET  /node/v1/status     signed, trust `self` only: the `hearthnet status` report.
+//   GET  /node/v1/caps       signed, trust `self` only: every capability entry.
+//   GET  /manifest, /community/manifest, /metrics, /trace/recent, /health, /ready (public).
+// Membership (DESIGN.md): revoked wins; a node the community view does not list is
+// unauthorized; our own key over loopback is `self` (decided by the transport).
+//
+// Control files: while running, the bound port is in paths.control_port_file (written
+// atomically after bind, removed on shutdown) and paths.run_dir/node.lock is flock()ed so a
+// second node on the same home refuses to start.
+//
+// Threading: one network thread — the one that calls run() — owns the io_context, the
+// server, the client and peer polling. Bus calls run on an asio::thread_pool and post their
+// results back. on_peer_manifest / on_peer_removed / stop / status / capabilities are safe
+// from any thread. Lifetime: open() → start() → run() → destroy; run() returns after a
+// clean shutdown (streams cancelled, workers joined, logs flushed, port file removed).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "bus/bus.h"
+#include "core/error.h"
+#include "core/json.h"
+#include "identity/keys.h"
+#include "identity/manifest.h"
+#include "node/home.h"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace hn::node {
+
+// Signed local-only routes for the CLI (trust `self` only).
+inline constexpr const char* NODE_STATUS_PATH = "/node/v1/status";
+inline constexpr const char* NODE_CAPS_PATH = "/node/v1/caps";
+// The lock file inside paths.run_dir.
+inline constexpr const char* NODE_LOCK_FILE = "node.lock";
+
+struct NodeOptions {
+  bool debug = false;    // --debug: log level debug, and every log line also to stderr
+  bool no_ui = false;    // --no-ui: the UI layer is not built yet; accepted for M12 §3.2
+  int worker_threads = 4;  // the pool bus calls run on
+  bool handle_signals = true;  // run() stops on SIGINT / SIGTERM
+  bool init_logging = true;    // false: keep the process' logging as it is (tests)
+};
+
+// What `caps` filters on (M12 §3.4).
+struct CapsFilter {
+  bool local_only = false;
+  bool remote_only = false;
+  std::string name_pattern;  // glob with * and ?, or a substring; empty = all
+};
+
+// Whether `name` matches a caps pattern: a glob when it holds * or ?, else a substring.
+bool matches_capability_pattern(const std::string& name, const std::string& pattern);
+
+class Node {
+ public:
+  // M12 §5 steps 1–7 (nothing listens yet). Errors: keys_missing / keys_* (with a hint to
+  // run `hearthnet init`), not_found when the node has no community, config_error,
+  // storage_error / db_corrupt, io_error when the home is locked by a running node.
+  static Result<std::unique_ptr<Node>> open(NodeHome home, NodeOptions options = {});
+  ~Node();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  // Binds the server (port 0 = ephemeral), writes the port file, starts static peers.
+  // Call once, before run(), on the thread that will call run().
+  Status start();
+  // Runs the network loop on the calling thread until stop() or a signal, then shuts down
+  // cleanly. Returns the first fatal error, if any.
+  Status run();
+  // Asks run() to shut down; safe from any thread and from signal-free contexts.
+  void stop();
+
+  // The bound port (0 before start()).
+  std::uint16_t port() const;
+  const identity::KeyPair& keys() const;
+  const NodeHome& home() const;
+  bus::CapabilityBus& bus();
+  boost::asio::io_context& io_context();
+
+  // --- discovery seam (M02 → M03) ---
+  // A peer's node manifest and where it was reached. Verifies it (signature, TTL, key pin),
+  // checks community and membership (unauthorized / revoked), then feeds the bus
+  // (bus.on_peer_manifest) and the peer table. Our own manifest is ignored. Thread-safe.
+  Status on_peer_manifest(const identity::NodeManifest& manifest,
+                          const identity::Endpoint& endpoint);
+  // A peer went away (pruned, revoked). Thread-safe.
+  void on_peer_removed(const NodeId& node);
+  // Adds a static peer: its /manifest is fetched now and every
+  // MANIFEST_REPUBLISH_INTERVAL_SECONDS and fed to on_peer_manifest. Network thread only
+  // (or before run()). config.discovery.bootstrap_peers are added by start().
+  void add_static_peer(std::string host, std::uint16_t port);
+
+  // --- introspection (any thread) ---
+  // The `hearthnet status` report (M12 §3.3).
+  Json status() const;
+  // {"capabilities": [entry...]} (M12 §3.4).
+  Json capabilities(const CapsFilter& filter = {}) const;
+  // Our signed node manifest, freshly issued (CONTRACT §6.1).
+  identity::NodeManifest manifest() const;
+  // The community manifest currently in force.
+  std::optional<identity::CommunityManifest> community_manifest() const;
+  // The transport's membership callback: revoked wins, unknown → unauthorized.
+  Result<TrustLevel> membership(const NodeId& node, const CommunityId& community) const;
+
+  struct Impl;
+
+ private:
+  explicit Node(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> m_impl;
+};
+
+// Parses a bootstrap peer: "host:port", "[v6addr]:port" or "https://host:port[/...]";
+// bad_request otherwise.
+Result<std::pair<std::string, std::uint16_t>> parse_peer_address(const std::string& text);
+
+// The port a running node wrote to paths.control_port_file; not_found when there is none,
+// bad_request when the file is malformed.
+Result<std::uint16_t> read_control_port(const config::Paths& paths);
+
+}  // namespace hn::node

@@ -29,8 +29,9 @@ run: build
 asan:
 	@$(MAKE) test PRESET=asan
 
-bench:
-	@$(MAKE) build PRESET=release
+bench: bootstrap
+	@cmake --preset release >/dev/null
+	@cmake --build --preset release
 	@scripts/run-bench build/release
 
 fuzz-smoke: bootstrap

@@ -78,6 +78,7 @@ int run(int argc, char** argv) {
   call_cmd->add_option("--body", call.body, "Request body as JSON (default {})");
   call_cmd->add_flag("--stream", call.stream, "Stream frames to stdout, one JSON per line");
   call_cmd->add_option("--timeout", call.timeout_seconds, "Seconds to wait (default: the capability's)");
+  call_cmd->add_option("--node", call.node, "Pin the provider: self | remote | a full node id");
 
   TraceArgs trace;
   auto* trace_cmd = app.add_subcommand("trace", "Inspect request traces");
@@ -93,6 +94,32 @@ int run(int argc, char** argv) {
   log_cmd->add_option("--level", log_args.level, "Minimum level: debug, info, warning, error");
   log_cmd->add_option("--component", log_args.component, "Only this component (and its children)");
   log_cmd->add_option("--lines,-n", log_args.lines, "How many past lines (default 100)");
+
+  DebugEmitArgs debug_emit;
+  auto* debug_cmd = app.add_subcommand("debug", "Diagnostics for developers and tests");
+  debug_cmd->require_subcommand(1);
+  auto* debug_emit_cmd = debug_cmd->add_subcommand("emit", "Append N diagnostic events to the running node's log");
+  debug_emit_cmd->add_option("n", debug_emit.count, "How many events")->required();
+
+  auto* id_cmd = app.add_subcommand("id", "Print this node's id card (hearthnet-id://v1/...)");
+
+  InviteCreateArgs invite_create;
+  InviteRedeemArgs invite_redeem;
+  auto* invite_cmd = app.add_subcommand("invite", "Invite a device, or join with an invite");
+  invite_cmd->require_subcommand(1);
+  auto* invite_create_cmd = invite_cmd->add_subcommand("create", "Issue an invite through the running node");
+  invite_create_cmd->add_option("--node-id", invite_create.node_id, "The invitee's node id or id card")->required();
+  invite_create_cmd->add_option("--level", invite_create.level, "member | trusted | anchor (default member)");
+  invite_create_cmd->add_option("--ttl", invite_create.ttl_hours, "Hours the invite stays valid (default 24)");
+  auto* invite_redeem_cmd = invite_cmd->add_subcommand("redeem", "Join a community with an invite (node stopped)");
+  invite_redeem_cmd->add_option("text", invite_redeem.text, "The hearthnet://v1/... invite")->required();
+
+  MemberRevokeArgs member_revoke;
+  auto* member_cmd = app.add_subcommand("member", "Manage community members");
+  member_cmd->require_subcommand(1);
+  auto* member_revoke_cmd = member_cmd->add_subcommand("revoke", "Revoke a member (trusted or anchor nodes)");
+  member_revoke_cmd->add_option("node_id", member_revoke.node_id, "Full node id (ed25519:...)")->required();
+  member_revoke_cmd->add_option("--reason", member_revoke.reason, "Why (recorded in the event)");
 
   try {
     app.parse(argc, argv);
@@ -113,6 +140,11 @@ int run(int argc, char** argv) {
   if (*call_cmd) return command_call(global, call);
   if (*trace_recent_cmd) return command_trace_recent(global, trace);
   if (*log_cmd) return command_log(global, log_args);
+  if (*debug_emit_cmd) return command_debug_emit(global, debug_emit);
+  if (*member_revoke_cmd) return command_member_revoke(global, member_revoke);
+  if (*id_cmd) return command_id(global);
+  if (*invite_create_cmd) return command_invite_create(global, invite_create);
+  if (*invite_redeem_cmd) return command_invite_redeem(global, invite_redeem);
   return EXIT_USAGE;
 }
 

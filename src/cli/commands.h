@@ -73,6 +73,9 @@ struct CallArgs {
   std::string body = "{}";
   bool stream = false;
   int timeout_seconds = 0;  // 0: the node's default for the capability
+  // --node: "self" (this node only), "remote" (the first healthy peer) or a full node id;
+  // the call bypasses the router's choice (not with --stream).
+  std::optional<std::string> node;
 };
 int command_call(const GlobalOptions& global, const CallArgs& args);
 
@@ -90,5 +93,39 @@ struct LogArgs {
   int lines = 100;
 };
 int command_log(const GlobalOptions& global, const LogArgs& args);
+
+// --- mesh commands (commands_mesh.cpp) ---
+
+struct DebugEmitArgs {
+  int count = 1;
+};
+// `hearthnet debug emit N`: the running node appends N diagnostic events (sync tests).
+int command_debug_emit(const GlobalOptions& global, const DebugEmitArgs& args);
+
+struct MemberRevokeArgs {
+  std::string node_id;  // full "ed25519:..." id
+  std::string reason;
+};
+// `hearthnet member revoke NODE_ID [--reason TEXT]`: the running node (trusted or anchor)
+// appends community.member.revoked and spreads it.
+int command_member_revoke(const GlobalOptions& global, const MemberRevokeArgs& args);
+
+// `hearthnet id`: this node's hearthnet-id://v1/… card (M13 §4.4); creates keys if absent.
+int command_id(const GlobalOptions& global);
+
+struct InviteCreateArgs {
+  std::string node_id;  // a full node id or an id card
+  std::string level = "member";
+  std::optional<int> ttl_hours;
+};
+// `hearthnet invite create`: the running node issues the invite (its event lands in the
+// node's log, its endpoint is the bootstrap endpoint); prints the hearthnet://v1/… text.
+int command_invite_create(const GlobalOptions& global, const InviteCreateArgs& args);
+
+struct InviteRedeemArgs {
+  std::string text;
+};
+// `hearthnet invite redeem TEXT`: joins standalone (node/join.h); the node must not run.
+int command_invite_redeem(const GlobalOptions& global, const InviteRedeemArgs& args);
 
 }  // namespace hn::cli

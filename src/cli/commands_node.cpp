@@ -223,6 +223,18 @@ int command_call(const GlobalOptions& global, const CallArgs& args) {
   auto c = connect_to_node(global);
   if (!c.client) return c.exit_code;
   const auto& [name, version] = *parsed;
+  if (args.node) {
+    if (args.stream) {
+      std::cerr << "hearthnet: bad_request: --node does not combine with --stream\n";
+      return EXIT_USAGE;
+    }
+    Json req{{"capability", ref}, {"node", *args.node}, {"body", *body}};
+    auto r = c.client->request("POST", node::NODE_CALL_PATH, req);
+    if (!r) return fail(r.error());
+    if (r->status / 100 != 2) return fail(transport::parse_error_response(r->status, r->body));
+    std::cout << r->body.dump() << std::endl;
+    return EXIT_OK;
+  }
   if (!args.stream) {
     auto r = c.client->call(name, version, *body, timeout);
     if (!r) return fail(r.error());

@@ -13,6 +13,8 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
+#include <future>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -32,14 +34,22 @@
 #include "blobs/store.h"
 #include "bus/diag_echo.h"
 #include "core/constants.h"
+#include "core/encoding.h"
 #include "core/file_util.h"
 #include "core/time.h"
+#include "core/ulid.h"
+#include "discovery/discovery_service.h"
+#include "discovery/manifest_publisher.h"
 #include "events/community_view.h"
 #include "events/event_log.h"
 #include "events/replay.h"
+#include "events/sync.h"
 #include "identity/tls_cert.h"
 #include "node/detail/stream_bridge.h"
+#include "node/detail/sync_peer.h"
 #include "node/detail/transport_invoker.h"
+#include "onboarding/id_card.h"
+#include "onboarding/issue.h"
 #include "observability/logging.h"
 #include "observability/metrics.h"
 #include "observability/standard_metrics.h"
@@ -235,10 +245,6 @@ struct Node::Impl {
     std::size_t capabilities = 0;
     std::int64_t last_seen_ms = 0;
   };
-  struct StaticPeer {
-    std::string host;
-    std::uint16_t port = 0;
-  };
   struct Active {
     bus::CancelToken cancel;
     std::weak_ptr<detail::StreamBridge> bridge;
@@ -259,10 +265,23 @@ struct Node::Impl {
   // --- runtime (network thread) ---
   Status start();
   void begin_shutdown();
-  void arm_peer_timer();
-  void poll_static_peers();
-  void prune_peers();
-  asio::awaitable<void> async_fetch_peer(StaticPeer peer);
+  Status start_discovery();
+  void on_registry_event(const discovery::PeerEvent& event);
+  asio::awaitable<void> async_fetch_manifest(discovery::PeerEndpoint ep,
+                                             discovery::ManifestFetcher::Callback cb);
+  // --- event sync (X02 §3.6) ---
+  asio::awaitable<transport::Response> async_sync(transport::Request r,
+                                                  std::function<Result<Json>(const Json&)> fn);
+  static asio::awaitable<std::optional<Result<Json>>> async_result_job(
+      std::function<Result<Json>(const Json&)> fn, Json body);
+  asio::awaitable<void> async_sync_request(transport::Endpoint ep, std::string method,
+                                           std::string path, Json body,
+                                           std::shared_ptr<std::promise<Result<Json>>> done);
+  Result<Json> sync_request(const transport::Endpoint& ep, const std::string& method,
+                            std::string_view path, Json body);
+  void schedule_sync();
+  void run_sync_rounds();
+  void arm_sync_timer();
   asio::awaitable<transport::Response> async_bus_call(transport::Request r,
                                                       std::shared_ptr<transport::SseWriter> w);
   asio::awaitable<transport::Response> async_local_json(transport::Request r,
@@ -271,6 +290,14 @@ struct Node::Impl {
                                                                    bus::CancelToken cancel);
   static asio::awaitable<Json> async_json_job(std::function<Json()> fn);
   Result<Json> run_call(const bus::RouteRequest& rr, const bus::CancelToken& cancel);
+  Result<Json> call_on_node(const Json& request);
+  Result<Json> debug_emit(const Json& request);
+  Result<Json> revoke_member(const Json& request);
+  Result<Json> create_invite(const Json& request);
+  bool is_pending_invitee(const NodeId& node) const;
+  // DESIGN.md "revoked wins": a peer revoked by a (synced) event leaves the peer table.
+  void drop_revoked_peers();
+  void add_self_route(const char* path, std::function<Result<Json>(const Json&)> fn);
   Result<Json> run_stream(const bus::RouteRequest& rr, const bus::FrameSink& sink,
                           const bus::CancelToken& cancel);
   std::uint64_t add_active(bus::CancelToken cancel, std::shared_ptr<detail::StreamBridge> bridge);
@@ -313,7 +340,17 @@ struct Node::Impl {
 
   mutable std::mutex peers_mutex;
   std::map<NodeId, Peer> peers;
-  std::vector<StaticPeer> static_peers;
+  std::vector<discovery::PeerEndpoint> static_peers;
+  // M02: the live peer table (discovery's, fed by UDP, mDNS and static peers).
+  std::unique_ptr<discovery::PeerRegistry> registry;
+  std::unique_ptr<discovery::FunctionManifestFetcher> fetcher;
+  discovery::PeerRegistry::SubscriptionId registry_subscription = 0;
+  // X02 §3.6 event sync.
+  std::unique_ptr<events::SyncServer> sync_server;
+  std::unique_ptr<events::SyncClient> sync_client;
+  std::atomic<bool> sync_busy{false};
+  std::atomic<bool> sync_again{false};
+  std::chrono::milliseconds sync_interval{std::chrono::seconds(300)};
 
   std::mutex active_mutex;
   std::map<std::uint64_t, Active> active;
@@ -328,15 +365,23 @@ struct Node::Impl {
   std::unique_ptr<transport::Client> probe_client;     // fetches /manifest of static peers
   std::shared_ptr<detail::TransportInvoker> invoker;
   std::unique_ptr<asio::signal_set> signals;
-  std::unique_ptr<asio::steady_timer> peer_timer;
+  std::unique_ptr<discovery::DiscoveryService> discovery;
+  std::shared_ptr<discovery::ManifestPublisher> publisher;
+  std::vector<std::shared_ptr<discovery::StaticPeers>> extra_static;
+  std::unique_ptr<asio::steady_timer> sync_timer;
   std::atomic<bool> stopping{false};
   std::atomic<bool> started{false};
   std::atomic<std::uint16_t> port{0};
 };
 
 Node::Impl::~Impl() {
+  stopping = true;
   if (invoker) invoker->shutdown();
-  peer_timer.reset();
+  if (registry && registry_subscription) registry->unsubscribe(registry_subscription);
+  if (publisher) publisher->stop();
+  for (auto& s : extra_static) s->stop();
+  if (discovery) discovery->stop();
+  sync_timer.reset();
   signals.reset();
   probe_client.reset();
   client.reset();
@@ -446,6 +491,9 @@ Status Node::Impl::open_state() {
   HN_TRY(ensure_directory(home.paths.state_dir, fs::perms(0700)));
   HN_TRY_ASSIGN(pins, transport::PinnedCerts::open(home.paths.state_dir / PINNED_CERTS_FILE, clock));
   verification_cache = std::make_unique<identity::VerificationCache>(clock);
+  registry = std::make_unique<discovery::PeerRegistry>(clock, keys->node_id(), community);
+  sync_server = std::make_unique<events::SyncServer>(*log);
+  sync_client = std::make_unique<events::SyncClient>(*log);
   return {};
 }
 
@@ -456,13 +504,36 @@ Status Node::Impl::open_bus() {
   bus = std::make_unique<bus::CapabilityBus>(keys->node_id(), bc, clock);
   bus->trace().set_sink([this](const bus::CallTraceEvent& e) { record_trace(e); });
   echo = std::make_unique<bus::DiagEchoService>(keys->node_id());
-  HN_TRY(bus->register_service(*echo));
+  const char* fail_hook = std::getenv("HEARTHNET_DIAG_FAIL");
+  if (fail_hook != nullptr && std::string(fail_hook) == "1") {
+    // Test hook (tests/functional): this node's diag.echo fails every call, so health
+    // quarantine and re-routing can be observed across real processes.
+    node_log().warning("HEARTHNET_DIAG_FAIL=1: diag.echo fails every call");
+    for (auto cap : echo->capabilities()) {
+      cap.handler = [](const bus::CallContext&, const Json&) -> Result<Json> {
+        return make_error(ErrorCode::internal_error, "diag.echo fails (HEARTHNET_DIAG_FAIL)");
+      };
+      if (cap.stream_handler) {
+        cap.stream_handler = [](const bus::CallContext&, const Json&, const bus::FrameSink&) -> Result<Json> {
+          return make_error(ErrorCode::internal_error, "diag.echo fails (HEARTHNET_DIAG_FAIL)");
+        };
+      }
+      HN_TRY(bus->register_capability(cap));
+    }
+  } else {
+    HN_TRY(bus->register_service(*echo));
+  }
   HN_TRY(echo->start());
   workers = std::make_unique<asio::thread_pool>(static_cast<std::size_t>(std::max(1, options.worker_threads)));
   // Keep the community manifest in step with community.* events (sync, onboarding).
   community_subscription = log->subscribe(
       [this](const events::Event&) {
-        if (workers) asio::post(*workers, [this] { refresh_community_manifest(); });
+        if (workers) {
+          asio::post(*workers, [this] {
+            refresh_community_manifest();
+            drop_revoked_peers();
+          });
+        }
       },
       events::CommunityView::event_types());
   return {};
@@ -522,8 +593,22 @@ Status Node::Impl::open_transport() {
   so.key_pem = cert.key_pem;
   so.community = community;
   transport::ServerHooks hooks;
-  hooks.membership = [this](const NodeId& n, const CommunityId& c) { return membership(n, c); };
-  hooks.manifest = [this] { return manifest().to_json(); };
+  hooks.membership = [this](const NodeId& n, const CommunityId& c) -> Result<TrustLevel> {
+    auto t = membership(n, c);
+    // M13 §4.2: an invitee pulls the log and pushes its join before it is a member — it
+    // passes as `unknown`, which only the sync routes accept (the bus wants `member`).
+    if (!t && t.error().code == ErrorCode::unauthorized && c == community && is_pending_invitee(n)) {
+      return TrustLevel::unknown;
+    }
+    return t;
+  };
+  hooks.manifest = [this] {
+    // The publisher's latest (republished every 20 s), else a fresh one.
+    if (publisher) {
+      if (auto m = publisher->current()) return m->to_json();
+    }
+    return manifest().to_json();
+  };
   hooks.community_manifest = [this] {
     std::lock_guard lock(community_mutex);
     return community_manifest ? community_manifest->to_json() : Json::object();
@@ -537,7 +622,7 @@ Status Node::Impl::open_transport() {
     if (auto n = log->count()) m.event_log_size->set(static_cast<double>(*n), {community.str()});
     {
       std::lock_guard lock(peers_mutex);
-      m.nodes_online->set(static_cast<double>(peers.size() + 1), {community.str()});
+      m.nodes_online->set(static_cast<double>(registry->size() + 1), {community.str()});
     }
     return observability::default_registry().render_prometheus();
   };
@@ -574,6 +659,24 @@ Status Node::Impl::open_transport() {
                       if (r.query.count("name")) f.name_pattern = r.query["name"];
                       return async_local_json(std::move(r), [this, f] { return capabilities(f); });
                     });
+
+  add_self_route(NODE_CALL_PATH, [this](const Json& b) { return call_on_node(b); });
+  add_self_route(NODE_DEBUG_EMIT_PATH, [this](const Json& b) { return debug_emit(b); });
+  add_self_route(NODE_MEMBER_REVOKE_PATH, [this](const Json& b) { return revoke_member(b); });
+  add_self_route(NODE_INVITE_PATH, [this](const Json& b) { return create_invite(b); });
+  // X02 §6 sync endpoints (members only; the work runs on the worker pool).
+  using SyncFn = std::function<Result<Json>(const Json&)>;
+  auto sync_route = [this](const char* method, std::string_view path, SyncFn fn) {
+    server->add_route(method, std::string(path),
+                      [this, fn](transport::Request r, std::shared_ptr<transport::SseWriter>) {
+                        return async_sync(std::move(r), fn);
+                      });
+  };
+  sync_route("GET", events::SYNC_PATH_HEADS, [this](const Json&) { return sync_server->handle_heads(); });
+  sync_route("POST", events::SYNC_PATH_RECONCILE, [this](const Json& b) { return sync_server->handle_reconcile(b); });
+  sync_route("POST", events::SYNC_PATH_FETCH, [this](const Json& b) { return sync_server->handle_fetch(b); });
+  // Pushed community.* events refresh the manifest through the log subscription.
+  sync_route("POST", events::SYNC_PATH_EVENTS, [this](const Json& b) { return sync_server->handle_events(b); });
 
   transport::ClientOptions co;
   co.community = community;
@@ -629,6 +732,142 @@ Result<Json> Node::Impl::run_stream(const bus::RouteRequest& rr, const bus::Fram
     return bus->stream(rr.capability, rr.version_req, rr.body, sink, o);
   }
   return bus->handle_stream(rr, sink, cancel);
+}
+
+Result<Json> Node::Impl::call_on_node(const Json& request) {
+  HN_TRY_ASSIGN(std::string ref, get_string(request, "capability"));
+  HN_TRY_ASSIGN(std::string target, get_string(request, "node"));
+  Json body = request.contains("body") ? request["body"] : Json::object();
+  if (!body.is_object()) return make_error(ErrorCode::bad_request, "body must be an object");
+  HN_TRY_ASSIGN(auto parsed, bus::parse_capability_ref(ref));
+  const auto& [name, version] = parsed;
+  if (target == "self" || target == keys->node_id().str()) {
+    bus::CallOptions o;
+    o.local_only = true;
+    return bus->call(name, version, body, o);
+  }
+  // A peer's entry: the named node, or (target "remote") the first healthy remote one.
+  const std::int64_t now = clock.now_ms();
+  std::optional<bus::CapabilityEntry> chosen;
+  for (const auto& e : bus->registry().find(name, version)) {
+    if (e.is_local || !e.endpoint) continue;
+    if (target == "remote" ? e.quarantined_until_ms <= now : e.node_id.str() == target) {
+      chosen = e;
+      break;
+    }
+  }
+  if (!chosen) {
+    return make_error(ErrorCode::not_found, "no provider of " + ref + " on node '" + target + "'");
+  }
+  bus::RemoteCall rc;
+  rc.node_id = chosen->node_id;
+  rc.endpoint = *chosen->endpoint;
+  rc.capability = name;
+  rc.version = version;
+  rc.offered_version = chosen->descriptor.version;
+  rc.body = std::move(body);
+  rc.trace_id = TraceId(new_ulid());
+  rc.caller = keys->node_id();
+  rc.deadline_ms = now + std::int64_t{chosen->descriptor.timeout_seconds} * 1000;
+  auto future = invoker->call(std::move(rc));
+  return future.get();
+}
+
+void Node::Impl::add_self_route(const char* path, std::function<Result<Json>(const Json&)> fn) {
+  server->add_route("POST", path,
+                    [this, path, fn](transport::Request r, std::shared_ptr<transport::SseWriter>)
+                        -> asio::awaitable<transport::Response> {
+                      if (r.trust != TrustLevel::self) {
+                        return async_sync(std::move(r), [path](const Json&) -> Result<Json> {
+                          return make_error(ErrorCode::unauthorized, std::string(path) + " answers only this node itself");
+                        });
+                      }
+                      return async_sync(std::move(r), fn);
+                    });
+}
+
+void Node::Impl::drop_revoked_peers() {
+  if (!registry) return;
+  for (const auto& rec : registry->all()) {
+    if (view.is_revoked(rec.node_id_full)) {
+      node_log().info("revoked peer dropped", Json{{"peer", rec.node_id_full.str()}});
+      registry->remove(rec.node_id_full);
+    }
+  }
+}
+
+bool Node::Impl::is_pending_invitee(const NodeId& node) const {
+  if (view.is_revoked(node)) return false;
+  const auto state = view.state();
+  return state.invites.count(node.str()) > 0;
+}
+
+Result<Json> Node::Impl::create_invite(const Json& request) {
+  HN_TRY_ASSIGN(std::string who, get_string(request, "invitee"));
+  HN_TRY_ASSIGN(auto card, onboarding::parse_invitee(who));
+  onboarding::InviteRequest ir;
+  ir.invitee_node_id = card.node_id;
+  ir.display_name = card.display_name;
+  if (request.contains("level")) {
+    HN_TRY_ASSIGN(std::string level, get_string(request, "level"));
+    auto parsed = parse_trust_level(level);
+    if (!parsed) return make_error(ErrorCode::bad_request, "unknown level '" + level + "'");
+    ir.initial_level = *parsed;
+  }
+  if (request.contains("ttl_seconds")) {
+    HN_TRY_ASSIGN(ir.ttl_seconds, get_int(request, "ttl_seconds"));
+  }
+  // Our own endpoint is the invitee's way in (M13 §3.1 bootstrap_endpoints).
+  ir.bootstrap_endpoints.push_back(identity::Endpoint{"https", advertised, static_cast<int>(port.load())});
+  std::optional<identity::CommunityManifest> cm;
+  {
+    std::lock_guard lock(community_mutex);
+    cm = community_manifest;
+  }
+  if (!cm) return make_error(ErrorCode::not_found, "no community manifest");
+  HN_TRY_ASSIGN(auto issued, onboarding::issue_invite(*keys, *cm, *log, ir, clock));
+  return Json{{"invite", issued.text},
+              {"invite_id", issued.invite.invite_id.str()},
+              {"invitee", issued.invite.invitee_node_id.str()},
+              {"expires_at", issued.invite.expires_at},
+              {"reused", issued.reused}};
+}
+
+Result<Json> Node::Impl::revoke_member(const Json& request) {
+  HN_TRY_ASSIGN(std::string target, get_string(request, "node_id"));
+  std::string reason = request.value("reason", std::string());
+  HN_TRY(identity::parse_node_id(target));
+  const NodeId node(target);
+  if (node == keys->node_id()) return make_error(ErrorCode::bad_request, "a node cannot revoke itself");
+  if (view.is_revoked(node)) return Json{{"revoked", target}, {"already", true}};
+  if (!view.is_member(node) && !view.state().invites.count(target)) {
+    return make_error(ErrorCode::not_found, "node " + target + " is not a member");
+  }
+  // CONTRACT §7.2: the author must be trusted or anchor (the view ignores it otherwise).
+  auto level = view.level_of(keys->node_id());
+  if (!level || (*level != TrustLevel::trusted && *level != TrustLevel::anchor)) {
+    return make_error(ErrorCode::unauthorized, "only a trusted or anchor member may revoke");
+  }
+  HN_TRY_ASSIGN(auto event, log->append_local(events::EventType::community_member_revoked,
+                                              Json{{"target_node_id", target}, {"reason", reason}}));
+  refresh_community_manifest();
+  if (registry) registry->remove(node);
+  on_peer_removed(node);
+  schedule_sync();  // spread the revocation now
+  return Json{{"revoked", target}, {"event_id", event.event_id.str()}};
+}
+
+Result<Json> Node::Impl::debug_emit(const Json& request) {
+  HN_TRY_ASSIGN(std::int64_t count, get_int(request, "count"));
+  if (count < 1 || count > 100000) return make_error(ErrorCode::bad_request, "count must be 1..100000");
+  // node.manifest.updated is the one type of the 19 no view interprets beyond storing it.
+  for (std::int64_t i = 0; i < count; ++i) {
+    HN_TRY(log->append_local(events::EventType::node_manifest_updated,
+                             Json{{"debug", true}, {"seq", i}, {"node_id", keys->node_id().str()}}));
+  }
+  Json out{{"appended", count}};
+  if (auto n = log->count()) out["events"] = *n;
+  return out;
 }
 
 asio::awaitable<std::optional<Result<Json>>> Node::Impl::async_bus_job(Impl* self,
@@ -765,56 +1004,210 @@ void Node::Impl::on_peer_removed(const NodeId& node) {
   if (erased) node_log().info("peer removed", Json{{"peer", node.str()}});
 }
 
-void Node::Impl::prune_peers() {
-  const std::int64_t limit = clock.now_ms() - home.config.discovery.prune_after_seconds * 1000;
-  std::vector<NodeId> stale;
+void Node::Impl::on_registry_event(const discovery::PeerEvent& event) {
+  const auto& peer = event.peer;
+  if (event.kind == discovery::PeerEventKind::removed) {
+    on_peer_removed(peer.node_id_full);
+    return;
+  }
+  if (!peer.manifest || peer.endpoints.empty()) return;
+  Status st = on_peer_manifest(*peer.manifest, peer.endpoints.front());
+  if (!st) {
+    node_log().debug("peer not usable", Json{{"peer", peer.node_id_full.str()},
+                                             {"error", st.error().to_string()}});
+    return;
+  }
+  // X02 §3.6: a round with every peer when one appears.
+  if (event.kind == discovery::PeerEventKind::added) schedule_sync();
+}
+
+asio::awaitable<void> Node::Impl::async_fetch_manifest(discovery::PeerEndpoint ep,
+                                                       discovery::ManifestFetcher::Callback cb) {
+  if (stopping.load() || !probe_client) {
+    cb(make_error(ErrorCode::manifest_fetch_failed, "node is stopping"));
+    co_return;
+  }
+  // Pinned by address for the probe; the main client pins by node id on the first call.
+  transport::Endpoint tep{ep.host, ep.port, NodeId("address:" + ep.to_string())};
+  auto op = probe_client->async_get_public(tep, "/manifest");
+  auto r = co_await std::move(op);
+  if (!r) {
+    cb(r.take_error());
+  } else if (r->status != 200) {
+    cb(make_error(ErrorCode::manifest_fetch_failed, "GET /manifest answered " + std::to_string(r->status)));
+  } else {
+    cb(std::move(r->body));
+  }
+}
+
+Status Node::Impl::start_discovery() {
+  const auto& dc = home.config.discovery;
+  registry->set_pruning_aggressive(dc.aggressive_pruning);
+  registry_subscription = registry->subscribe([this](const discovery::PeerEvent& e) { on_registry_event(e); });
+  fetcher = std::make_unique<discovery::FunctionManifestFetcher>(
+      [this](const discovery::PeerEndpoint& ep, discovery::ManifestFetcher::Callback cb) {
+        asio::post(io, [this, ep, cb = std::move(cb)]() mutable {
+          asio::co_spawn(io, async_fetch_manifest(ep, std::move(cb)), asio::detached);
+        });
+      });
+  discovery::DiscoveryOptions o;
+  o.mdns_enabled = dc.mdns_enabled;
+  o.udp_enabled = dc.udp_enabled;
+  o.udp.group = dc.udp_multicast_group;
+  o.udp.port = static_cast<std::uint16_t>(dc.udp_port);
+  if (!is_wildcard(home.config.transport.host) && home.config.transport.host != "localhost") {
+    // Bound to one address: send and join multicast there.
+    boost::system::error_code ec;
+    auto addr = asio::ip::make_address(home.config.transport.host, ec);
+    if (!ec && addr.is_v4()) o.udp.interface_address = home.config.transport.host;
+  }
+  o.static_peers = static_peers;
+  o.display_name = home.config.node.display_name;
+  o.profile = home.config.node.profile;
+  o.https_port = port.load();
+  o.manifest_url = discovery::PeerEndpoint{advertised, port.load()}.manifest_url();
+  for (const auto& e : bus->registry().all_local()) o.caps.push_back(e.descriptor.name);
+  discovery::MembershipCheck member = [this](const NodeId& n, const CommunityId& c) -> Status {
+    auto t = membership(n, c);
+    if (!t) return t.take_error();
+    return {};
+  };
+  discovery = std::make_unique<discovery::DiscoveryService>(
+      io, *keys, *registry, *fetcher, discovery::make_default_manifest_verifier(clock, &key_pins),
+      std::move(member), std::move(o));
+  if (auto st = discovery->start(); !st) {
+    node_log().warning("discovery not running", Json{{"error", st.error().to_string()}});
+  }
+  // M01 §5.2: our manifest, republished every 20 s and on peer changes, feeds the beacons.
+  publisher = discovery::ManifestPublisher::create(io, [this]() -> Result<identity::NodeManifest> { return manifest(); });
+  publisher->add_sink([this](const identity::NodeManifest& m) {
+    if (discovery) discovery->update_capabilities(discovery::capability_names(m));
+  });
+  publisher->watch_registry(*registry);
+  publisher->start();
+  return {};
+}
+
+// --- event sync ------------------------------------------------------------------------
+
+asio::awaitable<std::optional<Result<Json>>> Node::Impl::async_result_job(
+    std::function<Result<Json>(const Json&)> fn, Json body) {
+  // Third-party exceptions stop here (STYLE: never across our API).
+  std::optional<Result<Json>> out;
+  try {
+    out.emplace(fn(body));
+  } catch (const std::exception& e) {
+    out.emplace(make_error(ErrorCode::internal_error, std::string("request failed: ") + e.what()));
+  }
+  co_return out;
+}
+
+asio::awaitable<transport::Response> Node::Impl::async_sync(transport::Request r,
+                                                            std::function<Result<Json>(const Json&)> fn) {
+  // Members, and invitees while they join; the transport refused revoked callers.
+  if (r.trust == TrustLevel::unknown && !is_pending_invitee(r.caller)) {
+    co_return transport::Response::error(make_error(ErrorCode::unauthorized, "sync is for members"));
+  }
+  auto op = asio::co_spawn(workers->get_executor(), async_result_job(std::move(fn), std::move(r.body)),
+                           asio::use_awaitable);
+  std::optional<Result<Json>> result = co_await std::move(op);
+  if (!result || !*result) {
+    Error e = result ? result->error() : make_error(ErrorCode::internal_error, "sync request lost");
+    co_return transport::Response::error(e);
+  }
+  co_return transport::Response::json(std::move(**result));
+}
+
+asio::awaitable<void> Node::Impl::async_sync_request(transport::Endpoint ep, std::string method,
+                                                     std::string path, Json body,
+                                                     std::shared_ptr<std::promise<Result<Json>>> done) {
+  if (stopping.load() || !client) {
+    done->set_value(make_error(ErrorCode::partition, "node is stopping"));
+    co_return;
+  }
+  transport::CallOptions co;
+  co.timeout = std::chrono::seconds(30);
+  auto op = client->async_request(ep, method, path, std::move(body), co);
+  auto r = co_await std::move(op);
+  if (!r) {
+    done->set_value(r.take_error());
+  } else if (r->status / 100 != 2) {
+    done->set_value(transport::parse_error_response(r->status, r->body));
+  } else {
+    done->set_value(std::move(r->body));
+  }
+}
+
+Result<Json> Node::Impl::sync_request(const transport::Endpoint& ep, const std::string& method,
+                                      std::string_view path, Json body) {
+  auto done = std::make_shared<std::promise<Result<Json>>>();
+  auto future = done->get_future();
+  asio::post(io, [this, ep, method, p = std::string(path), body = std::move(body), done]() mutable {
+    asio::co_spawn(io, async_sync_request(ep, method, std::move(p), std::move(body), done), asio::detached);
+  });
+  while (future.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {
+    if (stopping.load()) return make_error(ErrorCode::partition, "node is stopping");
+  }
+  return future.get();
+}
+
+
+void Node::Impl::schedule_sync() {
+  if (stopping.load() || !workers) return;
+  if (sync_busy.exchange(true)) {
+    sync_again = true;
+    return;
+  }
+  asio::post(*workers, [this] {
+    do {
+      sync_again = false;
+      run_sync_rounds();
+    } while (sync_again.load() && !stopping.load());
+    sync_busy = false;
+  });
+}
+
+void Node::Impl::run_sync_rounds() {
+  std::vector<std::pair<NodeId, identity::Endpoint>> targets;
   {
     std::lock_guard lock(peers_mutex);
-    for (const auto& [id, p] : peers) {
-      if (p.last_seen_ms < limit) stale.push_back(id);
+    for (const auto& [id, p] : peers) targets.emplace_back(id, p.endpoint);
+  }
+  bool community_changed = false;
+  for (const auto& [id, ep] : targets) {
+    if (stopping.load()) return;
+    transport::Endpoint tep{ep.host, static_cast<std::uint16_t>(ep.port), id};
+    detail::TransportSyncPeer peer(
+        [this, tep](const std::string& m, std::string_view path, Json body) {
+          return sync_request(tep, m, path, std::move(body));
+        },
+        id.str());
+    auto r = sync_client->run_round(peer);
+    if (!r) {
+      node_log().info("sync round failed", Json{{"peer", id.str()}, {"error", r.error().to_string()}});
+      continue;
     }
-  }
-  for (const auto& id : stale) on_peer_removed(id);
-}
-
-asio::awaitable<void> Node::Impl::async_fetch_peer(StaticPeer peer) {
-  if (stopping.load() || !probe_client) co_return;
-  // Pinned by address for the probe; the main client pins by node id on the first call.
-  transport::Endpoint ep{peer.host, peer.port, NodeId("address:" + peer.host + ":" + std::to_string(peer.port))};
-  auto op = probe_client->async_get_public(ep, "/manifest");
-  auto r = co_await std::move(op);
-  Status st;
-  if (!r) {
-    st = r.take_error();
-  } else if (r->status != 200) {
-    st = make_error(ErrorCode::manifest_fetch_failed, "GET /manifest answered " + std::to_string(r->status));
-  } else {
-    auto m = identity::parse_node_manifest(r->body);
-    if (!m) {
-      st = m.take_error();
-    } else {
-      st = on_peer_manifest(*m, identity::Endpoint{"https", peer.host, peer.port});
+    if (r->received_count > 0 || r->sent_count > 0 || r->rejected_count > 0) {
+      node_log().info("sync round", Json{{"peer", id.str()},
+                                         {"received", r->received_count},
+                                         {"sent", r->sent_count},
+                                         {"rejected", r->rejected_count},
+                                         {"peer_accepted", r->peer_accepted_count},
+                                         {"ms", r->duration_ms}});
     }
+    if (r->received_count > 0) community_changed = true;
   }
-  if (!st) {
-    node_log().debug("static peer not usable", Json{{"host", peer.host},
-                                               {"port", peer.port},
-                                               {"error", st.error().to_string()}});
-  }
+  // New community.* events: the manifest (and with it membership) follows the log.
+  if (community_changed) refresh_community_manifest();
 }
 
-void Node::Impl::poll_static_peers() {
-  for (const auto& p : static_peers) asio::co_spawn(io, async_fetch_peer(p), asio::detached);
-}
-
-void Node::Impl::arm_peer_timer() {
-  if (!peer_timer || stopping.load()) return;
-  peer_timer->expires_after(std::chrono::seconds(MANIFEST_REPUBLISH_INTERVAL_SECONDS));
-  peer_timer->async_wait([this](const boost::system::error_code& ec) {
+void Node::Impl::arm_sync_timer() {
+  if (!sync_timer || stopping.load()) return;
+  sync_timer->expires_after(sync_interval);
+  sync_timer->async_wait([this](const boost::system::error_code& ec) {
     if (ec || stopping.load()) return;
-    prune_peers();
-    poll_static_peers();
-    arm_peer_timer();
+    schedule_sync();
+    arm_sync_timer();
   });
 }
 
@@ -846,9 +1239,12 @@ Status Node::Impl::start() {
     }
     static_peers.push_back({parsed->first, parsed->second});
   }
-  peer_timer = std::make_unique<asio::steady_timer>(io);
-  poll_static_peers();
-  arm_peer_timer();
+  HN_TRY(start_discovery());
+  if (const char* v = std::getenv("HEARTHNET_SYNC_INTERVAL_SECONDS"); v != nullptr && std::atoi(v) > 0) {
+    sync_interval = std::chrono::seconds(std::atoi(v));  // test hook (doc: tests/functional)
+  }
+  sync_timer = std::make_unique<asio::steady_timer>(io);
+  arm_sync_timer();
   started = true;
   node_log().info("node started", Json{{"host", home.config.transport.host},
                                   {"port", bound},
@@ -865,7 +1261,14 @@ void Node::Impl::begin_shutdown() {
     boost::system::error_code ec;
     signals->cancel(ec);
   }
-  if (peer_timer) peer_timer->cancel();
+  if (sync_timer) sync_timer->cancel();
+  if (registry && registry_subscription) {
+    registry->unsubscribe(registry_subscription);
+    registry_subscription = 0;
+  }
+  if (publisher) publisher->stop();
+  for (auto& s : extra_static) s->stop();
+  if (discovery) discovery->stop();
   {
     std::lock_guard lock(active_mutex);
     for (auto& [id, a] : active) {
@@ -924,18 +1327,24 @@ Json Node::Impl::status() const {
                    {"name", state.created ? state.name : (cm ? cm->name : std::string())},
                    {"member_count", state.created ? state.members.size() : (cm ? cm->members.size() : 0)},
                    {"revoked_count", state.created ? state.revoked.size() : (cm ? cm->revoked.size() : 0)}};
+  // M02 §3.1: the peers discovery knows, with the trust the bus gave them.
   Json peer_list = Json::array();
-  {
-    std::lock_guard lock(peers_mutex);
-    for (const auto& [id, p] : peers) {
-      peer_list.push_back(Json{{"node_id", id.str()},
-                               {"display_name", p.display_name},
-                               {"host", p.endpoint.host},
-                               {"port", p.endpoint.port},
-                               {"trust", std::string(to_string(p.trust))},
-                               {"capabilities", p.capabilities},
-                               {"last_seen", format_rfc3339_ms(p.last_seen_ms)}});
+  for (const auto& rec : registry->all()) {
+    std::string trust = "unknown";
+    {
+      std::lock_guard lock(peers_mutex);
+      if (auto it = peers.find(rec.node_id_full); it != peers.end()) trust = std::string(to_string(it->second.trust));
     }
+    const identity::Endpoint ep = rec.endpoints.empty() ? identity::Endpoint{} : rec.endpoints.front();
+    peer_list.push_back(Json{{"node_id", rec.node_id_full.str()},
+                             {"short_id", rec.node_id},
+                             {"display_name", rec.display_name},
+                             {"host", ep.host},
+                             {"port", ep.port},
+                             {"source", std::string(discovery::to_string(rec.source))},
+                             {"trust", trust},
+                             {"capabilities", rec.manifest ? rec.manifest->capabilities.size() : 0},
+                             {"last_seen", format_rfc3339_ms(rec.last_seen_ms)}});
   }
   Json event_log = Json::object();
   if (auto head = log->head()) {
@@ -943,6 +1352,10 @@ Json Node::Impl::status() const {
     event_log["head_event_id"] = head->event_id.str();
   }
   if (auto n = log->count()) event_log["events"] = *n;
+  // The XOR fingerprint of every event key: equal sets ⇔ equal fingerprints (events/sync.h).
+  if (auto heads = sync_server->serve_heads()) {
+    event_log["fingerprint"] = hex_encode(heads->fingerprint);
+  }
   std::int64_t blob_bytes = 0;
   if (auto b = blobs->total_bytes()) blob_bytes = static_cast<std::int64_t>(*b);
   const std::int64_t event_bytes = file_size_or_zero(home.paths.events_db) +
@@ -1038,9 +1451,14 @@ Status Node::on_peer_manifest(const identity::NodeManifest& manifest, const iden
 void Node::on_peer_removed(const NodeId& node) { m_impl->on_peer_removed(node); }
 
 void Node::add_static_peer(std::string host, std::uint16_t port) {
-  Impl::StaticPeer p{std::move(host), port};
-  m_impl->static_peers.push_back(p);
-  if (m_impl->started.load()) asio::co_spawn(m_impl->io, m_impl->async_fetch_peer(p), asio::detached);
+  discovery::PeerEndpoint p{std::move(host), port};
+  if (!m_impl->started.load() || !m_impl->discovery) {
+    m_impl->static_peers.push_back(p);
+    return;
+  }
+  auto s = discovery::StaticPeers::create(m_impl->io, {p}, m_impl->discovery->intake()->sink());
+  s->start();
+  m_impl->extra_static.push_back(std::move(s));
 }
 
 Json Node::status() const { return m_impl->status(); }

@@ -1,7 +1,9 @@
 // node.h — the orchestrator (M12 §5): composes a running node from its home, in the spec's
 // order — observability, identity, community check, event log + community view + replay,
 // blob store, pinned certificates, capability bus (with diag.echo), transport server and
-// client, the RemoteInvoker that plugs the network into the bus, static bootstrap peers —
+// client, the RemoteInvoker that plugs the network into the bus, discovery (M02: UDP
+// beacons, mDNS, static bootstrap peers, all feeding one PeerRegistry whose events drive
+// on_peer_manifest / on_peer_removed), the manifest publisher, event sync (X02 §3.6) —
 // and runs it until SIGINT / SIGTERM or stop().
 //
 // Routes served (X01 §3.2, CONTRACT §5):
@@ -12,7 +14,19 @@
 //                            gets handle_call/handle_stream (served locally only, M03 §5.3).
 //   GET  /node/v1/status     signed, trust `self` only: the `hearthnet status` report.
 //   GET  /node/v1/caps       signed, trust `self` only: every capability entry.
+//   POST /node/v1/call       signed, trust `self` only: a call pinned to one provider.
+//   POST /node/v1/debug/emit signed, trust `self` only: append N diagnostic events.
+//   POST /node/v1/member/revoke  signed, trust `self` only: revoke a member.
+//   POST /node/v1/invite     signed, trust `self` only: issue an invite.
+//   GET  /sync/v1/heads, POST /sync/v1/reconcile|fetch|events   signed, members only
+//                            (events/sync.h SyncServer on the worker pool).
 //   GET  /manifest, /community/manifest, /metrics, /trace/recent, /health, /ready (public).
+// Sync rounds (events/sync.h SyncClient, one at a time on a worker, I/O posted to the
+// network thread) run with every peer when a peer is added and every 300 s (X02 §3.6);
+// Test hooks (environment, for tests/functional): HEARTHNET_SYNC_INTERVAL_SECONDS overrides
+// the sync period; HEARTHNET_DIAG_FAIL=1 makes this node's diag.echo fail every call.
+// Invitees (a pending community.member.invited for them) pass the transport as `unknown`
+// and may use only the sync routes, to pull the log and push their join (M13 §4.2).
 // Membership (DESIGN.md): revoked wins; a node the community view does not list is
 // unauthorized; our own key over loopback is `self` (decided by the transport).
 //
@@ -48,6 +62,19 @@ namespace hn::node {
 // Signed local-only routes for the CLI (trust `self` only).
 inline constexpr const char* NODE_STATUS_PATH = "/node/v1/status";
 inline constexpr const char* NODE_CAPS_PATH = "/node/v1/caps";
+// POST {"capability": "NAME@MAJ.MIN", "node": "self" | "remote" | FULL_NODE_ID, "body": {..}}:
+// a call pinned to one provider (`hearthnet call --node`), bypassing the router's choice.
+inline constexpr const char* NODE_CALL_PATH = "/node/v1/call";
+// POST {"count": N}: appends N node.manifest.updated events with {"debug": true} data —
+// a diagnostic for sync tests (`hearthnet debug emit N`). Trust `self` only.
+inline constexpr const char* NODE_DEBUG_EMIT_PATH = "/node/v1/debug/emit";
+// POST {"node_id": FULL_ID, "reason": "..."}: appends community.member.revoked authored by
+// this node (trusted or anchor; co-signatures of the M01 policy are not collected yet).
+inline constexpr const char* NODE_MEMBER_REVOKE_PATH = "/node/v1/member/revoke";
+// POST {"invitee": ID_OR_CARD, "level": "member|trusted|anchor", "ttl_seconds": N}:
+// issue_invite (onboarding/issue.h) with this node's endpoint as bootstrap endpoint;
+// answers {"invite": "hearthnet://v1/...", ...}.
+inline constexpr const char* NODE_INVITE_PATH = "/node/v1/invite";
 // The lock file inside paths.run_dir.
 inline constexpr const char* NODE_LOCK_FILE = "node.lock";
 
@@ -103,9 +130,9 @@ class Node {
                           const identity::Endpoint& endpoint);
   // A peer went away (pruned, revoked). Thread-safe.
   void on_peer_removed(const NodeId& node);
-  // Adds a static peer: its /manifest is fetched now and every
-  // MANIFEST_REPUBLISH_INTERVAL_SECONDS and fed to on_peer_manifest. Network thread only
-  // (or before run()). config.discovery.bootstrap_peers are added by start().
+  // Adds a static peer to discovery: its /manifest is fetched now and every 30 s, and a
+  // verified member's manifest reaches on_peer_manifest through the PeerRegistry. Network
+  // thread only (or before start()). config.discovery.bootstrap_peers are added by start().
   void add_static_peer(std::string host, std::uint16_t port);
 
   // --- introspection (any thread) ---

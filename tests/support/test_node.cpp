@@ -31,6 +31,12 @@ std::string read_text(const std::filesystem::path& p) {
 }  // namespace
 
 int https_get(int port, const std::string& path, std::string* body, int timeout_ms) {
+  return https_request(port, "GET", path, {}, "", body, timeout_ms);
+}
+
+int https_request(int port, const std::string& method, const std::string& path,
+                  const std::vector<std::pair<std::string, std::string>>& headers,
+                  const std::string& request_body, std::string* body, int timeout_ms) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return 0;
   timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
@@ -49,7 +55,12 @@ int https_get(int port, const std::string& path, std::string* body, int timeout_
   SSL_set_fd(ssl, fd);
   int status = 0;
   if (SSL_connect(ssl) == 1) {
-    std::string req = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+    for (const auto& [k, v] : headers) req += k + ": " + v + "\r\n";
+    if (!request_body.empty() || method == "POST") {
+      req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(request_body.size()) + "\r\n";
+    }
+    req += "\r\n" + request_body;
     if (SSL_write(ssl, req.data(), static_cast<int>(req.size())) > 0) {
       std::string resp;
       char buf[4096];
@@ -68,16 +79,16 @@ int https_get(int port, const std::string& path, std::string* body, int timeout_
   return status;
 }
 
-NodeProcess::NodeProcess(std::filesystem::path home, std::string name, std::string extra_config)
+NodeProcess::NodeProcess(std::filesystem::path home, std::string name, std::string extra_config,
+                         std::string discovery_config, bool found_community)
     : m_home(std::move(home)) {
   std::filesystem::create_directories(m_home);
   if (!std::filesystem::exists(m_home / "config.toml")) {
     std::ofstream cfg(m_home / "config.toml");
     cfg << "[transport]\nhost = \"127.0.0.1\"\nport = 0\n"
-        << "[discovery]\nmdns_enabled = false\nudp_enabled = false\n"
-        << extra_config;
+        << "[discovery]\n" << discovery_config << extra_config;
   }
-  cli({"init", "--non-interactive", "--name", name});
+  if (found_community) cli({"init", "--non-interactive", "--name", name});
 }
 
 NodeProcess::~NodeProcess() {
@@ -89,7 +100,9 @@ NodeProcess::~NodeProcess() {
 }
 
 std::vector<std::string> NodeProcess::env() const {
-  return {"HEARTHNET_HOME=" + m_home.string(), "HOME=" + m_home.string()};
+  std::vector<std::string> out{"HEARTHNET_HOME=" + m_home.string(), "HOME=" + m_home.string()};
+  out.insert(out.end(), m_extra_env.begin(), m_extra_env.end());
+  return out;
 }
 
 ProcessResult NodeProcess::cli(std::vector<std::string> args, int timeout_seconds) const {

@@ -11,6 +11,7 @@
 
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "support/test_support.h"
@@ -20,13 +21,24 @@ namespace hn::test {
 // A minimal HTTPS GET against 127.0.0.1:port (no certificate checks). Returns the status
 // code (0 on a connection/TLS failure) and fills body.
 int https_get(int port, const std::string& path, std::string* body = nullptr, int timeout_ms = 2000);
+// Any method with extra headers and a body (JSON content type when there is one).
+int https_request(int port, const std::string& method, const std::string& path,
+                  const std::vector<std::pair<std::string, std::string>>& headers,
+                  const std::string& request_body, std::string* body = nullptr,
+                  int timeout_ms = 2000);
+
+// The default [discovery] keys of a test node: no multicast, no mDNS.
+inline constexpr const char* NO_DISCOVERY = "mdns_enabled = false\nudp_enabled = false\n";
 
 class NodeProcess {
  public:
   // Prepares `home` (created if missing): a config with port 0 and a founded community.
-  // extra_config is appended to config.toml before init (TOML sections).
+  // discovery_config is the body of [discovery]; extra_config is appended to config.toml
+  // before init (TOML sections). found_community false: `init` is not run (the home is
+  // for a node that joins through `hearthnet invite redeem`).
   explicit NodeProcess(std::filesystem::path home, std::string name = "test-node",
-                       std::string extra_config = "");
+                       std::string extra_config = "", std::string discovery_config = NO_DISCOVERY,
+                       bool found_community = true);
   ~NodeProcess();
   NodeProcess(const NodeProcess&) = delete;
   NodeProcess& operator=(const NodeProcess&) = delete;
@@ -43,6 +55,8 @@ class NodeProcess {
   int port() const { return m_port; }
   const std::filesystem::path& home() const { return m_home; }
   std::filesystem::path port_file() const { return m_home / "run" / "control.port"; }
+  // Adds KEY=VALUE to env() (test hooks such as HEARTHNET_SYNC_INTERVAL_SECONDS).
+  void add_env(std::string key_value) { m_extra_env.push_back(std::move(key_value)); }
   // The environment every command of this node runs with.
   std::vector<std::string> env() const;
   // Runs `hearthnet <args>` against this node's home.
@@ -56,6 +70,7 @@ class NodeProcess {
   std::filesystem::path m_home;
   pid_t m_pid = -1;
   int m_port = 0;
+  std::vector<std::string> m_extra_env;
 };
 
 }  // namespace hn::test

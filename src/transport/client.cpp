@@ -286,6 +286,13 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
     (void)co_await self->async_exchange(peer, std::move(*p), deadline, true);
   }
 
+  // A streamed signed POST to `path` (CONTRACT §5.3); see Client::async_stream.
+  static asio::awaitable<Result<Frame>> async_stream_on(std::shared_ptr<Impl> impl, Endpoint peer,
+                                                        std::string path, std::string capability,
+                                                        Version version, Json body,
+                                                        FrameCallback on_frame,
+                                                        CallOptions options);
+
   asio::any_io_executor ex;
   identity::KeyPair keys;
   PinnedCerts& pins;
@@ -356,11 +363,27 @@ asio::awaitable<Result<Frame>> Client::async_stream(Endpoint peer, std::string c
                                                     Version version, Json body,
                                                     FrameCallback on_frame,
                                                     CallOptions options) {
-  auto impl = m_impl;
+  return Impl::async_stream_on(m_impl, std::move(peer), std::string(BUS_CALL_PATH),
+                               std::move(capability), version, std::move(body),
+                               std::move(on_frame), std::move(options));
+}
+
+asio::awaitable<Result<Frame>> Client::async_stream_request(Endpoint peer, std::string path,
+                                                            Json body, FrameCallback on_frame,
+                                                            CallOptions options) {
+  return Impl::async_stream_on(m_impl, std::move(peer), std::move(path), std::string(), Version{},
+                               std::move(body), std::move(on_frame), std::move(options));
+}
+
+asio::awaitable<Result<Frame>> Client::Impl::async_stream_on(std::shared_ptr<Impl> impl,
+                                                             Endpoint peer, std::string path,
+                                                             std::string capability,
+                                                             Version version, Json body,
+                                                             FrameCallback on_frame,
+                                                             CallOptions options) {
   auto timeout = options.timeout.count() > 0 ? options.timeout : impl->opts.default_timeout;
   auto deadline = Clock_::now() + timeout;
-  auto p = impl->prepare(peer, "POST", std::string(BUS_CALL_PATH), body, options,
-                         std::move(capability), version, true);
+  auto p = impl->prepare(peer, "POST", path, body, options, std::move(capability), version, true);
   if (!p) co_return p.take_error();
   // Streams get their own connection: it closes after the terminal frame (§5.3).
   auto connected = co_await impl->async_connect(peer, deadline);
@@ -396,12 +419,14 @@ asio::awaitable<Result<Frame>> Client::async_stream(Endpoint peer, std::string c
     conn->close();
     co_return make_error(ErrorCode::invalid_signature, "stream from an unexpected node");
   }
-  std::string stream_id(find_header(headers, HEADER_STREAM_ID).value_or(p->envelope.request_id));
+  const std::string stream_id(find_header(headers, HEADER_STREAM_ID).value_or(p->envelope.request_id));
+  const bool in_band_acks = impl->opts.stream_acks == ClientOptions::StreamAcks::in_band;
 
   SseParser sse;
   FlowControl fc;
   std::vector<SseEvent> events;
   std::int64_t expected_seq = 1;
+  std::int64_t ack_upto = 0;
   for (;;) {
     auto data = conn->buffer.data();
     std::string_view chunk(static_cast<const char*>(data.data()), data.size());
@@ -437,8 +462,27 @@ asio::awaitable<Result<Frame>> Client::async_stream(Endpoint peer, std::string c
                              Json{{"cancelled", true}});
       }
       if (fc.needs_ack()) {
-        asio::co_spawn(impl->ex, Impl::async_send_ack(impl, peer, stream_id, fc.take_ack()),
-                       asio::detached);
+        if (impl->opts.stream_acks == ClientOptions::StreamAcks::none) {
+          (void)fc.take_ack();
+        } else if (in_band_acks) {
+          ack_upto = fc.take_ack();
+        } else {
+          asio::co_spawn(impl->ex, Impl::async_send_ack(impl, peer, stream_id, fc.take_ack()),
+                         asio::detached);
+        }
+      }
+    }
+    if (ack_upto > 0) {
+      // X01 §6.3 acks travel upstream on the stream's own connection (transport.md): one
+      // short line, no signature of its own — the TLS session is the one the signed
+      // request opened. Written between reads, so at most one write is ever pending.
+      const std::string line = std::string(STREAM_ACK_LINE_PREFIX) + std::to_string(ack_upto) + "\n";
+      ack_upto = 0;
+      layer.expires_after(impl->opts.stream_idle_timeout);
+      co_await asio::async_write(conn->stream, asio::buffer(line), redirect_error(use_awaitable, ec));
+      if (ec) {
+        conn->close();
+        co_return make_error(ErrorCode::partition, "stream ack failed: " + ec.message());
       }
     }
     events.clear();

@@ -51,6 +51,11 @@ struct ClientOptions {
   std::chrono::milliseconds connection_idle{CONNECTION_IDLE_SECONDS * 1000};
   std::size_t max_idle_per_peer = 4;
   std::size_t max_response_bytes = 64 * 1024 * 1024;
+  // How stream acks travel (transport.md): in-band lines on the stream's connection, or
+  // signed POSTs to /stream/v1/ack (the side channel a browser-like reader would use);
+  // `none` never acks (a stalled reader: shows the server's ack timeout in tests).
+  enum class StreamAcks { in_band, side_channel, none };
+  StreamAcks stream_acks = StreamAcks::in_band;
 };
 
 struct CallOptions {
@@ -96,6 +101,11 @@ class Client {
                                                      Version version, Json body,
                                                      FrameCallback on_frame,
                                                      CallOptions options = {});
+  // The same stream from another signed route (`path` is also the capability header, as
+  // for every route but /bus/v1/call), e.g. the node's /node/v1/call.
+  boost::asio::awaitable<Result<Frame>> async_stream_request(Endpoint peer, std::string path,
+                                                             Json body, FrameCallback on_frame,
+                                                             CallOptions options = {});
   // An unsigned GET of a public route (/manifest, /health, …).
   boost::asio::awaitable<Result<ClientResponse>> async_get_public(Endpoint peer,
                                                                   std::string path,

@@ -46,6 +46,10 @@ inline constexpr std::string_view HEADER_STREAM_ID = "X-HearthNet-Stream-Id";
 // Routes with a fixed meaning in the transport.
 inline constexpr std::string_view BUS_CALL_PATH = "/bus/v1/call";
 inline constexpr std::string_view STREAM_ACK_PATH = "/stream/v1/ack";
+// In-band acks (transport.md): during a stream the client writes "ack <upto>\n" on the
+// stream's own connection; at most STREAM_ACK_LINE_MAX bytes per line.
+inline constexpr std::string_view STREAM_ACK_LINE_PREFIX = "ack ";
+inline constexpr std::size_t STREAM_ACK_LINE_MAX = 64;
 inline constexpr std::string_view PUBSUB_SUBSCRIBE_PATH = "/pubsub/v1/subscribe";
 
 // Limits (doc/design/transport.md).

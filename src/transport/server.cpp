@@ -76,6 +76,13 @@ asio::awaitable<Status> SseWriter::async_emit_done(Json meta) {
 asio::awaitable<Status> SseWriter::async_emit_ack(std::int64_t upto) {
   return async_emit("ack", Json{{"upto", upto}});
 }
+asio::awaitable<Status> SseWriter::async_emit_all(std::vector<OutFrame> frames) {
+  for (auto& f : frames) {
+    Status st = co_await async_emit(std::move(f.event), std::move(f.data));
+    if (!st) co_return st;
+  }
+  co_return Status{};
+}
 
 namespace {
 
@@ -205,9 +212,16 @@ class StreamWriter final : public SseWriter, public std::enable_shared_from_this
         m_wake(m_server->ex) {}
 
   asio::awaitable<Status> async_emit(std::string event, Json data) override {
+    std::vector<OutFrame> one;
+    one.push_back(OutFrame{std::move(event), std::move(data)});
+    return async_emit_all(std::move(one));
+  }
+
+  // Frames in order, batched into as few socket writes as the window allows.
+  asio::awaitable<Status> async_emit_all(std::vector<OutFrame> frames) override {
     if (m_busy) co_return make_error(ErrorCode::internal_error, "concurrent emit on one stream");
     m_busy = true;
-    Status st = co_await async_emit_inner(std::move(event), std::move(data));
+    Status st = co_await async_emit_inner(std::move(frames));
     m_busy = false;
     co_return st;
   }
@@ -243,41 +257,55 @@ class StreamWriter final : public SseWriter, public std::enable_shared_from_this
   }
 
  private:
-  asio::awaitable<Status> async_emit_inner(std::string event, Json data) {
-    if (m_finished) co_return make_error(ErrorCode::bad_request, "stream already ended");
-    if (!is_valid_event_name(event)) co_return make_error(ErrorCode::bad_request, "bad event name");
-    if (m_cancelled) co_return make_error(ErrorCode::partition, "client disconnected");
-    if (!m_started) {
-      Status st = co_await async_open();
-      if (!st) co_return st;
-    }
-    const bool terminal = is_terminal_event(event);
-    if (!terminal) {
-      while (!m_fc.can_send()) {
-        m_wake.expires_after(m_server->opts.stream_ack_timeout);
-        beast::error_code ec;
-        co_await m_wake.async_wait(redirect_error(use_awaitable, ec));
-        if (m_cancelled) co_return make_error(ErrorCode::partition, "client disconnected");
-        if (!ec && !m_fc.can_send()) {
-          // No ack within STREAM_ACK_TIMEOUT_SECONDS: end the stream (X01 §6.3).
-          Error timeout(ErrorCode::timeout, "no stream ack in time");
-          Frame f{"error", make_error_response(timeout).body, m_fc.on_sent()};
-          co_await async_write_raw(encode_frame(f));
-          m_finished = true;
-          co_return timeout;
+  asio::awaitable<Status> async_emit_inner(std::vector<OutFrame> frames) {
+    std::string pending;  // encoded frames not yet written
+    for (auto& f : frames) {
+      if (m_finished) co_return make_error(ErrorCode::bad_request, "stream already ended");
+      if (!is_valid_event_name(f.event)) co_return make_error(ErrorCode::bad_request, "bad event name");
+      if (m_cancelled) co_return make_error(ErrorCode::partition, "client disconnected");
+      if (!m_started) {
+        Status st = co_await async_open();
+        if (!st) co_return st;
+      }
+      const bool terminal = is_terminal_event(f.event);
+      if (!terminal && !m_fc.can_send()) {
+        // The window is full: what is encoded goes out first, so the client can ack it.
+        if (!pending.empty()) {
+          Status st = co_await async_write_raw(std::move(pending));
+          pending.clear();
+          if (!st) co_return st;
         }
+        Status st = co_await async_wait_window();
+        if (!st) co_return st;
+      }
+      auto encoded = try_canonical_json(f.data);
+      if (!encoded) co_return encoded.take_error();
+      if (encoded->size() > MAX_SSE_EVENT_BYTES) {
+        co_return make_error(ErrorCode::bad_request, "frame larger than the SSE limit");
+      }
+      append_frame(pending, m_fc.on_sent(), f.event, *encoded);
+      if (terminal) m_finished = true;
+    }
+    if (pending.empty()) co_return Status{};
+    co_return co_await async_write_raw(std::move(pending));
+  }
+
+  // Waits for an ack that opens the window; none within STREAM_ACK_TIMEOUT_SECONDS ends
+  // the stream with a `timeout` error frame (X01 §6.3).
+  asio::awaitable<Status> async_wait_window() {
+    while (!m_fc.can_send()) {
+      m_wake.expires_after(m_server->opts.stream_ack_timeout);
+      beast::error_code ec;
+      co_await m_wake.async_wait(redirect_error(use_awaitable, ec));
+      if (m_cancelled) co_return make_error(ErrorCode::partition, "client disconnected");
+      if (!ec && !m_fc.can_send()) {
+        Error timeout(ErrorCode::timeout, "no stream ack in time");
+        Frame f{"error", make_error_response(timeout).body, m_fc.on_sent()};
+        co_await async_write_raw(encode_frame(f));
+        m_finished = true;
+        co_return timeout;
       }
     }
-    Frame f{std::move(event), std::move(data), 0};
-    auto encoded = try_canonical_json(f.data);
-    if (!encoded) co_return encoded.take_error();
-    if (encoded->size() > MAX_SSE_EVENT_BYTES) {
-      co_return make_error(ErrorCode::bad_request, "frame larger than the SSE limit");
-    }
-    f.seq = m_fc.on_sent();
-    Status st = co_await async_write_raw(encode_frame(f));
-    if (!st) co_return st;
-    if (terminal) m_finished = true;
     co_return Status{};
   }
 
@@ -297,15 +325,28 @@ class StreamWriter final : public SseWriter, public std::enable_shared_from_this
     co_return Status{};
   }
 
-  // Reads until the client closes: that is how a disconnect is noticed at once.
+  // Reads until the client closes: that is how a disconnect is noticed at once. What the
+  // client writes meanwhile are in-band ack lines ("ack <upto>\n", transport.md); a line
+  // that is not one is ignored, an overlong one (a misbehaving peer) ends the stream.
   static asio::awaitable<void> async_watch(std::shared_ptr<StreamWriter> self) {
     char buf[512];
+    std::string line;
     for (;;) {
       beast::error_code ec;
-      co_await self->m_session->stream.async_read_some(asio::buffer(buf),
-                                                       redirect_error(use_awaitable, ec));
+      std::size_t n = co_await self->m_session->stream.async_read_some(
+          asio::buffer(buf), redirect_error(use_awaitable, ec));
       if (ec) break;
-      // Bytes from the client during a stream are ignored (acks use the side channel).
+      bool overlong = false;
+      for (std::size_t i = 0; i < n; ++i) {
+        if (buf[i] != '\n') {
+          line.push_back(buf[i]);
+          if (line.size() > STREAM_ACK_LINE_MAX) overlong = true;
+          continue;
+        }
+        if (auto upto = parse_ack_line(line)) (void)self->on_ack(*upto);
+        line.clear();
+      }
+      if (overlong) break;
     }
     self->on_disconnect();
   }
@@ -662,7 +703,9 @@ asio::awaitable<Server::Impl::Outcome> Server::Impl::async_handle(
       auto trust = hooks.membership(r.caller, r.community);
       if (!trust) co_return fail(trust.error());
       r.trust = *trust;
-      RateCheck rc = limiter.check(env->from, env->capability);
+      // An ack on the side channel is exempt: it names a stream this caller opened (that
+      // request was limited), and limiting its acks would stall the stream itself.
+      RateCheck rc = r.path == STREAM_ACK_PATH ? RateCheck{} : limiter.check(env->from, env->capability);
       if (rc.hard_exceeded) {
         Outcome o;
         o.kind = Outcome::drop;

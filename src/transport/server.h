@@ -34,6 +34,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <utility>  // before Asio 1.74's awaitable.hpp, which uses std::exchange
 
@@ -84,6 +85,12 @@ struct Response {
 
 // The server half of an SSE stream (X01 §6.1). Frames get seq 1, 2, …; the stream opens
 // (200, text/event-stream) on the first emit. Emits wait for flow-control window space.
+// One frame to emit (its seq is assigned by the writer).
+struct OutFrame {
+  std::string event;
+  Json data;
+};
+
 class SseWriter {
  public:
   virtual ~SseWriter() = default;
@@ -97,6 +104,9 @@ class SseWriter {
   boost::asio::awaitable<Status> async_emit_error(Error error);
   boost::asio::awaitable<Status> async_emit_done(Json meta = Json::object());
   boost::asio::awaitable<Status> async_emit_ack(std::int64_t upto);
+  // Several frames in order; a writer may batch them into fewer socket writes (the stream
+  // writer does, as far as the window allows). Stops at the first error.
+  virtual boost::asio::awaitable<Status> async_emit_all(std::vector<OutFrame> frames);
 
   // True once the client disconnected (or the server stops); detected by a read that
   // runs for the whole stream, so it flips as soon as the FIN/RST arrives.

@@ -18,11 +18,35 @@ bool is_valid_event_name(std::string_view event) {
 }
 
 std::string encode_frame(const Frame& frame) {
-  std::string out = "id: " + std::to_string(frame.seq) + "\nevent: " + frame.event + "\ndata: ";
+  std::string out;
   // Canonical JSON never contains a raw newline (strings escape control characters).
-  out += canonical_json(frame.data);
-  out += "\n\n";
+  append_frame(out, frame.seq, frame.event, canonical_json(frame.data));
   return out;
+}
+
+void append_frame(std::string& out, std::int64_t seq, std::string_view event,
+                  std::string_view canonical_data) {
+  out += "id: ";
+  out += std::to_string(seq);
+  out += "\nevent: ";
+  out += event;
+  out += "\ndata: ";
+  out += canonical_data;
+  out += "\n\n";
+}
+
+std::optional<std::int64_t> parse_ack_line(std::string_view line) {
+  constexpr std::string_view prefix = "ack ";
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  if (line.size() <= prefix.size() || line.substr(0, prefix.size()) != prefix) return std::nullopt;
+  line.remove_prefix(prefix.size());
+  if (line.size() > 18) return std::nullopt;  // beyond any real sequence number
+  std::int64_t v = 0;
+  for (char c : line) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + (c - '0');
+  }
+  return v;
 }
 
 std::string encode_comment(std::string_view text) {

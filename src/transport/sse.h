@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,6 +39,13 @@ bool is_terminal_event(std::string_view event);
 bool is_valid_event_name(std::string_view event);
 // "id: <seq>\nevent: <event>\ndata: <canonical JSON>\n\n".
 std::string encode_frame(const Frame& frame);
+// The same frame with its data already in canonical JSON, appended to `out` (a writer
+// that batches several frames into one socket write).
+void append_frame(std::string& out, std::int64_t seq, std::string_view event,
+                  std::string_view canonical_data);
+// An in-band ack line without its "\n" ("ack <upto>", transport.md): upto ≥ 0, or
+// nullopt for anything else (ignored by the server).
+std::optional<std::int64_t> parse_ack_line(std::string_view line);
 // ": <text>\n\n" — a comment, used as a keep-alive.
 std::string encode_comment(std::string_view text);
 

@@ -172,6 +172,27 @@ TEST(TransportSse, LimitsAndBadFrames) {
   EXPECT_TRUE(events.empty());
 }
 
+TEST(TransportSse, AckLinesAndBatchedFrames) {
+  EXPECT_EQ(parse_ack_line("ack 8"), 8);
+  EXPECT_EQ(parse_ack_line("ack 16\r"), 16);
+  EXPECT_EQ(parse_ack_line("ack 0"), 0);
+  for (const char* bad : {"", "ack", "ack ", "ack -1", "ack 1x", "ACK 8", "nack 8", " ack 8",
+                          "ack 9999999999999999999"}) {
+    EXPECT_FALSE(parse_ack_line(bad).has_value()) << bad;
+  }
+  // append_frame writes what encode_frame writes, frame after frame.
+  std::string batch;
+  append_frame(batch, 1, "token", canonical_json(Json{{"b", 2}, {"a", 1}}));
+  append_frame(batch, 2, "done", "{}");
+  EXPECT_EQ(batch, encode_frame(Frame{"token", Json{{"a", 1}, {"b", 2}}, 1}) +
+                       encode_frame(Frame{"done", Json::object(), 2}));
+  SseParser parser;
+  std::vector<SseEvent> events;
+  ASSERT_TRUE(parser.feed(batch, events).has_value());
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(to_frame(events[1])->event, "done");
+}
+
 TEST(TransportFlowControl, WindowBlocksUntilAck) {
   FlowControl fc;
   for (int i = 1; i <= STREAM_WINDOW_FRAMES; ++i) {

@@ -151,6 +151,15 @@ class TransportE2E : public ::testing::Test {
       }
       co_return Response::json(Json{{"count", n}});  // becomes the `done` frame
     }
+    if (r.capability == "test.stream_batch") {
+      // One call with every frame: the writer batches them as far as the window allows.
+      const std::int64_t n = r.body.value("n", 0);
+      std::vector<OutFrame> frames;
+      for (std::int64_t i = 1; i <= n; ++i) frames.push_back(OutFrame{"token", Json{{"i", i}}});
+      Status st = co_await w->async_emit_all(std::move(frames));
+      if (!st) co_return Response::error(st.error());
+      co_return Response::json(Json{{"count", n}});
+    }
     if (r.capability == "test.stream_error") {
       std::string stage = "half";
       co_await w->async_emit_progress(1, 2, stage);
@@ -173,9 +182,11 @@ class TransportE2E : public ::testing::Test {
     co_return Response::error(make_error(ErrorCode::not_found, "no capability " + r.capability));
   }
 
-  std::unique_ptr<Client> make_client(const identity::KeyPair& keys) {
+  std::unique_ptr<Client> make_client(const identity::KeyPair& keys,
+                                      ClientOptions::StreamAcks acks = ClientOptions::StreamAcks::in_band) {
     std::unique_ptr<Client> c;
     ClientOptions o;
+    o.stream_acks = acks;
     o.community = kCommunity;
     o.default_timeout = std::chrono::seconds(10);
     m_io.sync([&] { c = std::make_unique<Client>(m_io.io().get_executor(), keys, *m_pins, o); });
@@ -363,6 +374,47 @@ TEST_F(TransportE2E, StreamArrivesInOrderWithOneTerminalFrameAcrossAcks) {
     EXPECT_EQ(frames[static_cast<size_t>(i)].data["i"], i + 1);
     EXPECT_FALSE(is_terminal_event(frames[static_cast<size_t>(i)].event));
   }
+}
+
+// Every frame in order, whichever way the acks travel and however the server emits: one
+// frame per call, or a whole batch whose window fills (and must be acked) mid-way.
+TEST_F(TransportE2E, StreamAcksInBandOrOnTheSideChannelAndBatchedEmits) {
+  const int n = 5 * STREAM_WINDOW_FRAMES + 3;
+  auto side = make_client(member_keys(), ClientOptions::StreamAcks::side_channel);
+  for (auto* c : {m_client.get(), side.get()}) {
+    for (const char* cap : {"test.stream", "test.stream_batch"}) {
+      std::vector<std::int64_t> seen;
+      auto done = m_io.run<Result<Frame>>([&]() {
+        return c->async_stream(peer(), cap, Version{1, 0}, Json{{"n", n}}, [&](const Frame& f) {
+          seen.push_back(f.data["i"].get<std::int64_t>());
+          return f.seq == static_cast<std::int64_t>(seen.size());
+        });
+      });
+      ASSERT_TRUE(done.has_value()) << cap << ": " << done.error().to_string();
+      EXPECT_EQ(done->seq, n + 1);
+      ASSERT_EQ(seen.size(), static_cast<size_t>(n)) << cap;
+      for (int i = 0; i < n; ++i) EXPECT_EQ(seen[static_cast<size_t>(i)], i + 1);
+    }
+  }
+  m_other_clients.push_back(std::move(side));
+}
+
+// X01 §6.3: a reader that never acks gets the window (16 frames), then — after
+// STREAM_ACK_TIMEOUT_SECONDS — one `error` frame `timeout` that ends the stream.
+TEST_F(TransportE2E, StreamWithoutAcksEndsWithTimeoutAfterTheWindow) {
+  auto stalled = make_client(member_keys(), ClientOptions::StreamAcks::none);
+  int frames = 0;
+  auto r = m_io.run<Result<Frame>>([&]() {
+    return stalled->async_stream(peer(), "test.stream", Version{1, 0},
+                                 Json{{"n", 4 * STREAM_WINDOW_FRAMES}}, [&](const Frame&) {
+                                   ++frames;
+                                   return true;
+                                 });
+  });
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::timeout) << r.error().to_string();
+  EXPECT_EQ(frames, STREAM_WINDOW_FRAMES);
+  m_other_clients.push_back(std::move(stalled));
 }
 
 TEST_F(TransportE2E, StreamErrorFrameBecomesTheError) {

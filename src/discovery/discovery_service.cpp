@@ -28,8 +28,17 @@ Status DiscoveryService::start() {
   std::size_t running = 0;
 
   if (m_options.udp_enabled) {
-    m_udp_listener = UdpListener::create(m_io, m_keys.node_id(), m_community_short,
-                                         m_intake->sink(), m_options.udp);
+    // A beacon from a node not yet in the registry is answered with ours at once: the
+    // newcomer would otherwise wait for our next period (5-30 s) to learn of us. The
+    // listener stops (and so stops calling this) before the service goes away.
+    SightingSink intake = m_intake->sink();
+    auto sink = [this, intake](const Sighting& s) {
+      const bool newcomer = s.node_id && !m_registry.get(*s.node_id);
+      intake(s);
+      if (newcomer && m_udp_announcer) m_udp_announcer->answer_newcomer();
+    };
+    m_udp_listener =
+        UdpListener::create(m_io, m_keys.node_id(), m_community_short, sink, m_options.udp);
     Status st = m_udp_listener->start();
     if (st) {
       PeerRegistry* registry = &m_registry;

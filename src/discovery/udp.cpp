@@ -113,6 +113,14 @@ void UdpAnnouncer::set_fast_mode(bool enabled) {
   }
 }
 
+void UdpAnnouncer::answer_newcomer() {
+  if (!m_running) return;
+  const std::int64_t now = m_clock.now_ms();
+  if (now - m_last_answer_ms < ANSWER_MIN_GAP.count()) return;
+  m_last_answer_ms = now;
+  announce_now();
+}
+
 void UdpAnnouncer::announce_now() {
   if (!m_running) return;
   auto datagram = std::make_shared<std::string>(

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -65,6 +66,11 @@ class UdpAnnouncer : public std::enable_shared_from_this<UdpAnnouncer> {
   void set_fast_mode(bool enabled);
   // Sends one beacon now (the timer keeps its schedule).
   void announce_now();
+  // A beacon from a node we do not know yet arrived: answer with our beacon at once, so a
+  // newcomer sees us within one round trip instead of our next period (at most one answer
+  // per ANSWER_MIN_GAP, so a crowd of newcomers cannot make us flood the group).
+  void answer_newcomer();
+  static constexpr std::chrono::milliseconds ANSWER_MIN_GAP{250};
   std::uint64_t sent_count() const { return m_sent.load(); }
 
  private:
@@ -87,6 +93,7 @@ class UdpAnnouncer : public std::enable_shared_from_this<UdpAnnouncer> {
   bool m_running = false;
   std::atomic<bool> m_fast{false};
   std::atomic<std::uint64_t> m_sent{0};
+  std::int64_t m_last_answer_ms = -1'000'000;
 };
 
 struct UdpListenerStats {

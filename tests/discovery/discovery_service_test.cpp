@@ -66,6 +66,54 @@ TEST(DiscoveryService, UdpFallbackWhenMdnsDisabled) {
   io.poll();
 }
 
+// M02 §4.4 start-up: a node that starts after another learns of it from the other's
+// immediate answer to its first beacon, not from the other's next period (5 s with fewer
+// than 2 peers). The second node is started only after the first one's start-up beacon
+// went out, so without the answer it would wait the full period.
+TEST(DiscoveryService, NewcomerIsAnsweredAtOnce) {
+  UdpConfig udp;
+  udp.port = test::random_port();
+  if (!test::multicast_works(udp.group, udp.port)) {
+    GTEST_SKIP() << "IPv4 multicast loopback is not available here";
+  }
+  boost::asio::io_context io;
+  ManualClock clock(SystemClock::instance().now_ms());
+  auto root = identity::KeyPair::generate();
+  CommunityId cid = test::community_of(root);
+  ServiceNode a, b;
+  std::map<std::uint16_t, identity::NodeManifest> served = {
+      {7511, test::make_manifest(a.keys, cid, 7511, clock)},
+      {7512, test::make_manifest(b.keys, cid, 7512, clock)}};
+  FunctionManifestFetcher fetcher([&](const PeerEndpoint& ep, ManifestFetcher::Callback cb) {
+    auto it = served.find(ep.port);
+    if (it == served.end()) return cb(make_error(ErrorCode::manifest_fetch_failed, "refused"));
+    cb(it->second.to_json());
+  });
+  auto start = [&](ServiceNode& n, std::uint16_t port) {
+    n.registry = std::make_unique<PeerRegistry>(clock, n.keys.node_id(), cid);
+    DiscoveryOptions opt;
+    opt.mdns_enabled = false;
+    opt.udp = udp;
+    opt.https_port = port;
+    opt.display_name = "node";
+    n.service = std::make_unique<DiscoveryService>(io, n.keys, *n.registry, fetcher,
+                                                   make_default_manifest_verifier(clock),
+                                                   MembershipCheck{}, opt);
+    return n.service->start();
+  };
+  ASSERT_TRUE(start(a, 7511).has_value());
+  // a's start-up beacon goes out (and comes back to its own listener) before b exists.
+  ASSERT_TRUE(test::run_until(io, [&] { return a.service->udp_listener()->stats().own >= 1; }));
+  ASSERT_TRUE(start(b, 7512).has_value());
+  // Well inside a's 5 s period: only an answer to b's beacon can teach b about a.
+  ASSERT_TRUE(test::run_until(
+      io, [&] { return b.registry->get(a.keys.node_id()).has_value(); }, std::chrono::seconds(3)));
+  EXPECT_TRUE(a.registry->get(b.keys.node_id()).has_value());
+  for (auto* n : {&a, &b}) n->service->stop();
+  io.restart();
+  io.poll();
+}
+
 TEST(DiscoveryService, StartFailsOnlyWhenNothingRuns) {
   boost::asio::io_context io;
   ManualClock clock;

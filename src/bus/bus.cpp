@@ -164,6 +164,8 @@ Result<Json> CapabilityBus::call(const CapabilityName& capability, Version versi
   req.deadline_ms = options.deadline_ms.value_or(0);
   req.stream = false;
   req.local_only = options.local_only;
+  req.remote_only = options.remote_only;
+  req.target_node = options.target_node;
   return dispatch(std::move(req), options, nullptr);
 }
 
@@ -181,6 +183,8 @@ Result<Json> CapabilityBus::stream(const CapabilityName& capability, Version ver
   req.deadline_ms = options.deadline_ms.value_or(0);
   req.stream = true;
   req.local_only = options.local_only;
+  req.remote_only = options.remote_only;
+  req.target_node = options.target_node;
   return dispatch(std::move(req), options, &on_frame);
 }
 

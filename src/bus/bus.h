@@ -51,6 +51,8 @@ struct CallOptions {
   std::optional<NodeId> caller;              // default: our node
   std::optional<TraceId> trace_id;           // default: a new ULID
   bool local_only = false;                   // never forward to another node
+  bool remote_only = false;                  // only providers on other nodes
+  std::optional<NodeId> target_node;         // only the provider on this node
   CancelToken cancel;
 };
 

@@ -119,6 +119,8 @@ struct RouteRequest {
   std::int64_t deadline_ms = 0;   // absolute, in the bus Clock's milliseconds
   bool stream = false;            // caller-requested streaming
   bool local_only = false;        // inbound from a peer: never forward to another node
+  bool remote_only = false;       // only other nodes' providers (CLI `call --node remote`)
+  std::optional<NodeId> target_node;  // only this node's provider (CLI `call --node ID`)
 };
 
 // What a local handler sees about the call it serves.

@@ -45,7 +45,7 @@ CapabilityDescriptor diag_echo_descriptor() {
           "text": {"type": "string", "maxLength": 65536},
           "fail": {"type": "boolean"},
           "delay_ms": {"type": "integer", "minimum": 0, "maximum": 10000},
-          "n": {"type": "integer", "minimum": 0, "maximum": 1000}
+          "n": {"type": "integer", "minimum": 0, "maximum": 100000}
         },
         "additionalProperties": false
       }

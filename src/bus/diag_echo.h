@@ -3,7 +3,7 @@
 // connectivity checks and by bus tests (quarantine, failover, streaming, cancellation).
 //
 // Request  {"params"?: {}, "input": {"text": string, "fail"?: bool, "delay_ms"?: 0..10000,
-//           "n"?: 0..1000}}
+//           "n"?: 0..100000}}
 // Response {"output": {"text": <input.text>}, "meta": {"node_id": <provider>}}
 // Stream   n frames `echo` {"seq": i, "text": <input.text>} (n defaults to 3), then done
 //          {"frames": n}. "fail": true answers internal_error before any frame;

@@ -49,6 +49,8 @@ Result<std::vector<CapabilityEntry>> Router::route(const RouteRequest& req,
   std::vector<CapabilityEntry> viable;
   for (auto& e : found) {
     if (req.local_only && !e.is_local) continue;
+    if (req.remote_only && e.is_local) continue;
+    if (req.target_node && e.node_id != *req.target_node) continue;
     if (!e.is_local && e.peer_trust == TrustLevel::unknown) continue;
     // Call mode: a stream request needs a stream handler, a plain one a response.
     if (e.schemas_known) {

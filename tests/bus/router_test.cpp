@@ -226,5 +226,34 @@ TEST_F(BusRouter, StickyBindingIgnoredWhenNotViable) {
   EXPECT_EQ(order(router.route_sticky(req("s1"))), (std::vector<NodeId>{A}));
 }
 
+// CLI `call --node` (M12): a target narrows the candidates to one node, `remote` to other
+// nodes; a quarantined target is reported as such instead of silently moving elsewhere.
+TEST_F(BusRouter, TargetNodeAndRemoteOnlyNarrowTheCandidates) {
+  ASSERT_TRUE(registry.register_local(local_calc()));
+  add_remote(A);
+  add_remote(B);
+  auto r = req();
+  r.target_node = B;
+  EXPECT_EQ(order(router.route(r, true)), std::vector<NodeId>{B});
+  r.target_node = SELF;
+  EXPECT_EQ(order(router.route(r, true)), std::vector<NodeId>{SELF});
+  r.target_node.reset();
+  r.remote_only = true;
+  auto remote = order(router.route(r, true));
+  ASSERT_EQ(remote.size(), 2u);
+  EXPECT_TRUE(std::find(remote.begin(), remote.end(), SELF) == remote.end());
+
+  samples(B, 0, 20, 10);  // B quarantined
+  r.remote_only = false;
+  r.target_node = B;
+  auto q = router.route(r, true);
+  ASSERT_FALSE(q.has_value());
+  EXPECT_NE(q.error().message.find("quarantined"), std::string::npos);
+  r.target_node = C;  // no such provider
+  auto none = router.route(r, true);
+  ASSERT_FALSE(none.has_value());
+  EXPECT_EQ(none.error().code, ErrorCode::not_found);
+}
+
 }  // namespace
 }  // namespace hn::bus

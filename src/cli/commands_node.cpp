@@ -223,31 +223,27 @@ int command_call(const GlobalOptions& global, const CallArgs& args) {
   auto c = connect_to_node(global);
   if (!c.client) return c.exit_code;
   const auto& [name, version] = *parsed;
-  if (args.node) {
-    if (args.stream) {
-      std::cerr << "hearthnet: bad_request: --node does not combine with --stream\n";
-      return EXIT_USAGE;
-    }
-    Json req{{"capability", ref}, {"node", *args.node}, {"body", *body}};
-    auto r = c.client->request("POST", node::NODE_CALL_PATH, req);
-    if (!r) return fail(r.error());
-    if (r->status / 100 != 2) return fail(transport::parse_error_response(r->status, r->body));
-    std::cout << r->body.dump() << std::endl;
-    return EXIT_OK;
-  }
+  const Json node_req =
+      args.node ? Json{{"capability", ref}, {"node", *args.node}, {"body", *body}} : Json();
   if (!args.stream) {
+    if (args.node) {
+      auto r = c.client->request("POST", node::NODE_CALL_PATH, node_req);
+      if (!r) return fail(r.error());
+      if (r->status / 100 != 2) return fail(transport::parse_error_response(r->status, r->body));
+      std::cout << r->body.dump() << std::endl;
+      return EXIT_OK;
+    }
     auto r = c.client->call(name, version, *body, timeout);
     if (!r) return fail(r.error());
     std::cout << r->dump() << std::endl;
     return EXIT_OK;
   }
-  auto done = c.client->stream(
-      name, version, *body,
-      [](const transport::Frame& f) {
-        std::cout << Json{{"event", f.event}, {"seq", f.seq}, {"data", f.data}}.dump() << std::endl;
-        return static_cast<bool>(std::cout);
-      },
-      timeout);
+  auto print = [](const transport::Frame& f) {
+    std::cout << Json{{"event", f.event}, {"seq", f.seq}, {"data", f.data}}.dump() << std::endl;
+    return static_cast<bool>(std::cout);
+  };
+  auto done = args.node ? c.client->stream_request(node::NODE_CALL_PATH, node_req, print, timeout)
+                        : c.client->stream(name, version, *body, print, timeout);
   if (!done) return fail(done.error());
   std::cout << Json{{"event", done->event}, {"seq", done->seq}, {"data", done->data}}.dump() << std::endl;
   return EXIT_OK;

@@ -123,4 +123,12 @@ Result<transport::Frame> LocalClient::stream(const std::string& capability, Vers
                                                std::move(on_frame), i.options(timeout)));
 }
 
+Result<transport::Frame> LocalClient::stream_request(const std::string& path, const Json& body,
+                                                     transport::FrameCallback on_frame,
+                                                     std::chrono::milliseconds timeout) {
+  auto& i = *m_impl;
+  return run_sync(i.io, i.client->async_stream_request(i.endpoint, path, body, std::move(on_frame),
+                                                       i.options(timeout)));
+}
+
 }  // namespace hn::node

@@ -54,6 +54,11 @@ class LocalClient {
                                   transport::FrameCallback on_frame,
                                   std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
 
+  // A streamed signed POST to another route (e.g. NODE_CALL_PATH).
+  Result<transport::Frame> stream_request(const std::string& path, const Json& body,
+                                          transport::FrameCallback on_frame,
+                                          std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
+
   struct Impl;
 
  private:

@@ -290,7 +290,10 @@ struct Node::Impl {
                                                                    bus::CancelToken cancel);
   static asio::awaitable<Json> async_json_job(std::function<Json()> fn);
   Result<Json> run_call(const bus::RouteRequest& rr, const bus::CancelToken& cancel);
-  Result<Json> call_on_node(const Json& request);
+  Result<bus::RouteRequest> parse_node_call(const transport::Request& r);
+  static bus::CallOptions self_options(const bus::RouteRequest& rr, const bus::CancelToken& cancel);
+  asio::awaitable<transport::Response> async_route(bus::RouteRequest rr, bool stream,
+                                                   std::shared_ptr<transport::SseWriter> w);
   Result<Json> debug_emit(const Json& request);
   Result<Json> revoke_member(const Json& request);
   Result<Json> create_invite(const Json& request);
@@ -350,7 +353,15 @@ struct Node::Impl {
   std::unique_ptr<events::SyncClient> sync_client;
   std::atomic<bool> sync_busy{false};
   std::atomic<bool> sync_again{false};
-  std::chrono::milliseconds sync_interval{std::chrono::seconds(300)};
+  std::chrono::milliseconds sync_interval{std::chrono::seconds(SYNC_INTERVAL_SECONDS)};
+  std::atomic<bool> offline{false};            // M09 emergency mode
+  std::atomic<std::int64_t> mode_since_ms{0};  // when the mode last changed
+  std::chrono::milliseconds current_sync_interval() const {
+    return offline.load() ? std::min(sync_interval, std::chrono::milliseconds(std::chrono::seconds(
+                                                        SYNC_INTERVAL_OFFLINE_SECONDS)))
+                          : sync_interval;
+  }
+  void set_emergency_mode(bool to_offline);
 
   std::mutex active_mutex;
   std::map<std::uint64_t, Active> active;
@@ -660,7 +671,18 @@ Status Node::Impl::open_transport() {
                       return async_local_json(std::move(r), [this, f] { return capabilities(f); });
                     });
 
-  add_self_route(NODE_CALL_PATH, [this](const Json& b) { return call_on_node(b); });
+  server->add_route("POST", NODE_CALL_PATH,
+                    [this](transport::Request r, std::shared_ptr<transport::SseWriter> w)
+                        -> asio::awaitable<transport::Response> {
+                      if (r.trust != TrustLevel::self) {
+                        co_return transport::Response::error(make_error(
+                            ErrorCode::unauthorized, r.path + " answers only this node itself"));
+                      }
+                      auto rr = parse_node_call(r);
+                      if (!rr) co_return transport::Response::error(rr.error());
+                      auto op = async_route(std::move(*rr), r.accepts_stream, std::move(w));
+                      co_return co_await std::move(op);
+                    });
   add_self_route(NODE_DEBUG_EMIT_PATH, [this](const Json& b) { return debug_emit(b); });
   add_self_route(NODE_MEMBER_REVOKE_PATH, [this](const Json& b) { return revoke_member(b); });
   add_self_route(NODE_INVITE_PATH, [this](const Json& b) { return create_invite(b); });
@@ -710,14 +732,22 @@ void Node::Impl::remove_active(std::uint64_t id) {
   active.erase(id);
 }
 
+// The bus options of a call the node itself makes (CLI, UI), with its `--node` target.
+bus::CallOptions Node::Impl::self_options(const bus::RouteRequest& rr, const bus::CancelToken& cancel) {
+  bus::CallOptions o;
+  o.caller_trust = TrustLevel::self;
+  o.trace_id = rr.trace_id;
+  o.cancel = cancel;
+  o.local_only = rr.local_only;
+  o.remote_only = rr.remote_only;
+  o.target_node = rr.target_node;
+  return o;
+}
+
 Result<Json> Node::Impl::run_call(const bus::RouteRequest& rr, const bus::CancelToken& cancel) {
   if (rr.caller_trust == TrustLevel::self) {
     // The node itself (CLI, UI): the full bus, peers included (M03 §5.8).
-    bus::CallOptions o;
-    o.caller_trust = TrustLevel::self;
-    o.trace_id = rr.trace_id;
-    o.cancel = cancel;
-    return bus->call(rr.capability, rr.version_req, rr.body, o);
+    return bus->call(rr.capability, rr.version_req, rr.body, self_options(rr, cancel));
   }
   return bus->handle_call(rr, cancel);
 }
@@ -725,52 +755,37 @@ Result<Json> Node::Impl::run_call(const bus::RouteRequest& rr, const bus::Cancel
 Result<Json> Node::Impl::run_stream(const bus::RouteRequest& rr, const bus::FrameSink& sink,
                                     const bus::CancelToken& cancel) {
   if (rr.caller_trust == TrustLevel::self) {
-    bus::CallOptions o;
-    o.caller_trust = TrustLevel::self;
-    o.trace_id = rr.trace_id;
-    o.cancel = cancel;
-    return bus->stream(rr.capability, rr.version_req, rr.body, sink, o);
+    return bus->stream(rr.capability, rr.version_req, rr.body, sink, self_options(rr, cancel));
   }
   return bus->handle_stream(rr, sink, cancel);
 }
 
-Result<Json> Node::Impl::call_on_node(const Json& request) {
+// POST NODE_CALL_PATH {capability, node, body} (CLI `call --node`): the call as the node
+// itself, narrowed to one provider: "self" (this node), "remote" (any other node) or a
+// node id. Plain or streamed, like /bus/v1/call.
+Result<bus::RouteRequest> Node::Impl::parse_node_call(const transport::Request& r) {
+  const Json& request = r.body;
+  if (!request.is_object()) return make_error(ErrorCode::bad_request, "body must be an object");
   HN_TRY_ASSIGN(std::string ref, get_string(request, "capability"));
   HN_TRY_ASSIGN(std::string target, get_string(request, "node"));
   Json body = request.contains("body") ? request["body"] : Json::object();
   if (!body.is_object()) return make_error(ErrorCode::bad_request, "body must be an object");
   HN_TRY_ASSIGN(auto parsed, bus::parse_capability_ref(ref));
-  const auto& [name, version] = parsed;
+  bus::RouteRequest rr;
+  rr.capability = parsed.first;
+  rr.version_req = parsed.second;
+  rr.body = std::move(body);
+  rr.caller = r.caller;
+  rr.caller_trust = r.trust;
+  rr.trace_id = TraceId(r.request_id);
   if (target == "self" || target == keys->node_id().str()) {
-    bus::CallOptions o;
-    o.local_only = true;
-    return bus->call(name, version, body, o);
+    rr.local_only = true;
+  } else if (target == "remote") {
+    rr.remote_only = true;
+  } else {
+    rr.target_node = NodeId(target);
   }
-  // A peer's entry: the named node, or (target "remote") the first healthy remote one.
-  const std::int64_t now = clock.now_ms();
-  std::optional<bus::CapabilityEntry> chosen;
-  for (const auto& e : bus->registry().find(name, version)) {
-    if (e.is_local || !e.endpoint) continue;
-    if (target == "remote" ? e.quarantined_until_ms <= now : e.node_id.str() == target) {
-      chosen = e;
-      break;
-    }
-  }
-  if (!chosen) {
-    return make_error(ErrorCode::not_found, "no provider of " + ref + " on node '" + target + "'");
-  }
-  bus::RemoteCall rc;
-  rc.node_id = chosen->node_id;
-  rc.endpoint = *chosen->endpoint;
-  rc.capability = name;
-  rc.version = version;
-  rc.offered_version = chosen->descriptor.version;
-  rc.body = std::move(body);
-  rc.trace_id = TraceId(new_ulid());
-  rc.caller = keys->node_id();
-  rc.deadline_ms = now + std::int64_t{chosen->descriptor.timeout_seconds} * 1000;
-  auto future = invoker->call(std::move(rc));
-  return future.get();
+  return rr;
 }
 
 void Node::Impl::add_self_route(const char* path, std::function<Result<Json>(const Json&)> fn) {
@@ -898,9 +913,15 @@ asio::awaitable<transport::Response> Node::Impl::async_bus_call(
   rr.caller = r.caller;
   rr.caller_trust = r.trust;
   rr.trace_id = TraceId(r.request_id);
-  bus::CancelToken cancel;
+  auto op = async_route(std::move(rr), r.accepts_stream, std::move(w));
+  co_return co_await std::move(op);
+}
 
-  if (!r.accepts_stream) {
+// Runs one routed call on the worker pool; a stream's frames cross back over a bridge.
+asio::awaitable<transport::Response> Node::Impl::async_route(
+    bus::RouteRequest rr, bool stream, std::shared_ptr<transport::SseWriter> w) {
+  bus::CancelToken cancel;
+  if (!stream) {
     const std::uint64_t id = add_active(cancel, nullptr);
     auto op = asio::co_spawn(workers->get_executor(), async_bus_job(this, std::move(rr), cancel),
                              asio::use_awaitable);
@@ -927,9 +948,11 @@ asio::awaitable<transport::Response> Node::Impl::async_bus_call(
   std::optional<Result<Json>> result;
   for (;;) {
     auto batch = bridge->take();
-    for (auto& f : batch.frames) {
-      if (consumer_gone) break;
-      auto emit = w->async_emit(std::move(f.event), std::move(f.data));
+    if (!batch.frames.empty() && !consumer_gone) {
+      std::vector<transport::OutFrame> out;
+      out.reserve(batch.frames.size());
+      for (auto& f : batch.frames) out.push_back({std::move(f.event), std::move(f.data)});
+      auto emit = w->async_emit_all(std::move(out));
       Status st = co_await std::move(emit);
       if (!st) consumer_gone = true;
     }
@@ -1203,11 +1226,24 @@ void Node::Impl::run_sync_rounds() {
 
 void Node::Impl::arm_sync_timer() {
   if (!sync_timer || stopping.load()) return;
-  sync_timer->expires_after(sync_interval);
+  sync_timer->expires_after(current_sync_interval());
   sync_timer->async_wait([this](const boost::system::error_code& ec) {
     if (ec || stopping.load()) return;
     schedule_sync();
     arm_sync_timer();
+  });
+}
+
+void Node::Impl::set_emergency_mode(bool to_offline) {
+  asio::post(io, [this, to_offline] {
+    if (offline.load() == to_offline || stopping.load()) return;
+    offline = to_offline;
+    mode_since_ms = clock.now_ms();
+    node_log().info("emergency mode", Json{{"state", to_offline ? "offline" : "online"},
+                                           {"sync_interval_s", current_sync_interval().count() / 1000}});
+    if (discovery) discovery->set_emergency_mode(to_offline);
+    arm_sync_timer();  // re-armed with the new period (the pending wait is cancelled)
+    if (to_offline) schedule_sync();
   });
 }
 
@@ -1367,8 +1403,11 @@ Json Node::Impl::status() const {
                         {"profile", std::string(to_string(home.config.node.profile))},
                         {"version", HN_VERSION}}},
               {"community", community_j},
-              // The emergency detector (M09) is not wired yet: always online.
-              {"online_state", {{"state", "online"}, {"since", format_rfc3339_ms(started_ms)}}},
+              // M09 drives the mode through set_emergency_mode (online until it says otherwise).
+              {"online_state", {{"state", offline.load() ? "offline" : "online"},
+                                {"since", format_rfc3339_ms(mode_since_ms.load() > 0 ? mode_since_ms.load()
+                                                                                       : started_ms)}}},
+              {"sync", {{"interval_seconds", current_sync_interval().count() / 1000}}},
               {"peers", {{"count", peer_list.size()}, {"list", peer_list}}},
               {"capabilities", {{"local", local},
                                 {"local_count", snap.capabilities_local.size()},
@@ -1433,6 +1472,8 @@ Status Node::run() {
   observability::flush_logging();
   return {};
 }
+
+void Node::set_emergency_mode(bool offline) { m_impl->set_emergency_mode(offline); }
 
 void Node::stop() {
   Impl* impl = m_impl.get();

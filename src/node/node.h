@@ -114,6 +114,10 @@ class Node {
   Status run();
   // Asks run() to shut down; safe from any thread and from signal-free contexts.
   void stop();
+  // M09's switch (the detector drives it): offline → event sync every 30 s instead of
+  // 5 min with a round at once (X02 §5.5), fast UDP beacons and 30 s peer pruning
+  // (M02 §4.3); online → back to normal. Safe from any thread; status() reports it.
+  void set_emergency_mode(bool offline);
 
   // The bound port (0 before start()).
   std::uint16_t port() const;

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <iterator>
@@ -334,7 +335,55 @@ TEST_F(MeshTest, FailingProviderIsQuarantinedAndTrafficMoves) {
   ASSERT_TRUE(j && j->size() == 1u) << caps.out;
   // The failing provider's recorded health (the bus fails over to A within a call).
   EXPECT_LT((*j)[0].value("success_rate", 1.0), 0.5) << caps.out;
+  // And the quarantine itself (M03 §5.7): calls pinned to C's own provider fail until its
+  // window holds HEALTH_MIN_SAMPLES (5) outcomes below 50 %; from then on the bus refuses
+  // to call it at all ("quarantined") instead of trying it again.
+  std::string err;
+  int pinned_failures = 0;
+  for (; pinned_failures < 10; ++pinned_failures) {
+    EXPECT_EQ(echo_on(*c, {"--node", id_c}, &err), "");
+    if (err.find("quarantined") != std::string::npos) break;
+    EXPECT_NE(err.find("HEARTHNET_DIAG_FAIL"), std::string::npos) << err;  // really called
+  }
+  EXPECT_NE(err.find("quarantined"), std::string::npos) << err;
+  EXPECT_LE(pinned_failures, 5);
+  // Unpinned and `remote` calls still go to A.
+  EXPECT_EQ(echo_on(*c, {}), id_a);
+  EXPECT_EQ(echo_on(*c, {"--node", "remote"}), id_a);
 }
+
+// Starts `hearthnet <args>` with n's environment, stdout into out_path; returns its pid.
+pid_t spawn_cli(const NodeProcess& n, const std::vector<std::string>& cli_args,
+                const std::string& out_path) {
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e; ++e) env_strings.emplace_back(*e);
+  for (const auto& kv : n.env()) env_strings.push_back(kv);
+  std::vector<std::string> argv{test::hearthnet_binary().string()};
+  argv.insert(argv.end(), cli_args.begin(), cli_args.end());
+  std::vector<char*> envp, args;
+  for (auto& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  for (auto& x : argv) args.push_back(x.data());
+  args.push_back(nullptr);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    int fd = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd >= 0) ::dup2(fd, 1);
+    ::execve(args[0], args.data(), envp.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+int lines_in(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) ++n;
+  return n;
+}
+
+const std::string SLOW_STREAM = R"({"input":{"text":"slow","n":1000,"delay_ms":100}})";
 
 // A streamed call whose consumer dies mid-way (the CLI is SIGKILLed) ends the node's
 // work: the bus call is cancelled, in_flight drops to 0 long before the stream's natural end
@@ -346,35 +395,9 @@ TEST_F(MeshTest, KilledStreamConsumerEndsServerWork) {
 
   test::TempDir out_dir;
   const std::string out_path = (out_dir.path() / "stream.out").string();
-  std::vector<std::string> env_strings;
-  for (char** e = environ; *e; ++e) env_strings.emplace_back(*e);
-  for (const auto& kv : a->env()) env_strings.push_back(kv);
-  std::vector<std::string> argv{test::hearthnet_binary().string(),
-                                "call",
-                                "diag.echo@1.0",
-                                "--stream",
-                                "--body",
-                                R"({"input":{"text":"slow","n":1000,"delay_ms":100}})"};
-  std::vector<char*> envp, args;
-  for (auto& e : env_strings) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  for (auto& x : argv) args.push_back(x.data());
-  args.push_back(nullptr);
-  pid_t pid = ::fork();
+  pid_t pid = spawn_cli(*a, {"call", "diag.echo@1.0", "--stream", "--body", SLOW_STREAM}, out_path);
   ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    int fd = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd >= 0) ::dup2(fd, 1);
-    ::execve(args[0], args.data(), envp.data());
-    ::_exit(127);
-  }
-  auto frames_seen = [&] {
-    std::ifstream in(out_path);
-    std::string line;
-    int n = 0;
-    while (std::getline(in, line)) ++n;
-    return n;
-  };
+  auto frames_seen = [&] { return lines_in(out_path); };
   const bool streaming = eventually([&] { return frames_seen() >= 3; });
   const int in_flight_during = status_of(*a).value("in_flight", -1);
   ::kill(pid, SIGKILL);
@@ -391,6 +414,53 @@ TEST_F(MeshTest, KilledStreamConsumerEndsServerWork) {
   ASSERT_EQ(trace.exit_code, 0) << trace.err;
   EXPECT_NE(trace.out.find("diag.echo"), std::string::npos) << trace.out;
   EXPECT_EQ(trace.out.find("\"ok\""), std::string::npos) << trace.out;
+}
+
+// The same across two nodes: the CLI on B streams from A's provider (`--node <A>`), and is
+// SIGKILLed mid-way. B notices the disconnect and cancels its bus call, which closes B's
+// stream from A; A notices that in turn and ends the provider's work. Both nodes drop to
+// in_flight 0 long before the stream's natural end.
+TEST_F(MeshTest, KilledStreamConsumerEndsWorkAcrossNodes) {
+  std::string error;
+  auto a = make("relay-a", test::NO_DISCOVERY, true);
+  ASSERT_TRUE(a->start(&error)) << error;
+  auto b = make("relay-b", static_discovery({a->port()}), false);
+  ASSERT_TRUE(join(*a, *b));
+  ASSERT_TRUE(b->start(&error)) << error;
+  const std::string id_a = node_id_of(*a);
+  ASSERT_TRUE(eventually([&] { return lists_remote(*b, "diag.echo", id_a); }));
+
+  test::TempDir out_dir;
+  const std::string out_path = (out_dir.path() / "stream.out").string();
+  pid_t pid = spawn_cli(
+      *b, {"call", "diag.echo@1.0", "--stream", "--node", id_a, "--body", SLOW_STREAM}, out_path);
+  ASSERT_GE(pid, 0);
+  const bool streaming = eventually([&] { return lines_in(out_path) >= 3; });
+  const int a_during = status_of(*a).value("in_flight", -1);
+  const int b_during = status_of(*b).value("in_flight", -1);
+  ::kill(pid, SIGKILL);
+  int st = 0;
+  ::waitpid(pid, &st, 0);
+  ASSERT_TRUE(streaming) << "no frames arrived";
+  EXPECT_GE(a_during, 1);  // the provider runs on A...
+  EXPECT_GE(b_during, 1);  // ...relayed by B
+  // The frames came from A's provider.
+  std::ifstream in(out_path);
+  std::string first;
+  std::getline(in, first);
+  EXPECT_NE(first.find("slow"), std::string::npos) << first;
+
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(eventually([&] { return status_of(*b).value("in_flight", -1) == 0; }));
+  ASSERT_TRUE(eventually([&] { return status_of(*a).value("in_flight", -1) == 0; }));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));
+
+  // A finished stream pinned to A arrives whole (done frame last).
+  auto r = b->cli({"call", "diag.echo@1.0", "--stream", "--node", id_a, "--body",
+                   R"({"input":{"text":"x","n":5}})"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 6) << r.out;
+  EXPECT_NE(r.out.find("\"done\""), std::string::npos) << r.out;
 }
 
 }  // namespace

@@ -239,6 +239,34 @@ TEST(NodeRun, TwoNodesReachEachOthersCapabilities) {
   EXPECT_EQ((*done)["ticks"], 3);
   EXPECT_EQ(ticks, (std::vector<int>{0, 1, 2}));
 
+  // X02 §5.5 emergency mode: B goes offline → sync every 30 s, and a round at once, which
+  // brings A's newest events over long before the 5-minute period (none is pushed).
+  for (int i = 0; i < 200 && node_b->status()["event_log"].value("events", 0) !=
+                                 (*a)->status()["event_log"].value("events", 0);
+       ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));  // the first round (peer added)
+  }
+  EXPECT_EQ(node_b->status()["sync"]["interval_seconds"], SYNC_INTERVAL_SECONDS);
+  EXPECT_EQ(node_b->status()["online_state"]["state"], "online");
+  auto client_a = LocalClient::connect(home_a);
+  ASSERT_TRUE(client_a.has_value()) << client_a.error().to_string();
+  auto emitted = (*client_a)->request("POST", NODE_DEBUG_EMIT_PATH, Json{{"count", 5}});
+  ASSERT_TRUE(emitted.has_value() && emitted->status == 200);
+  const int events_a = (*a)->status()["event_log"].value("events", 0);
+  ASSERT_GT(events_a, node_b->status()["event_log"].value("events", 0));
+  node_b->set_emergency_mode(true);
+  for (int i = 0; i < 400 && node_b->status()["event_log"].value("events", 0) != events_a; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  EXPECT_EQ(node_b->status()["event_log"].value("events", 0), events_a);
+  EXPECT_EQ(node_b->status()["online_state"]["state"], "offline");
+  EXPECT_EQ(node_b->status()["sync"]["interval_seconds"], SYNC_INTERVAL_OFFLINE_SECONDS);
+  node_b->set_emergency_mode(false);
+  for (int i = 0; i < 100 && node_b->status()["online_state"]["state"] != "online"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(node_b->status()["sync"]["interval_seconds"], SYNC_INTERVAL_SECONDS);
+
   // A peer that is gone is dropped from the bus.
   node_b->on_peer_removed((*a)->keys().node_id());
   EXPECT_TRUE(node_b->capabilities(remote)["capabilities"].empty());

@@ -2,9 +2,11 @@
 // streaming call) to the network thread (where the SSE writer lives), with backpressure.
 //
 // The worker pushes frames and finally the call's result; the network coroutine takes
-// everything queued, emits it, and waits on a timer that every push cancels (the wake is
-// posted to the network executor, so a push between "queue empty" and "start waiting"
-// is never lost: both happen on the network thread without yielding in between).
+// everything queued, emits it, and waits on a timer that a push cancels. async_wait
+// returns at once when something is queued: emitting yields, and a push made meanwhile
+// posts its wake while no wait is pending (that wake would be lost). The check and the
+// start of the wait happen on the network thread without yielding in between, so a wake
+// posted after the check always finds the wait. At most one wake is posted at a time.
 // Backpressure: a worker push waits while the queue holds `capacity` frames. A push made
 // ON the network thread (a remote stream relayed by the transport client) never waits —
 // waiting there would deadlock the consumer — and fails with capacity_exceeded only past
@@ -15,6 +17,7 @@
 // thread only.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -95,6 +98,10 @@ class StreamBridge : public std::enable_shared_from_this<StreamBridge> {
 
   // Network side: waits until woken by push/finish, or at most `limit`.
   boost::asio::awaitable<void> async_wait(std::chrono::milliseconds limit) {
+    {
+      std::lock_guard lock(m_mutex);
+      if (!m_frames.empty() || m_result) co_return;
+    }
     m_timer.expires_after(limit);
     boost::system::error_code ec;
     co_await m_timer.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
@@ -102,7 +109,11 @@ class StreamBridge : public std::enable_shared_from_this<StreamBridge> {
 
  private:
   void wake() {
-    boost::asio::post(m_network, [self = shared_from_this()] { self->m_timer.cancel(); });
+    if (m_wake_posted.exchange(true)) return;  // the posted wake has not run yet
+    boost::asio::post(m_network, [self = shared_from_this()] {
+      self->m_wake_posted = false;  // before the cancel: a later push posts again
+      self->m_timer.cancel();
+    });
   }
 
   boost::asio::any_io_executor m_network;
@@ -113,6 +124,7 @@ class StreamBridge : public std::enable_shared_from_this<StreamBridge> {
   std::deque<bus::StreamFrame> m_frames;
   std::optional<Result<Json>> m_result;
   bool m_abandoned = false;
+  std::atomic<bool> m_wake_posted{false};
 };
 
 }  // namespace hn::node::detail

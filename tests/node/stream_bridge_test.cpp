@@ -1,0 +1,94 @@
+// stream_bridge_test.cpp — the worker → network hand-off of stream frames: a push made
+// while the network side is busy emitting is not lost (the wait returns at once), frames
+// keep their order, the result comes after the frames, and an abandoned bridge fails
+// pushes with partition.
+#include "node/detail/stream_bridge.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+
+namespace hn::node::detail {
+namespace {
+
+namespace asio = boost::asio;
+
+bus::StreamFrame frame(int i) { return bus::StreamFrame{"chunk", Json{{"i", i}}}; }
+
+// The wait starts after the push's wake already ran (while the consumer was "emitting");
+// the queued frame must end the wait at once, not after its 30 s limit.
+TEST(NodeStreamBridge, PushWhileConsumerIsBusyIsNotLost) {
+  asio::io_context io;
+  auto bridge = std::make_shared<StreamBridge>(io.get_executor());
+  bool woke = false;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        EXPECT_TRUE(bridge->take().frames.empty());
+        std::thread worker([&] { ASSERT_TRUE(bridge->push(frame(1), false).has_value()); });
+        worker.join();
+        // Yield (as an emit does): the posted wake runs now, with no wait pending.
+        asio::steady_timer busy(io);
+        busy.expires_after(std::chrono::milliseconds(20));
+        co_await busy.async_wait(asio::use_awaitable);
+        co_await bridge->async_wait(std::chrono::seconds(30));
+        woke = true;
+        EXPECT_EQ(bridge->take().frames.size(), 1u);
+      },
+      asio::detached);
+  io.run_for(std::chrono::seconds(5));
+  EXPECT_TRUE(woke);
+}
+
+TEST(NodeStreamBridge, FramesInOrderThenTheResult) {
+  asio::io_context io;
+  auto bridge = std::make_shared<StreamBridge>(io.get_executor(), 8);
+  std::vector<int> seen;
+  std::optional<Result<Json>> result;
+  std::thread worker([&] {
+    for (int i = 0; i < 100; ++i) ASSERT_TRUE(bridge->push(frame(i), false).has_value());
+    bridge->finish(Json{{"ok", true}});
+  });
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        for (;;) {
+          auto batch = bridge->take();
+          EXPECT_LE(batch.frames.size(), 8u);  // the worker waited while the queue was full
+          for (auto& f : batch.frames) seen.push_back(f.data["i"].get<int>());
+          if (batch.result) {
+            result = std::move(batch.result);
+            co_return;
+          }
+          co_await bridge->async_wait(std::chrono::seconds(30));
+        }
+      },
+      asio::detached);
+  io.run_for(std::chrono::seconds(10));
+  worker.join();
+  ASSERT_EQ(seen.size(), 100u);
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(seen[i], i);
+  ASSERT_TRUE(result.has_value());
+  EXPECT_TRUE(result->has_value());
+}
+
+TEST(NodeStreamBridge, AbandonedBridgeFailsPushesWithPartition) {
+  asio::io_context io;
+  auto bridge = std::make_shared<StreamBridge>(io.get_executor(), 1);
+  ASSERT_TRUE(bridge->push(frame(0), false).has_value());
+  std::thread worker([&] {
+    auto st = bridge->push(frame(1), false);  // blocks: the queue is full
+    ASSERT_FALSE(st.has_value());
+    EXPECT_EQ(st.error().code, ErrorCode::partition);
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  bridge->abandon();
+  worker.join();
+}
+
+}  // namespace
+}  // namespace hn::node::detail

@@ -258,4 +258,71 @@ Result<Json> get_array(const Json& obj, std::string_view key) {
   return *v;
 }
 
+namespace {
+
+std::size_t digits(std::uint64_t v) {
+  std::size_t n = 1;
+  while (v >= 10) {
+    v /= 10;
+    ++n;
+  }
+  return n;
+}
+
+// nlohmann's dump escaping (ensure_ascii off): ", \ and the short escapes take 2 bytes,
+// other control characters \u00XX 6, everything else (UTF-8 included) itself.
+std::size_t string_dump_size(const std::string& s) {
+  std::size_t n = 2;
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': case '\\': case '\b': case '\f': case '\n': case '\r': case '\t':
+        n += 2;
+        break;
+      default:
+        n += c < 0x20 ? 6 : 1;
+    }
+  }
+  return n;
+}
+
+}  // namespace
+
+std::size_t json_dump_size(const Json& value) {
+  switch (value.type()) {
+    case Json::value_t::object: {
+      std::size_t n = 2;
+      bool first = true;
+      for (const auto& [k, v] : value.items()) {
+        n += (first ? 0 : 1) + string_dump_size(k) + 1 + json_dump_size(v);
+        first = false;
+      }
+      return n;
+    }
+    case Json::value_t::array: {
+      std::size_t n = 2;
+      bool first = true;
+      for (const auto& v : value) {
+        n += (first ? 0 : 1) + json_dump_size(v);
+        first = false;
+      }
+      return n;
+    }
+    case Json::value_t::string:
+      return string_dump_size(value.get_ref<const std::string&>());
+    case Json::value_t::boolean:
+      return value.get<bool>() ? 4 : 5;
+    case Json::value_t::null:
+      return 4;
+    case Json::value_t::number_unsigned:
+      return digits(value.get<std::uint64_t>());
+    case Json::value_t::number_integer: {
+      const auto v = value.get<std::int64_t>();
+      if (v >= 0) return digits(static_cast<std::uint64_t>(v));
+      return 1 + digits(static_cast<std::uint64_t>(-(v + 1)) + 1);
+    }
+    default:  // floats (shortest round-trip form) and binary: rare, dump them
+      return value.dump().size();
+  }
+}
+
 }  // namespace hn

@@ -33,6 +33,9 @@ std::string canonical_json(const Json& value);
 // Serialises one double the way ECMAScript's Number.prototype.toString does (RFC 8785 §3.2.2.3).
 std::string format_es6_number(double value);
 
+// Exactly value.dump().size(), without building the string (byte counts for metrics).
+std::size_t json_dump_size(const Json& value);
+
 // Field accessors that turn a missing or mistyped field into a typed error naming it.
 Result<std::string> get_string(const Json& obj, std::string_view key);
 Result<std::int64_t> get_int(const Json& obj, std::string_view key);

@@ -119,4 +119,15 @@ TEST(JsonFields, MissingOrMistypedFieldsNameTheKey) {
 }
 
 }  // namespace
+TEST(JsonDumpSize, MatchesDumpForEveryKind) {
+  const std::vector<Json> values = {
+      Json(), true, false, 0, -1, 7, -9223372036854775807LL - 1, 9223372036854775807LL,
+      std::uint64_t{18446744073709551615ULL}, 1.5, -0.25, 1e300, "", "plain",
+      std::string("quote\" back\\ nl\n tab\t cr\r bell\x07 nul") + std::string(1, '\0'),
+      "ünïcödé ✓", Json::array(), Json::array({1, "a", nullptr, Json::object()}),
+      Json{{"b", 1}, {"a", Json{{"nested", Json::array({true, 2.5})}}}, {"", "x"}},
+      Json{{"event", "echo"}, {"data", Json{{"seq", 41}, {"text", "ping"}}}}};
+  for (const auto& v : values) EXPECT_EQ(json_dump_size(v), v.dump().size()) << v.dump();
+}
+
 }  // namespace hn

@@ -61,6 +61,9 @@ struct ClientOptions {
 struct CallOptions {
   std::string request_id;             // empty: a fresh ULID
   std::chrono::milliseconds timeout{0};  // 0: ClientOptions::default_timeout
+  // Streams: awaited before each read of the socket. A relay waits here while its own
+  // consumer is congested; unread frames then hold back the sender's window (X01 §6.3).
+  std::function<boost::asio::awaitable<void>()> before_read;
 };
 
 struct ClientResponse {
@@ -72,7 +75,8 @@ struct ClientResponse {
 
 // Receives each frame in seq order; return false to cancel the stream (the connection
 // closes, and the server's handler sees cancellation).
-using FrameCallback = std::function<bool(const Frame&)>;
+// The frame is the callback's to take (move its data); it is not used afterwards.
+using FrameCallback = std::function<bool(Frame&)>;
 
 class Client {
  public:

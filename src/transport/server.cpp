@@ -60,6 +60,18 @@ Response Response::plain(std::string text, std::string content_type) {
   return r;
 }
 
+void presign(Response& r, const identity::KeyPair& keys, const std::string& request_id,
+             const Clock& clock) {
+  if (r.content_type != "application/json") return;
+  auto body = try_canonical_json(r.body);
+  if (!body) {
+    r = Response::error(make_error(ErrorCode::internal_error, "response is not JSON"));
+    body = canonical_json(r.body);
+  }
+  r.text = std::move(*body);
+  r.signature_headers = response_signature_headers(sign_response(keys, request_id, r.status, r.body, clock));
+}
+
 asio::awaitable<Status> SseWriter::async_emit_token(Json token) {
   return async_emit("token", std::move(token));
 }
@@ -259,6 +271,7 @@ class StreamWriter final : public SseWriter, public std::enable_shared_from_this
  private:
   asio::awaitable<Status> async_emit_inner(std::vector<OutFrame> frames) {
     std::string pending;  // encoded frames not yet written
+    int unflushed = 0;    // how many
     for (auto& f : frames) {
       if (m_finished) co_return make_error(ErrorCode::bad_request, "stream already ended");
       if (!is_valid_event_name(f.event)) co_return make_error(ErrorCode::bad_request, "bad event name");
@@ -273,6 +286,7 @@ class StreamWriter final : public SseWriter, public std::enable_shared_from_this
         if (!pending.empty()) {
           Status st = co_await async_write_raw(std::move(pending));
           pending.clear();
+          unflushed = 0;
           if (!st) co_return st;
         }
         Status st = co_await async_wait_window();
@@ -285,6 +299,14 @@ class StreamWriter final : public SseWriter, public std::enable_shared_from_this
       }
       append_frame(pending, m_fc.on_sent(), f.event, *encoded);
       if (terminal) m_finished = true;
+      // Half a window per write: the client acks the first half while the second travels,
+      // so the window never drains (X01 §6.3: window 16, ack every 8).
+      if (++unflushed >= m_fc.ack_interval()) {
+        Status st = co_await async_write_raw(std::move(pending));
+        pending.clear();
+        unflushed = 0;
+        if (!st) co_return st;
+      }
     }
     if (pending.empty()) co_return Status{};
     co_return co_await async_write_raw(std::move(pending));
@@ -482,6 +504,8 @@ asio::awaitable<void> Server::Impl::async_accept_loop() {
       socket.close(ec);
       continue;
     }
+    // Responses and stream writes go out at once: no Nagle delay behind the peer's ACK.
+    socket.set_option(tcp::no_delay(true), ec);
     auto s = std::make_shared<Session>(std::move(socket), ssl_ctx);
     auto remote = beast::get_lowest_layer(s->stream).socket().remote_endpoint(ec);
     if (!ec) {
@@ -562,7 +586,10 @@ asio::awaitable<bool> Server::Impl::async_write_response(std::shared_ptr<Session
   res.set(http::field::server, "hearthnet");
   res.set(http::field::content_type, r.content_type);
   if (request_id.empty()) request_id = new_ulid();
-  if (r.content_type == "application/json") {
+  if (r.content_type == "application/json" && r.signature_headers) {
+    res.body() = std::move(r.text);
+    for (auto& [k, v] : *r.signature_headers) res.set(k, v);
+  } else if (r.content_type == "application/json") {
     auto body = try_canonical_json(r.body);
     if (!body) {
       r = Response::error(make_error(ErrorCode::internal_error, "response is not JSON"));

@@ -33,6 +33,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -77,19 +78,30 @@ struct Response {
   Json body = Json::object();
   std::string content_type = "application/json";
   std::string text;  // used instead of body when content_type is not JSON
+  // Set by presign(): `text` holds the canonical body and these are its §5.2 signature
+  // headers, so the network thread writes it as it is.
+  std::optional<Headers> signature_headers;
 
   static Response json(Json body, int status = 200);
   static Response error(const Error& error);
   static Response plain(std::string text, std::string content_type = "text/plain");
 };
 
-// The server half of an SSE stream (X01 §6.1). Frames get seq 1, 2, …; the stream opens
-// (200, text/event-stream) on the first emit. Emits wait for flow-control window space.
+// Canonicalises and signs a JSON response (CONTRACT §5.2) where the caller runs — a
+// handler that has its answer on a worker thread signs it there, off the network thread.
+// `request_id` is the request's (Request::request_id). A body with no canonical form
+// becomes an internal_error response.
+void presign(Response& response, const identity::KeyPair& keys, const std::string& request_id,
+             const Clock& clock = SystemClock::instance());
+
 // One frame to emit (its seq is assigned by the writer).
 struct OutFrame {
   std::string event;
   Json data;
 };
+
+// The server half of an SSE stream (X01 §6.1). Frames get seq 1, 2, …; the stream opens
+// (200, text/event-stream) on the first emit. Emits wait for flow-control window space.
 
 class SseWriter {
  public:

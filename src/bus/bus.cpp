@@ -52,7 +52,7 @@ void extract_tokens(const Json& j, CallOutcome& out) {
   }
 }
 
-std::int64_t json_size(const Json& j) { return static_cast<std::int64_t>(j.dump().size()); }
+std::int64_t json_size(const Json& j) { return static_cast<std::int64_t>(json_dump_size(j)); }
 
 }  // namespace
 
@@ -185,6 +185,7 @@ Result<Json> CapabilityBus::stream(const CapabilityName& capability, Version ver
   req.local_only = options.local_only;
   req.remote_only = options.remote_only;
   req.target_node = options.target_node;
+  req.flow = options.flow;
   return dispatch(std::move(req), options, &on_frame);
 }
 
@@ -394,6 +395,7 @@ Result<Json> CapabilityBus::invoke_remote(const CapabilityEntry& c, const RouteR
   rc.caller = req.caller;
   rc.session_id = req.session_id;
   rc.deadline_ms = req.deadline_ms;
+  rc.flow = req.flow;
   CancelToken attempt = rc.cancel;  // shares the flag with the invoker's copy
 
   std::future<Result<Json>> future;

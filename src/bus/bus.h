@@ -53,6 +53,7 @@ struct CallOptions {
   bool local_only = false;                   // never forward to another node
   bool remote_only = false;                  // only providers on other nodes
   std::optional<NodeId> target_node;         // only the provider on this node
+  std::shared_ptr<StreamFlow> flow;          // stream(): the sink's backpressure, if any
   CancelToken cancel;
 };
 

@@ -106,6 +106,17 @@ struct StreamFrame {
 // should return promptly); that is how a consumer cancels.
 using FrameSink = std::function<Status(const StreamFrame&)>;
 
+// The backpressure of a stream's consumer, for producers that must not block in the sink
+// (a relay reading a remote stream on the network thread): while congested() the producer
+// should stop reading; notify_when_drained(cb) runs cb once, on any thread, as soon as the
+// consumer has room again (at once when it has room now). Thread-safe.
+class StreamFlow {
+ public:
+  virtual ~StreamFlow() = default;
+  virtual bool congested() const = 0;
+  virtual void notify_when_drained(std::function<void()> cb) = 0;
+};
+
 // An inbound call after signature/membership checks (M03 §3.1), or an outbound one built by
 // CapabilityBus::call.
 struct RouteRequest {
@@ -121,6 +132,7 @@ struct RouteRequest {
   bool local_only = false;        // inbound from a peer: never forward to another node
   bool remote_only = false;       // only other nodes' providers (CLI `call --node remote`)
   std::optional<NodeId> target_node;  // only this node's provider (CLI `call --node ID`)
+  std::shared_ptr<StreamFlow> flow;   // a stream consumer's backpressure (relays honour it)
 };
 
 // What a local handler sees about the call it serves.

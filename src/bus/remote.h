@@ -33,6 +33,7 @@ struct RemoteCall {
   std::optional<std::string> session_id;
   std::int64_t deadline_ms = 0;   // absolute, bus Clock ms
   CancelToken cancel;             // set when the bus gives up (deadline, caller cancel)
+  std::shared_ptr<StreamFlow> flow;  // streams: pause reading while the consumer is congested
 };
 
 class RemoteInvoker {

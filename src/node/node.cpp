@@ -286,8 +286,8 @@ struct Node::Impl {
                                                       std::shared_ptr<transport::SseWriter> w);
   asio::awaitable<transport::Response> async_local_json(transport::Request r,
                                                         std::function<Json()> fn);
-  static asio::awaitable<std::optional<Result<Json>>> async_bus_job(Impl* self, bus::RouteRequest rr,
-                                                                   bus::CancelToken cancel);
+  static asio::awaitable<transport::Response> async_bus_job(Impl* self, bus::RouteRequest rr,
+                                                           bus::CancelToken cancel);
   static asio::awaitable<Json> async_json_job(std::function<Json()> fn);
   Result<Json> run_call(const bus::RouteRequest& rr, const bus::CancelToken& cancel);
   Result<bus::RouteRequest> parse_node_call(const transport::Request& r);
@@ -741,6 +741,7 @@ bus::CallOptions Node::Impl::self_options(const bus::RouteRequest& rr, const bus
   o.local_only = rr.local_only;
   o.remote_only = rr.remote_only;
   o.target_node = rr.target_node;
+  o.flow = rr.flow;
   return o;
 }
 
@@ -885,10 +886,16 @@ Result<Json> Node::Impl::debug_emit(const Json& request) {
   return out;
 }
 
-asio::awaitable<std::optional<Result<Json>>> Node::Impl::async_bus_job(Impl* self,
-                                                                       bus::RouteRequest rr,
-                                                                       bus::CancelToken cancel) {
-  co_return std::optional<Result<Json>>(self->run_call(rr, cancel));
+// On a worker: the call, then its response canonicalised and signed (CONTRACT §5.2)
+// there too, so the network thread only writes it.
+asio::awaitable<transport::Response> Node::Impl::async_bus_job(Impl* self, bus::RouteRequest rr,
+                                                               bus::CancelToken cancel) {
+  const std::string request_id = rr.trace_id.str();
+  Result<Json> result = self->run_call(rr, cancel);
+  transport::Response response = result ? transport::Response::json(std::move(*result))
+                                        : transport::Response::error(result.error());
+  transport::presign(response, *self->keys, request_id, self->clock);
+  co_return response;
 }
 
 asio::awaitable<Json> Node::Impl::async_json_job(std::function<Json()> fn) { co_return fn(); }
@@ -925,17 +932,14 @@ asio::awaitable<transport::Response> Node::Impl::async_route(
     const std::uint64_t id = add_active(cancel, nullptr);
     auto op = asio::co_spawn(workers->get_executor(), async_bus_job(this, std::move(rr), cancel),
                              asio::use_awaitable);
-    std::optional<Result<Json>> result = co_await std::move(op);
+    transport::Response response = co_await std::move(op);
     remove_active(id);
-    if (!result || !*result) {
-      Error e = result ? result->error() : make_error(ErrorCode::internal_error, "call lost");
-      co_return transport::Response::error(e);
-    }
-    co_return transport::Response::json(std::move(**result));
+    co_return response;
   }
 
   // A stream (CONTRACT §5.3): the bus runs on a worker, frames cross over the bridge.
   auto bridge = std::make_shared<detail::StreamBridge>(io.get_executor());
+  rr.flow = bridge;  // a relayed stream reads its peer only as fast as our client reads us
   const std::uint64_t id = add_active(cancel, bridge);
   asio::post(*workers, [this, rr = std::move(rr), cancel, bridge]() {
     auto executor = io.get_executor();

@@ -90,5 +90,33 @@ TEST(NodeStreamBridge, AbandonedBridgeFailsPushesWithPartition) {
   worker.join();
 }
 
+// As a bus::StreamFlow (relay backpressure): congested once `capacity` frames wait; a
+// drained callback runs when take() empties the queue, or at once when there is room.
+TEST(NodeStreamBridge, ReportsCongestionToRelays) {
+  asio::io_context io;
+  auto bridge = std::make_shared<StreamBridge>(io.get_executor(), 2);
+  EXPECT_FALSE(bridge->congested());
+  int now = 0;
+  bridge->notify_when_drained([&] { ++now; });
+  EXPECT_EQ(now, 1);
+  // Pushes on the network thread never block; they fill the queue past capacity.
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(bridge->push(frame(i), true).has_value());
+  EXPECT_TRUE(bridge->congested());
+  int later = 0;
+  bridge->notify_when_drained([&] { ++later; });
+  EXPECT_EQ(later, 0);
+  EXPECT_EQ(bridge->take().frames.size(), 3u);
+  EXPECT_EQ(later, 1);
+  EXPECT_FALSE(bridge->congested());
+  // An abandoned bridge is never congested: a waiting relay resumes and its pushes fail.
+  for (int i = 0; i < 2; ++i) ASSERT_TRUE(bridge->push(frame(i), true).has_value());
+  int released = 0;
+  bridge->notify_when_drained([&] { ++released; });
+  bridge->abandon();
+  EXPECT_EQ(released, 1);
+  EXPECT_FALSE(bridge->congested());
+  EXPECT_EQ(bridge->push(frame(9), true).error().code, ErrorCode::partition);
+}
+
 }  // namespace
 }  // namespace hn::node::detail

@@ -13,17 +13,23 @@
 // a hard bound. Once the consumer is gone (client disconnected), pushes fail with partition
 // so the bus stops the stream.
 //
-// Thread-safety: push/finish/abandon from any thread; take/async_wait on the network
-// thread only.
+// As a bus::StreamFlow it reports congestion (capacity frames queued) to a relay that
+// reads a remote stream on the network thread and must not block: the relay stops reading
+// until take() drains the queue.
+//
+// Thread-safety: push/finish/abandon/congested/notify_when_drained from any thread;
+// take/async_wait on the network thread only.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -37,7 +43,7 @@
 
 namespace hn::node::detail {
 
-class StreamBridge : public std::enable_shared_from_this<StreamBridge> {
+class StreamBridge : public bus::StreamFlow, public std::enable_shared_from_this<StreamBridge> {
  public:
   static constexpr std::size_t DEFAULT_CAPACITY = 64;
   static constexpr std::size_t HARD_CAPACITY = 4096;
@@ -72,11 +78,14 @@ class StreamBridge : public std::enable_shared_from_this<StreamBridge> {
 
   // Network side: the consumer is gone; wakes and fails every waiting / later push.
   void abandon() {
+    std::vector<std::function<void()>> drained;
     {
       std::lock_guard lock(m_mutex);
       m_abandoned = true;
+      drained.swap(m_drained);
     }
     m_space.notify_all();
+    for (auto& cb : drained) cb();
   }
 
   // Network side: everything queued so far, and the result once finished (and drained).
@@ -86,14 +95,33 @@ class StreamBridge : public std::enable_shared_from_this<StreamBridge> {
   };
   Batch take() {
     Batch b;
+    std::vector<std::function<void()>> drained;
     {
       std::lock_guard lock(m_mutex);
       b.frames.swap(m_frames);
       if (m_result) b.result.emplace(std::move(*m_result));
       m_result.reset();
+      drained.swap(m_drained);
     }
     m_space.notify_all();
+    for (auto& cb : drained) cb();
     return b;
+  }
+
+  // bus::StreamFlow
+  bool congested() const override {
+    std::lock_guard lock(m_mutex);
+    return !m_abandoned && m_frames.size() >= m_capacity;
+  }
+  void notify_when_drained(std::function<void()> cb) override {
+    {
+      std::lock_guard lock(m_mutex);
+      if (!m_abandoned && m_frames.size() >= m_capacity) {
+        m_drained.push_back(std::move(cb));
+        return;
+      }
+    }
+    cb();
   }
 
   // Network side: waits until woken by push/finish, or at most `limit`.
@@ -119,11 +147,12 @@ class StreamBridge : public std::enable_shared_from_this<StreamBridge> {
   boost::asio::any_io_executor m_network;
   boost::asio::steady_timer m_timer;  // network thread only
   const std::size_t m_capacity;
-  std::mutex m_mutex;
+  mutable std::mutex m_mutex;
   std::condition_variable m_space;
   std::deque<bus::StreamFrame> m_frames;
   std::optional<Result<Json>> m_result;
   bool m_abandoned = false;
+  std::vector<std::function<void()>> m_drained;  // notify_when_drained callbacks
   std::atomic<bool> m_wake_posted{false};
 };
 

@@ -5,6 +5,9 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 namespace hn::node::detail {
@@ -47,12 +50,24 @@ asio::awaitable<void> async_remote_stream(std::shared_ptr<TransportInvoker::Stat
     co_return;
   }
   bus::CancelToken cancel = c.cancel;
-  transport::FrameCallback on_frame = [sink, cancel](const transport::Frame& f) {
+  transport::FrameCallback on_frame = [sink, cancel](transport::Frame& f) {
     if (cancel.is_cancelled()) return false;
-    return sink(bus::StreamFrame{f.event, f.data}).has_value();
+    return sink(bus::StreamFrame{std::move(f.event), std::move(f.data)}).has_value();
   };
+  transport::CallOptions options = options_of(c, *state->clock);
+  if (c.flow) {
+    // Backpressure across the relay: stop reading the peer while our consumer is full.
+    options.before_read = [flow = c.flow, ex = state->network]() -> asio::awaitable<void> {
+      while (flow->congested()) {
+        auto timer = std::make_shared<asio::steady_timer>(ex, std::chrono::seconds(1));
+        flow->notify_when_drained([timer, ex] { asio::post(ex, [timer] { timer->cancel(); }); });
+        boost::system::error_code ec;
+        co_await timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      }
+    };
+  }
   auto op = state->client->async_stream(endpoint_of(c), c.capability, c.version, c.body,
-                                        std::move(on_frame), options_of(c, *state->clock));
+                                        std::move(on_frame), std::move(options));
   Result<transport::Frame> r = co_await std::move(op);
   if (r) {
     promise->set_value(std::move(r->data));

@@ -2,15 +2,18 @@
 // `hearthnet run` processes, each with a baseline measured in the same run:
 //   1. signed diag.echo@1.0 calls client → node over HTTPS at 1/16/64 concurrent callers
 //      (N coroutines on one io_context) vs (a) the raw libsodium crypto ceiling of one call
-//      (2 sign + 2 verify, 2 threads) and (b) an unsigned public route of an in-process
-//      transport::Server driven by the same client loop;
-//   2. a streamed diag.echo read over HTTPS from the node vs the same stream read from an
-//      in-process bus: added µs per frame;
-//   4. UDP discovery: spawn of the second node → its status lists the first;
-//   5. VmRSS of an idle node after 5 s.
+//      (2 sign + 2 verify, 2 threads), (b) a bare Beast HTTPS server answering a fixed JSON
+//      (bare_https_server.h) and (c) an unsigned public route of an in-process
+//      transport::Server, all driven by the same client loop;
+//   2. a 100k-frame diag.echo stream: read from an in-process bus, read over HTTPS from a
+//      node whose own provider serves it, and relayed — the node forwards it from a second
+//      node's provider (`call --node`): the relay's added µs per frame;
+//   3. UDP discovery: spawn of the second node → its status lists the first;
+//   4. VmRSS of an idle node after 5 s.
 // Usage: hn_bench_mesh [seconds_per_point=3]   (HN_HEARTHNET_BIN overrides the binary)
 // Prints one JSON line. Single-threaded driver apart from the crypto-ceiling threads.
 #include <sodium.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -21,6 +24,7 @@
 #include <iostream>
 #include <memory>
 #include <random>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <utility>
@@ -31,11 +35,13 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "bare_https_server.h"
 #include "bus/bus.h"
 #include "bus/diag_echo.h"
 #include "core/json.h"
 #include "identity/keys.h"
 #include "identity/tls_cert.h"
+#include "node/node.h"
 #include "support/test_node.h"
 #include "support/test_support.h"
 #include "transport/client.h"
@@ -120,6 +126,27 @@ Point drive(asio::io_context& io, int clients, double seconds, Op op) {
   return p;
 }
 
+// CPU seconds (user + system) a process used so far, from /proc/<pid>/stat.
+double process_cpu_seconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto close = stat.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream fields(stat.substr(close + 2));
+  std::string f;
+  long utime = 0, stime = 0;
+  for (int i = 3; fields >> f; ++i) {
+    if (i == 14) utime = std::stol(f);
+    if (i == 15) {
+      stime = std::stol(f);
+      break;
+    }
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+double own_cpu_seconds() { return process_cpu_seconds(getpid()); }
+
 // Raw libsodium: one call's crypto (request sign + verify, response sign + verify) on 2 threads.
 double crypto_ceiling(double seconds) {
   unsigned char pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
@@ -170,13 +197,16 @@ int main(int argc, char** argv) {
   Json out{{"bench", "mesh"}, {"seconds_per_point", seconds}};
 
   // --- node A: founded community, no discovery ---
-  test::NodeProcess a(tmp.path() / "a", "bench-a");
+  // A and (later) B find each other by UDP multicast on a random port of their own.
+  std::random_device rd;
+  const int mesh_udp = 20000 + static_cast<int>(rd() % 30000);
+  test::NodeProcess a(tmp.path() / "a", "bench-a", "", udp_discovery(mesh_udp), true);
   std::string err;
   if (!a.start(&err)) {
     std::cerr << "node a: " << err << "\n";
     return 1;
   }
-  // 5. idle RSS after 5 s.
+  // 4. idle RSS after 5 s.
   std::this_thread::sleep_for(std::chrono::seconds(5));
   out["idle_rss_kib"] = a.rss_kib();
   std::cerr << "rss " << out["idle_rss_kib"] << "\n";
@@ -228,104 +258,161 @@ int main(int argc, char** argv) {
   auto guard = asio::make_work_guard(sio);
   std::thread sthread([&] { sio.run(); });
   transport::Endpoint bep{"127.0.0.1", *bport, skeys.node_id()};
+  // (b) the bare Beast server (same certificate; the client pins it under its own id).
+  auto bkeys = identity::KeyPair::generate();
+  auto bcert = identity::generate_self_signed_cert(bkeys, "127.0.0.1");
+  if (!bcert) return 1;
+  bench::BareHttpsServer beast_server(bcert->cert_pem, bcert->key_pem);
+  const std::uint16_t beast_port = beast_server.start(R"({"output":{"text":"ping"}})");
+  transport::Endpoint beast_ep{"127.0.0.1", beast_port, bkeys.node_id()};
 
   // --- 1. calls ---
   Json calls = Json::array();
   for (int n : {1, 16, 64}) {
     // warm-up (connections, pins)
     drive(io, n, 0.3, [&]() -> asio::awaitable<Status> {
-      auto r = co_await client.async_call(ep, "diag.echo", Version{1, 0}, echo_body, copt);
+      auto op = client.async_call(ep, "diag.echo", Version{1, 0}, echo_body, copt);
+      auto r = co_await std::move(op);
       if (!r) co_return r.error();
       co_return Status{};
     });
+    const double node_cpu0 = process_cpu_seconds(a.pid()), client_cpu0 = own_cpu_seconds();
     Point signed_p = drive(io, n, seconds, [&]() -> asio::awaitable<Status> {
-      auto r = co_await client.async_call(ep, "diag.echo", Version{1, 0}, echo_body, copt);
+      auto op = client.async_call(ep, "diag.echo", Version{1, 0}, echo_body, copt);
+      auto r = co_await std::move(op);
       if (!r) co_return r.error();
       co_return Status{};
     });
-    drive(io, n, 0.3, [&]() -> asio::awaitable<Status> {
-      auto r = co_await client.async_get_public(bep, "/bench/echo?text=ping", copt);
-      if (!r) co_return r.error();
-      co_return Status{};
-    });
-    Point bare_p = drive(io, n, seconds, [&]() -> asio::awaitable<Status> {
-      auto r = co_await client.async_get_public(bep, "/bench/echo?text=ping", copt);
-      if (!r) co_return r.error();
-      if (r->status != 200) co_return make_error(ErrorCode::internal_error, "status");
-      co_return Status{};
-    });
-    calls.push_back(Json{{"signed_node", point_json(signed_p)},
-                         {"bare_server", point_json(bare_p)},
+    // Where the CPU went: µs of CPU per call in the node and in this client process.
+    const double node_cpu = process_cpu_seconds(a.pid()) - node_cpu0;
+    const double client_cpu = own_cpu_seconds() - client_cpu0;
+    auto get = [&](const transport::Endpoint& target) {
+      return [&, target]() -> asio::awaitable<Status> {
+        auto op = client.async_get_public(target, "/bench/echo?text=ping", copt);
+        auto r = co_await std::move(op);
+        if (!r) co_return r.error();
+        if (r->status != 200) co_return make_error(ErrorCode::internal_error, "status");
+        co_return Status{};
+      };
+    };
+    drive(io, n, 0.3, get(beast_ep));
+    Point beast_p = drive(io, n, seconds, get(beast_ep));
+    drive(io, n, 0.3, get(bep));
+    Point public_p = drive(io, n, seconds, get(bep));
+    Json sp = point_json(signed_p);
+    if (signed_p.calls > 0) {
+      sp["node_cpu_us_per_call"] = node_cpu * 1e6 / static_cast<double>(signed_p.calls);
+      sp["client_cpu_us_per_call"] = client_cpu * 1e6 / static_cast<double>(signed_p.calls);
+    }
+    calls.push_back(Json{{"signed_node", sp},
+                         {"bare_beast", point_json(beast_p)},
+                         {"transport_public_route", point_json(public_p)},
                          {"vs_crypto_ceiling", signed_p.rps / ceiling},
-                         {"vs_bare", bare_p.rps > 0 ? signed_p.rps / bare_p.rps : 0.0}});
+                         {"vs_bare_beast", beast_p.rps > 0 ? signed_p.rps / beast_p.rps : 0.0},
+                         {"public_route_vs_bare_beast", beast_p.rps > 0 ? public_p.rps / beast_p.rps : 0.0}});
   }
   out["calls"] = calls;
   guard.reset();
   bare.stop();
   sio.stop();
   sthread.join();
+  beast_server.stop();
 
-  // --- 2. stream relay: 10 streams x 1000 frames (diag.echo caps n at 1000) ---
+  // --- 2. stream relay: one 100k-frame stream, three ways ---
   {
-    constexpr int STREAMS = 10, FRAMES = 1000;
+    constexpr int FRAMES = 100000;
     Json sbody{{"input", {{"text", "ping"}, {"n", FRAMES}}}};
-    long remote_frames = 0;
+    Json out_s;
+    // A second node B joins A's community and A learns B's capabilities (static peer).
+    test::NodeProcess b(tmp.path() / "b", "bench-b", "", udp_discovery(mesh_udp), false);
+    auto card = b.cli({"id"});
+    auto inv = a.cli({"invite", "create", "--node-id", trim(card.out)});
+    auto red = b.cli({"invite", "redeem", trim(inv.out)});
+    std::string b_id;
+    if (red.exit_code != 0 || !b.start(&err)) {
+      out_s["error"] = "node b: " + red.err + err;
+    } else {
+      b_id = status_of(b)["node"].value("node_id", "");
+      for (int i = 0; i < 300 && status_of(a)["peers"].value("count", 0) < 1; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    }
     std::string serr;
-    auto once = [&](int count) {
+    // Reads one stream over HTTPS; `relay` pins it to B's provider through A.
+    auto read_remote = [&](bool relay, int n) {
+      long frames = 0;
+      Json body{{"input", {{"text", "ping"}, {"n", n}}}};
       asio::co_spawn(
           io,
-          [&, count]() -> asio::awaitable<void> {
-            for (int i = 0; i < count; ++i) {
-              auto r = co_await client.async_stream(ep, "diag.echo", Version{1, 0}, sbody,
-                                                    [&](const transport::Frame&) {
-                                                      ++remote_frames;
-                                                      return true;
-                                                    },
-                                                    copt);
-              if (!r && serr.empty()) serr = r.error().to_string();
+          [&, relay, body]() -> asio::awaitable<void> {
+            auto count = [&](const transport::Frame&) {
+              ++frames;
+              return true;
+            };
+            Result<transport::Frame> r = make_error(ErrorCode::internal_error, "not run");
+            if (relay) {
+              Json req{{"capability", "diag.echo@1.0"}, {"node", b_id}, {"body", body}};
+              auto op = client.async_stream_request(ep, node::NODE_CALL_PATH, req, count, copt);
+              r = co_await std::move(op);
+            } else {
+              auto op = client.async_stream(ep, "diag.echo", Version{1, 0}, body, count, copt);
+              r = co_await std::move(op);
             }
+            if (!r && serr.empty()) serr = r.error().to_string();
           },
           asio::detached);
       io.restart();
       io.run();
+      return frames;
     };
-    std::cerr << "stream\n";
-    once(2);  // warm-up
-    std::cerr << "stream warm " << remote_frames << " " << serr << "\n";
-    remote_frames = 0;
+    read_remote(false, 1000);  // warm-up
     auto t0 = Clk::now();
-    once(STREAMS);
-    const double remote_s = secs_since(t0);
+    const long direct_frames = read_remote(false, FRAMES);
+    const double direct_s = secs_since(t0);
+    double relay_s = 0;
+    long relay_frames = 0;
+    if (!b_id.empty()) {
+      read_remote(true, 1000);
+      t0 = Clk::now();
+      relay_frames = read_remote(true, FRAMES);
+      relay_s = secs_since(t0);
+    }
 
     bus::CapabilityBus bus(NodeId(a_id), bus::BusConfig{}, SystemClock::instance());
     bus::DiagEchoService echo{NodeId(a_id)};
     if (!bus.register_service(echo)) return 1;
     long local_frames = 0;
     t0 = Clk::now();
-    for (int i = 0; i < STREAMS; ++i) {
-      auto r = bus.stream("diag.echo", Version{1, 0}, sbody, [&](const bus::StreamFrame&) -> Status {
-        ++local_frames;
-        return {};
-      });
-      if (!r && serr.empty()) serr = r.error().to_string();
-    }
+    auto r = bus.stream("diag.echo", Version{1, 0}, sbody, [&](const bus::StreamFrame&) -> Status {
+      ++local_frames;
+      return {};
+    });
+    if (!r && serr.empty()) serr = r.error().to_string();
     const double local_s = secs_since(t0);
-    Json s{{"frames_remote", remote_frames},
-           {"frames_local", local_frames},
-           {"remote_us_per_frame", remote_s * 1e6 / std::max(1L, remote_frames)},
-           {"local_us_per_frame", local_s * 1e6 / std::max(1L, local_frames)}};
-    s["added_us_per_frame"] = s["remote_us_per_frame"].get<double>() - s["local_us_per_frame"].get<double>();
-    if (!serr.empty()) s["first_error"] = serr;
-    out["stream"] = s;
+    auto per_frame = [](double s, long n) { return n > 0 ? s * 1e6 / n : 0.0; };
+    out_s["frames"] = FRAMES;
+    out_s["frames_in_process"] = local_frames;
+    out_s["frames_direct"] = direct_frames;
+    out_s["frames_relayed"] = relay_frames;
+    out_s["in_process_us_per_frame"] = per_frame(local_s, local_frames);
+    out_s["direct_us_per_frame"] = per_frame(direct_s, direct_frames);
+    out_s["relayed_us_per_frame"] = per_frame(relay_s, relay_frames);
+    out_s["direct_added_us_per_frame"] =
+        per_frame(direct_s, direct_frames) - per_frame(local_s, local_frames);
+    out_s["relay_added_us_per_frame"] =
+        per_frame(relay_s, relay_frames) - per_frame(direct_s, direct_frames);
+    if (!serr.empty()) out_s["first_error"] = serr;
+    out["stream"] = out_s;
+    std::cerr << "stream " << out_s.dump() << "\n";
+    b.stop();
   }
   client.close();
   a.stop();
 
   std::cerr << "discovery\n";
-  // --- 4. UDP discovery ---
+  // --- 3. UDP discovery ---
   {
-    std::random_device rd;
-    const int udp = 20000 + static_cast<int>(rd() % 30000);
+    const int udp = mesh_udp + 1;
     test::NodeProcess u1(tmp.path() / "u1", "udp-a", "", udp_discovery(udp), true);
     test::NodeProcess u2(tmp.path() / "u2", "udp-b", "", udp_discovery(udp), false);
     Json d;

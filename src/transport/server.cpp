@@ -162,8 +162,11 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
         limiter(c, opts.rate_limits),
         pubsub(executor),
         own_id(k.node_id().str()) {
-    if (opts.verify_threads > 0) {
+    if (opts.work_executor) {
+      work = *opts.work_executor;
+    } else if (opts.verify_threads > 0) {
       pool = std::make_unique<asio::thread_pool>(static_cast<std::size_t>(opts.verify_threads));
+      work = pool->get_executor();
     }
   }
   ~Impl() {
@@ -176,6 +179,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   struct Route {
     Handler handler;
     RouteAuth auth;
+    WorkerHandler worker;  // plain requests of a worker route
   };
   struct Outcome {
     enum Kind { respond, streamed, drop } kind = respond;
@@ -200,6 +204,14 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   ssl::context ssl_ctx{ssl::context::tls_server};
   tcp::acceptor acceptor;
   std::unique_ptr<asio::thread_pool> pool;
+  std::optional<asio::any_io_executor> work;  // verification (+ worker routes); none: inline
+
+  // The checks after a verified signature (X01 pipeline: replay, community, trust, rate
+  // limits). Fills r's caller fields; an Outcome when the request is refused or dropped.
+  // Thread-safe: replay guard and limiter lock themselves, the membership hook must too.
+  std::optional<Outcome> admit(const RequestEnvelope& env, Request& r, bool loopback);
+  static asio::awaitable<Outcome> async_run_worker(std::shared_ptr<Impl> self, RequestEnvelope env,
+                                                   Request r, bool loopback, WorkerHandler worker);
   ReplayGuard replay;
   RateLimiter limiter;
   PubSub pubsub;
@@ -410,7 +422,7 @@ class StreamWriter final : public SseWriter, public std::enable_shared_from_this
 
 void Server::Impl::add_builtin_routes() {
   auto pub = [this](std::string path, Handler h) {
-    routes[{"GET", std::move(path)}] = Route{std::move(h), RouteAuth::public_route};
+    routes[{"GET", std::move(path)}] = Route{std::move(h), RouteAuth::public_route, {}};
   };
   pub("/health", [](Request, std::shared_ptr<SseWriter>) -> asio::awaitable<Response> {
     co_return Response::json(Json{{"status", "ok"}});
@@ -466,7 +478,7 @@ void Server::Impl::add_builtin_routes() {
                                                  std::chrono::milliseconds(timeout_s * 1000));
         co_return Response::json(std::move(j));
       },
-      RouteAuth::signed_request};
+      RouteAuth::signed_request, {}};
 
   // Stream acks travel here (X01 §6.3 side channel): {"stream_id", "seq"}.
   routes[{"POST", std::string(STREAM_ACK_PATH)}] = Route{
@@ -481,7 +493,7 @@ void Server::Impl::add_builtin_routes() {
         if (!st) co_return Response::error(st.error());
         co_return Response::json(Json{{"stream_id", *id}, {"acked", *seq}});
       },
-      RouteAuth::signed_request};
+      RouteAuth::signed_request, {}};
 }
 
 // ---------------------------------------------------------------------------------------
@@ -704,46 +716,23 @@ asio::awaitable<Server::Impl::Outcome> Server::Impl::async_handle(
     if (bus ? (env->capability.empty() || env->capability.front() == '/') : env->capability != r.path) {
       co_return fail(make_error(ErrorCode::invalid_signature, "capability header does not match the route"));
     }
+    if (route.worker && !r.accepts_stream && work) {
+      // One hop: verification, checks, handler and response signature on the work executor.
+      auto op = asio::co_spawn(*work, async_run_worker(shared_from_this(), std::move(*env), std::move(r),
+                                                       s->loopback, route.worker),
+                               use_awaitable);
+      Outcome o = co_await std::move(op);
+      co_return finish(std::move(o));
+    }
     // (No co_await inside ?: — GCC 12 miscompiles it into a double destruction.)
     Status verified;
-    if (pool) {
-      verified = co_await asio::co_spawn(pool->get_executor(), async_verify(*env, r.body),
-                                         use_awaitable);
+    if (work) {
+      verified = co_await asio::co_spawn(*work, async_verify(*env, r.body), use_awaitable);
     } else {
       verified = verify_request(*env, r.body);
     }
     if (!verified) co_return fail(verified.error());
-    if (Status fresh = replay.check(*env); !fresh) co_return fail(fresh.error());
-    if (!opts.community.empty() && env->community != opts.community.str()) {
-      co_return fail(make_error(ErrorCode::unauthorized, "request for another community"));
-    }
-    r.caller = NodeId(env->from);
-    r.community = CommunityId(env->community);
-    r.capability = env->capability;
-    r.version = Version::parse(env->version).value_or(Version{});
-    if (env->from == own_id && s->loopback) {
-      r.trust = TrustLevel::self;  // DESIGN.md: own key over loopback
-    } else {
-      if (!hooks.membership) {
-        co_return fail(make_error(ErrorCode::unauthorized, "caller is not a member"));
-      }
-      auto trust = hooks.membership(r.caller, r.community);
-      if (!trust) co_return fail(trust.error());
-      r.trust = *trust;
-      // An ack on the side channel is exempt: it names a stream this caller opened (that
-      // request was limited), and limiting its acks would stall the stream itself.
-      RateCheck rc = r.path == STREAM_ACK_PATH ? RateCheck{} : limiter.check(env->from, env->capability);
-      if (rc.hard_exceeded) {
-        Outcome o;
-        o.kind = Outcome::drop;
-        co_return finish(std::move(o));
-      }
-      if (!rc.allowed) {
-        Error e(ErrorCode::rate_limited, "rate limit exceeded");
-        e.retry_after_ms = rc.retry_after_ms;
-        co_return fail(e);
-      }
-    }
+    if (auto refused = admit(*env, r, s->loopback)) co_return finish(std::move(*refused));
     stream_key = env->from + '\n' + env->request_id;
   } else {
     r.request_id = new_ulid();
@@ -786,6 +775,70 @@ asio::awaitable<Server::Impl::Outcome> Server::Impl::async_handle(
   co_return finish(std::move(o));
 }
 
+std::optional<Server::Impl::Outcome> Server::Impl::admit(const RequestEnvelope& env, Request& r,
+                                                         bool loopback) {
+  auto refuse = [&](const Error& e) {
+    Outcome o;
+    o.response = Response::error(e);
+    o.request_id = r.request_id;
+    return std::optional<Outcome>(std::move(o));
+  };
+  if (Status fresh = replay.check(env); !fresh) return refuse(fresh.error());
+  if (!opts.community.empty() && env.community != opts.community.str()) {
+    return refuse(make_error(ErrorCode::unauthorized, "request for another community"));
+  }
+  r.caller = NodeId(env.from);
+  r.community = CommunityId(env.community);
+  r.capability = env.capability;
+  r.version = Version::parse(env.version).value_or(Version{});
+  if (env.from == own_id && loopback) {
+    r.trust = TrustLevel::self;  // DESIGN.md: own key over loopback
+    return std::nullopt;
+  }
+  if (!hooks.membership) return refuse(make_error(ErrorCode::unauthorized, "caller is not a member"));
+  auto trust = hooks.membership(r.caller, r.community);
+  if (!trust) return refuse(trust.error());
+  r.trust = *trust;
+  // An ack on the side channel is exempt: it names a stream this caller opened (that
+  // request was limited), and limiting its acks would stall the stream itself.
+  RateCheck rc = r.path == STREAM_ACK_PATH ? RateCheck{} : limiter.check(env.from, env.capability);
+  if (rc.hard_exceeded) {
+    Outcome o;
+    o.kind = Outcome::drop;
+    return o;
+  }
+  if (!rc.allowed) {
+    Error e(ErrorCode::rate_limited, "rate limit exceeded");
+    e.retry_after_ms = rc.retry_after_ms;
+    return refuse(e);
+  }
+  return std::nullopt;
+}
+
+asio::awaitable<Server::Impl::Outcome> Server::Impl::async_run_worker(std::shared_ptr<Impl> self,
+                                                                     RequestEnvelope env, Request r,
+                                                                     bool loopback,
+                                                                     WorkerHandler worker) {
+  Outcome out;
+  out.request_id = r.request_id;
+  if (Status verified = verify_request(env, r.body); !verified) {
+    out.response = Response::error(verified.error());
+    co_return out;
+  }
+  if (auto refused = self->admit(env, r, loopback)) co_return std::move(*refused);
+  Response resp;
+  try {
+    resp = worker(std::move(r));
+  } catch (const std::exception& e) {
+    resp = Response::error(make_error(ErrorCode::internal_error, std::string("handler failed: ") + e.what()));
+  } catch (...) {
+    resp = Response::error(make_error(ErrorCode::internal_error, "handler failed"));
+  }
+  presign(resp, self->keys, out.request_id, self->clock);
+  out.response = std::move(resp);
+  co_return out;
+}
+
 void Server::Impl::do_stop() {
   if (stopped) return;
   stopped = true;
@@ -813,7 +866,13 @@ Server::Server(asio::any_io_executor executor, const identity::KeyPair& keys,
 Server::~Server() { stop(); }
 
 void Server::add_route(std::string method, std::string path, Handler handler, RouteAuth auth) {
-  m_impl->routes[{std::move(method), std::move(path)}] = Impl::Route{std::move(handler), auth};
+  m_impl->routes[{std::move(method), std::move(path)}] = Impl::Route{std::move(handler), auth, {}};
+}
+
+void Server::add_worker_route(std::string method, std::string path, WorkerHandler worker,
+                              Handler stream_handler) {
+  m_impl->routes[{std::move(method), std::move(path)}] =
+      Impl::Route{std::move(stream_handler), RouteAuth::signed_request, std::move(worker)};
 }
 
 Result<std::uint16_t> Server::start() {

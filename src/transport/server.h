@@ -132,6 +132,10 @@ class SseWriter {
 };
 
 using Handler = std::function<boost::asio::awaitable<Response>(Request, std::shared_ptr<SseWriter>)>;
+// A blocking handler for plain (non-stream) requests of a signed route. It runs on the
+// work executor right after the checks, in the same hop as the signature verification,
+// and its response is canonicalised and signed there; the network thread only writes it.
+using WorkerHandler = std::function<Response(Request)>;
 
 enum class RouteAuth { signed_request, public_route };
 
@@ -177,6 +181,9 @@ struct ServerOptions {
   std::chrono::milliseconds write_timeout{30'000};
   std::chrono::milliseconds stream_ack_timeout{STREAM_ACK_TIMEOUT_SECONDS * 1000};
   int verify_threads = 2;  // 0: verify on the network thread
+  // Where signature checks and worker routes run instead of an own pool of verify_threads
+  // (the node passes its worker pool: one hop per call, not two).
+  std::optional<boost::asio::any_io_executor> work_executor;
   RateLimits rate_limits;
   std::size_t max_connections = 1024;
   int pubsub_max_timeout_seconds = 60;
@@ -194,6 +201,10 @@ class Server {
   // Registers a route; a later registration for the same method+path replaces it.
   void add_route(std::string method, std::string path, Handler handler,
                  RouteAuth auth = RouteAuth::signed_request);
+  // A signed route whose plain requests go to `worker` (see WorkerHandler) and whose
+  // stream requests (Accept: text/event-stream) go to `stream_handler`.
+  void add_worker_route(std::string method, std::string path, WorkerHandler worker,
+                        Handler stream_handler);
   // Loads the certificate, binds, listens and starts accepting. Returns the bound port.
   Result<std::uint16_t> start();
   // Stops accepting and closes every connection (in-flight handlers see cancellation).

@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
@@ -131,6 +134,21 @@ class TransportE2E : public ::testing::Test {
       m_server = std::make_unique<Server>(m_io.io().get_executor(), server_keys(), opts, hooks);
       m_server->add_route("POST", std::string(BUS_CALL_PATH),
                           [this](Request r, std::shared_ptr<SseWriter> w) { return handle(r, w); });
+      // A worker route: plain requests run off the network thread, streams on it.
+      m_network_thread = std::this_thread::get_id();
+      m_server->add_worker_route(
+          "POST", "/test/v1/worker",
+          [this](Request r) {
+            m_worker_off_network = std::this_thread::get_id() != m_network_thread;
+            return Response::json(Json{{"caller", r.caller.str()},
+                                       {"trust", std::string(to_string(r.trust))},
+                                       {"echo", r.body}});
+          },
+          [](Request, std::shared_ptr<SseWriter> w) -> asio::awaitable<Response> {
+            Json token{{"i", 1}};
+            co_await w->async_emit_token(std::move(token));
+            co_return Response::json(Json{{"streamed", true}});
+          });
       auto port = m_server->start();
       ASSERT_TRUE(port.has_value()) << port.error().to_string();
       m_port = *port;
@@ -181,6 +199,9 @@ class TransportE2E : public ::testing::Test {
     }
     co_return Response::error(make_error(ErrorCode::not_found, "no capability " + r.capability));
   }
+
+  std::thread::id m_network_thread;
+  std::atomic<bool> m_worker_off_network{false};
 
   std::unique_ptr<Client> make_client(const identity::KeyPair& keys,
                                       ClientOptions::StreamAcks acks = ClientOptions::StreamAcks::in_band) {
@@ -397,6 +418,36 @@ TEST_F(TransportE2E, StreamAcksInBandOrOnTheSideChannelAndBatchedEmits) {
     }
   }
   m_other_clients.push_back(std::move(side));
+}
+
+// A worker route: the verified, admitted request reaches the blocking handler off the
+// network thread and its answer comes back signed (the client verifies it); refused
+// callers are refused in that path too; a stream request to the route gets the stream.
+TEST_F(TransportE2E, WorkerRouteRunsOffTheNetworkThreadWithTheSameChecks) {
+  auto r = m_io.run<Result<ClientResponse>>([&]() {
+    return m_client->async_request(peer(), "POST", "/test/v1/worker", Json{{"x", 1}});
+  });
+  ASSERT_TRUE(r.has_value()) << r.error().to_string();
+  EXPECT_EQ(r->status, 200) << r->body.dump();
+  EXPECT_EQ(r->body["caller"], member_keys().node_id().str());
+  EXPECT_EQ(r->body["trust"], "member");
+  EXPECT_EQ(r->body["echo"]["x"], 1);
+  EXPECT_TRUE(m_worker_off_network.load());
+
+  auto stranger = make_client(stranger_keys());
+  auto refused = m_io.run<Result<ClientResponse>>([&]() {
+    return stranger->async_request(peer(), "POST", "/test/v1/worker", Json{{"x", 1}});
+  });
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->status, 401);
+  EXPECT_EQ(refused->body["error"], "unauthorized");
+  m_other_clients.push_back(std::move(stranger));
+
+  auto streamed = m_io.run<Result<Frame>>([&]() {
+    return m_client->async_stream_request(peer(), "/test/v1/worker", Json::object(), nullptr);
+  });
+  ASSERT_TRUE(streamed.has_value()) << streamed.error().to_string();
+  EXPECT_EQ(streamed->data["streamed"], true);
 }
 
 // X01 §6.3: a reader that never acks gets the window (16 frames), then — after

@@ -105,11 +105,12 @@ HealthStats HealthTracker::stats(const EntryKey& key) const {
     std::vector<double> lat;
     lat.reserve(slot.ring.size());
     for (const auto& s : slot.ring) lat.push_back(s.latency_ms);
-    std::sort(lat.begin(), lat.end());
+    // Nearest-rank percentiles by selection, not a full sort: the router asks on every call.
     auto pct = [&](double p) {
-      auto idx = static_cast<std::size_t>(std::ceil(p * static_cast<double>(lat.size()))) ;
-      idx = idx == 0 ? 0 : idx - 1;
-      return lat[std::min(idx, lat.size() - 1)];
+      auto idx = static_cast<std::size_t>(std::ceil(p * static_cast<double>(lat.size())));
+      idx = std::min(idx == 0 ? 0 : idx - 1, lat.size() - 1);
+      std::nth_element(lat.begin(), lat.begin() + static_cast<std::ptrdiff_t>(idx), lat.end());
+      return lat[idx];
     };
     out.p50_latency_ms = pct(0.50);
     out.p99_latency_ms = pct(0.99);

@@ -291,6 +291,8 @@ struct Node::Impl {
   static asio::awaitable<Json> async_json_job(std::function<Json()> fn);
   Result<Json> run_call(const bus::RouteRequest& rr, const bus::CancelToken& cancel);
   Result<bus::RouteRequest> parse_node_call(const transport::Request& r);
+  static bus::RouteRequest route_request_of(transport::Request& r);
+  transport::Response run_bus_request(transport::Request r);
   static bus::CallOptions self_options(const bus::RouteRequest& rr, const bus::CancelToken& cancel);
   asio::awaitable<transport::Response> async_route(bus::RouteRequest rr, bool stream,
                                                    std::shared_ptr<transport::SseWriter> w);
@@ -603,6 +605,7 @@ Status Node::Impl::open_transport() {
   so.cert_pem = cert.cert_pem;
   so.key_pem = cert.key_pem;
   so.community = community;
+  so.work_executor = workers->get_executor();  // signature checks share the worker pool
   transport::ServerHooks hooks;
   hooks.membership = [this](const NodeId& n, const CommunityId& c) -> Result<TrustLevel> {
     auto t = membership(n, c);
@@ -654,10 +657,13 @@ Status Node::Impl::open_transport() {
     return Json{{"traces", traces}};
   };
   server = std::make_unique<transport::Server>(io.get_executor(), *keys, so, std::move(hooks), clock);
-  server->add_route("POST", std::string(transport::BUS_CALL_PATH),
-                    [this](transport::Request r, std::shared_ptr<transport::SseWriter> w) {
-                      return async_bus_call(std::move(r), std::move(w));
-                    });
+  // Plain calls run on a worker in the hop that verifies them; streams bridge back.
+  server->add_worker_route(
+      "POST", std::string(transport::BUS_CALL_PATH),
+      [this](transport::Request r) { return run_bus_request(std::move(r)); },
+      [this](transport::Request r, std::shared_ptr<transport::SseWriter> w) {
+        return async_bus_call(std::move(r), std::move(w));
+      });
   server->add_route("GET", NODE_STATUS_PATH,
                     [this](transport::Request r, std::shared_ptr<transport::SseWriter>) {
                       return async_local_json(std::move(r), [this] { return status(); });
@@ -911,8 +917,8 @@ asio::awaitable<transport::Response> Node::Impl::async_local_json(transport::Req
   co_return transport::Response::json(std::move(body));
 }
 
-asio::awaitable<transport::Response> Node::Impl::async_bus_call(
-    transport::Request r, std::shared_ptr<transport::SseWriter> w) {
+// The bus request of a verified POST /bus/v1/call (its body moves into it).
+bus::RouteRequest Node::Impl::route_request_of(transport::Request& r) {
   bus::RouteRequest rr;
   rr.capability = r.capability;
   rr.version_req = r.version;
@@ -920,7 +926,23 @@ asio::awaitable<transport::Response> Node::Impl::async_bus_call(
   rr.caller = r.caller;
   rr.caller_trust = r.trust;
   rr.trace_id = TraceId(r.request_id);
-  auto op = async_route(std::move(rr), r.accepts_stream, std::move(w));
+  return rr;
+}
+
+// On a worker (transport::WorkerHandler): one plain bus call.
+transport::Response Node::Impl::run_bus_request(transport::Request r) {
+  bus::RouteRequest rr = route_request_of(r);
+  bus::CancelToken cancel;
+  const std::uint64_t id = add_active(cancel, nullptr);
+  Result<Json> result = run_call(rr, cancel);
+  remove_active(id);
+  return result ? transport::Response::json(std::move(*result)) : transport::Response::error(result.error());
+}
+
+asio::awaitable<transport::Response> Node::Impl::async_bus_call(
+    transport::Request r, std::shared_ptr<transport::SseWriter> w) {
+  const bool stream = r.accepts_stream;
+  auto op = async_route(route_request_of(r), stream, std::move(w));
   co_return co_await std::move(op);
 }
 

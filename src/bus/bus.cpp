@@ -72,7 +72,7 @@ struct CapabilityBus::StreamState {
   CancelToken caller_cancel;
 
   FrameSink make_sink(std::shared_ptr<StreamState> self) {
-    return [self](const StreamFrame& f) -> Status {
+    return [self](StreamFrame f) -> Status {
       std::lock_guard lock(self->mutex);
       if (self->closed) return make_error(ErrorCode::timeout, "stream no longer read");
       if (self->caller_cancel.is_cancelled()) return cancelled_error();
@@ -92,7 +92,7 @@ struct CapabilityBus::StreamState {
       }
       self->delivered = true;
       self->bytes += json_size(f.data);
-      Status s = (*self->user)(f);
+      Status s = (*self->user)(std::move(f));
       if (!s) self->consumer_error = s.error();
       return s;
     };

@@ -102,9 +102,10 @@ struct StreamFrame {
   Json data = Json::object();
 };
 
-// Receives frames. Returning an error stops the stream (the producer sees the error and
-// should return promptly); that is how a consumer cancels.
-using FrameSink = std::function<Status(const StreamFrame&)>;
+// Receives frames (by value: a sink that keeps the frame moves it on, no copy). Returning
+// an error stops the stream (the producer sees the error and should return promptly);
+// that is how a consumer cancels.
+using FrameSink = std::function<Status(StreamFrame)>;
 
 // The backpressure of a stream's consumer, for producers that must not block in the sink
 // (a relay reading a remote stream on the network thread): while congested() the producer

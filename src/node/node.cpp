@@ -965,8 +965,8 @@ asio::awaitable<transport::Response> Node::Impl::async_route(
   const std::uint64_t id = add_active(cancel, bridge);
   asio::post(*workers, [this, rr = std::move(rr), cancel, bridge]() {
     auto executor = io.get_executor();
-    bus::FrameSink sink = [bridge, executor](const bus::StreamFrame& f) {
-      return bridge->push(f, executor.running_in_this_thread());
+    bus::FrameSink sink = [bridge, executor](bus::StreamFrame f) {
+      return bridge->push(std::move(f), executor.running_in_this_thread());
     };
     bridge->finish(run_stream(rr, sink, cancel));
   });

@@ -52,7 +52,7 @@ class StreamBridge : public bus::StreamFlow, public std::enable_shared_from_this
       : m_network(network), m_timer(network), m_capacity(capacity) {}
 
   // Worker side: queue one frame (blocks while full, unless on the network thread).
-  Status push(const bus::StreamFrame& frame, bool on_network_thread) {
+  Status push(bus::StreamFrame frame, bool on_network_thread) {
     {
       std::unique_lock lock(m_mutex);
       if (!on_network_thread) {
@@ -61,7 +61,7 @@ class StreamBridge : public bus::StreamFlow, public std::enable_shared_from_this
         return make_error(ErrorCode::capacity_exceeded, "stream consumer too slow");
       }
       if (m_abandoned) return make_error(ErrorCode::partition, "stream consumer gone");
-      m_frames.push_back(frame);
+      m_frames.push_back(std::move(frame));
     }
     wake();
     return {};

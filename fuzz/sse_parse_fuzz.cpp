@@ -1,6 +1,8 @@
 // sse_parse_fuzz.cpp — libFuzzer target for the incremental SSE parser (CONTRACT §5.3):
 // the first byte picks a chunk size, the rest is fed in chunks of that size, and every
-// dispatched event is decoded into a Frame. Must never crash or grow without bound.
+// dispatched event is decoded into a Frame; every line of the input also goes through the
+// in-band ack parser (what a server reads from a client during a stream). Must never
+// crash or grow without bound.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -22,6 +24,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (frame) (void)encode_frame(*frame);
     }
     events.clear();
+  }
+  for (std::size_t start = 0; start < text.size();) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    if (auto upto = parse_ack_line(text.substr(start, end - start))) (void)(*upto + 1);
+    start = end + 1;
   }
   return 0;
 }

@@ -100,7 +100,8 @@ void print_status(const Json& s) {
             << " member(s)\n"
             << "community id  " << str_or(community, "community_id") << "\n"
             << "state         " << str_or(s.value("online_state", Json::object()), "state") << " since "
-            << str_or(s.value("online_state", Json::object()), "since") << "\n"
+            << str_or(s.value("online_state", Json::object()), "since") << ", event sync every "
+            << str_or(s.value("sync", Json::object()), "interval_seconds", "?") << " s\n"
             << "peers         " << str_or(peers, "count", "0") << "\n";
   for (const auto& p : peers.value("list", Json::array())) {
     std::cout << "  " << str_or(p, "display_name") << "  " << str_or(p, "node_id") << "  "

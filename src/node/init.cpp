@@ -13,15 +13,11 @@
 #include "identity/manifest.h"
 
 namespace hn::node {
-namespace {
-
-std::string host_name() {
+std::string default_display_name() {
   char buf[256] = {};
   if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "hearthnet-node";
-  return buf;
+  return std::string(buf).substr(0, 58);
 }
-
-}  // namespace
 
 Profile detect_profile() {
   struct sysinfo si {};
@@ -65,7 +61,7 @@ Result<InitReport> initialise_node(NodeHome& home, const InitOptions& options,
 
   // 2. Node settings: explicit options win, then what the config has, then defaults.
   if (options.display_name) cfg.node.display_name = *options.display_name;
-  if (cfg.node.display_name.empty()) cfg.node.display_name = host_name().substr(0, 58);
+  if (cfg.node.display_name.empty()) cfg.node.display_name = default_display_name();
   if (options.profile) {
     cfg.node.profile = *options.profile;
   } else if (!home.config_exists) {

@@ -42,6 +42,8 @@ Result<InitReport> initialise_node(NodeHome& home, const InitOptions& options,
 
 // anchor: ≥ 16 GiB RAM and ≥ 8 cores; spark: < 4 GiB RAM; hearth otherwise (GLOSSARY).
 Profile detect_profile();
+// X04 [node] display_name when the config leaves it empty: the host name (≤ 58 chars).
+std::string default_display_name();
 
 // Replays the community log into a CommunityView and (re)writes the signed manifest when
 // the log is ahead of the stored one. Used by init and by the node at start-up.

@@ -48,6 +48,7 @@
 #include "node/detail/stream_bridge.h"
 #include "node/detail/sync_peer.h"
 #include "node/detail/transport_invoker.h"
+#include "node/init.h"
 #include "onboarding/id_card.h"
 #include "onboarding/issue.h"
 #include "observability/logging.h"
@@ -1460,6 +1461,9 @@ Node::~Node() {
 }
 
 Result<std::unique_ptr<Node>> Node::open(NodeHome home, NodeOptions options) {
+  // X04: an empty display name is the host name, chosen at start-up (a joined node's
+  // config may have none: `invite redeem` does not run init).
+  if (home.config.node.display_name.empty()) home.config.node.display_name = default_display_name();
   auto impl = std::make_unique<Impl>(std::move(home), options);
   HN_TRY(impl->open_observability());  // 1. X03
   HN_TRY(impl->open_identity());       // 2. M01 — refuses without keys

@@ -110,6 +110,18 @@ TEST(NodeOpen, RefusesWithoutKeysOrCommunity) {
   EXPECT_NE(node.error().message.find("hearthnet init"), std::string::npos);
 }
 
+// X04: an empty [node] display_name is the host name, chosen at start-up (a node that
+// joined with `invite redeem` has no name in its config).
+TEST(NodeOpen, EmptyDisplayNameIsTheHostName) {
+  test::TempDir dir;
+  auto home = founded_home(dir.path(), "named");
+  home.config.node.display_name.clear();
+  auto node = Node::open(home, test_options());
+  ASSERT_TRUE(node.has_value()) << node.error().to_string();
+  EXPECT_EQ((*node)->status()["node"]["display_name"], default_display_name());
+  EXPECT_FALSE(default_display_name().empty());
+}
+
 TEST(NodeRun, ServesItsOwnCliAndShutsDownCleanly) {
   test::TempDir dir;
   auto home = founded_home(dir.path(), "alpha");

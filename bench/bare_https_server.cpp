@@ -1,9 +1,6 @@
 // bare_https_server.cpp — see bare_https_server.h.
 #include "bare_https_server.h"
 
-#include <thread>
-#include <utility>
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -14,6 +11,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <thread>
+#include <utility>
 
 namespace hn::bench {
 namespace asio = boost::asio;
@@ -54,7 +53,8 @@ struct BareHttpsServer::Impl {
   static asio::awaitable<void> async_accept(Impl* self) {
     for (;;) {
       beast::error_code ec;
-      tcp::socket s = co_await self->acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+      tcp::socket s =
+          co_await self->acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
       if (ec) co_return;
       s.set_option(tcp::no_delay(true), ec);
       asio::co_spawn(self->io, async_session(self, std::move(s)), asio::detached);

@@ -1,6 +1,9 @@
 // bare_https_server.cpp — see bare_https_server.h.
 #include "bare_https_server.h"
 
+#include <thread>
+#include <utility>  // before Asio 1.74's awaitable.hpp, which uses std::exchange
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -11,8 +14,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <thread>
-#include <utility>
 
 namespace hn::bench {
 namespace asio = boost::asio;

@@ -22,7 +22,9 @@
 // their owners with add_route.
 //
 // Threading: everything runs on the executor passed in (the network io_context thread);
-// only signature verification hops to a small asio::thread_pool and back. Handlers run on
+// only signature verification hops to the work executor (ServerOptions::work_executor, or
+// a small asio::thread_pool of verify_threads) and back — for a worker route the checks,
+// the WorkerHandler and the response signature run in that same hop. Handlers run on
 // the network executor and must return to it if they hop elsewhere. start/stop/add_route
 // must be called on the executor's thread or before it runs; stop() may also be called
 // from any thread (it posts).

@@ -287,16 +287,16 @@ struct Node::Impl {
                                                       std::shared_ptr<transport::SseWriter> w);
   asio::awaitable<transport::Response> async_local_json(transport::Request r,
                                                         std::function<Json()> fn);
-  static asio::awaitable<transport::Response> async_bus_job(Impl* self, bus::RouteRequest rr,
-                                                           bus::CancelToken cancel);
+  static asio::awaitable<transport::Response> async_job(std::function<transport::Response()> fn);
   static asio::awaitable<Json> async_json_job(std::function<Json()> fn);
   Result<Json> run_call(const bus::RouteRequest& rr, const bus::CancelToken& cancel);
   Result<bus::RouteRequest> parse_node_call(const transport::Request& r);
   static bus::RouteRequest route_request_of(transport::Request& r);
-  transport::Response run_bus_request(transport::Request r);
+  transport::Response run_routed(bus::RouteRequest rr);
+  static transport::Response not_self(const transport::Request& r);
   static bus::CallOptions self_options(const bus::RouteRequest& rr, const bus::CancelToken& cancel);
-  asio::awaitable<transport::Response> async_route(bus::RouteRequest rr, bool stream,
-                                                   std::shared_ptr<transport::SseWriter> w);
+  asio::awaitable<transport::Response> async_stream_route(bus::RouteRequest rr,
+                                                          std::shared_ptr<transport::SseWriter> w);
   Result<Json> debug_emit(const Json& request);
   Result<Json> revoke_member(const Json& request);
   Result<Json> create_invite(const Json& request);
@@ -661,7 +661,7 @@ Status Node::Impl::open_transport() {
   // Plain calls run on a worker in the hop that verifies them; streams bridge back.
   server->add_worker_route(
       "POST", std::string(transport::BUS_CALL_PATH),
-      [this](transport::Request r) { return run_bus_request(std::move(r)); },
+      [this](transport::Request r) { return run_routed(route_request_of(r)); },
       [this](transport::Request r, std::shared_ptr<transport::SseWriter> w) {
         return async_bus_call(std::move(r), std::move(w));
       });
@@ -678,18 +678,23 @@ Status Node::Impl::open_transport() {
                       return async_local_json(std::move(r), [this, f] { return capabilities(f); });
                     });
 
-  server->add_route("POST", NODE_CALL_PATH,
-                    [this](transport::Request r, std::shared_ptr<transport::SseWriter> w)
-                        -> asio::awaitable<transport::Response> {
-                      if (r.trust != TrustLevel::self) {
-                        co_return transport::Response::error(make_error(
-                            ErrorCode::unauthorized, r.path + " answers only this node itself"));
-                      }
-                      auto rr = parse_node_call(r);
-                      if (!rr) co_return transport::Response::error(rr.error());
-                      auto op = async_route(std::move(*rr), r.accepts_stream, std::move(w));
-                      co_return co_await std::move(op);
-                    });
+  // CLI `call --node`: the same split as /bus/v1/call, narrowed to one provider.
+  server->add_worker_route(
+      "POST", NODE_CALL_PATH,
+      [this](transport::Request r) -> transport::Response {
+        if (r.trust != TrustLevel::self) return not_self(r);
+        auto rr = parse_node_call(r);
+        if (!rr) return transport::Response::error(rr.error());
+        return run_routed(std::move(*rr));
+      },
+      [this](transport::Request r, std::shared_ptr<transport::SseWriter> w)
+          -> asio::awaitable<transport::Response> {
+        if (r.trust != TrustLevel::self) co_return not_self(r);
+        auto rr = parse_node_call(r);
+        if (!rr) co_return transport::Response::error(rr.error());
+        auto op = async_stream_route(std::move(*rr), std::move(w));
+        co_return co_await std::move(op);
+      });
   add_self_route(NODE_DEBUG_EMIT_PATH, [this](const Json& b) { return debug_emit(b); });
   add_self_route(NODE_MEMBER_REVOKE_PATH, [this](const Json& b) { return revoke_member(b); });
   add_self_route(NODE_INVITE_PATH, [this](const Json& b) { return create_invite(b); });
@@ -893,26 +898,15 @@ Result<Json> Node::Impl::debug_emit(const Json& request) {
   return out;
 }
 
-// On a worker: the call, then its response canonicalised and signed (CONTRACT §5.2)
-// there too, so the network thread only writes it.
-asio::awaitable<transport::Response> Node::Impl::async_bus_job(Impl* self, bus::RouteRequest rr,
-                                                               bus::CancelToken cancel) {
-  const std::string request_id = rr.trace_id.str();
-  Result<Json> result = self->run_call(rr, cancel);
-  transport::Response response = result ? transport::Response::json(std::move(*result))
-                                        : transport::Response::error(result.error());
-  transport::presign(response, *self->keys, request_id, self->clock);
-  co_return response;
-}
-
 asio::awaitable<Json> Node::Impl::async_json_job(std::function<Json()> fn) { co_return fn(); }
+
+asio::awaitable<transport::Response> Node::Impl::async_job(std::function<transport::Response()> fn) {
+  co_return fn();
+}
 
 asio::awaitable<transport::Response> Node::Impl::async_local_json(transport::Request r,
                                                                   std::function<Json()> fn) {
-  if (r.trust != TrustLevel::self) {
-    co_return transport::Response::error(
-        make_error(ErrorCode::unauthorized, r.path + " answers only this node itself"));
-  }
+  if (r.trust != TrustLevel::self) co_return not_self(r);
   auto op = asio::co_spawn(workers->get_executor(), async_json_job(std::move(fn)), asio::use_awaitable);
   Json body = co_await std::move(op);
   co_return transport::Response::json(std::move(body));
@@ -930,9 +924,14 @@ bus::RouteRequest Node::Impl::route_request_of(transport::Request& r) {
   return rr;
 }
 
-// On a worker (transport::WorkerHandler): one plain bus call.
-transport::Response Node::Impl::run_bus_request(transport::Request r) {
-  bus::RouteRequest rr = route_request_of(r);
+transport::Response Node::Impl::not_self(const transport::Request& r) {
+  return transport::Response::error(
+      make_error(ErrorCode::unauthorized, r.path + " answers only this node itself"));
+}
+
+// On a worker (transport::WorkerHandler): one plain routed call; the server signs the
+// response in the same hop.
+transport::Response Node::Impl::run_routed(bus::RouteRequest rr) {
   bus::CancelToken cancel;
   const std::uint64_t id = add_active(cancel, nullptr);
   Result<Json> result = run_call(rr, cancel);
@@ -942,24 +941,24 @@ transport::Response Node::Impl::run_bus_request(transport::Request r) {
 
 asio::awaitable<transport::Response> Node::Impl::async_bus_call(
     transport::Request r, std::shared_ptr<transport::SseWriter> w) {
-  const bool stream = r.accepts_stream;
-  auto op = async_route(route_request_of(r), stream, std::move(w));
+  // Plain calls take the worker route; only streams come here (or a server without one).
+  bus::RouteRequest rr = route_request_of(r);
+  if (!r.accepts_stream) {
+    auto op = asio::co_spawn(workers->get_executor(), async_job([this, rr = std::move(rr)]() mutable {
+                               return run_routed(std::move(rr));
+                             }),
+                             asio::use_awaitable);
+    co_return co_await std::move(op);
+  }
+  auto op = async_stream_route(std::move(rr), std::move(w));
   co_return co_await std::move(op);
 }
 
-// Runs one routed call on the worker pool; a stream's frames cross back over a bridge.
-asio::awaitable<transport::Response> Node::Impl::async_route(
-    bus::RouteRequest rr, bool stream, std::shared_ptr<transport::SseWriter> w) {
+// A streamed routed call: the bus runs on a worker pool thread and its frames cross back
+// over a bridge to the SSE writer.
+asio::awaitable<transport::Response> Node::Impl::async_stream_route(
+    bus::RouteRequest rr, std::shared_ptr<transport::SseWriter> w) {
   bus::CancelToken cancel;
-  if (!stream) {
-    const std::uint64_t id = add_active(cancel, nullptr);
-    auto op = asio::co_spawn(workers->get_executor(), async_bus_job(this, std::move(rr), cancel),
-                             asio::use_awaitable);
-    transport::Response response = co_await std::move(op);
-    remove_active(id);
-    co_return response;
-  }
-
   // A stream (CONTRACT §5.3): the bus runs on a worker, frames cross over the bridge.
   auto bridge = std::make_shared<detail::StreamBridge>(io.get_executor());
   rr.flow = bridge;  // a relayed stream reads its peer only as fast as our client reads us

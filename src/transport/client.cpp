@@ -424,7 +424,6 @@ asio::awaitable<Result<Frame>> Client::Impl::async_stream_on(std::shared_ptr<Imp
     co_return make_error(ErrorCode::invalid_signature, "stream from an unexpected node");
   }
   const std::string stream_id(find_header(headers, HEADER_STREAM_ID).value_or(p->envelope.request_id));
-  const bool in_band_acks = impl->opts.stream_acks == ClientOptions::StreamAcks::in_band;
 
   SseParser sse;
   FlowControl fc;
@@ -467,13 +466,17 @@ asio::awaitable<Result<Frame>> Client::Impl::async_stream_on(std::shared_ptr<Imp
                              Json{{"cancelled", true}});
       }
       if (fc.needs_ack()) {
-        if (impl->opts.stream_acks == ClientOptions::StreamAcks::none) {
-          (void)fc.take_ack();
-        } else if (in_band_acks) {
-          ack_upto = fc.take_ack();
-        } else {
-          asio::co_spawn(impl->ex, Impl::async_send_ack(impl, peer, stream_id, fc.take_ack()),
-                         asio::detached);
+        switch (impl->opts.stream_acks) {
+          case ClientOptions::StreamAcks::in_band:
+            ack_upto = fc.take_ack();
+            break;
+          case ClientOptions::StreamAcks::side_channel:
+            asio::co_spawn(impl->ex, Impl::async_send_ack(impl, peer, stream_id, fc.take_ack()),
+                           asio::detached);
+            break;
+          case ClientOptions::StreamAcks::none:
+            (void)fc.take_ack();
+            break;
         }
       }
     }

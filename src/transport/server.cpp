@@ -598,21 +598,11 @@ asio::awaitable<bool> Server::Impl::async_write_response(std::shared_ptr<Session
   res.set(http::field::server, "hearthnet");
   res.set(http::field::content_type, r.content_type);
   if (request_id.empty()) request_id = new_ulid();
-  if (r.content_type == "application/json" && r.signature_headers) {
+  if (r.content_type == "application/json") {
+    // CONTRACT §5.2: servers sign responses (a worker route's response already is).
+    if (!r.signature_headers) presign(r, keys, request_id, clock);
     res.body() = std::move(r.text);
     for (auto& [k, v] : *r.signature_headers) res.set(k, v);
-  } else if (r.content_type == "application/json") {
-    auto body = try_canonical_json(r.body);
-    if (!body) {
-      r = Response::error(make_error(ErrorCode::internal_error, "response is not JSON"));
-      body = canonical_json(r.body);
-    }
-    res.body() = std::move(*body);
-    // CONTRACT §5.2: servers sign responses.
-    for (auto& [k, v] : response_signature_headers(
-             sign_response(keys, request_id, r.status, r.body, clock))) {
-      res.set(k, v);
-    }
   } else {
     res.body() = std::move(r.text);
     res.set(std::string(HEADER_REQUEST_ID), request_id);

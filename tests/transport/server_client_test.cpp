@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <thread>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
@@ -15,6 +14,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
@@ -448,6 +449,34 @@ TEST_F(TransportE2E, WorkerRouteRunsOffTheNetworkThreadWithTheSameChecks) {
   });
   ASSERT_TRUE(streamed.has_value()) << streamed.error().to_string();
   EXPECT_EQ(streamed->data["streamed"], true);
+}
+
+// CallOptions::before_read (relay backpressure): awaited before every socket read; while
+// it holds back, no frame is read — and the stream still completes once it lets go.
+TEST_F(TransportE2E, BeforeReadHoldsTheStreamBack) {
+  const int n = 3 * STREAM_WINDOW_FRAMES;
+  int waits = 0;
+  int frames = 0;
+  int frames_at_last_wait = -1;
+  CallOptions o;
+  o.before_read = [&]() -> asio::awaitable<void> {
+    ++waits;
+    frames_at_last_wait = frames;
+    asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(2));
+    co_await t.async_wait(asio::use_awaitable);
+    EXPECT_EQ(frames, frames_at_last_wait);  // nothing was read meanwhile
+  };
+  auto done = m_io.run<Result<Frame>>([&]() {
+    return m_client->async_stream(peer(), "test.stream", Version{1, 0}, Json{{"n", n}},
+                                  [&](const Frame&) {
+                                    ++frames;
+                                    return true;
+                                  },
+                                  o);
+  });
+  ASSERT_TRUE(done.has_value()) << done.error().to_string();
+  EXPECT_EQ(frames, n);
+  EXPECT_GE(waits, 1);
 }
 
 // X01 §6.3: a reader that never acks gets the window (16 frames), then — after

@@ -59,11 +59,16 @@ std::u16string to_utf16(std::string_view s) {
   return out;
 }
 
-void write_string(std::string& out, const std::string& s) {
+// Appends s as a JSON string; runs of characters that need no escape go in one append.
+void write_string(std::string& out, std::string_view s) {
   static constexpr char HEX[] = "0123456789abcdef";
   out += '"';
-  for (char ch : s) {
-    auto c = static_cast<unsigned char>(ch);
+  std::size_t run = 0;  // start of the pending unescaped run
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -73,24 +78,39 @@ void write_string(std::string& out, const std::string& s) {
       case '\r': out += "\\r"; break;
       case '\t': out += "\\t"; break;
       default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out += HEX[c >> 4];
-          out += HEX[c & 15];
-        } else {
-          out += ch;
-        }
+        out += "\\u00";
+        out += HEX[c >> 4];
+        out += HEX[c & 15];
     }
   }
+  out.append(s.data() + run, s.size() - run);
   out += '"';
+}
+
+template <typename Int>
+void write_int(std::string& out, Int v) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, end);
+}
+
+// Whether every key of the object is ASCII: then std::map's byte order already is the
+// UTF-16 code-unit order RFC 8785 §3.2.3 asks for, and no sort is needed.
+bool ascii_keys(const Json& object) {
+  for (auto it = object.begin(); it != object.end(); ++it) {
+    for (char ch : it.key()) {
+      if (static_cast<unsigned char>(ch) >= 0x80) return false;
+    }
+  }
+  return true;
 }
 
 bool write_value(std::string& out, const Json& v) {
   switch (v.type()) {
     case Json::value_t::null: out += "null"; return true;
     case Json::value_t::boolean: out += v.get<bool>() ? "true" : "false"; return true;
-    case Json::value_t::number_integer: out += std::to_string(v.get<std::int64_t>()); return true;
-    case Json::value_t::number_unsigned: out += std::to_string(v.get<std::uint64_t>()); return true;
+    case Json::value_t::number_integer: write_int(out, v.get<std::int64_t>()); return true;
+    case Json::value_t::number_unsigned: write_int(out, v.get<std::uint64_t>()); return true;
     case Json::value_t::number_float: {
       double d = v.get<double>();
       if (!std::isfinite(d)) return false;
@@ -110,6 +130,19 @@ bool write_value(std::string& out, const Json& v) {
       return true;
     }
     case Json::value_t::object: {
+      if (ascii_keys(v)) {
+        out += '{';
+        bool first = true;
+        for (auto it = v.begin(); it != v.end(); ++it) {
+          if (!first) out += ',';
+          first = false;
+          write_string(out, it.key());
+          out += ':';
+          if (!write_value(out, it.value())) return false;
+        }
+        out += '}';
+        return true;
+      }
       std::vector<std::pair<std::u16string, Json::const_iterator>> keys;
       keys.reserve(v.size());
       for (auto it = v.begin(); it != v.end(); ++it) keys.emplace_back(to_utf16(it.key()), it);
@@ -188,6 +221,10 @@ Result<Json> parse_json(std::string_view text) {
   if (j.is_discarded()) return make_error(ErrorCode::bad_request, "malformed JSON");
   return j;
 }
+
+bool append_canonical_json(std::string& out, const Json& value) { return write_value(out, value); }
+
+void append_json_string(std::string& out, std::string_view text) { write_string(out, text); }
 
 Result<std::string> try_canonical_json(const Json& value) {
   std::string out;

@@ -29,6 +29,11 @@ Result<std::string> try_canonical_json(const Json& value);
 // The same for values known to be finite (anything parse_json produced, or built in code);
 // a non-finite number here is a programming bug.
 std::string canonical_json(const Json& value);
+// Appends value's canonical form to out (for signing strings built piecewise); false, with
+// out partly written, for a non-finite number.
+bool append_canonical_json(std::string& out, const Json& value);
+// Appends text as a canonical JSON string literal (quotes and RFC 8785 escapes).
+void append_json_string(std::string& out, std::string_view text);
 
 // Serialises one double the way ECMAScript's Number.prototype.toString does (RFC 8785 §3.2.2.3).
 std::string format_es6_number(double value);

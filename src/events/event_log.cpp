@@ -135,7 +135,8 @@ Status EventLog::init(const std::filesystem::path& db_path, const EventLogOption
 Status EventLog::prepare_statements() {
   HN_TRY_ASSIGN(m_insert, m_write_db.prepare(
       "INSERT INTO events(event_id, community_id, schema_version, lamport, wall_clock, author,"
-      " event_type, data, signature, received_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"));
+      " event_type, data, signature, received_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"
+      " ON CONFLICT(event_id) DO NOTHING"));
   HN_TRY_ASSIGN(m_select_signature,
                 m_write_db.prepare("SELECT signature FROM events WHERE event_id = ?1"));
   HN_TRY_ASSIGN(m_begin, m_write_db.prepare("BEGIN IMMEDIATE"));
@@ -170,7 +171,7 @@ void EventLog::rollback_locked() {
   (void)m_lamport->reload();
 }
 
-Result<std::int64_t> EventLog::insert_locked(const Event& e) {
+Result<std::optional<std::int64_t>> EventLog::insert_locked(const Event& e) {
   HN_TRY_ASSIGN(auto data, try_canonical_json(e.data));
   m_insert.reset();
   m_insert.bind(1, e.event_id.str());
@@ -184,7 +185,8 @@ Result<std::int64_t> EventLog::insert_locked(const Event& e) {
   m_insert.bind(9, e.signature);
   m_insert.bind(10, format_rfc3339_ms(m_clock.now_ms()));
   HN_TRY(m_insert.run());
-  return static_cast<std::int64_t>(sqlite3_last_insert_rowid(m_write_db.handle()));
+  if (sqlite3_changes(m_write_db.handle()) == 0) return std::optional<std::int64_t>();  // id taken
+  return std::optional<std::int64_t>(sqlite3_last_insert_rowid(m_write_db.handle()));
 }
 
 Result<std::optional<std::string>> EventLog::stored_signature_locked(const EventId& id) {
@@ -223,8 +225,9 @@ Result<Event> EventLog::append_local(EventType type, Json data, const identity::
     e.data = std::move(data);
     if (!sign_event(e, author)) return bad_request("event data holds a non-finite number");
     HN_TRY_ASSIGN(auto s, insert_locked(e));
+    if (!s) return make_error(ErrorCode::internal_error, "fresh event id " + e.event_id.str() + " already stored");
     HN_TRY(commit_locked());
-    return s;
+    return *s;
   }();
   if (!seq) {
     rollback_locked();
@@ -314,9 +317,19 @@ Result<BatchResult> EventLog::append_batch(std::span<const Event> events, bool w
   std::vector<std::optional<Result<AppendOutcome>>> decided(n);
 
   // 1. Cheap duplicates: an identical copy of a stored event needs no signature check.
-  for (std::size_t i = 0; i < n; ++i) {
-    HN_TRY_ASSIGN(auto stored, get(events[i].event_id));
-    if (stored && *stored == events[i]) decided[i] = AppendOutcome::duplicate;
+  //    One read transaction for the whole batch (not one lock round per lookup).
+  {
+    std::lock_guard lk(m_read_mutex);
+    const bool snapshot = n > 1 && m_read_db.exec("BEGIN").has_value();
+    for (std::size_t i = 0; i < n; ++i) {
+      auto stored = get_locked(events[i].event_id);
+      if (!stored) {
+        if (snapshot) (void)m_read_db.exec("COMMIT");
+        return stored.take_error();
+      }
+      if (*stored && **stored == events[i]) decided[i] = AppendOutcome::duplicate;
+    }
+    if (snapshot) (void)m_read_db.exec("COMMIT");
   }
   // 2. Signature, schema, community, Lamport range, author — outside every lock. Ed25519
   //    verification dominates a sync batch, so large batches verify on every core; each
@@ -352,10 +365,16 @@ Result<BatchResult> EventLog::append_batch(std::span<const Event> events, bool w
         for (std::size_t i = 0; i < n; ++i) {
           if (decided[i]) continue;
           const Event& e = events[i];
-          HN_TRY_ASSIGN(auto sig, stored_signature_locked(e.event_id));
-          if (sig) {
-            // Same id: identical (signatures are deterministic) → duplicate; else conflict.
-            if (*sig == e.signature) {
+          if (!m_lamport->can_observe(e.lamport)) {
+            decided[i] = make_error(ErrorCode::out_of_order, "received Lamport would exhaust the clock");
+            continue;
+          }
+          HN_TRY_ASSIGN(auto seq, insert_locked(e));
+          if (!seq) {
+            // The id is taken: identical (signatures are deterministic) → duplicate; else
+            // a conflict. Looked up only here, so a new event costs one statement.
+            HN_TRY_ASSIGN(auto sig, stored_signature_locked(e.event_id));
+            if (sig && *sig == e.signature) {
               decided[i] = AppendOutcome::duplicate;
             } else {
               decided[i] = make_error(ErrorCode::out_of_order,
@@ -363,16 +382,11 @@ Result<BatchResult> EventLog::append_batch(std::span<const Event> events, bool w
             }
             continue;
           }
-          auto observed = m_lamport->observe(e.lamport);  // CONTRACT §7.3 on receive
-          if (!observed) {
-            if (observed.error().code != ErrorCode::out_of_order) return observed.take_error();
-            decided[i] = observed.take_error();
-            continue;
-          }
-          HN_TRY_ASSIGN(auto seq, insert_locked(e));
-          committed.push_back({e, seq});
+          m_lamport->observe_unsaved(e.lamport);  // CONTRACT §7.3 on receive
+          committed.push_back({e, *seq});
           decided[i] = AppendOutcome::appended;
         }
+        HN_TRY(m_lamport->save());  // once per batch, inside the same transaction
         return commit_locked();
       }();
       if (!applied) {
@@ -490,6 +504,10 @@ Result<Event> EventLog::row_to_event(Stmt& s, int c) {
 
 Result<std::optional<Event>> EventLog::get(const EventId& id) {
   std::lock_guard lk(m_read_mutex);
+  return get_locked(id);
+}
+
+Result<std::optional<Event>> EventLog::get_locked(const EventId& id) {
   m_get.reset();
   m_get.bind(1, id.str());
   m_get.bind(2, m_community.str());

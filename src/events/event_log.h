@@ -227,8 +227,11 @@ class EventLog {
   // Checks that need no lock: signature, schema, community, Lamport range, author.
   Status check_received(const Event& event) const;
 
-  // Under m_write_mutex inside a transaction: insert one event; returns its seq.
-  Result<std::int64_t> insert_locked(const Event& event);
+  // Under m_write_mutex inside a transaction: insert one event; returns its seq, or
+  // nothing when its event_id is already stored (nothing written then).
+  Result<std::optional<std::int64_t>> insert_locked(const Event& event);
+  // Under m_read_mutex: get().
+  Result<std::optional<Event>> get_locked(const EventId& id);
   // Under m_write_mutex: the stored signature for id, if any.
   Result<std::optional<std::string>> stored_signature_locked(const EventId& id);
   Status begin_locked();

@@ -26,7 +26,19 @@ Status LamportClock::reload() {
   HN_TRY_ASSIGN(bool row, q.step());
   if (!row) return make_error(ErrorCode::db_corrupt, "clock row missing");
   m_current = std::max(q.column_int(0), q.column_int(1));
+  m_unsaved = false;
   return {};
+}
+
+Lamport LamportClock::observe_unsaved(Lamport received) {
+  m_current = std::max(m_current, received) + 1;
+  m_unsaved = true;
+  return m_current;
+}
+
+Status LamportClock::save() {
+  if (!m_unsaved) return {};
+  return store(m_current);
 }
 
 Status LamportClock::store(Lamport value) {
@@ -35,6 +47,7 @@ Status LamportClock::store(Lamport value) {
   m_update.bind(2, m_community.str());
   HN_TRY(m_update.run());
   m_current = value;
+  m_unsaved = false;
   return {};
 }
 

@@ -10,9 +10,12 @@
 // the owner calls reload() so memory matches disk again. current() ≤ MAX_LAMPORT.
 #pragma once
 
+#include <algorithm>
+
 #include "core/error.h"
 #include "core/types.h"
 #include "events/detail/sqlite.h"
+#include "events/types.h"
 
 namespace hn::events {
 
@@ -29,6 +32,13 @@ class LamportClock {
   // current = max(current, received) + 1, persisted; returns the new value.
   // out_of_order when the result would leave the 53-bit range.
   Result<Lamport> observe(Lamport received);
+  // Whether observe(received) would succeed.
+  bool can_observe(Lamport received) const { return std::max(m_current, received) < MAX_LAMPORT; }
+  // observe() in memory only, for a batch in one transaction; save() persists it before
+  // the commit. Precondition: can_observe(received).
+  Lamport observe_unsaved(Lamport received);
+  // Persists the value observe_unsaved left in memory (no-op when nothing is pending).
+  Status save();
   // Re-reads the stored value (after a rolled-back transaction).
   Status reload();
 
@@ -40,6 +50,7 @@ class LamportClock {
   CommunityId m_community;
   detail::Stmt m_update;
   Lamport m_current = 0;
+  bool m_unsaved = false;
 };
 
 }  // namespace hn::events

@@ -46,6 +46,25 @@ TEST(EventTypes, EnvelopeUsesContractFieldNames) {
   EXPECT_TRUE(verify_event_signature(*back).has_value());
 }
 
+// signing_bytes writes the envelope directly; it must equal the canonical JSON of the
+// envelope without its signature (X02 §5.1) for any data, including escapes and keys
+// outside ASCII.
+TEST(EventTypes, SigningBytesAreTheCanonicalEnvelope) {
+  auto keys = key_from_byte(7);
+  for (const Json& data :
+       {Json::object(), Json{{"title", "Bohrmaschine \"neu\"\n\ttab\u0001"}},
+        Json{{"\u20ac", 1}, {"\U0001F600", 2}, {"\uE000", 3}, {"a", Json::array({1.5, -0.0, 1e21})}},
+        Json{{"nested", {{"z", true}, {"\u00e9", nullptr}, {"b", {{"y", 1}, {"x", 2}}}}}}}) {
+    auto e = make_signed(keys, CommunityId("ed25519:c\"q"), EventType::market_post_created, 4218, data);
+    Json envelope = to_json(e);
+    envelope.erase("signature");
+    auto bytes = signing_bytes(e);
+    ASSERT_TRUE(bytes.has_value());
+    EXPECT_EQ(*bytes, canonical_json(envelope)) << data.dump();
+    EXPECT_TRUE(verify_event_signature(e).has_value());
+  }
+}
+
 TEST(EventTypes, ParseRejectsMistypedFields) {
   auto keys = key_from_byte(7);
   Json good = to_json(make_signed(keys, CommunityId("c"), EventType::chat_message_sent, 3, Json::object()));

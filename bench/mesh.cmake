@@ -11,6 +11,10 @@ if(TARGET hearthnet)
     HN_SOURCE_DIR_DEFAULT="${PROJECT_SOURCE_DIR}"
     HN_HEARTHNET_BIN_DEFAULT="$<TARGET_FILE:hearthnet>")
   target_link_libraries(hn_bench_mesh PRIVATE hn_node hn_transport hn_bus hn_identity PkgConfig::SODIUM OpenSSL::SSL OpenSSL::Crypto)
+  # The client side stands in for another node: same allocator as the hearthnet binary.
+  if(TARGET PkgConfig::JEMALLOC)
+    target_link_libraries(hn_bench_mesh PRIVATE PkgConfig::JEMALLOC)
+  endif()
   add_dependencies(hn_bench_mesh hearthnet)
   hn_set_warnings(hn_bench_mesh)
 endif()

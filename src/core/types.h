@@ -21,7 +21,8 @@ class StrongId {
  public:
   StrongId() = default;
   explicit StrongId(std::string value) : m_value(std::move(value)) {}
-  const std::string& str() const { return m_value; }
+  const std::string& str() const& { return m_value; }
+  std::string str() && { return std::move(m_value); }
   bool empty() const { return m_value.empty(); }
   auto operator<=>(const StrongId&) const = default;
   bool operator==(const StrongId&) const = default;

@@ -334,24 +334,25 @@ Result<BatchResult> EventLog::append_batch(std::span<const Event> events, bool w
   // 2. Signature, schema, community, Lamport range, author — outside every lock. Ed25519
   //    verification dominates a sync batch, so large batches verify on every core; each
   //    worker writes only its own slots of `decided`.
-  auto check_range = [&](std::size_t lo, std::size_t hi) {
-    for (std::size_t i = lo; i < hi; ++i) {
-      if (decided[i]) continue;
-      auto ok = check_received(events[i]);
-      if (!ok) decided[i] = ok.take_error();
+  //    Workers take small chunks off a shared cursor rather than fixed halves, so a worker
+  //    that shares its core with another thread (sync's fetch) does not leave the rest idle.
+  constexpr std::size_t CHUNK = 16;
+  std::atomic<std::size_t> cursor{0};
+  auto check_chunks = [&] {
+    for (std::size_t lo = cursor.fetch_add(CHUNK); lo < n; lo = cursor.fetch_add(CHUNK)) {
+      for (std::size_t i = lo; i < std::min(n, lo + CHUNK); ++i) {
+        if (decided[i]) continue;
+        auto ok = check_received(events[i]);
+        if (!ok) decided[i] = ok.take_error();
+      }
     }
   };
   const std::size_t workers =
       n >= PARALLEL_VERIFY_MIN_BATCH ? std::max(1u, std::thread::hardware_concurrency()) : 1;
-  if (workers <= 1) {
-    check_range(0, n);
-  } else {
-    const std::size_t per = (n + workers - 1) / workers;
+  {
     std::vector<std::jthread> helpers;
-    for (std::size_t w = 1; w < workers; ++w) {
-      helpers.emplace_back(check_range, std::min(n, w * per), std::min(n, (w + 1) * per));
-    }
-    check_range(0, std::min(n, per));
+    for (std::size_t w = 1; w < workers; ++w) helpers.emplace_back(check_chunks);
+    check_chunks();
   }  // helpers join here
 
   // 3. One transaction for everything that passed.
@@ -569,7 +570,7 @@ Result<std::int64_t> EventLog::count() {
 }
 
 Result<std::int64_t> EventLog::replay_sequenced(
-    const ReplayOptions& options, const std::function<bool(const Event&, std::int64_t)>& visit) {
+    const ReplayOptions& options, const std::function<bool(Event&, std::int64_t)>& visit) {
   std::lock_guard lk(m_read_mutex);
   const bool outer = sqlite3_get_autocommit(m_read_db.handle()) != 0;
   if (outer) HN_TRY(m_read_db.exec("BEGIN"));
@@ -610,15 +611,15 @@ Result<std::int64_t> EventLog::replay_sequenced(
   return result;
 }
 
-Status EventLog::replay(const ReplayOptions& options, const std::function<bool(const Event&)>& visit) {
-  HN_TRY(replay_sequenced(options, [&](const Event& e, std::int64_t) { return visit(e); }));
+Status EventLog::replay(const ReplayOptions& options, const std::function<bool(Event&)>& visit) {
+  HN_TRY(replay_sequenced(options, [&](Event& e, std::int64_t) { return visit(e); }));
   return {};
 }
 
 Result<std::vector<Event>> EventLog::read_events(const ReplayOptions& options) {
   std::vector<Event> out;
-  HN_TRY(replay(options, [&](const Event& e) {
-    out.push_back(e);
+  HN_TRY(replay(options, [&](Event& e) {
+    out.push_back(std::move(e));
     return true;
   }));
   return out;

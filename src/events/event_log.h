@@ -186,14 +186,15 @@ class EventLog {
   Result<bool> has(const EventId& id);
 
   // Visits events in replay order (CONTRACT §7.4: lamport, then event_id); visit returns
-  // false to stop. One read transaction: a consistent view of the log.
-  Status replay(const ReplayOptions& options, const std::function<bool(const Event&)>& visit);
+  // false to stop. One read transaction: a consistent view of the log. The event is the
+  // visitor's to keep: it may move from it.
+  Status replay(const ReplayOptions& options, const std::function<bool(Event&)>& visit);
   // The same, collected.
   Result<std::vector<Event>> read_events(const ReplayOptions& options = {});
   // replay with local sequence numbers; returns the highest sequence number committed at
   // the moment the read began (every event with seq ≤ it was visited, filters aside).
   Result<std::int64_t> replay_sequenced(const ReplayOptions& options,
-                                        const std::function<bool(const Event&, std::int64_t)>& visit);
+                                        const std::function<bool(Event&, std::int64_t)>& visit);
 
   // The highest Lamport among events with local sequence number ≤ seq (0 when none).
   Result<Lamport> max_lamport_through_seq(std::int64_t seq);

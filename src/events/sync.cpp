@@ -129,12 +129,14 @@ Result<SyncRange> parse_range(const Json& j) {
   return r;
 }
 
-Result<std::vector<Event>> parse_events(const Json& obj, std::string_view key) {
-  HN_TRY_ASSIGN(const Json* arr, array_field(obj, key, SYNC_MAX_BATCH));
+// Takes the events out of obj[key] (moves each envelope's data; obj is left hollow).
+Result<std::vector<Event>> parse_events(Json& obj, std::string_view key) {
+  HN_TRY(array_field(obj, key, SYNC_MAX_BATCH));
+  Json* arr = &*obj.find(key);
   std::vector<Event> out;
   out.reserve(arr->size());
-  for (const auto& item : *arr) {
-    auto e = parse_event(item);
+  for (auto& item : *arr) {
+    auto e = parse_event(std::move(item));
     if (!e)
       return make_error(e.error().code,
                         "sync: events[" + std::to_string(out.size()) + "]: " + e.error().message);
@@ -238,12 +240,13 @@ Result<ReadBatch> read_by_keys(EventLog& log, const SyncIndex& index, std::span<
         ReplayOptions options;
         options.from_lamport = keys[i].lamport;
         options.to_lamport = keys[j].lamport;
-        HN_TRY(log.replay(options, [&](const Event& e) {
+        HN_TRY(log.replay(options, [&](Event& e) {
           auto it = want.find(e.event_id.str());
           if (it == want.end() || e.lamport != keys[it->second].lamport) return true;
-          if (!admit(Event(e))) {
+          const std::size_t slot = it->second;
+          if (!admit(std::move(e))) {
             stopped = true;
-            out.consumed = it->second;
+            out.consumed = slot;
             return false;
           }
           return true;
@@ -478,7 +481,14 @@ Json to_json(const FetchReply& reply) {
   return Json{{"events", std::move(events)}, {"truncated", reply.truncated}};
 }
 
-Result<FetchReply> parse_fetch_reply(const Json& json) {
+Json to_json(FetchReply&& reply) {
+  Json events = Json::array();
+  events.get_ref<Json::array_t&>().reserve(reply.events.size());
+  for (auto& e : reply.events) events.push_back(to_json(std::move(e)));
+  return Json{{"events", std::move(events)}, {"truncated", reply.truncated}};
+}
+
+Result<FetchReply> parse_fetch_reply(Json json) {
   HN_TRY(require_object(json, "fetch reply"));
   FetchReply r;
   HN_TRY_ASSIGN(r.events, parse_events(json, "events"));
@@ -494,7 +504,7 @@ Json to_json(const EventsRequest& request) {
   return Json{{"community_id", request.community_id.str()}, {"events", std::move(events)}};
 }
 
-Result<EventsRequest> parse_events_request(const Json& json) {
+Result<EventsRequest> parse_events_request(Json json) {
   HN_TRY(require_object(json, "events request"));
   EventsRequest r;
   HN_TRY_ASSIGN(r.community_id, parse_community(json));
@@ -723,7 +733,7 @@ Result<Json> SyncServer::handle_reconcile(const Json& body) {
 Result<Json> SyncServer::handle_fetch(const Json& body) {
   HN_TRY_ASSIGN(auto request, parse_fetch_request(body));
   HN_TRY_ASSIGN(auto reply, serve_fetch(request));
-  return to_json(reply);
+  return to_json(std::move(reply));
 }
 
 Result<Json> SyncServer::handle_events(const Json& body) {
@@ -937,7 +947,7 @@ Result<SyncResult> SyncClient::run_round_locked(SyncPeer& peer) {
       auto reply_json = peer.fetch(to_json(request));
       ++out.messages;
       if (!reply_json) return from_peer(reply_json.take_error(), "fetch");
-      auto reply = parse_fetch_reply(*reply_json);
+      auto reply = parse_fetch_reply(std::move(*reply_json));
       if (!reply) return from_peer(reply.take_error(), "fetch");
       // Every event must be one we asked for, in replay order, each once.
       std::size_t cursor = 0;  // keys[0, cursor) are answered or skipped

@@ -178,14 +178,16 @@ Json to_json(const ReconcileRequest& request);
 Json to_json(const ReconcileReply& reply);
 Json to_json(const FetchRequest& request);
 Json to_json(const FetchReply& reply);
+Json to_json(FetchReply&& reply);
 Json to_json(const EventsRequest& request);
 Json to_json(const EventsReply& reply);
 Result<HeadsReport> parse_heads_report(const Json& json);
 Result<ReconcileRequest> parse_reconcile_request(const Json& json);
 Result<ReconcileReply> parse_reconcile_reply(const Json& json);
 Result<FetchRequest> parse_fetch_request(const Json& json);
-Result<FetchReply> parse_fetch_reply(const Json& json);
-Result<EventsRequest> parse_events_request(const Json& json);
+// (by value: the events' data is moved out of json, so pass an rvalue where you can)
+Result<FetchReply> parse_fetch_reply(Json json);
+Result<EventsRequest> parse_events_request(Json json);
 Result<EventsReply> parse_events_reply(const Json& json);
 
 // Every key of a log in replay order with prefix-XOR fingerprints: any range's fingerprint

@@ -2,6 +2,7 @@
 #include "events/types.h"
 
 #include <algorithm>
+#include <type_traits>
 
 #include "core/encoding.h"
 #include "core/time.h"
@@ -104,7 +105,25 @@ Json to_json(const Event& event) {
   return j;
 }
 
-Result<Event> parse_event(const Json& json) {
+Json to_json(Event&& event) {
+  Json j = Json::object();
+  j["schema_version"] = event.schema_version;
+  j["event_id"] = std::move(event.event_id).str();
+  j["lamport"] = event.lamport;
+  j["wall_clock"] = std::move(event.wall_clock);
+  j["community_id"] = std::move(event.community_id).str();
+  j["author"] = std::move(event.author).str();
+  j["event_type"] = std::string(to_string(event.event_type));
+  j["data"] = std::move(event.data);
+  j["signature"] = std::move(event.signature);
+  return j;
+}
+
+namespace {
+
+// parse_event for a const envelope (data copied) or one it may take from (data moved).
+template <typename J>
+Result<Event> parse_event_from(J& json) {
   if (!json.is_object()) return bad("envelope is not a JSON object");
   for (const auto& item : json.items()) {
     if (std::find(ENVELOPE_FIELDS.begin(), ENVELOPE_FIELDS.end(), item.key()) == ENVELOPE_FIELDS.end()) {
@@ -147,11 +166,21 @@ Result<Event> parse_event(const Json& json) {
   auto data = json.find("data");
   if (data == json.end()) return bad("missing field 'data'");
   if (!data->is_object()) return bad("field 'data' must be an object");
-  e.data = *data;
+  if constexpr (std::is_const_v<J>) {
+    e.data = *data;
+  } else {
+    e.data = std::move(*data);
+  }
 
   HN_TRY_ASSIGN(e.signature, string_field(json, "signature"));
   return e;
 }
+
+}  // namespace
+
+Result<Event> parse_event(const Json& json) { return parse_event_from(json); }
+
+Result<Event> parse_event(Json&& json) { return parse_event_from(json); }
 
 Status validate_event(const Event& e) {
   if (e.schema_version != EVENT_SCHEMA_VERSION) {

@@ -79,11 +79,15 @@ inline constexpr Lamport MAX_LAMPORT = (Lamport{1} << 53) - 1;
 
 // The full envelope as JSON (signature included when set).
 Json to_json(const Event& event);
+// The same, taking the event's strings and data instead of copying them.
+Json to_json(Event&& event);
 // Parses an envelope from outside bytes, type-checking every field. Errors:
 // bad_request (not an object, a missing / mistyped / extra field, bad ULID, bad node id,
 // bad timestamp, lamport out of range), schema_unknown (schema_version ≠ 1 or an
 // event_type outside the closed set). The signature is NOT verified here.
 Result<Event> parse_event(const Json& json);
+// The same, moving the envelope's data out of json instead of copying it.
+Result<Event> parse_event(Json&& json);
 // Checks the fields parse_event checks (for an Event built in code): bad_request for a
 // bad ULID, wall_clock, author, community id, non-object data or Lamport out of range;
 // schema_unknown for a schema_version ≠ 1 or a type outside the closed set.

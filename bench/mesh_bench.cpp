@@ -192,6 +192,9 @@ Json point_json(const Point& p) {
 
 int main(int argc, char** argv) {
   const double seconds = argc > 1 ? std::atof(argv[1]) : 3.0;
+  // `hn_bench_mesh S signed`: only the signed calls at 64 clients, for S seconds (to run
+  // under perf; prints that point alone).
+  const bool signed_only = argc > 2 && std::string_view(argv[2]) == "signed";
   if (sodium_init() < 0) return 1;
   test::TempDir tmp;
   Json out{{"bench", "mesh"}, {"seconds_per_point", seconds}};
@@ -232,6 +235,27 @@ int main(int argc, char** argv) {
   // Passed as an lvalue: GCC 12 frees a defaulted `CallOptions options = {}` coroutine
   // argument of Client's coroutines with an invalid pointer (seen here, see RESULTS.md).
   const transport::CallOptions copt;
+
+  if (signed_only) {
+    drive(io, 64, 0.3, [&]() -> asio::awaitable<Status> {
+      auto op = client.async_call(ep, "diag.echo", Version{1, 0}, echo_body, copt);
+      auto r = co_await std::move(op);
+      co_return r ? Status{} : Status(r.error());
+    });
+    const double node_cpu0 = process_cpu_seconds(a.pid()), client_cpu0 = own_cpu_seconds();
+    Point p = drive(io, 64, seconds, [&]() -> asio::awaitable<Status> {
+      auto op = client.async_call(ep, "diag.echo", Version{1, 0}, echo_body, copt);
+      auto r = co_await std::move(op);
+      co_return r ? Status{} : Status(r.error());
+    });
+    Json j = point_json(p);
+    if (p.calls > 0) {
+      j["node_cpu_us_per_call"] = (process_cpu_seconds(a.pid()) - node_cpu0) * 1e6 / p.calls;
+      j["client_cpu_us_per_call"] = (own_cpu_seconds() - client_cpu0) * 1e6 / p.calls;
+    }
+    std::cout << j.dump() << "\n";
+    return 0;
+  }
 
   // --- baselines ---
   const double ceiling = crypto_ceiling(seconds);

@@ -10,12 +10,14 @@
 //   delta_ms      — a round after the source gained 100 more events
 // Prints one JSON line:
 //   {"bench":"sync","events":N,"sync_eps":…,"baseline_eps":…,"sync_vs_baseline":…,
-//    "rounds":…,"messages":…,"noop_ms":…,"delta_ms":…}
+//    "rounds":…,"messages":…,"noop_ms":…,"delta_ms":…,"sync_cores_busy":…}
+//   (sync_cores_busy: CPU seconds of the round / its wall time — 2.0 is both cores busy)
 // Target (DESIGN/brief): sync_eps ≥ 15000 for N = 100000.
 //
 // Usage: hn_bench_sync [events (default 100000)] [pipeline 1|0 (default 1)]
 // Databases live in a fresh directory under $TMPDIR (or /tmp), removed afterwards.
 #include <sodium.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -33,6 +35,14 @@ namespace fs = std::filesystem;
 using SteadyClock = std::chrono::steady_clock;
 using namespace hn;
 using namespace hn::events;
+
+// CPU seconds this process has used (all threads, user + system).
+double cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  auto secs = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+  return secs(u.ru_utime) + secs(u.ru_stime);
+}
 
 double seconds_since(SteadyClock::time_point start) {
   return std::chrono::duration<double>(SteadyClock::now() - start).count();
@@ -134,8 +144,10 @@ int main(int argc, char** argv) {
   options.pipeline = pipeline;
   SyncClient client(*target, options);
   const auto start = SteadyClock::now();
+  const double cpu0 = cpu_seconds();
   auto r = client.run_round(peer);
   const double sync_s = seconds_since(start);
+  const double sync_cores = (cpu_seconds() - cpu0) / sync_s;  // cores kept busy
   if (!r) die("sync round failed: " + r.error().to_string());
   if (r->received_count != static_cast<std::int64_t>(n)) {
     die("sync round stored " + std::to_string(r->received_count) + " of " + std::to_string(n));
@@ -157,10 +169,10 @@ int main(int argc, char** argv) {
   std::printf(
       "{\"bench\":\"sync\",\"events\":%zu,\"pipeline\":%s,\"sync_eps\":%.0f,\"baseline_eps\":%.0f,"
       "\"sync_vs_baseline\":%.3f,\"rounds\":%lld,\"messages\":%lld,\"noop_ms\":%.1f,"
-      "\"delta_ms\":%.1f,\"delta_messages\":%lld}\n",
+      "\"delta_ms\":%.1f,\"delta_messages\":%lld,\"sync_cores_busy\":%.2f}\n",
       n, pipeline ? "true" : "false", sync_eps, baseline_eps, sync_eps / baseline_eps, static_cast<long long>(r->rounds),
       static_cast<long long>(r->messages), noop_s * 1000.0, delta_s * 1000.0,
-      static_cast<long long>(delta->messages));
+      static_cast<long long>(delta->messages), sync_cores);
 
   source.reset();
   target.reset();

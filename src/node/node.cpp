@@ -538,7 +538,10 @@ Status Node::Impl::open_bus() {
     HN_TRY(bus->register_service(*echo));
   }
   HN_TRY(echo->start());
-  workers = std::make_unique<asio::thread_pool>(static_cast<std::size_t>(std::max(1, options.worker_threads)));
+  const std::size_t pool_size =
+      options.worker_threads > 0 ? static_cast<std::size_t>(options.worker_threads)
+                                 : std::max<std::size_t>(2, std::thread::hardware_concurrency());
+  workers = std::make_unique<asio::thread_pool>(pool_size);
   // Keep the community manifest in step with community.* events (sync, onboarding).
   community_subscription = log->subscribe(
       [this](const events::Event&) {

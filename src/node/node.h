@@ -81,7 +81,9 @@ inline constexpr const char* NODE_LOCK_FILE = "node.lock";
 struct NodeOptions {
   bool debug = false;    // --debug: log level debug, and every log line also to stderr
   bool no_ui = false;    // --no-ui: the UI layer is not built yet; accepted for M12 §3.2
-  int worker_threads = 4;  // the pool bus calls run on
+  // The pool signature checks and bus calls run on; 0 = one thread per core, at least 2
+  // (more threads than cores only adds context switches to CPU-bound work).
+  int worker_threads = 0;
   bool handle_signals = true;  // run() stops on SIGINT / SIGTERM
   bool init_logging = true;    // false: keep the process' logging as it is (tests)
 };

@@ -10,7 +10,9 @@
 //      node's provider (`call --node`): the relay's added µs per frame;
 //   3. UDP discovery: spawn of the second node → its status lists the first;
 //   4. VmRSS of an idle node after 5 s.
-// Usage: hn_bench_mesh [seconds_per_point=3]   (HN_HEARTHNET_BIN overrides the binary)
+// Usage: hn_bench_mesh [seconds_per_point=3] [signed|stream]   (HN_HEARTHNET_BIN overrides
+// the binary). `signed`: only the 64-client signed point; `stream`: only section 2 — each
+// to run under perf.
 // Prints one JSON line. Single-threaded driver apart from the crypto-ceiling threads.
 #include <sodium.h>
 #include <unistd.h>
@@ -195,6 +197,8 @@ int main(int argc, char** argv) {
   // `hn_bench_mesh S signed`: only the signed calls at 64 clients, for S seconds (to run
   // under perf; prints that point alone).
   const bool signed_only = argc > 2 && std::string_view(argv[2]) == "signed";
+  // `hn_bench_mesh S stream`: only the stream section (direct and relayed).
+  const bool stream_only = argc > 2 && std::string_view(argv[2]) == "stream";
   if (sodium_init() < 0) return 1;
   test::TempDir tmp;
   Json out{{"bench", "mesh"}, {"seconds_per_point", seconds}};
@@ -257,90 +261,92 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  // --- baselines ---
-  const double ceiling = crypto_ceiling(seconds);
-  out["crypto_ceiling_calls_s"] = static_cast<long>(ceiling);
+  if (!stream_only) {
+    // --- baselines ---
+    const double ceiling = crypto_ceiling(seconds);
+    out["crypto_ceiling_calls_s"] = static_cast<long>(ceiling);
 
-  // (b) unsigned public route on an in-process transport::Server (own thread).
-  asio::io_context sio;
-  auto skeys = identity::KeyPair::generate();
-  auto cert = identity::generate_self_signed_cert(skeys, "127.0.0.1");
-  if (!cert) return 1;
-  transport::ServerOptions so;
-  so.cert_pem = cert->cert_pem;
-  so.key_pem = cert->key_pem;
-  so.verify_threads = 0;
-  transport::Server bare(sio.get_executor(), skeys, so);
-  bare.add_route(
-      "GET", "/bench/echo",
-      [](transport::Request r, std::shared_ptr<transport::SseWriter>) -> asio::awaitable<transport::Response> {
-        co_return transport::Response::json(Json{{"output", {{"text", r.query["text"]}}}});
-      },
-      transport::RouteAuth::public_route);
-  auto bport = bare.start();
-  if (!bport) return 1;
-  auto guard = asio::make_work_guard(sio);
-  std::thread sthread([&] { sio.run(); });
-  transport::Endpoint bep{"127.0.0.1", *bport, skeys.node_id()};
-  // (b) the bare Beast server (same certificate; the client pins it under its own id).
-  auto bkeys = identity::KeyPair::generate();
-  auto bcert = identity::generate_self_signed_cert(bkeys, "127.0.0.1");
-  if (!bcert) return 1;
-  bench::BareHttpsServer beast_server(bcert->cert_pem, bcert->key_pem);
-  const std::uint16_t beast_port = beast_server.start(R"({"output":{"text":"ping"}})");
-  transport::Endpoint beast_ep{"127.0.0.1", beast_port, bkeys.node_id()};
+    // (b) unsigned public route on an in-process transport::Server (own thread).
+    asio::io_context sio;
+    auto skeys = identity::KeyPair::generate();
+    auto cert = identity::generate_self_signed_cert(skeys, "127.0.0.1");
+    if (!cert) return 1;
+    transport::ServerOptions so;
+    so.cert_pem = cert->cert_pem;
+    so.key_pem = cert->key_pem;
+    so.verify_threads = 0;
+    transport::Server bare(sio.get_executor(), skeys, so);
+    bare.add_route(
+        "GET", "/bench/echo",
+        [](transport::Request r, std::shared_ptr<transport::SseWriter>) -> asio::awaitable<transport::Response> {
+          co_return transport::Response::json(Json{{"output", {{"text", r.query["text"]}}}});
+        },
+        transport::RouteAuth::public_route);
+    auto bport = bare.start();
+    if (!bport) return 1;
+    auto guard = asio::make_work_guard(sio);
+    std::thread sthread([&] { sio.run(); });
+    transport::Endpoint bep{"127.0.0.1", *bport, skeys.node_id()};
+    // (b) the bare Beast server (same certificate; the client pins it under its own id).
+    auto bkeys = identity::KeyPair::generate();
+    auto bcert = identity::generate_self_signed_cert(bkeys, "127.0.0.1");
+    if (!bcert) return 1;
+    bench::BareHttpsServer beast_server(bcert->cert_pem, bcert->key_pem);
+    const std::uint16_t beast_port = beast_server.start(R"({"output":{"text":"ping"}})");
+    transport::Endpoint beast_ep{"127.0.0.1", beast_port, bkeys.node_id()};
 
-  // --- 1. calls ---
-  Json calls = Json::array();
-  for (int n : {1, 16, 64}) {
-    // warm-up (connections, pins)
-    drive(io, n, 0.3, [&]() -> asio::awaitable<Status> {
-      auto op = client.async_call(ep, "diag.echo", Version{1, 0}, echo_body, copt);
-      auto r = co_await std::move(op);
-      if (!r) co_return r.error();
-      co_return Status{};
-    });
-    const double node_cpu0 = process_cpu_seconds(a.pid()), client_cpu0 = own_cpu_seconds();
-    Point signed_p = drive(io, n, seconds, [&]() -> asio::awaitable<Status> {
-      auto op = client.async_call(ep, "diag.echo", Version{1, 0}, echo_body, copt);
-      auto r = co_await std::move(op);
-      if (!r) co_return r.error();
-      co_return Status{};
-    });
-    // Where the CPU went: µs of CPU per call in the node and in this client process.
-    const double node_cpu = process_cpu_seconds(a.pid()) - node_cpu0;
-    const double client_cpu = own_cpu_seconds() - client_cpu0;
-    auto get = [&](const transport::Endpoint& target) {
-      return [&, target]() -> asio::awaitable<Status> {
-        auto op = client.async_get_public(target, "/bench/echo?text=ping", copt);
+    // --- 1. calls ---
+    Json calls = Json::array();
+    for (int n : {1, 16, 64}) {
+      // warm-up (connections, pins)
+      drive(io, n, 0.3, [&]() -> asio::awaitable<Status> {
+        auto op = client.async_call(ep, "diag.echo", Version{1, 0}, echo_body, copt);
         auto r = co_await std::move(op);
         if (!r) co_return r.error();
-        if (r->status != 200) co_return make_error(ErrorCode::internal_error, "status");
         co_return Status{};
+      });
+      const double node_cpu0 = process_cpu_seconds(a.pid()), client_cpu0 = own_cpu_seconds();
+      Point signed_p = drive(io, n, seconds, [&]() -> asio::awaitable<Status> {
+        auto op = client.async_call(ep, "diag.echo", Version{1, 0}, echo_body, copt);
+        auto r = co_await std::move(op);
+        if (!r) co_return r.error();
+        co_return Status{};
+      });
+      // Where the CPU went: µs of CPU per call in the node and in this client process.
+      const double node_cpu = process_cpu_seconds(a.pid()) - node_cpu0;
+      const double client_cpu = own_cpu_seconds() - client_cpu0;
+      auto get = [&](const transport::Endpoint& target) {
+        return [&, target]() -> asio::awaitable<Status> {
+          auto op = client.async_get_public(target, "/bench/echo?text=ping", copt);
+          auto r = co_await std::move(op);
+          if (!r) co_return r.error();
+          if (r->status != 200) co_return make_error(ErrorCode::internal_error, "status");
+          co_return Status{};
+        };
       };
-    };
-    drive(io, n, 0.3, get(beast_ep));
-    Point beast_p = drive(io, n, seconds, get(beast_ep));
-    drive(io, n, 0.3, get(bep));
-    Point public_p = drive(io, n, seconds, get(bep));
-    Json sp = point_json(signed_p);
-    if (signed_p.calls > 0) {
-      sp["node_cpu_us_per_call"] = node_cpu * 1e6 / static_cast<double>(signed_p.calls);
-      sp["client_cpu_us_per_call"] = client_cpu * 1e6 / static_cast<double>(signed_p.calls);
+      drive(io, n, 0.3, get(beast_ep));
+      Point beast_p = drive(io, n, seconds, get(beast_ep));
+      drive(io, n, 0.3, get(bep));
+      Point public_p = drive(io, n, seconds, get(bep));
+      Json sp = point_json(signed_p);
+      if (signed_p.calls > 0) {
+        sp["node_cpu_us_per_call"] = node_cpu * 1e6 / static_cast<double>(signed_p.calls);
+        sp["client_cpu_us_per_call"] = client_cpu * 1e6 / static_cast<double>(signed_p.calls);
+      }
+      calls.push_back(Json{{"signed_node", sp},
+                           {"bare_beast", point_json(beast_p)},
+                           {"transport_public_route", point_json(public_p)},
+                           {"vs_crypto_ceiling", signed_p.rps / ceiling},
+                           {"vs_bare_beast", beast_p.rps > 0 ? signed_p.rps / beast_p.rps : 0.0},
+                           {"public_route_vs_bare_beast", beast_p.rps > 0 ? public_p.rps / beast_p.rps : 0.0}});
     }
-    calls.push_back(Json{{"signed_node", sp},
-                         {"bare_beast", point_json(beast_p)},
-                         {"transport_public_route", point_json(public_p)},
-                         {"vs_crypto_ceiling", signed_p.rps / ceiling},
-                         {"vs_bare_beast", beast_p.rps > 0 ? signed_p.rps / beast_p.rps : 0.0},
-                         {"public_route_vs_bare_beast", beast_p.rps > 0 ? public_p.rps / beast_p.rps : 0.0}});
+    out["calls"] = calls;
+    guard.reset();
+    bare.stop();
+    sio.stop();
+    sthread.join();
+    beast_server.stop();
   }
-  out["calls"] = calls;
-  guard.reset();
-  bare.stop();
-  sio.stop();
-  sthread.join();
-  beast_server.stop();
 
   // --- 2. stream relay: one 100k-frame stream, three ways ---
   {

@@ -157,10 +157,35 @@ TEST_F(EventLogTest, SameIdDifferentContentIsOutOfOrder) {
   auto e = make_signed(peer, community, EventType::market_post_created, 5, Json{{"t", 1}});
   ASSERT_TRUE(log->append_received(e));
   auto other = make_signed(peer, community, EventType::market_post_created, 6, Json{{"t", 2}}, e.event_id.str());
+  const auto clock_before = log->clock();
   auto r = log->append_received(other);
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code, ErrorCode::out_of_order);
   EXPECT_EQ((*log->get(e.event_id))->lamport, 5);
+  EXPECT_EQ(log->clock(), clock_before);  // a refused event does not move the clock
+}
+
+// The clock a batch observes is saved once, with the batch's transaction: a reopened log
+// has the same value (X02 §3.2), not just the highest stored Lamport.
+TEST_F(EventLogTest, BatchClockSurvivesReopen) {
+  std::vector<Event> batch;
+  for (int i = 0; i < 100; ++i) {
+    batch.push_back(make_signed(peer, community, EventType::chat_message_sent, 3 * i + 1, {}));
+  }
+  Lamport clock = 0;
+  {
+    auto log = open_log();
+    auto r = log->append_received_batch(batch);
+    ASSERT_TRUE(r.has_value()) << r.error().to_string();
+    EXPECT_EQ(r->accepted, 100u);
+    clock = log->clock();
+    EXPECT_EQ(clock, 3 * 99 + 1 + 1);  // max(c, L) + 1 in input order ends at the last L + 1
+  }
+  auto reopened = open_log();
+  EXPECT_EQ(reopened->clock(), clock);
+  auto next = reopened->append_local(EventType::chat_message_sent, Json::object());
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->lamport, clock + 1);
 }
 
 TEST_F(EventLogTest, FlippedByteIsInvalidSignatureAndNotStored) {

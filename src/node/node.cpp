@@ -287,7 +287,6 @@ struct Node::Impl {
                                                       std::shared_ptr<transport::SseWriter> w);
   asio::awaitable<transport::Response> async_local_json(transport::Request r,
                                                         std::function<Json()> fn);
-  static asio::awaitable<transport::Response> async_job(std::function<transport::Response()> fn);
   static asio::awaitable<Json> async_json_job(std::function<Json()> fn);
   Result<Json> run_call(const bus::RouteRequest& rr, const bus::CancelToken& cancel);
   Result<bus::RouteRequest> parse_node_call(const transport::Request& r);
@@ -903,10 +902,6 @@ Result<Json> Node::Impl::debug_emit(const Json& request) {
 
 asio::awaitable<Json> Node::Impl::async_json_job(std::function<Json()> fn) { co_return fn(); }
 
-asio::awaitable<transport::Response> Node::Impl::async_job(std::function<transport::Response()> fn) {
-  co_return fn();
-}
-
 asio::awaitable<transport::Response> Node::Impl::async_local_json(transport::Request r,
                                                                   std::function<Json()> fn) {
   if (r.trust != TrustLevel::self) co_return not_self(r);
@@ -942,18 +937,10 @@ transport::Response Node::Impl::run_routed(bus::RouteRequest rr) {
   return result ? transport::Response::json(std::move(*result)) : transport::Response::error(result.error());
 }
 
+// The stream half of POST /bus/v1/call (plain calls take the worker route: run_routed).
 asio::awaitable<transport::Response> Node::Impl::async_bus_call(
     transport::Request r, std::shared_ptr<transport::SseWriter> w) {
-  // Plain calls take the worker route; only streams come here (or a server without one).
-  bus::RouteRequest rr = route_request_of(r);
-  if (!r.accepts_stream) {
-    auto op = asio::co_spawn(workers->get_executor(), async_job([this, rr = std::move(rr)]() mutable {
-                               return run_routed(std::move(rr));
-                             }),
-                             asio::use_awaitable);
-    co_return co_await std::move(op);
-  }
-  auto op = async_stream_route(std::move(rr), std::move(w));
+  auto op = async_stream_route(route_request_of(r), std::move(w));
   co_return co_await std::move(op);
 }
 

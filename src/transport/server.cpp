@@ -706,12 +706,18 @@ asio::awaitable<Server::Impl::Outcome> Server::Impl::async_handle(
     if (bus ? (env->capability.empty() || env->capability.front() == '/') : env->capability != r.path) {
       co_return fail(make_error(ErrorCode::invalid_signature, "capability header does not match the route"));
     }
-    if (route.worker && !r.accepts_stream && work) {
-      // One hop: verification, checks, handler and response signature on the work executor.
-      auto op = asio::co_spawn(*work, async_run_worker(shared_from_this(), std::move(*env), std::move(r),
-                                                       s->loopback, route.worker),
-                               use_awaitable);
-      Outcome o = co_await std::move(op);
+    if (route.worker && !r.accepts_stream) {
+      // One hop: verification, checks, handler and response signature on the work executor
+      // (inline on this thread for a server that has none).
+      auto run = async_run_worker(shared_from_this(), std::move(*env), std::move(r), s->loopback,
+                                  route.worker);
+      Outcome o;
+      if (work) {
+        auto op = asio::co_spawn(*work, std::move(run), use_awaitable);
+        o = co_await std::move(op);
+      } else {
+        o = co_await std::move(run);
+      }
       co_return finish(std::move(o));
     }
     // (No co_await inside ?: — GCC 12 miscompiles it into a double destruction.)

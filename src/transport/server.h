@@ -137,6 +137,7 @@ using Handler = std::function<boost::asio::awaitable<Response>(Request, std::sha
 // A blocking handler for plain (non-stream) requests of a signed route. It runs on the
 // work executor right after the checks, in the same hop as the signature verification,
 // and its response is canonicalised and signed there; the network thread only writes it.
+// (A server with no work executor runs it inline on the network thread.)
 using WorkerHandler = std::function<Response(Request)>;
 
 enum class RouteAuth { signed_request, public_route };

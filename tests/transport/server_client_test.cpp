@@ -114,10 +114,11 @@ class TransportE2E : public ::testing::Test {
     m_io.sync([&] { m_server.reset(); });
   }
 
-  void start_server(const test::TestCert& c) {
+  void start_server(const test::TestCert& c, int verify_threads = ServerOptions{}.verify_threads) {
     ServerOptions opts;
     opts.cert_pem = c.cert_pem;
     opts.key_pem = c.key_pem;
+    opts.verify_threads = verify_threads;
     opts.community = kCommunity;
     ServerHooks hooks;
     hooks.membership = [](const NodeId& id, const CommunityId&) -> Result<TrustLevel> {
@@ -449,6 +450,25 @@ TEST_F(TransportE2E, WorkerRouteRunsOffTheNetworkThreadWithTheSameChecks) {
   });
   ASSERT_TRUE(streamed.has_value()) << streamed.error().to_string();
   EXPECT_EQ(streamed->data["streamed"], true);
+}
+
+// A server with no work executor (verify_threads 0) still answers a worker route's plain
+// requests from the worker handler — inline on its network thread — not the stream handler.
+TEST_F(TransportE2E, WorkerRouteRunsInlineWithoutAWorkExecutor) {
+  m_io.sync([&] {
+    m_client->close();
+    m_server->stop();
+  });
+  m_io.sync([&] { m_server.reset(); });
+  start_server(cert(), 0);
+  m_worker_off_network = true;
+  auto r = m_io.run<Result<ClientResponse>>([&]() {
+    return m_client->async_request(peer(), "POST", "/test/v1/worker", Json{{"x", 2}});
+  });
+  ASSERT_TRUE(r.has_value()) << r.error().to_string();
+  EXPECT_EQ(r->status, 200) << r->body.dump();
+  EXPECT_EQ(r->body["echo"]["x"], 2);
+  EXPECT_FALSE(m_worker_off_network.load());  // ran on the network thread
 }
 
 // CallOptions::before_read (relay backpressure): awaited before every socket read; while

@@ -132,25 +132,28 @@ bool write_value(std::string& out, const Json& v) {
     case Json::value_t::object: {
       // Members in UTF-16 code-unit order of their keys (RFC 8785 §3.2.3). std::map keeps
       // byte order, which is that order when every key is ASCII: then nothing is sorted.
-      std::vector<Json::const_iterator> order;
-      order.reserve(v.size());
-      for (auto it = v.begin(); it != v.end(); ++it) order.push_back(it);
-      if (!ascii_keys(v)) {
-        std::vector<std::pair<std::u16string, Json::const_iterator>> keys;
-        keys.reserve(v.size());
-        for (auto it : order) keys.emplace_back(to_utf16(it.key()), it);
-        std::sort(keys.begin(), keys.end(),
-                  [](const auto& a, const auto& b) { return a.first < b.first; });
-        for (std::size_t i = 0; i < keys.size(); ++i) order[i] = keys[i].second;
-      }
       out += '{';
       bool first = true;
-      for (auto it : order) {
+      auto member = [&](Json::const_iterator it) {
         if (!first) out += ',';
         first = false;
         write_string(out, it.key());
         out += ':';
-        if (!write_value(out, it.value())) return false;
+        return write_value(out, it.value());
+      };
+      if (ascii_keys(v)) {
+        for (auto it = v.begin(); it != v.end(); ++it) {
+          if (!member(it)) return false;
+        }
+      } else {
+        std::vector<std::pair<std::u16string, Json::const_iterator>> keys;
+        keys.reserve(v.size());
+        for (auto it = v.begin(); it != v.end(); ++it) keys.emplace_back(to_utf16(it.key()), it);
+        std::sort(keys.begin(), keys.end(),
+                  [](const auto& a, const auto& b) { return a.first < b.first; });
+        for (const auto& [k16, it] : keys) {
+          if (!member(it)) return false;
+        }
       }
       out += '}';
       return true;

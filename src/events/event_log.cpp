@@ -171,8 +171,8 @@ void EventLog::rollback_locked() {
   (void)m_lamport->reload();
 }
 
-Result<std::optional<std::int64_t>> EventLog::insert_locked(const Event& e) {
-  HN_TRY_ASSIGN(auto data, try_canonical_json(e.data));
+Result<std::optional<std::int64_t>> EventLog::insert_locked(const Event& e,
+                                                            std::string_view canonical_data) {
   m_insert.reset();
   m_insert.bind(1, e.event_id.str());
   m_insert.bind(2, e.community_id.str());
@@ -181,7 +181,7 @@ Result<std::optional<std::int64_t>> EventLog::insert_locked(const Event& e) {
   m_insert.bind(5, e.wall_clock);
   m_insert.bind(6, e.author.str());
   m_insert.bind(7, to_string(e.event_type));
-  m_insert.bind(8, data);
+  m_insert.bind(8, canonical_data);
   m_insert.bind(9, e.signature);
   m_insert.bind(10, format_rfc3339_ms(m_clock.now_ms()));
   HN_TRY(m_insert.run());
@@ -224,7 +224,8 @@ Result<Event> EventLog::append_local(EventType type, Json data, const identity::
     e.event_type = type;
     e.data = std::move(data);
     if (!sign_event(e, author)) return bad_request("event data holds a non-finite number");
-    HN_TRY_ASSIGN(auto s, insert_locked(e));
+    HN_TRY_ASSIGN(auto data, try_canonical_json(e.data));
+    HN_TRY_ASSIGN(auto s, insert_locked(e, data));
     if (!s) return make_error(ErrorCode::internal_error, "fresh event id " + e.event_id.str() + " already stored");
     HN_TRY(commit_locked());
     return *s;
@@ -247,8 +248,12 @@ Result<Event> EventLog::append_local(EventType type, Json data, const identity::
 // Batches at least this large verify signatures on all cores (sync delivers ~2000 a batch).
 constexpr std::size_t PARALLEL_VERIFY_MIN_BATCH = 64;
 
-Status EventLog::check_received(const Event& event) const {
-  HN_TRY(verify_event_signature(event));
+Status EventLog::check_received(const Event& event, const AuthorPolicy& policy,
+                                std::string& canonical_data) const {
+  auto data = try_canonical_json(event.data);
+  if (!data) return make_error(ErrorCode::invalid_signature, "event has no canonical form");
+  canonical_data = std::move(*data);
+  HN_TRY(verify_event_signature(event, canonical_data));
   HN_TRY(validate_event(event));  // schema_unknown / bad_request
   if (event.community_id != m_community) {
     return make_error(ErrorCode::wrong_community,
@@ -257,11 +262,6 @@ Status EventLog::check_received(const Event& event) const {
   if (event.lamport < 1 || event.lamport > MAX_LAMPORT - 1) {
     return make_error(ErrorCode::out_of_order,
                       "Lamport " + std::to_string(event.lamport) + " outside [1, 2^53-2]");
-  }
-  AuthorPolicy policy;
-  {
-    std::lock_guard lk(m_policy_mutex);
-    policy = m_policy;
   }
   if (policy) {
     switch (policy(event)) {
@@ -336,13 +336,21 @@ Result<BatchResult> EventLog::append_batch(std::span<const Event> events, bool w
   //    worker writes only its own slots of `decided`.
   //    Workers take small chunks off a shared cursor rather than fixed halves, so a worker
   //    that shares its core with another thread (sync's fetch) does not leave the rest idle.
+  //    The canonical text of each event's data, computed for its signature, is the text
+  //    stored, so it is kept for the insert.
+  AuthorPolicy policy;
+  {
+    std::lock_guard lk(m_policy_mutex);
+    policy = m_policy;  // one policy for the whole batch
+  }
+  std::vector<std::string> data_text(n);
   constexpr std::size_t CHUNK = 16;
   std::atomic<std::size_t> cursor{0};
   auto check_chunks = [&] {
     for (std::size_t lo = cursor.fetch_add(CHUNK); lo < n; lo = cursor.fetch_add(CHUNK)) {
       for (std::size_t i = lo; i < std::min(n, lo + CHUNK); ++i) {
         if (decided[i]) continue;
-        auto ok = check_received(events[i]);
+        auto ok = check_received(events[i], policy, data_text[i]);
         if (!ok) decided[i] = ok.take_error();
       }
     }
@@ -370,7 +378,7 @@ Result<BatchResult> EventLog::append_batch(std::span<const Event> events, bool w
             decided[i] = make_error(ErrorCode::out_of_order, "received Lamport would exhaust the clock");
             continue;
           }
-          HN_TRY_ASSIGN(auto seq, insert_locked(e));
+          HN_TRY_ASSIGN(auto seq, insert_locked(e, data_text[i]));
           if (!seq) {
             // The id is taken: identical (signatures are deterministic) → duplicate; else
             // a conflict. Looked up only here, so a new event costs one statement.

@@ -32,6 +32,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/clock.h"
@@ -225,12 +226,15 @@ class EventLog {
 
   // append_received / append_received_batch; new_head only when want_head.
   Result<BatchResult> append_batch(std::span<const Event> events, bool want_head);
-  // Checks that need no lock: signature, schema, community, Lamport range, author.
-  Status check_received(const Event& event) const;
+  // Checks that need no lock: signature, schema, community, Lamport range, author (by
+  // policy, fetched once per batch). Leaves canonical_json(event.data) in canonical_data.
+  Status check_received(const Event& event, const AuthorPolicy& policy,
+                        std::string& canonical_data) const;
 
   // Under m_write_mutex inside a transaction: insert one event; returns its seq, or
   // nothing when its event_id is already stored (nothing written then).
-  Result<std::optional<std::int64_t>> insert_locked(const Event& event);
+  // canonical_data is canonical_json(event.data), the text stored.
+  Result<std::optional<std::int64_t>> insert_locked(const Event& event, std::string_view canonical_data);
   // Under m_read_mutex: get().
   Result<std::optional<Event>> get_locked(const EventId& id);
   // Under m_write_mutex: the stored signature for id, if any.

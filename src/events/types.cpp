@@ -202,19 +202,23 @@ Status validate_event(const Event& e) {
 }
 
 Result<std::string> signing_bytes(const Event& e) {
+  auto data = try_canonical_json(e.data);
+  if (!data) return make_error(ErrorCode::bad_request, "event data has no canonical form");
+  return signing_bytes(e, *data);
+}
+
+std::string signing_bytes(const Event& e, std::string_view canonical_data) {
   // canonical_json(envelope_without_signature(e)), written directly: the keys are ASCII and
-  // listed here in RFC 8785 order, so only `data` goes through the canonicaliser and
-  // nothing is copied into a temporary object.
+  // listed here in RFC 8785 order, and data arrives canonical, so nothing is copied into a
+  // temporary object.
   std::string out;
-  out.reserve(320);
+  out.reserve(canonical_data.size() + 256);
   out += "{\"author\":";
   append_json_string(out, e.author.str());
   out += ",\"community_id\":";
   append_json_string(out, e.community_id.str());
   out += ",\"data\":";
-  if (!append_canonical_json(out, e.data)) {
-    return make_error(ErrorCode::bad_request, "event data has no canonical form");
-  }
+  out += canonical_data;
   out += ",\"event_id\":";
   append_json_string(out, e.event_id.str());
   out += ",\"event_type\":";
@@ -240,11 +244,16 @@ Status sign_event(Event& event, const identity::KeyPair& keys) {
 }
 
 Status verify_event_signature(const Event& event) {
+  auto data = try_canonical_json(event.data);
+  if (!data) return make_error(ErrorCode::invalid_signature, "event has no canonical form");
+  return verify_event_signature(event, *data);
+}
+
+Status verify_event_signature(const Event& event, std::string_view canonical_data) {
   auto key = identity::parse_node_id(event.author.str());
   if (!key) return make_error(ErrorCode::invalid_signature, "event author is not a node id");
-  auto bytes = signing_bytes(event);
-  if (!bytes) return make_error(ErrorCode::invalid_signature, "event has no canonical form");
-  return identity::verify_bytes(as_bytes(*bytes), event.signature, *key);
+  const std::string bytes = signing_bytes(event, canonical_data);
+  return identity::verify_bytes(as_bytes(bytes), event.signature, *key);
 }
 
 }  // namespace hn::events

@@ -95,9 +95,13 @@ Status validate_event(const Event& event);
 // The byte string that is signed: canonical JSON of the envelope minus `signature`.
 // bad_request when data holds a non-finite number.
 Result<std::string> signing_bytes(const Event& event);
+// The same, given canonical_json(event.data) (the text the event log stores as well).
+std::string signing_bytes(const Event& event, std::string_view canonical_data);
 // Fills event.signature using keys; sign_failed when event.author is not keys' node id.
 Status sign_event(Event& event, const identity::KeyPair& keys);
 // Verifies event.signature against the key in event.author; invalid_signature otherwise.
 Status verify_event_signature(const Event& event);
+// The same, given canonical_json(event.data).
+Status verify_event_signature(const Event& event, std::string_view canonical_data);
 
 }  // namespace hn::events

@@ -431,21 +431,6 @@ asio::awaitable<Result<Frame>> Client::Impl::async_stream_on(std::shared_ptr<Imp
   std::int64_t expected_seq = 1;
   std::int64_t ack_upto = 0;
   bool ack_failed = false;
-  // X01 §6.3 acks travel upstream on the stream's own connection (transport.md): one short
-  // line, no signature of its own — the TLS session is the one the signed request opened.
-  // Written while no read is pending, so at most one write is ever in flight. A failed
-  // write is no error by itself: the server may have sent the terminal frame and closed
-  // meanwhile; the reads below tell (the frame, or a stream cut short).
-  auto send_ack = [&]() -> asio::awaitable<void> {
-    if (ack_upto <= 0) co_return;
-    const std::string line = std::string(STREAM_ACK_LINE_PREFIX) + std::to_string(ack_upto) + "\n";
-    ack_upto = 0;
-    if (ack_failed) co_return;
-    layer.expires_after(impl->opts.stream_idle_timeout);
-    beast::error_code wec;
-    co_await asio::async_write(conn->stream, asio::buffer(line), redirect_error(use_awaitable, wec));
-    if (wec) ack_failed = true;
-  };
   for (;;) {
     auto data = conn->buffer.data();
     std::string_view chunk(static_cast<const char*>(data.data()), data.size());
@@ -484,12 +469,6 @@ asio::awaitable<Result<Frame>> Client::Impl::async_stream_on(std::shared_ptr<Imp
         switch (impl->opts.stream_acks) {
           case ClientOptions::StreamAcks::in_band:
             ack_upto = fc.take_ack();
-            if (&ev != &events.back()) {
-              // More frames wait in this read: ack now, so the server refills the
-              // window while we handle them, instead of after.
-              auto op = send_ack();
-              co_await std::move(op);
-            }
             break;
           case ClientOptions::StreamAcks::side_channel:
             asio::co_spawn(impl->ex, Impl::async_send_ack(impl, peer, stream_id, fc.take_ack()),
@@ -501,9 +480,20 @@ asio::awaitable<Result<Frame>> Client::Impl::async_stream_on(std::shared_ptr<Imp
         }
       }
     }
-    {
-      auto op = send_ack();
-      co_await std::move(op);
+    if (ack_upto > 0) {
+      // X01 §6.3 acks travel upstream on the stream's own connection (transport.md): one
+      // short line, no signature of its own — the TLS session is the one the signed
+      // request opened. Written between reads, so at most one write is ever pending.
+      // A failed write is no error by itself: the server may have sent the terminal frame
+      // and closed meanwhile; the reads below tell (the frame, or a stream cut short).
+      const std::string line = std::string(STREAM_ACK_LINE_PREFIX) + std::to_string(ack_upto) + "\n";
+      ack_upto = 0;
+      if (!ack_failed) {
+        layer.expires_after(impl->opts.stream_idle_timeout);
+        co_await asio::async_write(conn->stream, asio::buffer(line), redirect_error(use_awaitable, ec));
+        if (ec) ack_failed = true;
+        ec = {};
+      }
     }
     events.clear();
     if (options.before_read) co_await options.before_read();

@@ -372,6 +372,7 @@ struct Node::Impl {
   // Asio objects last: destroyed first (the io_context last of them).
   asio::io_context io{1};
   std::unique_ptr<asio::thread_pool> workers;
+  std::size_t worker_count = 0;  // threads in `workers` (status)
   std::unique_ptr<transport::Server> server;
   std::unique_ptr<transport::Client> client;
   std::unique_ptr<transport::PinnedCerts> probe_pins;  // in memory, by address
@@ -541,6 +542,7 @@ Status Node::Impl::open_bus() {
       options.worker_threads > 0 ? static_cast<std::size_t>(options.worker_threads)
                                  : std::max<std::size_t>(2, std::thread::hardware_concurrency());
   workers = std::make_unique<asio::thread_pool>(pool_size);
+  worker_count = pool_size;
   // Keep the community manifest in step with community.* events (sync, onboarding).
   community_subscription = log->subscribe(
       [this](const events::Event&) {
@@ -1429,6 +1431,7 @@ Json Node::Impl::status() const {
                                 {"local_count", snap.capabilities_local.size()},
                                 {"remote_count", snap.capabilities_remote.size()}}},
               {"in_flight", snap.in_flight_total},
+              {"workers", worker_count},
               {"event_log", event_log},
               {"disk", {{"blobs_bytes", blob_bytes}, {"events_bytes", event_bytes}}},
               {"uptime_seconds", (now - started_ms) / 1000},

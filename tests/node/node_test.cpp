@@ -122,6 +122,24 @@ TEST(NodeOpen, EmptyDisplayNameIsTheHostName) {
   EXPECT_FALSE(default_display_name().empty());
 }
 
+// The worker pool (signature checks, bus calls): one thread per core, at least 2, unless
+// NodeOptions::worker_threads says otherwise; status reports it.
+TEST(NodeOpen, WorkerPoolIsOneThreadPerCoreByDefault) {
+  test::TempDir dir;
+  auto home = founded_home(dir.path(), "pool");
+  NodeOptions o = test_options();
+  o.worker_threads = 0;
+  auto node = Node::open(home, o);
+  ASSERT_TRUE(node.has_value()) << node.error().to_string();
+  const std::size_t cores = std::max(2u, std::thread::hardware_concurrency());
+  EXPECT_EQ((*node)->status()["workers"], cores);
+  node->reset();
+  o.worker_threads = 3;
+  auto three = Node::open(home, o);
+  ASSERT_TRUE(three.has_value()) << three.error().to_string();
+  EXPECT_EQ((*three)->status()["workers"], 3);
+}
+
 TEST(NodeRun, ServesItsOwnCliAndShutsDownCleanly) {
   test::TempDir dir;
   auto home = founded_home(dir.path(), "alpha");

@@ -102,18 +102,23 @@ HealthStats HealthTracker::stats(const EntryKey& key) const {
   out.probe_available = slot.quarantined && !slot.probe_in_flight &&
                         m_clock.now_ms() >= slot.quarantined_until_ms;
   if (!slot.ring.empty()) {
-    std::vector<double> lat;
-    lat.reserve(slot.ring.size());
-    for (const auto& s : slot.ring) lat.push_back(s.latency_ms);
     // Nearest-rank percentiles by selection, not a full sort: the router asks on every call.
-    auto pct = [&](double p) {
+    // (A scratch buffer under the lock; p99 selects only among what lies above p50.)
+    auto& lat = m_scratch;
+    lat.clear();
+    for (const auto& s : slot.ring) lat.push_back(s.latency_ms);
+    auto rank = [&](double p) {
       auto idx = static_cast<std::size_t>(std::ceil(p * static_cast<double>(lat.size())));
-      idx = std::min(idx == 0 ? 0 : idx - 1, lat.size() - 1);
-      std::nth_element(lat.begin(), lat.begin() + static_cast<std::ptrdiff_t>(idx), lat.end());
-      return lat[idx];
+      return std::min(idx == 0 ? 0 : idx - 1, lat.size() - 1);
     };
-    out.p50_latency_ms = pct(0.50);
-    out.p99_latency_ms = pct(0.99);
+    const std::size_t i50 = rank(0.50), i99 = rank(0.99);
+    std::nth_element(lat.begin(), lat.begin() + static_cast<std::ptrdiff_t>(i50), lat.end());
+    out.p50_latency_ms = lat[i50];
+    if (i99 > i50) {
+      std::nth_element(lat.begin() + static_cast<std::ptrdiff_t>(i50) + 1,
+                       lat.begin() + static_cast<std::ptrdiff_t>(i99), lat.end());
+    }
+    out.p99_latency_ms = lat[i99];
   }
   return out;
 }

@@ -90,6 +90,7 @@ class HealthTracker {
   const int m_window;
   const int m_min_samples;
   mutable std::mutex m_mutex;
+  mutable std::vector<double> m_scratch;  // stats(): latencies to select from (under m_mutex)
   std::map<EntryKey, Slot> m_slots;
   std::uint64_t m_quarantines_total = 0;
 };

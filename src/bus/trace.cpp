@@ -90,10 +90,11 @@ void TraceHook::emit(CallTraceEvent ev) {
   {
     std::lock_guard lock(m_mutex);
     sink = m_sink;
-    m_recent.push_back(ev);
-    while (m_recent.size() > m_capacity) m_recent.pop_front();
   }
   if (sink) sink(ev);
+  std::lock_guard lock(m_mutex);
+  m_recent.push_back(std::move(ev));  // (after the sink: one copy fewer per call)
+  while (m_recent.size() > m_capacity) m_recent.pop_front();
 }
 
 std::vector<CallTraceEvent> TraceHook::recent(std::size_t n) const {

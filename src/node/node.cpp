@@ -5,6 +5,7 @@
 #include <ifaddrs.h>
 #include <netinet/in.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/statvfs.h>
 #include <sys/sysinfo.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <future>
+#include <latch>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -150,6 +152,21 @@ Result<identity::TlsCertificate> load_or_create_cert(const NodeHome& home,
   HN_TRY(atomic_write_file(key_path, fresh.key_pem, fs::perms(0600)));
   HN_TRY(atomic_write_file(cert_path, fresh.cert_pem, fs::perms(0644)));
   return fresh;
+}
+
+// Worker threads run at a lower CPU priority (nice +WORKER_NICE) than the network thread:
+// on a busy machine, reading and answering requests is not queued behind long CPU work.
+// Each pool thread runs one setup task; the latch holds them until all have taken one.
+constexpr int WORKER_NICE = 5;
+void lower_worker_priority(asio::thread_pool& pool, std::size_t threads) {
+  auto started = std::make_shared<std::latch>(static_cast<std::ptrdiff_t>(threads));
+  for (std::size_t i = 0; i < threads; ++i) {
+    asio::post(pool, [started] {
+      ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), WORKER_NICE);
+      started->arrive_and_wait();
+    });
+  }
+  started->wait();
 }
 
 observability::Trace to_trace(const bus::CallTraceEvent& e, std::int64_t now_ms) {
@@ -543,6 +560,7 @@ Status Node::Impl::open_bus() {
                                  : std::max<std::size_t>(2, std::thread::hardware_concurrency());
   workers = std::make_unique<asio::thread_pool>(pool_size);
   worker_count = pool_size;
+  lower_worker_priority(*workers, pool_size);
   // Keep the community manifest in step with community.* events (sync, onboarding).
   community_subscription = log->subscribe(
       [this](const events::Event&) {
@@ -586,19 +604,22 @@ void Node::Impl::refresh_community_manifest() {
 
 Result<TrustLevel> Node::Impl::membership(const NodeId& node, const CommunityId& c) const {
   if (c != community) return make_error(ErrorCode::unauthorized, "not our community");
-  std::optional<identity::CommunityManifest> cm;
+  // (Asked on every signed request: read the manifest in place, no copy.)
+  bool manifest_revoked = false;
+  std::optional<TrustLevel> manifest_level;
   {
     std::lock_guard lock(community_mutex);
-    cm = community_manifest;
+    if (community_manifest) {
+      manifest_revoked = community_manifest->is_revoked(node);
+      manifest_level = community_manifest->level_of(node);
+    }
   }
   // DESIGN.md: revoked wins over any other state.
-  if (view.is_revoked(node) || (cm && cm->is_revoked(node))) {
+  if (manifest_revoked || view.is_revoked(node)) {
     return make_error(ErrorCode::revoked, "node " + node.str() + " was revoked");
   }
   if (auto level = view.level_of(node)) return *level;
-  if (cm) {
-    if (auto level = cm->level_of(node)) return *level;
-  }
+  if (manifest_level) return *manifest_level;
   return make_error(ErrorCode::unauthorized, "node " + node.str() + " is not a member");
 }
 

@@ -97,27 +97,27 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
                            const std::string& path, const Json& body, const CallOptions& o,
                            std::string capability, Version version, bool stream) {
     Prepared p;
-    Json signed_body;
     std::string target = path;
     std::string wire;
+    if (capability.empty()) capability = path;
     if (method_has_body(method)) {
+      // The canonical bytes are both what is sent and what the signature covers.
       auto c = try_canonical_json(body);
       if (!c) return c.take_error();
       wire = std::move(*c);
       if (wire.size() > MAX_REQUEST_BODY_BYTES) {
         return make_error(ErrorCode::bad_request, "request body over the 8 MiB limit");
       }
-      signed_body = body;
+      p.envelope = sign_request_canonical(keys, std::move(capability), version.to_string(),
+                                          opts.community.str(), wire, clock, o.request_id);
     } else {
       std::string q = encode_query(body);
       auto parsed = parse_query(q);
       if (!parsed) return parsed.take_error();
-      signed_body = query_to_json(*parsed);
       if (!q.empty()) target += "?" + q;
+      p.envelope = sign_request(keys, std::move(capability), version.to_string(),
+                                opts.community.str(), query_to_json(*parsed), clock, o.request_id);
     }
-    if (capability.empty()) capability = path;
-    p.envelope = sign_request(keys, capability, version.to_string(), opts.community.str(),
-                              signed_body, clock, o.request_id);
     p.req = http::request<http::string_body>(http::string_to_verb(method), target, 11);
     if (p.req.method() == http::verb::unknown) p.req.method_string(method);
     p.req.set(http::field::host, peer.host + ":" + std::to_string(peer.port));

@@ -83,9 +83,36 @@ Json build_signed_payload(const RequestEnvelope& e, const Json& body) {
               {"body", body}};
 }
 
-RequestEnvelope sign_request(const identity::KeyPair& keys, std::string capability,
-                             std::string version, std::string community, const Json& body,
-                             const Clock& clock, std::string request_id) {
+namespace {
+// `"key":` for the piecewise signing strings (keys are plain ASCII, written in code-unit
+// order by the callers, as RFC 8785 sorts them).
+void append_key(std::string& out, std::string_view key, bool first) {
+  if (!first) out.push_back(',');
+  out.push_back('"');
+  out.append(key);
+  out.append("\":");
+}
+
+// Every field after "body", in key order.
+void append_request_fields(std::string& out, const RequestEnvelope& e) {
+  append_key(out, "capability", false);
+  append_json_string(out, e.capability);
+  append_key(out, "community", false);
+  append_json_string(out, e.community);
+  append_key(out, "from", false);
+  append_json_string(out, e.from);
+  append_key(out, "request_id", false);
+  append_json_string(out, e.request_id);
+  append_key(out, "timestamp", false);
+  append_json_string(out, e.timestamp);
+  append_key(out, "version", false);
+  append_json_string(out, e.version);
+  out.push_back('}');
+}
+
+RequestEnvelope unsigned_envelope(const identity::KeyPair& keys, std::string capability,
+                                  std::string version, std::string community, const Clock& clock,
+                                  std::string request_id) {
   RequestEnvelope e;
   e.capability = std::move(capability);
   e.version = std::move(version);
@@ -93,7 +120,46 @@ RequestEnvelope sign_request(const identity::KeyPair& keys, std::string capabili
   e.from = keys.node_id().str();
   e.community = std::move(community);
   e.timestamp = format_rfc3339(clock.now_seconds());
-  e.signature = keys.sign_bytes(as_bytes(std::string_view(canonical_json(build_signed_payload(e, body)))));
+  return e;
+}
+}  // namespace
+
+Result<std::string> request_signing_string(const RequestEnvelope& e, const Json& body) {
+  std::string out;
+  out.reserve(256);
+  out.push_back('{');
+  append_key(out, "body", true);
+  if (!append_canonical_json(out, body)) {
+    return make_error(ErrorCode::bad_request, "body has no canonical form");
+  }
+  append_request_fields(out, e);
+  return out;
+}
+
+RequestEnvelope sign_request(const identity::KeyPair& keys, std::string capability,
+                             std::string version, std::string community, const Json& body,
+                             const Clock& clock, std::string request_id) {
+  RequestEnvelope e = unsigned_envelope(keys, std::move(capability), std::move(version),
+                                        std::move(community), clock, std::move(request_id));
+  auto signing = request_signing_string(e, body);
+  if (!signing) signing = canonical_json(build_signed_payload(e, body));  // the total form
+  e.signature = keys.sign_bytes(as_bytes(std::string_view(*signing)));
+  return e;
+}
+
+RequestEnvelope sign_request_canonical(const identity::KeyPair& keys, std::string capability,
+                                       std::string version, std::string community,
+                                       std::string_view canonical_body, const Clock& clock,
+                                       std::string request_id) {
+  RequestEnvelope e = unsigned_envelope(keys, std::move(capability), std::move(version),
+                                        std::move(community), clock, std::move(request_id));
+  std::string signing;
+  signing.reserve(canonical_body.size() + 256);
+  signing.push_back('{');
+  append_key(signing, "body", true);
+  signing.append(canonical_body);
+  append_request_fields(signing, e);
+  e.signature = keys.sign_bytes(as_bytes(std::string_view(signing)));
   return e;
 }
 
@@ -137,11 +203,48 @@ Result<RequestEnvelope> envelope_from_headers(const Headers& headers) {
 Status verify_request(const RequestEnvelope& e, const Json& body) {
   auto key = identity::parse_node_id(e.from);
   if (!key) return make_error(ErrorCode::invalid_signature, "X-HearthNet-From is not a node id");
-  auto canonical = try_canonical_json(build_signed_payload(e, body));
-  if (!canonical) return make_error(ErrorCode::bad_request, "body has no canonical form");
+  auto canonical = request_signing_string(e, body);
+  if (!canonical) return canonical.error();
   auto st = identity::verify_bytes(as_bytes(*canonical), e.signature, *key);
   if (!st) return make_error(ErrorCode::invalid_signature, "request signature does not verify");
   return {};
+}
+
+namespace {
+// Every field after "body", in key order.
+void append_response_fields(std::string& out, const ResponseSignature& s, int status) {
+  append_key(out, "from", false);
+  append_json_string(out, s.from);
+  append_key(out, "request_id", false);
+  append_json_string(out, s.request_id);
+  append_key(out, "status", false);
+  out += std::to_string(status);
+  append_key(out, "timestamp", false);
+  append_json_string(out, s.timestamp);
+  out.push_back('}');
+}
+
+ResponseSignature unsigned_response(const identity::KeyPair& keys, std::string request_id,
+                                    const Clock& clock) {
+  ResponseSignature s;
+  s.request_id = std::move(request_id);
+  s.from = keys.node_id().str();
+  s.timestamp = format_rfc3339(clock.now_seconds());
+  return s;
+}
+}  // namespace
+
+Result<std::string> response_signing_string(const ResponseSignature& s, int status,
+                                            const Json& body) {
+  std::string out;
+  out.reserve(256);
+  out.push_back('{');
+  append_key(out, "body", true);
+  if (!append_canonical_json(out, body)) {
+    return make_error(ErrorCode::bad_request, "response has no canonical form");
+  }
+  append_response_fields(out, s, status);
+  return out;
 }
 
 Json build_response_payload(const ResponseSignature& s, int status, const Json& body) {
@@ -151,12 +254,24 @@ Json build_response_payload(const ResponseSignature& s, int status, const Json& 
 
 ResponseSignature sign_response(const identity::KeyPair& keys, std::string request_id,
                                 int status, const Json& body, const Clock& clock) {
-  ResponseSignature s;
-  s.request_id = std::move(request_id);
-  s.from = keys.node_id().str();
-  s.timestamp = format_rfc3339(clock.now_seconds());
-  s.signature =
-      keys.sign_bytes(as_bytes(std::string_view(canonical_json(build_response_payload(s, status, body)))));
+  ResponseSignature s = unsigned_response(keys, std::move(request_id), clock);
+  auto signing = response_signing_string(s, status, body);
+  if (!signing) signing = canonical_json(build_response_payload(s, status, body));  // total form
+  s.signature = keys.sign_bytes(as_bytes(std::string_view(*signing)));
+  return s;
+}
+
+ResponseSignature sign_response_canonical(const identity::KeyPair& keys, std::string request_id,
+                                          int status, std::string_view canonical_body,
+                                          const Clock& clock) {
+  ResponseSignature s = unsigned_response(keys, std::move(request_id), clock);
+  std::string signing;
+  signing.reserve(canonical_body.size() + 192);
+  signing.push_back('{');
+  append_key(signing, "body", true);
+  signing.append(canonical_body);
+  append_response_fields(signing, s, status);
+  s.signature = keys.sign_bytes(as_bytes(std::string_view(signing)));
   return s;
 }
 
@@ -185,7 +300,7 @@ Status verify_response(const ResponseSignature& s, int status, const Json& body,
   }
   auto key = identity::parse_node_id(s.from);
   if (!key) return make_error(ErrorCode::invalid_signature, "response From is not a node id");
-  auto canonical = try_canonical_json(build_response_payload(s, status, body));
+  auto canonical = response_signing_string(s, status, body);
   if (!canonical) return make_error(ErrorCode::invalid_signature, "response has no canonical form");
   if (!identity::verify_bytes(as_bytes(*canonical), s.signature, *key)) {
     return make_error(ErrorCode::invalid_signature, "response signature does not verify");

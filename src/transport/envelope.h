@@ -74,11 +74,20 @@ struct RequestEnvelope {
 
 // The synthetic object whose canonical JSON is signed — CONTRACT §5.1.
 Json build_signed_payload(const RequestEnvelope& envelope, const Json& body);
+// canonical_json(build_signed_payload(envelope, body)), written directly (no copy of the
+// body); bad_request where the body has no canonical form (a non-finite number).
+Result<std::string> request_signing_string(const RequestEnvelope& envelope, const Json& body);
 
 // Fills from/timestamp (and request_id when empty) and signs — CONTRACT §5.1.
 RequestEnvelope sign_request(const identity::KeyPair& keys, std::string capability,
                              std::string version, std::string community, const Json& body,
                              const Clock& clock, std::string request_id = {});
+// The same for a body already in canonical form (the bytes a client sends): signs without
+// canonicalising the body again.
+RequestEnvelope sign_request_canonical(const identity::KeyPair& keys, std::string capability,
+                                       std::string version, std::string community,
+                                       std::string_view canonical_body, const Clock& clock,
+                                       std::string request_id = {});
 
 // The seven X-HearthNet-* request headers of an envelope.
 Headers envelope_headers(const RequestEnvelope& envelope);
@@ -98,8 +107,15 @@ struct ResponseSignature {
   std::string signature;
 };
 Json build_response_payload(const ResponseSignature& sig, int status, const Json& body);
+// canonical_json(build_response_payload(sig, status, body)), written directly.
+Result<std::string> response_signing_string(const ResponseSignature& sig, int status,
+                                            const Json& body);
 ResponseSignature sign_response(const identity::KeyPair& keys, std::string request_id,
                                 int status, const Json& body, const Clock& clock);
+// The same for a body already in canonical form (the bytes a server sends).
+ResponseSignature sign_response_canonical(const identity::KeyPair& keys, std::string request_id,
+                                          int status, std::string_view canonical_body,
+                                          const Clock& clock);
 Headers response_signature_headers(const ResponseSignature& sig);
 // nullopt when the response carries no signature header at all.
 std::optional<ResponseSignature> response_signature_from_headers(const Headers& headers);

@@ -69,7 +69,9 @@ void presign(Response& r, const identity::KeyPair& keys, const std::string& requ
     body = canonical_json(r.body);
   }
   r.text = std::move(*body);
-  r.signature_headers = response_signature_headers(sign_response(keys, request_id, r.status, r.body, clock));
+  // The canonical text is both the bytes sent and what the signature covers.
+  r.signature_headers =
+      response_signature_headers(sign_response_canonical(keys, request_id, r.status, r.text, clock));
 }
 
 asio::awaitable<Status> SseWriter::async_emit_token(Json token) {

@@ -7,7 +7,10 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <sstream>
 #include <thread>
 
 #include <boost/asio/io_context.hpp>
@@ -124,6 +127,26 @@ TEST(NodeOpen, EmptyDisplayNameIsTheHostName) {
 
 // The worker pool (signature checks, bus calls): one thread per core, at least 2, unless
 // NodeOptions::worker_threads says otherwise; status reports it.
+// How many threads of this process run at the given nice value (/proc/self/task/*/stat).
+int threads_at_nice(int nice) {
+  int n = 0;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream in(task.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream fields(stat.substr(close + 2));
+    std::string f;
+    for (int i = 0; fields >> f; ++i) {
+      if (i == 16) {  // field 19 of proc(5): nice
+        n += std::atoi(f.c_str()) == nice;
+        break;
+      }
+    }
+  }
+  return n;
+}
+
 TEST(NodeOpen, WorkerPoolIsOneThreadPerCoreByDefault) {
   test::TempDir dir;
   auto home = founded_home(dir.path(), "pool");
@@ -138,6 +161,8 @@ TEST(NodeOpen, WorkerPoolIsOneThreadPerCoreByDefault) {
   auto three = Node::open(home, o);
   ASSERT_TRUE(three.has_value()) << three.error().to_string();
   EXPECT_EQ((*three)->status()["workers"], 3);
+  // The pool runs below the network thread's priority: exactly its 3 threads are at nice 5.
+  EXPECT_EQ(threads_at_nice(5), 3);
 }
 
 TEST(NodeRun, ServesItsOwnCliAndShutsDownCleanly) {

@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <vector>
+
 #include "core/time.h"
 
 namespace hn::transport {
@@ -21,6 +24,47 @@ TEST(TransportEnvelope, SignedPayloadHasExactlyTheContractFields) {
             R"({"body":{"a":1,"b":2},"capability":"llm.chat","community":"ed25519:c",)"
             R"("from":"ed25519:x","request_id":"01J0000000000000000000000A",)"
             R"("timestamp":"2026-05-26T08:14:22Z","version":"1.0"})");
+}
+
+// The signing strings are written piecewise; they must be byte for byte the canonical JSON of
+// the contract's payload objects, whatever the field values and the body hold.
+TEST(TransportEnvelope, SigningStringsAreTheCanonicalPayloads) {
+  const std::vector<Json> bodies = {
+      Json::object(),
+      Json::array(),
+      nullptr,
+      Json{{"b", 2}, {"a", 1.0}, {"z", {{"y", "\u00e9\n\"q\""}, {"x", Json::array({1, -2.5, true})}}}},
+      Json{{"\xef\x80\x80", 1}, {"\xf0\x9f\x98\x80", 2}, {"key\twith tab", "v"}},
+      "a bare string with \x01 control"};
+  RequestEnvelope e{"chat.send", "1.2", "01J0000000000000000000000A", "ed25519:x\"y",
+                    "ed25519:c\u00fc", "2026-05-26T08:14:22Z", ""};
+  ResponseSignature r{"01J0000000000000000000000A", "ed25519:node\\", "2026-05-26T08:14:22Z", ""};
+  for (const Json& body : bodies) {
+    auto req = request_signing_string(e, body);
+    ASSERT_TRUE(req.has_value());
+    EXPECT_EQ(*req, canonical_json(build_signed_payload(e, body))) << body.dump();
+    for (int status : {200, 429}) {
+      auto resp = response_signing_string(r, status, body);
+      ASSERT_TRUE(resp.has_value());
+      EXPECT_EQ(*resp, canonical_json(build_response_payload(r, status, body))) << body.dump();
+    }
+  }
+  // Signing the canonical bytes is signing the body.
+  ManualClock clock;
+  const Json body = bodies[3];
+  auto a = sign_request(keys(), "chat.send", "1.2", "ed25519:c", body, clock, "01J0000000000000000000000B");
+  auto b = sign_request_canonical(keys(), "chat.send", "1.2", "ed25519:c", canonical_json(body), clock,
+                                  "01J0000000000000000000000B");
+  EXPECT_EQ(a.signature, b.signature);
+  EXPECT_TRUE(verify_request(b, body).has_value());
+  auto ra = sign_response(keys(), "01J0000000000000000000000B", 200, body, clock);
+  auto rb = sign_response_canonical(keys(), "01J0000000000000000000000B", 200, canonical_json(body), clock);
+  EXPECT_EQ(ra.signature, rb.signature);
+  EXPECT_TRUE(verify_response(rb, 200, body, keys().node_id().str()).has_value());
+  // A body without a canonical form is refused, not signed.
+  Json nan_body{{"x", std::nan("")}};
+  EXPECT_EQ(request_signing_string(e, nan_body).error().code, ErrorCode::bad_request);
+  EXPECT_FALSE(response_signing_string(r, 200, nan_body).has_value());
 }
 
 TEST(TransportEnvelope, SignVerifyRoundTripThroughHeaders) {

@@ -10,9 +10,11 @@
 //      node's provider (`call --node`): the relay's added µs per frame;
 //   3. UDP discovery: spawn of the second node → its status lists the first;
 //   4. VmRSS of an idle node after 5 s.
-// Usage: hn_bench_mesh [seconds_per_point=3] [signed|stream]   (HN_HEARTHNET_BIN overrides
-// the binary). `signed`: only the 64-client signed point; `stream`: only section 2 — each
-// to run under perf.
+// Usage: hn_bench_mesh [seconds_per_point=3] [signed|stream|relay]   (HN_HEARTHNET_BIN
+// overrides the binary). `signed`: only the 64-client signed point; `stream`: only section
+// 2 (three direct and three relayed reads, alternating; medians); `relay`: only its relayed
+// reads — each to run under perf; `ab [ROUNDS [CLIENTS=64]]`: the signed point alternating
+// between node A (HN_HEARTHNET_BIN) and node B (HN_HEARTHNET_BIN_B), medians of each.
 // Prints one JSON line. Single-threaded driver apart from the crypto-ceiling threads.
 #include <sodium.h>
 #include <unistd.h>
@@ -69,7 +71,15 @@ Json status_of(const test::NodeProcess& n) {
   auto r = n.cli({"status", "--json"});
   if (r.exit_code != 0) return Json::object();
   auto j = parse_json(r.out);
-  return j ? *j : Json::object();
+  return j && j->is_object() ? *j : Json::object();
+}
+
+// `status[section][key]`, or `fallback` where the status lacks it (a node still starting).
+template <typename T>
+T status_field(const Json& status, const char* section, const char* key, T fallback) {
+  auto it = status.find(section);
+  if (it == status.end() || !it->is_object()) return fallback;
+  return it->value(key, fallback);
 }
 
 std::filesystem::path find_keys_dir(const std::filesystem::path& home) {
@@ -197,8 +207,12 @@ int main(int argc, char** argv) {
   // `hn_bench_mesh S signed`: only the signed calls at 64 clients, for S seconds (to run
   // under perf; prints that point alone).
   const bool signed_only = argc > 2 && std::string_view(argv[2]) == "signed";
+  // `hn_bench_mesh S ab [ROUNDS [CLIENTS]]`: two binaries' signed points, alternating (see below).
+  const bool ab_mode = argc > 2 && std::string_view(argv[2]) == "ab";
   // `hn_bench_mesh S stream`: only the stream section (direct and relayed).
-  const bool stream_only = argc > 2 && std::string_view(argv[2]) == "stream";
+  // `hn_bench_mesh S relay`: only the relayed reads of that section (for perf on node A).
+  const bool relay_only = argc > 2 && std::string_view(argv[2]) == "relay";
+  const bool stream_only = relay_only || (argc > 2 && std::string_view(argv[2]) == "stream");
   if (sodium_init() < 0) return 1;
   test::TempDir tmp;
   Json out{{"bench", "mesh"}, {"seconds_per_point", seconds}};
@@ -213,14 +227,16 @@ int main(int argc, char** argv) {
     std::cerr << "node a: " << err << "\n";
     return 1;
   }
-  // 4. idle RSS after 5 s.
-  std::this_thread::sleep_for(std::chrono::seconds(5));
-  out["idle_rss_kib"] = a.rss_kib();
-  std::cerr << "rss " << out["idle_rss_kib"] << "\n";
+  // 4. idle RSS after 5 s (not for the single-section modes).
+  if (!signed_only && !stream_only && !ab_mode) {
+    std::this_thread::sleep_for(std::chrono::seconds(5));
+    out["idle_rss_kib"] = a.rss_kib();
+    std::cerr << "rss " << out["idle_rss_kib"] << "\n";
+  }
 
   const Json st = status_of(a);
-  const std::string a_id = st["node"].value("node_id", "");
-  const std::string community = st["community"].value("community_id", "");
+  const std::string a_id = status_field(st, "node", "node_id", std::string());
+  const std::string community = status_field(st, "community", "community_id", std::string());
   auto keys = identity::load_keys(find_keys_dir(a.home()));
   if (!keys || a_id.empty()) {
     std::cerr << "cannot load node a's keys/status: " << st.dump() << "\n";
@@ -239,6 +255,78 @@ int main(int argc, char** argv) {
   // Passed as an lvalue: GCC 12 frees a defaulted `CallOptions options = {}` coroutine
   // argument of Client's coroutines with an invalid pointer (seen here, see RESULTS.md).
   const transport::CallOptions copt;
+
+  if (ab_mode) {
+    // Node A runs HN_HEARTHNET_BIN, node B (its own community) HN_HEARTHNET_BIN_B; 64-client
+    // signed points alternate between them, each followed by a crypto ceiling, so a slow
+    // phase of the machine falls on both. Prints each binary's medians.
+    const char* other = std::getenv("HN_HEARTHNET_BIN_B");
+    if (other == nullptr) {
+      std::cerr << "ab: set HN_HEARTHNET_BIN_B\n";
+      return 2;
+    }
+    const std::string first = test::hearthnet_binary().string();
+    ::setenv("HN_HEARTHNET_BIN", other, 1);
+    test::NodeProcess bnode(tmp.path() / "ab", "bench-ab", "", "mdns_enabled = false\nudp_enabled = false\n", true);
+    const bool b_up = bnode.start(&err);
+    ::setenv("HN_HEARTHNET_BIN", first.c_str(), 1);
+    if (!b_up) {
+      std::cerr << "node b: " << err << "\n";
+      return 1;
+    }
+    const Json bst = status_of(bnode);
+    auto bkeys = identity::load_keys(find_keys_dir(bnode.home()));
+    if (!bkeys) return 1;
+    transport::ClientOptions bco = co;
+    bco.community = CommunityId(status_field(bst, "community", "community_id", std::string()));
+    transport::Client bclient(io.get_executor(), *bkeys, **pins, bco);
+    transport::Endpoint bep{"127.0.0.1", static_cast<std::uint16_t>(bnode.port()),
+                            NodeId(status_field(bst, "node", "node_id", std::string()))};
+    struct Side {
+      const char* name;
+      transport::Client* client;
+      transport::Endpoint ep;
+      pid_t pid;
+      std::vector<double> rps, node_us, client_us, p99, vs_ceiling;
+    };
+    Side sides[2] = {{"a", &client, ep, a.pid(), {}, {}, {}, {}, {}},
+                     {"b", &bclient, bep, bnode.pid(), {}, {}, {}, {}, {}}};
+    const int rounds = argc > 3 ? std::atoi(argv[3]) : 6;
+    const int ab_clients = argc > 4 ? std::atoi(argv[4]) : 64;
+    for (int round = 0; round < rounds * 2; ++round) {
+      Side& side = sides[round % 2];
+      auto op = [&]() -> asio::awaitable<Status> {
+        auto call = side.client->async_call(side.ep, "diag.echo", Version{1, 0}, echo_body, copt);
+        auto r = co_await std::move(call);
+        co_return r ? Status{} : Status(r.error());
+      };
+      drive(io, ab_clients, 0.3, op);
+      const double node0 = process_cpu_seconds(side.pid), client0 = own_cpu_seconds();
+      Point p = drive(io, ab_clients, seconds, op);
+      if (p.calls == 0) continue;
+      side.rps.push_back(p.rps);
+      side.p99.push_back(p.p99_ms);
+      side.node_us.push_back((process_cpu_seconds(side.pid) - node0) * 1e6 / p.calls);
+      side.client_us.push_back((own_cpu_seconds() - client0) * 1e6 / p.calls);
+      side.vs_ceiling.push_back(p.rps / crypto_ceiling(1.0));
+    }
+    auto median = [](std::vector<double> v) {
+      if (v.empty()) return 0.0;
+      std::sort(v.begin(), v.end());
+      return v[v.size() / 2];
+    };
+    Json j;
+    for (const Side& side : sides) {
+      j[side.name] = Json{{"rps", median(side.rps)},
+                          {"node_cpu_us_per_call", median(side.node_us)},
+                          {"client_cpu_us_per_call", median(side.client_us)},
+                          {"p99_ms", median(side.p99)},
+                          {"vs_crypto_ceiling", median(side.vs_ceiling)},
+                          {"rps_runs", side.rps}};
+    }
+    std::cout << j.dump() << "\n";
+    return 0;
+  }
 
   if (signed_only) {
     drive(io, 64, 0.3, [&]() -> asio::awaitable<Status> {
@@ -362,8 +450,9 @@ int main(int argc, char** argv) {
     if (red.exit_code != 0 || !b.start(&err)) {
       out_s["error"] = "node b: " + red.err + err;
     } else {
-      b_id = status_of(b)["node"].value("node_id", "");
-      for (int i = 0; i < 300 && status_of(a)["peers"].value("count", 0) < 1; ++i) {
+      b_id = status_field(status_of(b), "node", "node_id", std::string());
+      if (b_id.empty()) out_s["error"] = "node b answers no status";
+      for (int i = 0; i < 300 && status_field(status_of(a), "peers", "count", 0) < 1; ++i) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }
     }
@@ -395,24 +484,37 @@ int main(int argc, char** argv) {
       io.run();
       return frames;
     };
+    // Direct and relayed reads alternate, three of each, so a slow phase of the machine
+    // falls on both; the figures are the medians (every run is listed too).
     read_remote(false, 1000);  // warm-up
-    auto t0 = Clk::now();
-    const long direct_frames = read_remote(false, FRAMES);
-    const double direct_s = secs_since(t0);
-    double relay_s = 0;
-    long relay_frames = 0;
-    if (!b_id.empty()) {
-      read_remote(true, 1000);
-      t0 = Clk::now();
-      relay_frames = read_remote(true, FRAMES);
-      relay_s = secs_since(t0);
+    if (!b_id.empty()) read_remote(true, 1000);
+    std::vector<double> direct_runs, relay_runs;
+    long direct_frames = 0, relay_frames = 0;
+    for (int round = 0; round < 3; ++round) {
+      if (!relay_only) {
+        auto t0 = Clk::now();
+        direct_frames = read_remote(false, FRAMES);
+        direct_runs.push_back(secs_since(t0) * 1e6 / static_cast<double>(std::max(direct_frames, 1L)));
+      }
+      if (!b_id.empty()) {
+        auto t0 = Clk::now();
+        relay_frames = read_remote(true, FRAMES);
+        relay_runs.push_back(secs_since(t0) * 1e6 / static_cast<double>(std::max(relay_frames, 1L)));
+      }
     }
+    auto median = [](std::vector<double> v) {
+      if (v.empty()) return 0.0;
+      std::sort(v.begin(), v.end());
+      return v[v.size() / 2];
+    };
+    out_s["direct_runs_us_per_frame"] = direct_runs;
+    out_s["relayed_runs_us_per_frame"] = relay_runs;
 
     bus::CapabilityBus bus(NodeId(a_id), bus::BusConfig{}, SystemClock::instance());
     bus::DiagEchoService echo{NodeId(a_id)};
     if (!bus.register_service(echo)) return 1;
     long local_frames = 0;
-    t0 = Clk::now();
+    auto t0 = Clk::now();
     auto r = bus.stream("diag.echo", Version{1, 0}, sbody, [&](const bus::StreamFrame&) -> Status {
       ++local_frames;
       return {};
@@ -420,17 +522,16 @@ int main(int argc, char** argv) {
     if (!r && serr.empty()) serr = r.error().to_string();
     const double local_s = secs_since(t0);
     auto per_frame = [](double s, long n) { return n > 0 ? s * 1e6 / n : 0.0; };
+    const double direct_us = median(direct_runs), relayed_us = median(relay_runs);
     out_s["frames"] = FRAMES;
     out_s["frames_in_process"] = local_frames;
     out_s["frames_direct"] = direct_frames;
     out_s["frames_relayed"] = relay_frames;
     out_s["in_process_us_per_frame"] = per_frame(local_s, local_frames);
-    out_s["direct_us_per_frame"] = per_frame(direct_s, direct_frames);
-    out_s["relayed_us_per_frame"] = per_frame(relay_s, relay_frames);
-    out_s["direct_added_us_per_frame"] =
-        per_frame(direct_s, direct_frames) - per_frame(local_s, local_frames);
-    out_s["relay_added_us_per_frame"] =
-        per_frame(relay_s, relay_frames) - per_frame(direct_s, direct_frames);
+    out_s["direct_us_per_frame"] = direct_us;
+    out_s["relayed_us_per_frame"] = relayed_us;
+    out_s["direct_added_us_per_frame"] = direct_us - per_frame(local_s, local_frames);
+    out_s["relay_added_us_per_frame"] = relayed_us - direct_us;
     if (!serr.empty()) out_s["first_error"] = serr;
     out["stream"] = out_s;
     std::cerr << "stream " << out_s.dump() << "\n";
@@ -464,7 +565,7 @@ int main(int argc, char** argv) {
           int polls = 0;
           while (secs_since(t0) < 20) {
             ++polls;
-            if (status_of(u2)["peers"].value("count", 0) >= 1) {
+            if (status_field(status_of(u2), "peers", "count", 0) >= 1) {
               seen = secs_since(t0);
               break;
             }

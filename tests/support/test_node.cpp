@@ -2,6 +2,7 @@
 #include "support/test_node.h"
 
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <arpa/inet.h>
@@ -132,8 +133,13 @@ bool NodeProcess::start(std::string* error, const std::vector<std::string>& extr
   args.push_back(nullptr);
   const std::string out_path = (m_home / "node.out").string();
 
+  const pid_t parent = ::getpid();
   m_pid = ::fork();
   if (m_pid == 0) {
+    // The node dies with the test process, even one that crashes or is killed. (Tests
+    // start nodes from their main thread: the signal follows the forking thread.)
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);
     int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     int in = ::open("/dev/null", O_RDONLY);
     if (out >= 0) {

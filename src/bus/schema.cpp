@@ -50,6 +50,25 @@ Error instance_error(const std::string& path, const std::string& why) {
   return make_error(ErrorCode::bad_request, where(path) + ": " + why);
 }
 
+// Where validation is inside the instance: a chain of steps on the stack, spelled out as a
+// JSON pointer only when an error needs it (validating a valid instance allocates nothing).
+struct InstancePath {
+  const InstancePath* parent = nullptr;
+  std::string_view key;  // an object member, or
+  std::size_t index = 0;  // an array item (when is_index)
+  bool is_index = false;
+
+  std::string str() const {
+    if (parent == nullptr) return {};
+    std::string step = is_index ? std::to_string(index) : escape_token(key);
+    return parent->str() + "/" + step;
+  }
+};
+
+Error instance_error(const InstancePath& path, const std::string& why) {
+  return instance_error(path.str(), why);
+}
+
 bool is_non_negative_integer(const Json& j) {
   if (j.is_number_unsigned()) return true;
   if (j.is_number_integer()) return j.get<std::int64_t>() >= 0;
@@ -129,7 +148,7 @@ Status check_at(const Json& schema, const std::string& path, int depth) {
   return {};
 }
 
-Status validate_at(const Json& schema, const Json& inst, const std::string& path, int depth) {
+Status validate_at(const Json& schema, const Json& inst, const InstancePath& path, int depth) {
   if (depth > JSON_MAX_DEPTH) return instance_error(path, "nested too deeply");
   if (schema.is_boolean()) {
     if (schema.get<bool>()) return {};
@@ -140,9 +159,9 @@ Status validate_at(const Json& schema, const Json& inst, const std::string& path
   if (auto it = schema.find("type"); it != schema.end()) {
     bool ok = false;
     if (it->is_array()) {
-      for (const auto& t : *it) ok = ok || (t.is_string() && matches_type(t.get<std::string>(), inst));
+      for (const auto& t : *it) ok = ok || (t.is_string() && matches_type(t.get_ref<const std::string&>(), inst));
     } else if (it->is_string()) {
-      ok = matches_type(it->get<std::string>(), inst);
+      ok = matches_type(it->get_ref<const std::string&>(), inst);
     }
     if (!ok) return instance_error(path, "expected type " + it->dump());
   }
@@ -196,15 +215,16 @@ Status validate_at(const Json& schema, const Json& inst, const std::string& path
     }
     if (auto it = schema.find("items"); it != schema.end()) {
       for (std::size_t i = 0; i < inst.size(); ++i) {
-        HN_TRY(validate_at(*it, inst[i], child(path, std::to_string(i)), depth + 1));
+        HN_TRY(validate_at(*it, inst[i], InstancePath{&path, {}, i, true}, depth + 1));
       }
     }
   }
   if (inst.is_object()) {
     if (auto it = schema.find("required"); it != schema.end() && it->is_array()) {
       for (const auto& r : *it) {
-        if (r.is_string() && !inst.contains(r.get<std::string>())) {
-          return instance_error(child(path, r.get<std::string>()), "required property missing");
+        if (r.is_string() && !inst.contains(r.get_ref<const std::string&>())) {
+          return instance_error(InstancePath{&path, r.get_ref<const std::string&>()},
+                                "required property missing");
         }
       }
     }
@@ -213,7 +233,7 @@ Status validate_at(const Json& schema, const Json& inst, const std::string& path
     const Json* additional = nullptr;
     if (auto it = schema.find("additionalProperties"); it != schema.end()) additional = &*it;
     for (const auto& [key, value] : inst.items()) {
-      const std::string kpath = child(path, key);
+      const InstancePath kpath{&path, key};
       if (props != nullptr) {
         if (auto p = props->find(key); p != props->end()) {
           HN_TRY(validate_at(*p, value, kpath, depth + 1));
@@ -247,7 +267,7 @@ std::string compute_schema_hash(const Json& descriptor_partial) {
 Status check_schema(const Json& schema) { return check_at(schema, "", 0); }
 
 Status validate_json(const Json& schema, const Json& instance) {
-  return validate_at(schema, instance, "", 0);
+  return validate_at(schema, instance, InstancePath{}, 0);
 }
 
 Status SchemaValidator::validate_request(const CapabilityDescriptor& d, const Json& body) const {

@@ -1,7 +1,10 @@
 // client.cpp — signed HTTPS client with pooling, pinning and SSE streams (X01 §5, §6).
 #include "transport/client.h"
 
+#include <algorithm>
+#include <functional>
 #include <map>
+#include <memory>
 #include <vector>
 
 #include <openssl/ssl.h>
@@ -12,6 +15,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -44,6 +48,55 @@ struct Conn {
     beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_both, ec);
     beast::get_lowest_layer(stream).close();
   }
+};
+
+// A stream's idle deadline without a timer per read: one timer ticks every quarter of
+// `idle` (at most 1 s) and runs `on_idle` once nothing arrived for `idle`. (Re-arming the
+// socket's deadline before every read cost a timerfd syscall per read on a busy stream.)
+// stop() before the objects `on_idle` touches go away; the tick holds only the watchdog.
+class IdleWatchdog : public std::enable_shared_from_this<IdleWatchdog> {
+ public:
+  IdleWatchdog(asio::any_io_executor ex, std::chrono::milliseconds idle, std::function<void()> on_idle)
+      : m_timer(ex), m_idle(idle), m_on_idle(std::move(on_idle)) {}
+
+  void start() {
+    touch();
+    arm();
+  }
+  void touch() { m_last_ms = monotonic_ms(); }
+  // While held (the reader holds back on purpose), silence does not count.
+  void hold(bool on) {
+    m_held = on;
+    touch();
+  }
+  bool fired() const { return m_fired; }
+  void stop() {
+    m_on_idle = nullptr;
+    m_timer.cancel();
+  }
+
+ private:
+  void arm() {
+    const auto period = std::clamp(m_idle / 4, std::chrono::milliseconds(1), std::chrono::milliseconds(1000));
+    m_timer.expires_after(period);
+    m_timer.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec || !self->m_on_idle) return;
+      if (!self->m_held && monotonic_ms() - self->m_last_ms >= self->m_idle.count()) {
+        self->m_fired = true;
+        auto on_idle = std::move(self->m_on_idle);
+        on_idle();
+        return;
+      }
+      self->arm();
+    });
+  }
+
+  asio::steady_timer m_timer;
+  std::chrono::milliseconds m_idle;
+  std::function<void()> m_on_idle;
+  std::int64_t m_last_ms = 0;
+  bool m_held = false;
+  bool m_fired = false;
 };
 
 std::string peer_key(const Endpoint& p) {
@@ -425,6 +478,15 @@ asio::awaitable<Result<Frame>> Client::Impl::async_stream_on(std::shared_ptr<Imp
   }
   const std::string stream_id(find_header(headers, HEADER_STREAM_ID).value_or(p->envelope.request_id));
 
+  // The idle deadline from here on: a watchdog, not a socket deadline per read.
+  layer.expires_never();
+  auto watchdog = std::make_shared<IdleWatchdog>(impl->ex, impl->opts.stream_idle_timeout,
+                                                 [c = conn.get()] { c->close(); });
+  watchdog->start();
+  struct StopWatchdog {
+    std::shared_ptr<IdleWatchdog> w;
+    ~StopWatchdog() { w->stop(); }
+  } stop_watchdog{watchdog};
   SseParser sse;
   FlowControl fc;
   std::vector<SseEvent> events;
@@ -489,21 +551,24 @@ asio::awaitable<Result<Frame>> Client::Impl::async_stream_on(std::shared_ptr<Imp
       const std::string line = std::string(STREAM_ACK_LINE_PREFIX) + std::to_string(ack_upto) + "\n";
       ack_upto = 0;
       if (!ack_failed) {
-        layer.expires_after(impl->opts.stream_idle_timeout);
         co_await asio::async_write(conn->stream, asio::buffer(line), redirect_error(use_awaitable, ec));
         if (ec) ack_failed = true;
         ec = {};
       }
     }
     events.clear();
-    if (options.before_read) co_await options.before_read();
-    layer.expires_after(impl->opts.stream_idle_timeout);
+    if (options.before_read) {
+      watchdog->hold(true);  // the reader holds back on purpose: not the stream's silence
+      co_await options.before_read();
+      watchdog->hold(false);
+    }
     auto buf = conn->buffer.prepare(16 * 1024);
     std::size_t n = co_await conn->stream.async_read_some(buf, redirect_error(use_awaitable, ec));
     conn->buffer.commit(n);
+    watchdog->touch();
     if (ec && n == 0) {
       conn->close();
-      if (ec == beast::error::timeout) co_return make_error(ErrorCode::timeout, "stream went silent");
+      if (watchdog->fired()) co_return make_error(ErrorCode::timeout, "stream went silent");
       co_return make_error(ErrorCode::partition, "stream ended without a terminal frame");
     }
   }

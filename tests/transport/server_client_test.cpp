@@ -187,6 +187,13 @@ class TransportE2E : public ::testing::Test {
       co_await w->async_emit_error(busy);
       co_return Response{};
     }
+    if (r.capability == "test.silent") {
+      // One frame, then nothing (no terminal frame) until the client goes away.
+      Json token = {{"i", 1}};
+      co_await w->async_emit_token(std::move(token));
+      co_await w->async_wait_cancelled(std::chrono::seconds(5));
+      co_return Response{};
+    }
     if (r.capability == "test.endless") {
       int emitted = 0;
       while (!w->cancelled()) {
@@ -515,6 +522,51 @@ TEST_F(TransportE2E, StreamWithoutAcksEndsWithTimeoutAfterTheWindow) {
   EXPECT_EQ(r.error().code, ErrorCode::timeout) << r.error().to_string();
   EXPECT_EQ(frames, STREAM_WINDOW_FRAMES);
   m_other_clients.push_back(std::move(stalled));
+}
+
+// A stream that goes quiet without a terminal frame ends with `timeout` once nothing has
+// arrived for ClientOptions::stream_idle_timeout (a watchdog, not a deadline per read), and
+// a reader holding back on purpose (before_read) is not silence.
+TEST_F(TransportE2E, SilentStreamTimesOutAfterTheIdleTimeout) {
+  std::unique_ptr<Client> quick;
+  ClientOptions o;
+  o.community = kCommunity;
+  o.stream_idle_timeout = std::chrono::milliseconds(300);
+  m_io.sync([&] { quick = std::make_unique<Client>(m_io.io().get_executor(), member_keys(), *m_pins, o); });
+  int frames = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = m_io.run<Result<Frame>>([&]() {
+    return quick->async_stream(peer(), "test.silent", Version{1, 0}, Json::object(), [&](const Frame&) {
+      ++frames;
+      return true;
+    });
+  });
+  const auto waited = std::chrono::steady_clock::now() - t0;
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::timeout) << r.error().to_string();
+  EXPECT_EQ(frames, 1);
+  EXPECT_GE(waited, std::chrono::milliseconds(300));
+  EXPECT_LT(waited, std::chrono::seconds(4));  // long before the server gives up (5 s)
+
+  // Held back for longer than the idle timeout: the stream still completes.
+  CallOptions held;
+  bool first = true;
+  held.before_read = [&]() -> asio::awaitable<void> {
+    if (!first) co_return;
+    first = false;
+    asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(700));
+    co_await t.async_wait(asio::use_awaitable);
+  };
+  frames = 0;
+  auto done = m_io.run<Result<Frame>>([&]() {
+    return quick->async_stream(peer(), "test.stream", Version{1, 0}, Json{{"n", 40}}, [&](const Frame&) {
+      ++frames;
+      return true;
+    }, held);
+  });
+  ASSERT_TRUE(done.has_value()) << done.error().to_string();
+  EXPECT_EQ(frames, 40);
+  m_other_clients.push_back(std::move(quick));
 }
 
 TEST_F(TransportE2E, StreamErrorFrameBecomesTheError) {

@@ -1,14 +1,47 @@
 // ulid.cpp — ULID generation (libsodium randomness) and validation.
+// The random part comes from a ChaCha20 keystream per thread, keyed once from the OS
+// (randombytes_buf): a fresh millisecond costs no syscall (it was a getrandom() each).
 #include "core/ulid.h"
 
+#include <pthread.h>
 #include <sodium.h>
 
+#include <array>
+#include <atomic>
 #include <cstdlib>
 
 namespace hn {
 namespace {
 
 constexpr char CROCKFORD[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+// Bumped in a forked child, so a child never replays its parent's keystream.
+std::atomic<std::uint64_t> g_fork_generation{0};
+
+// Unpredictable bytes without a syscall: this thread's ChaCha20 keystream, keyed once
+// (and again after a fork).
+void fill_random(std::uint8_t* out, std::size_t n) {
+  struct Stream {
+    std::array<unsigned char, crypto_stream_chacha20_KEYBYTES> key{};
+    std::uint64_t counter = 0;
+    std::uint64_t generation = ~std::uint64_t{0};
+  };
+  static const bool at_fork_registered = [] {
+    ::pthread_atfork(nullptr, nullptr, [] { g_fork_generation.fetch_add(1); });
+    return true;
+  }();
+  (void)at_fork_registered;
+  thread_local Stream stream;
+  if (const auto g = g_fork_generation.load(std::memory_order_relaxed); stream.generation != g) {
+    randombytes_buf(stream.key.data(), stream.key.size());
+    stream.counter = 0;
+    stream.generation = g;
+  }
+  std::array<unsigned char, crypto_stream_chacha20_NONCEBYTES> nonce{};
+  std::uint64_t c = stream.counter++;
+  for (std::size_t i = 0; i < nonce.size(); ++i, c >>= 8) nonce[i] = static_cast<unsigned char>(c & 0xff);
+  crypto_stream_chacha20(out, n, nonce.data(), stream.key.data());
+}
 
 int crockford_value(char c) {
   for (int i = 0; i < 32; ++i) {
@@ -33,10 +66,10 @@ std::string UlidGenerator::next() {
     while (i >= 0 && ++m_random[static_cast<size_t>(i)] == 0) --i;
     if (i < 0) {
       ++ms;
-      randombytes_buf(m_random.data(), m_random.size());
+      fill_random(m_random.data(), m_random.size());
     }
   } else {
-    randombytes_buf(m_random.data(), m_random.size());
+    fill_random(m_random.data(), m_random.size());
   }
   m_last_ms = ms;
 

@@ -1,6 +1,9 @@
 // encoding_test.cpp — base64url (no padding), hex, base32, RFC 3339, ULID, error mapping.
 #include "core/encoding.h"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <set>
@@ -89,6 +92,41 @@ TEST(Ulid, UniqueAcrossThreads) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(all.size(), 4000u);
+}
+
+// Two generators on the same millisecond draw different random parts, also in a child
+// forked after the parent drew (the keystream is re-keyed after fork), and across threads.
+TEST(Ulid, RandomPartsDifferAcrossGeneratorsThreadsAndFork) {
+  ManualClock clock;
+  auto random_part = [&] {
+    UlidGenerator gen(clock);
+    return gen.next().substr(10);
+  };
+  const std::string parent_first = random_part();
+  EXPECT_NE(parent_first, random_part());
+  std::string from_thread;
+  std::thread([&] { from_thread = random_part(); }).join();
+  EXPECT_NE(parent_first, from_thread);
+
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const std::string mine = random_part();
+    (void)!::write(fds[1], mine.data(), mine.size());
+    ::_exit(0);
+  }
+  ::close(fds[1]);
+  char buf[64] = {};
+  const auto n = ::read(fds[0], buf, sizeof buf);
+  ::close(fds[0]);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  const std::string child_part(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
+  ASSERT_EQ(child_part.size(), 16u);
+  EXPECT_NE(child_part, random_part());  // the parent's next draw
+  EXPECT_NE(child_part, parent_first);
 }
 
 TEST(Errors, WireCodesAndHttpStatuses) {

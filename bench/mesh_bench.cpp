@@ -490,18 +490,33 @@ int main(int argc, char** argv) {
     if (!b_id.empty()) read_remote(true, 1000);
     std::vector<double> direct_runs, relay_runs;
     long direct_frames = 0, relay_frames = 0;
+    // CPU µs per frame of the reader (this process), node A and node B, summed over runs.
+    struct Cpu {
+      double reader = 0, a = 0, b = 0;
+      long frames = 0;
+    } direct_cpu, relay_cpu;
+    auto timed_read = [&](bool relay, Cpu& cpu, long& frames) {
+      const double r0 = own_cpu_seconds(), a0 = process_cpu_seconds(a.pid()),
+                   b0 = process_cpu_seconds(b.pid());
+      auto t0 = Clk::now();
+      frames = read_remote(relay, FRAMES);
+      const double us = secs_since(t0) * 1e6 / static_cast<double>(std::max(frames, 1L));
+      cpu.reader += own_cpu_seconds() - r0;
+      cpu.a += process_cpu_seconds(a.pid()) - a0;
+      cpu.b += process_cpu_seconds(b.pid()) - b0;
+      cpu.frames += frames;
+      return us;
+    };
     for (int round = 0; round < 3; ++round) {
-      if (!relay_only) {
-        auto t0 = Clk::now();
-        direct_frames = read_remote(false, FRAMES);
-        direct_runs.push_back(secs_since(t0) * 1e6 / static_cast<double>(std::max(direct_frames, 1L)));
-      }
-      if (!b_id.empty()) {
-        auto t0 = Clk::now();
-        relay_frames = read_remote(true, FRAMES);
-        relay_runs.push_back(secs_since(t0) * 1e6 / static_cast<double>(std::max(relay_frames, 1L)));
-      }
+      if (!relay_only) direct_runs.push_back(timed_read(false, direct_cpu, direct_frames));
+      if (!b_id.empty()) relay_runs.push_back(timed_read(true, relay_cpu, relay_frames));
     }
+    auto cpu_json = [](const Cpu& c) {
+      const double n = static_cast<double>(std::max(c.frames, 1L));
+      return Json{{"reader", c.reader * 1e6 / n}, {"node_a", c.a * 1e6 / n}, {"node_b", c.b * 1e6 / n}};
+    };
+    out_s["direct_cpu_us_per_frame"] = cpu_json(direct_cpu);
+    out_s["relayed_cpu_us_per_frame"] = cpu_json(relay_cpu);
     auto median = [](std::vector<double> v) {
       if (v.empty()) return 0.0;
       std::sort(v.begin(), v.end());

@@ -99,6 +99,52 @@ class IdleWatchdog : public std::enable_shared_from_this<IdleWatchdog> {
   bool m_fired = false;
 };
 
+// An HTTP/1.1 request as one buffer: request line, Host, User-Agent, `fields`,
+// Content-Length for a body, Connection: close unless kept alive. A method that is not a
+// token or a target with spaces or control characters is refused (they would split the
+// request); our own header values never hold CR or LF.
+Result<std::string> serialize_request(std::string_view method, std::string_view target,
+                                      const Endpoint& peer, const Headers& fields,
+                                      std::string_view body, bool keep_alive) {
+  const bool method_ok = !method.empty() && std::all_of(method.begin(), method.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || c == '-';
+  });
+  const bool target_ok = !target.empty() && std::none_of(target.begin(), target.end(), [](char c) {
+    return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f;
+  });
+  if (!method_ok || !target_ok) {
+    return make_error(ErrorCode::bad_request, "request method or target not sendable");
+  }
+  std::string out;
+  out.reserve(512 + body.size());
+  out.append(method);
+  out.push_back(' ');
+  out.append(target);
+  out.append(" HTTP/1.1\r\nHost: ");
+  out.append(peer.host);
+  out.push_back(':');
+  out.append(std::to_string(peer.port));
+  out.append("\r\nUser-Agent: hearthnet\r\n");
+  for (const auto& [name, value] : fields) {
+    if (value.find_first_of("\r\n") != std::string::npos) {
+      return make_error(ErrorCode::bad_request, "header " + name + " holds a line break");
+    }
+    out.append(name);
+    out.append(": ");
+    out.append(value);
+    out.append("\r\n");
+  }
+  if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {
+    out.append("Content-Length: ");
+    out.append(std::to_string(body.size()));
+    out.append("\r\n");
+  }
+  if (!keep_alive) out.append("Connection: close\r\n");
+  out.append("\r\n");
+  out.append(body);
+  return out;
+}
+
 std::string peer_key(const Endpoint& p) {
   return p.host + ":" + std::to_string(p.port) + "/" + p.node_id.str();
 }
@@ -142,7 +188,7 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
   }
 
   struct Prepared {
-    http::request<http::string_body> req;
+    std::string wire;  // the whole HTTP request, written as one buffer
     RequestEnvelope envelope;
   };
 
@@ -171,18 +217,10 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
       p.envelope = sign_request(keys, std::move(capability), version.to_string(),
                                 opts.community.str(), query_to_json(*parsed), clock, o.request_id);
     }
-    p.req = http::request<http::string_body>(http::string_to_verb(method), target, 11);
-    if (p.req.method() == http::verb::unknown) p.req.method_string(method);
-    p.req.set(http::field::host, peer.host + ":" + std::to_string(peer.port));
-    p.req.set(http::field::user_agent, "hearthnet");
-    p.req.set(http::field::accept, stream ? "text/event-stream, application/json" : "application/json");
-    for (auto& [k, v] : envelope_headers(p.envelope)) p.req.set(k, v);
-    if (method_has_body(method)) {
-      p.req.set(http::field::content_type, "application/json");
-      p.req.body() = std::move(wire);
-    }
-    p.req.keep_alive(!stream);
-    p.req.prepare_payload();
+    Headers fields = envelope_headers(p.envelope);
+    fields.emplace_back("Accept", stream ? "text/event-stream, application/json" : "application/json");
+    if (method_has_body(method)) fields.emplace_back("Content-Type", "application/json");
+    HN_TRY_ASSIGN(p.wire, serialize_request(method, target, peer, fields, wire, !stream));
     return p;
   }
 
@@ -276,7 +314,7 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
       auto& layer = beast::get_lowest_layer(conn->stream);
       beast::error_code ec;
       layer.expires_after(remaining(deadline));
-      co_await http::async_write(conn->stream, p.req, redirect_error(use_awaitable, ec));
+      co_await asio::async_write(conn->stream, asio::buffer(p.wire), redirect_error(use_awaitable, ec));
       http::response_parser<http::string_body> parser;
       parser.body_limit(opts.max_response_bytes);
       if (!ec) {
@@ -409,10 +447,9 @@ asio::awaitable<Result<ClientResponse>> Client::async_get_public(Endpoint peer, 
   auto timeout = options.timeout.count() > 0 ? options.timeout : impl->opts.default_timeout;
   auto deadline = Clock_::now() + timeout;
   Impl::Prepared p;
-  p.req = http::request<http::string_body>(http::verb::get, path, 11);
-  p.req.set(http::field::host, peer.host + ":" + std::to_string(peer.port));
-  p.req.set(http::field::accept, "application/json, text/plain");
-  p.req.keep_alive(true);
+  auto wire = serialize_request("GET", path, peer, {{"Accept", "application/json, text/plain"}}, "", true);
+  if (!wire) co_return wire.take_error();
+  p.wire = std::move(*wire);
   co_return co_await impl->async_exchange(std::move(peer), std::move(p), deadline, false);
 }
 
@@ -449,7 +486,7 @@ asio::awaitable<Result<Frame>> Client::Impl::async_stream_on(std::shared_ptr<Imp
   auto& layer = beast::get_lowest_layer(conn->stream);
   beast::error_code ec;
   layer.expires_after(remaining(deadline));
-  co_await http::async_write(conn->stream, p->req, redirect_error(use_awaitable, ec));
+  co_await asio::async_write(conn->stream, asio::buffer(p->wire), redirect_error(use_awaitable, ec));
   if (ec) co_return net_error(ec, "stream request");
   http::response_parser<http::string_body> parser;
   parser.body_limit(impl->opts.max_response_bytes);

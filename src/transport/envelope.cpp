@@ -171,6 +171,10 @@ Headers envelope_headers(const RequestEnvelope& e) {
 }
 
 Result<RequestEnvelope> envelope_from_headers(const Headers& headers) {
+  return envelope_from_lookup([&headers](std::string_view name) { return find_header(headers, name); });
+}
+
+Result<RequestEnvelope> envelope_from_lookup(const HeaderLookup& find) {
   RequestEnvelope e;
   struct Field {
     std::string_view name;
@@ -181,7 +185,7 @@ Result<RequestEnvelope> envelope_from_headers(const Headers& headers) {
                           {HEADER_COMMUNITY, &e.community},   {HEADER_TIMESTAMP, &e.timestamp},
                           {HEADER_SIGNATURE, &e.signature}};
   for (const auto& f : fields) {
-    auto v = find_header(headers, f.name);
+    auto v = find(f.name);
     if (!v || v->empty()) {
       return make_error(ErrorCode::invalid_signature,
                         "unsigned request: missing " + std::string(f.name));

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -94,6 +95,10 @@ Headers envelope_headers(const RequestEnvelope& envelope);
 // Reads the envelope back; invalid_signature when any header is missing or oversized
 // (an unsigned request), bad_request for a malformed timestamp or version.
 Result<RequestEnvelope> envelope_from_headers(const Headers& headers);
+// The same from any header lookup (name → value, case-insensitive): a server passes its
+// parsed HTTP fields without copying them into Headers first.
+using HeaderLookup = std::function<std::optional<std::string_view>(std::string_view name)>;
+Result<RequestEnvelope> envelope_from_lookup(const HeaderLookup& find);
 
 // Checks the signature against the key in `from`: invalid_signature on any failure.
 // Does not look at time or replay (ReplayGuard does).

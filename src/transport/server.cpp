@@ -106,17 +106,6 @@ bool is_loopback(const asio::ip::address& a) {
          asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6()).is_loopback();
 }
 
-bool istarts_with(std::string_view s, std::string_view prefix) {
-  if (s.size() < prefix.size()) return false;
-  for (size_t i = 0; i < prefix.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(s[i])) !=
-        std::tolower(static_cast<unsigned char>(prefix[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
-
 std::optional<std::int64_t> parse_int(std::string_view s) {
   std::int64_t v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
@@ -593,27 +582,50 @@ asio::awaitable<void> Server::Impl::async_session(std::shared_ptr<Session> s) {
   s->close();
 }
 
+namespace {
+// One header line; a value with CR or LF (never ours, but a request id is echoed) is dropped
+// rather than let split the response.
+void append_header(std::string& out, std::string_view name, std::string_view value) {
+  if (value.find_first_of("\r\n") != std::string_view::npos) return;
+  out.append(name);
+  out.append(": ");
+  out.append(value);
+  out.append("\r\n");
+}
+}  // namespace
+
 asio::awaitable<bool> Server::Impl::async_write_response(std::shared_ptr<Session> s, Response r,
                                                          std::string request_id,
                                                          bool keep_alive) {
-  http::response<http::string_body> res{static_cast<http::status>(r.status), 11};
-  res.set(http::field::server, "hearthnet");
-  res.set(http::field::content_type, r.content_type);
   if (request_id.empty()) request_id = new_ulid();
   if (r.content_type == "application/json") {
     // CONTRACT §5.2: servers sign responses (a worker route's response already is).
     if (!r.signature_headers) presign(r, keys, request_id, clock);
-    res.body() = std::move(r.text);
-    for (auto& [k, v] : *r.signature_headers) res.set(k, v);
-  } else {
-    res.body() = std::move(r.text);
-    res.set(std::string(HEADER_REQUEST_ID), request_id);
   }
-  res.keep_alive(keep_alive);
-  res.prepare_payload();
+  // The response is written as one buffer (status line, headers, body): one TLS record
+  // for a small answer, without a serializer and a field allocation per header.
+  std::string out;
+  out.reserve(r.text.size() + 512);
+  const auto reason = http::obsolete_reason(static_cast<http::status>(r.status));
+  out.append("HTTP/1.1 ");
+  out.append(std::to_string(r.status));
+  out.push_back(' ');
+  out.append(reason.data(), reason.size());
+  out.append("\r\n");
+  append_header(out, "Server", "hearthnet");
+  append_header(out, "Content-Type", r.content_type);
+  if (r.signature_headers) {
+    for (const auto& [k, v] : *r.signature_headers) append_header(out, k, v);
+  } else {
+    append_header(out, HEADER_REQUEST_ID, request_id);
+  }
+  append_header(out, "Content-Length", std::to_string(r.text.size()));
+  if (!keep_alive) append_header(out, "Connection", "close");
+  out.append("\r\n");
+  out.append(r.text);
   beast::error_code ec;
   beast::get_lowest_layer(s->stream).expires_after(opts.write_timeout);
-  co_await http::async_write(s->stream, res, redirect_error(use_awaitable, ec));
+  co_await asio::async_write(s->stream, asio::buffer(out), redirect_error(use_awaitable, ec));
   co_return !ec;
 }
 
@@ -627,8 +639,11 @@ asio::awaitable<Server::Impl::Outcome> Server::Impl::async_handle(
   std::string_view target(req.target().data(), req.target().size());
   auto qpos = target.find('?');
   r.path = std::string(target.substr(0, qpos));
-  rec.method = r.method;
-  rec.path = r.path;
+  const bool recording = static_cast<bool>(hooks.on_request);  // (no copies for nobody)
+  if (recording) {
+    rec.method = r.method;
+    rec.path = r.path;
+  }
   r.remote_address = s->remote;
   r.is_loopback = s->loopback;
   if (auto accept = req.find(http::field::accept); accept != req.end()) {
@@ -648,7 +663,7 @@ asio::awaitable<Server::Impl::Outcome> Server::Impl::async_handle(
     } else {
       rec.dropped = true;
     }
-    if (hooks.on_request) hooks.on_request(rec);
+    if (recording) hooks.on_request(rec);
     return o;
   };
   auto fail = [&](const Error& e) {
@@ -689,19 +704,20 @@ asio::awaitable<Server::Impl::Outcome> Server::Impl::async_handle(
 
   std::string stream_key;
   if (route.auth == RouteAuth::signed_request) {
-    Headers headers;
-    for (const auto& field : req) {
-      if (istarts_with(std::string_view(field.name_string().data(), field.name_string().size()),
-                        "X-HearthNet-")) {
-        headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-      }
-    }
-    auto env = envelope_from_headers(headers);
+    // The envelope straight from the parsed fields (case-insensitive lookups, no copies
+    // of the headers first).
+    auto env = envelope_from_lookup([&req](std::string_view name) -> std::optional<std::string_view> {
+      auto it = req.find(beast::string_view(name.data(), name.size()));
+      if (it == req.end()) return std::nullopt;
+      return std::string_view(it->value().data(), it->value().size());
+    });
     if (!env) co_return fail(env.error());
     r.request_id = env->request_id;
-    rec.request_id = env->request_id;
-    rec.capability = env->capability;
-    rec.caller = env->from;
+    if (recording) {
+      rec.request_id = env->request_id;
+      rec.capability = env->capability;
+      rec.caller = env->from;
+    }
     // A signature is bound to its route: /bus/v1/call carries a capability name, every
     // other route carries its own path.
     const bool bus = r.path == BUS_CALL_PATH;

@@ -350,6 +350,24 @@ TEST_F(TransportE2E, MalformedJsonAndOversizedBodyAreBadRequest) {
   EXPECT_EQ(big.error().code, ErrorCode::bad_request);
 }
 
+// The client writes its requests itself: what would split a request (a line break in a
+// header value, a space in the target) is refused before anything is sent.
+TEST_F(TransportE2E, ClientRefusesRequestsThatWouldSplit) {
+  auto r = call(*m_client, "test.echo\r\nX-Evil: 1", Json::object());
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::bad_request) << r.error().to_string();
+  auto g = m_io.run<Result<ClientResponse>>([&]() {
+    return m_client->async_get_public(peer(), "/health HTTP/1.1\r\nX-Evil: 1\r\n\r\nGET /health");
+  });
+  ASSERT_FALSE(g.has_value());
+  EXPECT_EQ(g.error().code, ErrorCode::bad_request);
+  {
+    std::lock_guard lock(m_records_mutex);
+    EXPECT_TRUE(m_records.empty());  // the server saw neither
+  }
+  EXPECT_TRUE(call(*m_client, "test.echo", Json{{"x", 1}}).has_value());  // the client still works
+}
+
 TEST_F(TransportE2E, UnknownCapabilityAndRouteAreNotFound) {
   auto r = call(*m_client, "test.nope", Json::object());
   ASSERT_FALSE(r.has_value());

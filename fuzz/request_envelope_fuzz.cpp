@@ -1,9 +1,11 @@
 // request_envelope_fuzz.cpp — libFuzzer target for the signed request envelope
 // (CONTRACT §5.1): bytes → "Name: value" header lines, a blank line, a JSON body →
 // envelope_from_headers → parse_json → verify_request; plus the query-string parser on
-// the first line. Nothing here may crash, whatever the bytes.
+// the first line. Nothing here may crash, whatever the bytes; and the directly written
+// signing strings must equal the canonical JSON of the contract's payload objects.
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <string_view>
 
 #include "core/json.h"
@@ -34,9 +36,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto envelope = envelope_from_headers(headers);
   auto body = hn::parse_json(rest);
   hn::Json json_body = body ? *body : hn::Json::object();
-  if (envelope) (void)verify_request(*envelope, json_body);
+  if (envelope) {
+    (void)verify_request(*envelope, json_body);
+    auto direct = request_signing_string(*envelope, json_body);
+    auto reference = hn::try_canonical_json(build_signed_payload(*envelope, json_body));
+    if (direct.has_value() != reference.has_value() || (direct && *direct != *reference)) std::abort();
+  }
   if (auto sig = response_signature_from_headers(headers)) {
     (void)verify_response(*sig, 200, json_body, sig->from);
+    auto direct = response_signing_string(*sig, 200, json_body);
+    auto reference = hn::try_canonical_json(build_response_payload(*sig, 200, json_body));
+    if (direct.has_value() != reference.has_value() || (direct && *direct != *reference)) std::abort();
   }
   (void)parse_error_response(400, json_body);
   return 0;

@@ -52,6 +52,8 @@ void extract_tokens(const Json& j, CallOutcome& out) {
   }
 }
 
+static_assert(BusConfig{}.trace_recent_capacity == TRACE_RECENT_CAPACITY);
+
 std::int64_t json_size(const Json& j) { return static_cast<std::int64_t>(json_dump_size(j)); }
 
 }  // namespace
@@ -117,7 +119,7 @@ CapabilityBus::CapabilityBus(NodeId our_node_id, BusConfig config, const Clock& 
       m_registry(our_node_id, clock),
       m_health(clock),
       m_router(m_registry, m_health, config, clock),
-      m_trace(clock),
+      m_trace(clock, config.trace_recent_capacity),
       m_invoker(std::move(invoker)) {}
 
 void CapabilityBus::set_remote_invoker(std::shared_ptr<RemoteInvoker> invoker) {

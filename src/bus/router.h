@@ -17,6 +17,7 @@
 // Registry and HealthTracker are themselves thread-safe).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -38,6 +39,9 @@ inline constexpr int REMOTE_FRESHNESS_SECONDS = 60;       // M03 §5.4: last_see
 struct BusConfig {
   bool prefer_local = true;
   double local_load_threshold = 0.80;
+  // How many recent call traces the bus keeps (TraceHook::recent). A node keeps the X03
+  // ring's TRACE_RING_BUFFER here and serves /trace/recent from it.
+  std::size_t trace_recent_capacity = 256;  // TRACE_RECENT_CAPACITY (trace.h)
 };
 
 class Router {

@@ -103,6 +103,16 @@ std::vector<CallTraceEvent> TraceHook::recent(std::size_t n) const {
   return std::vector<CallTraceEvent>(m_recent.end() - static_cast<std::ptrdiff_t>(k), m_recent.end());
 }
 
+std::vector<CallTraceEvent> TraceHook::newest(
+    std::size_t n, const std::function<bool(const CallTraceEvent&)>& keep) const {
+  std::lock_guard lock(m_mutex);
+  std::vector<CallTraceEvent> out;
+  for (auto it = m_recent.rbegin(); it != m_recent.rend() && out.size() < n; ++it) {
+    if (!keep || keep(*it)) out.push_back(*it);
+  }
+  return out;
+}
+
 std::map<CapabilityName, CapabilityCounters> TraceHook::counters() const {
   std::lock_guard lock(m_mutex);
   return m_counters;

@@ -77,6 +77,9 @@ class TraceHook {
 
   // Newest last; at most n.
   std::vector<CallTraceEvent> recent(std::size_t n) const;
+  // Up to n recent events, newest first, only those `keep` accepts (no others are copied).
+  std::vector<CallTraceEvent> newest(std::size_t n,
+                                     const std::function<bool(const CallTraceEvent&)>& keep = {}) const;
   std::map<CapabilityName, CapabilityCounters> counters() const;
   CapabilityCounters counters(const CapabilityName& capability) const;
 

@@ -532,6 +532,9 @@ Status Node::Impl::open_bus() {
   bus::BusConfig bc;
   bc.prefer_local = home.config.bus.prefer_local;
   bc.local_load_threshold = home.config.bus.local_load_threshold;
+  // The bus's recent-call ring is the node's X03 trace ring (/trace/recent reads it):
+  // one record per call, turned into a Trace only when asked for.
+  bc.trace_recent_capacity = static_cast<std::size_t>(TRACE_RING_BUFFER);
   bus = std::make_unique<bus::CapabilityBus>(keys->node_id(), bc, clock);
   bus->trace().set_sink([this](const bus::CallTraceEvent& e) { record_trace(e); });
   echo = std::make_unique<bus::DiagEchoService>(keys->node_id());
@@ -576,8 +579,6 @@ Status Node::Impl::open_bus() {
 }
 
 void Node::Impl::record_trace(const bus::CallTraceEvent& e) {
-  const std::int64_t now = clock.now_ms();
-  observability::default_trace_ring().record(to_trace(e, now));
   const auto& m = observability::standard_metrics();
   m.requests_total->inc({e.capability, e.result});
   m.request_duration_ms->observe(e.ms, {e.capability});
@@ -666,7 +667,7 @@ Status Node::Impl::open_transport() {
     }
     return observability::default_registry().render_prometheus();
   };
-  hooks.trace_recent = [](const std::map<std::string, std::string>& q) {
+  hooks.trace_recent = [this](const std::map<std::string, std::string>& q) {
     std::size_t n = 100;
     if (auto it = q.find("n"); it != q.end()) {
       try {
@@ -676,9 +677,14 @@ Status Node::Impl::open_transport() {
     }
     std::optional<std::string_view> cap;
     if (auto it = q.find("capability"); it != q.end() && !it->second.empty()) cap = it->second;
+    // Newest first, like the X03 ring; a call's Trace is built here, not per call.
+    const auto events = bus->trace().newest(n, [&cap](const bus::CallTraceEvent& e) {
+      return !cap || e.capability == *cap;
+    });
     Json traces = Json::array();
-    for (const auto& t : observability::default_trace_ring().recent(n, cap)) {
-      traces.push_back(observability::trace_to_json(t));
+    for (const auto& e : events) {
+      const std::int64_t ended = parse_rfc3339_ms(e.ts).value_or(clock.now_ms());
+      traces.push_back(observability::trace_to_json(to_trace(e, ended)));
     }
     return Json{{"traces", traces}};
   };

@@ -75,6 +75,35 @@ TEST_F(BusFacade, TraceSinkReceivesEvents) {
   EXPECT_EQ(sunk[0].to_json()["capability"], "diag.echo");
 }
 
+// The recent-call ring keeps BusConfig::trace_recent_capacity events; newest() gives them
+// newest first, filtered, at most n (a node serves /trace/recent from it).
+TEST(BusTrace, RingKeepsTheConfiguredNumberNewestFirst) {
+  ManualClock clock;
+  BusConfig config;
+  config.trace_recent_capacity = 5;
+  CapabilityBus bus{SELF, config, clock};
+  DiagEchoService echo{SELF};
+  ASSERT_TRUE(bus.register_service(echo));
+  std::vector<std::string> ids;
+  for (int i = 0; i < 8; ++i) {
+    CallOptions opts;
+    opts.trace_id = TraceId(new_ulid());
+    ids.push_back(opts.trace_id->str());
+    ASSERT_TRUE(bus.call("diag.echo", V10, echo_body("x"), opts));
+  }
+  (void)bus.call("no.such", V10, Json::object());  // a rejected call is traced too
+  EXPECT_EQ(bus.trace().recent(100).size(), 5u);
+  auto newest = bus.trace().newest(3);
+  ASSERT_EQ(newest.size(), 3u);
+  EXPECT_EQ(newest[0].capability, "no.such");
+  EXPECT_EQ(newest[1].trace_id.str(), ids[7]);
+  EXPECT_EQ(newest[2].trace_id.str(), ids[6]);
+  auto echoes = bus.trace().newest(10, [](const CallTraceEvent& e) { return e.capability == "diag.echo"; });
+  ASSERT_EQ(echoes.size(), 4u);  // 5 kept, one of them the rejected call
+  EXPECT_EQ(echoes[0].trace_id.str(), ids[7]);
+  EXPECT_EQ(echoes[3].trace_id.str(), ids[4]);
+}
+
 TEST_F(BusFacade, SchemaRejectionIsBadRequest) {
   register_echo();
   for (const Json& body : {Json::object(), Json{{"input", {{"text", 5}}}},

@@ -3,13 +3,16 @@
 #include "transport/server.h"
 
 #include <charconv>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
+#include <boost/asio/async_result.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -102,6 +105,24 @@ asio::awaitable<Status> SseWriter::async_emit_all(std::vector<OutFrame> frames) 
 }
 
 namespace {
+
+// Runs fn() on `pool` and resumes the awaiting coroutine on its own executor with the
+// result: two posts and no coroutine on the pool (co_spawn built one per call there).
+template <typename Fn>
+auto async_on(asio::any_io_executor pool, Fn fn) {
+  using R = std::invoke_result_t<Fn&>;
+  return asio::async_initiate<const asio::use_awaitable_t<>&, void(R)>(
+      [pool](auto handler, Fn fn) {
+        auto ex = asio::get_associated_executor(handler);
+        asio::post(pool, [fn = std::move(fn), handler = std::move(handler), ex]() mutable {
+          R result = fn();
+          asio::post(ex, [handler = std::move(handler), result = std::move(result)]() mutable {
+            std::move(handler)(std::move(result));
+          });
+        });
+      },
+      use_awaitable, std::move(fn));
+}
 
 bool is_loopback(const asio::ip::address& a) {
   if (a.is_loopback()) return true;
@@ -204,7 +225,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   // limits). Fills r's caller fields; an Outcome when the request is refused or dropped.
   // Thread-safe: replay guard and limiter lock themselves, the membership hook must too.
   std::optional<Outcome> admit(const RequestEnvelope& env, Request& r, bool loopback);
-  static asio::awaitable<Outcome> async_run_worker(std::shared_ptr<Impl> self, RequestEnvelope env,
+  static Outcome run_worker(std::shared_ptr<Impl> self, RequestEnvelope env,
                                                    Request r, bool loopback, WorkerHandler worker);
   ReplayGuard replay;
   RateLimiter limiter;
@@ -729,14 +750,22 @@ asio::awaitable<Server::Impl::Outcome> Server::Impl::async_handle(
     if (route.worker && !r.accepts_stream) {
       // One hop: verification, checks, handler and response signature on the work executor
       // (inline on this thread for a server that has none).
-      auto run = async_run_worker(shared_from_this(), std::move(*env), std::move(r), s->loopback,
-                                  route.worker);
+      auto run = [self = shared_from_this(), env = std::move(*env), r = std::move(r),
+                  loopback = s->loopback, worker = route.worker]() mutable {
+        try {
+          return run_worker(self, std::move(env), std::move(r), loopback, std::move(worker));
+        } catch (...) {  // (run_worker catches the handler's; this is allocation failure)
+          Outcome failed;
+          failed.response = Response::error(make_error(ErrorCode::internal_error, "worker failed"));
+          return failed;
+        }
+      };
       Outcome o;
       if (work) {
-        auto op = asio::co_spawn(*work, std::move(run), use_awaitable);
+        auto op = async_on(*work, std::move(run));
         o = co_await std::move(op);
       } else {
-        o = co_await std::move(run);
+        o = run();
       }
       co_return finish(std::move(o));
     }
@@ -831,17 +860,15 @@ std::optional<Server::Impl::Outcome> Server::Impl::admit(const RequestEnvelope& 
   return std::nullopt;
 }
 
-asio::awaitable<Server::Impl::Outcome> Server::Impl::async_run_worker(std::shared_ptr<Impl> self,
-                                                                     RequestEnvelope env, Request r,
-                                                                     bool loopback,
-                                                                     WorkerHandler worker) {
+Server::Impl::Outcome Server::Impl::run_worker(std::shared_ptr<Impl> self, RequestEnvelope env,
+                                               Request r, bool loopback, WorkerHandler worker) {
   Outcome out;
   out.request_id = r.request_id;
   if (Status verified = verify_request(env, r.body); !verified) {
     out.response = Response::error(verified.error());
-    co_return out;
+    return out;
   }
-  if (auto refused = self->admit(env, r, loopback)) co_return std::move(*refused);
+  if (auto refused = self->admit(env, r, loopback)) return std::move(*refused);
   Response resp;
   try {
     resp = worker(std::move(r));
@@ -852,7 +879,7 @@ asio::awaitable<Server::Impl::Outcome> Server::Impl::async_run_worker(std::share
   }
   presign(resp, self->keys, out.request_id, self->clock);
   out.response = std::move(resp);
-  co_return out;
+  return out;
 }
 
 void Server::Impl::do_stop() {

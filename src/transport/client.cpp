@@ -134,7 +134,7 @@ Result<std::string> serialize_request(std::string_view method, std::string_view 
     out.append(value);
     out.append("\r\n");
   }
-  if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {
+  if (!body.empty() || method_has_body(method)) {
     out.append("Content-Length: ");
     out.append(std::to_string(body.size()));
     out.append("\r\n");

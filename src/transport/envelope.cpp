@@ -95,18 +95,13 @@ void append_key(std::string& out, std::string_view key, bool first) {
 
 // Every field after "body", in key order.
 void append_request_fields(std::string& out, const RequestEnvelope& e) {
-  append_key(out, "capability", false);
-  append_json_string(out, e.capability);
-  append_key(out, "community", false);
-  append_json_string(out, e.community);
-  append_key(out, "from", false);
-  append_json_string(out, e.from);
-  append_key(out, "request_id", false);
-  append_json_string(out, e.request_id);
-  append_key(out, "timestamp", false);
-  append_json_string(out, e.timestamp);
-  append_key(out, "version", false);
-  append_json_string(out, e.version);
+  const std::pair<std::string_view, const std::string*> fields[] = {
+      {"capability", &e.capability}, {"community", &e.community},   {"from", &e.from},
+      {"request_id", &e.request_id}, {"timestamp", &e.timestamp}, {"version", &e.version}};
+  for (const auto& [key, value] : fields) {
+    append_key(out, key, false);
+    append_json_string(out, *value);
+  }
   out.push_back('}');
 }
 
@@ -122,17 +117,26 @@ RequestEnvelope unsigned_envelope(const identity::KeyPair& keys, std::string cap
   e.timestamp = format_rfc3339(clock.now_seconds());
   return e;
 }
+
+// `{"body":…,<fields>}` — a §5.1/§5.2 signing string around a body that `write_body`
+// appends (false: the body has no canonical form). Keys go in code-unit order.
+template <typename WriteBody, typename WriteFields>
+bool write_signing_string(std::string& out, WriteBody&& write_body, WriteFields&& write_fields) {
+  out.push_back('{');
+  append_key(out, "body", true);
+  if (!write_body(out)) return false;
+  write_fields(out);
+  return true;
+}
 }  // namespace
 
 Result<std::string> request_signing_string(const RequestEnvelope& e, const Json& body) {
   std::string out;
   out.reserve(256);
-  out.push_back('{');
-  append_key(out, "body", true);
-  if (!append_canonical_json(out, body)) {
+  if (!write_signing_string(out, [&](std::string& o) { return append_canonical_json(o, body); },
+                            [&](std::string& o) { append_request_fields(o, e); })) {
     return make_error(ErrorCode::bad_request, "body has no canonical form");
   }
-  append_request_fields(out, e);
   return out;
 }
 
@@ -142,7 +146,9 @@ RequestEnvelope sign_request(const identity::KeyPair& keys, std::string capabili
   RequestEnvelope e = unsigned_envelope(keys, std::move(capability), std::move(version),
                                         std::move(community), clock, std::move(request_id));
   auto signing = request_signing_string(e, body);
-  if (!signing) signing = canonical_json(build_signed_payload(e, body));  // the total form
+  // A body with no canonical form (a non-finite number) cannot be verified by anyone; it
+  // is signed as canonical_json always rendered it (asserting in debug builds).
+  if (!signing) signing = canonical_json(build_signed_payload(e, body));
   e.signature = keys.sign_bytes(as_bytes(std::string_view(*signing)));
   return e;
 }
@@ -155,10 +161,8 @@ RequestEnvelope sign_request_canonical(const identity::KeyPair& keys, std::strin
                                         std::move(community), clock, std::move(request_id));
   std::string signing;
   signing.reserve(canonical_body.size() + 256);
-  signing.push_back('{');
-  append_key(signing, "body", true);
-  signing.append(canonical_body);
-  append_request_fields(signing, e);
+  write_signing_string(signing, [&](std::string& o) { o.append(canonical_body); return true; },
+                       [&](std::string& o) { append_request_fields(o, e); });
   e.signature = keys.sign_bytes(as_bytes(std::string_view(signing)));
   return e;
 }
@@ -242,12 +246,10 @@ Result<std::string> response_signing_string(const ResponseSignature& s, int stat
                                             const Json& body) {
   std::string out;
   out.reserve(256);
-  out.push_back('{');
-  append_key(out, "body", true);
-  if (!append_canonical_json(out, body)) {
+  if (!write_signing_string(out, [&](std::string& o) { return append_canonical_json(o, body); },
+                            [&](std::string& o) { append_response_fields(o, s, status); })) {
     return make_error(ErrorCode::bad_request, "response has no canonical form");
   }
-  append_response_fields(out, s, status);
   return out;
 }
 
@@ -260,7 +262,7 @@ ResponseSignature sign_response(const identity::KeyPair& keys, std::string reque
                                 int status, const Json& body, const Clock& clock) {
   ResponseSignature s = unsigned_response(keys, std::move(request_id), clock);
   auto signing = response_signing_string(s, status, body);
-  if (!signing) signing = canonical_json(build_response_payload(s, status, body));  // total form
+  if (!signing) signing = canonical_json(build_response_payload(s, status, body));  // as in sign_request
   s.signature = keys.sign_bytes(as_bytes(std::string_view(*signing)));
   return s;
 }
@@ -271,10 +273,8 @@ ResponseSignature sign_response_canonical(const identity::KeyPair& keys, std::st
   ResponseSignature s = unsigned_response(keys, std::move(request_id), clock);
   std::string signing;
   signing.reserve(canonical_body.size() + 192);
-  signing.push_back('{');
-  append_key(signing, "body", true);
-  signing.append(canonical_body);
-  append_response_fields(signing, s, status);
+  write_signing_string(signing, [&](std::string& o) { o.append(canonical_body); return true; },
+                       [&](std::string& o) { append_response_fields(o, s, status); });
   s.signature = keys.sign_bytes(as_bytes(std::string_view(signing)));
   return s;
 }

@@ -153,9 +153,6 @@ struct Session {
   }
 };
 
-asio::awaitable<Status> async_verify(RequestEnvelope envelope, Json body) {
-  co_return verify_request(envelope, body);
-}
 
 }  // namespace
 
@@ -225,8 +222,8 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   // limits). Fills r's caller fields; an Outcome when the request is refused or dropped.
   // Thread-safe: replay guard and limiter lock themselves, the membership hook must too.
   std::optional<Outcome> admit(const RequestEnvelope& env, Request& r, bool loopback);
-  static Outcome run_worker(std::shared_ptr<Impl> self, RequestEnvelope env,
-                                                   Request r, bool loopback, WorkerHandler worker);
+  static Outcome run_worker(std::shared_ptr<Impl> self, RequestEnvelope env, Request r,
+                            bool loopback, WorkerHandler worker);
   ReplayGuard replay;
   RateLimiter limiter;
   PubSub pubsub;
@@ -772,7 +769,9 @@ asio::awaitable<Server::Impl::Outcome> Server::Impl::async_handle(
     // (No co_await inside ?: — GCC 12 miscompiles it into a double destruction.)
     Status verified;
     if (work) {
-      verified = co_await asio::co_spawn(*work, async_verify(*env, r.body), use_awaitable);
+      // (env and r live in this frame until the check resumes it.)
+      auto op = async_on(*work, [&env, &r] { return verify_request(*env, r.body); });
+      verified = co_await std::move(op);
     } else {
       verified = verify_request(*env, r.body);
     }

@@ -362,7 +362,7 @@ int main(int argc, char** argv) {
     transport::ServerOptions so;
     so.cert_pem = cert->cert_pem;
     so.key_pem = cert->key_pem;
-    so.verify_threads = 0;
+    so.pool_threads = 0;
     transport::Server bare(sio.get_executor(), skeys, so);
     bare.add_route(
         "GET", "/bench/echo",

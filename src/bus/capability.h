@@ -166,6 +166,11 @@ struct LocalCapability {
   CallHandler handler;                 // required iff descriptor.has_response()
   StreamHandler stream_handler;        // required iff descriptor.has_stream()
   ParamsPredicate params_compatible;   // empty = any-matches-any
+  // Set by a provider whose plain handler, for this body, answers in microseconds and never
+  // blocks (no I/O, no waits, no bus calls): such a call may run on the transport's
+  // network thread instead of hopping to the worker pool (Registry::is_quick). Empty =
+  // never quick. Asked before schema validation, so it must accept any JSON.
+  std::function<bool(const Json& body)> quick;
 };
 
 // Identity of one registry entry: (node, name, version).

@@ -96,6 +96,14 @@ std::vector<LocalCapability> DiagEchoService::capabilities() {
     }
     return Json{{"output", {{"text", input["text"]}}}, {"meta", {{"node_id", node.str()}}}};
   };
+  // Quick unless it is asked to wait (delay_ms > 0): copying the text back is all it does.
+  cap.quick = [](const Json& body) {
+    if (!body.is_object()) return true;  // refused by the schema before the handler
+    auto input = body.find("input");
+    if (input == body.end() || !input->is_object()) return true;
+    auto delay = input->find("delay_ms");
+    return delay == input->end() || !delay->is_number() || delay->get<double>() <= 0;
+  };
   cap.stream_handler = [](const CallContext& ctx, const Json& body,
                           const FrameSink& emit) -> Result<Json> {
     const Json& input = body["input"];

@@ -214,6 +214,26 @@ std::vector<CapabilityEntry> Registry::find(const CapabilityName& name, Version 
   return out;
 }
 
+bool Registry::is_quick(const CapabilityName& name, Version version_req, const Json& body,
+                        bool local_only) const {
+  std::vector<std::shared_ptr<const LocalCapability>> providers;
+  {
+    std::lock_guard lock(m_mutex);
+    for (const auto& [key, e] : m_entries) {
+      if (key.name != name || !is_version_compatible(key.version, version_req)) continue;
+      if (!e.is_local) {
+        if (local_only) continue;
+        return false;  // the call may go to a peer
+      }
+      providers.push_back(e.local);
+    }
+  }
+  if (providers.empty()) return false;
+  return std::all_of(providers.begin(), providers.end(), [&](const auto& p) {
+    return p && p->quick && p->quick(body);
+  });
+}
+
 std::optional<CapabilityEntry> Registry::entry(const EntryKey& key) const {
   std::lock_guard lock(m_mutex);
   auto it = m_entries.find(key);

@@ -689,12 +689,17 @@ Status Node::Impl::open_transport() {
     return Json{{"traces", traces}};
   };
   server = std::make_unique<transport::Server>(io.get_executor(), *keys, so, std::move(hooks), clock);
-  // Plain calls run on a worker in the hop that verifies them; streams bridge back.
+  // Plain calls run on a worker (on the network thread when quick); streams bridge back.
   server->add_worker_route(
       "POST", std::string(transport::BUS_CALL_PATH),
       [this](transport::Request r) { return run_routed(route_request_of(r)); },
       [this](transport::Request r, std::shared_ptr<transport::SseWriter> w) {
         return async_bus_call(std::move(r), std::move(w));
+      },
+      // A peer's call stays on this node (handle_call); the node's own may go to a peer.
+      [this](const transport::Request& r) {
+        return bus->registry().is_quick(r.capability, r.version, r.body,
+                                        r.trust != TrustLevel::self);
       });
   server->add_route("GET", NODE_STATUS_PATH,
                     [this](transport::Request r, std::shared_ptr<transport::SseWriter>) {

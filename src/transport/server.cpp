@@ -176,8 +176,8 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
         own_id(k.node_id().str()) {
     if (opts.work_executor) {
       work = *opts.work_executor;
-    } else if (opts.verify_threads > 0) {
-      pool = std::make_unique<asio::thread_pool>(static_cast<std::size_t>(opts.verify_threads));
+    } else if (opts.pool_threads > 0) {
+      pool = std::make_unique<asio::thread_pool>(static_cast<std::size_t>(opts.pool_threads));
       work = pool->get_executor();
     }
   }
@@ -192,6 +192,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     Handler handler;
     RouteAuth auth;
     WorkerHandler worker;  // plain requests of a worker route
+    QuickCheck quick;      // worker route: true → run `worker` on the network thread
   };
   struct Outcome {
     enum Kind { respond, streamed, drop } kind = respond;
@@ -222,8 +223,9 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   // limits). Fills r's caller fields; an Outcome when the request is refused or dropped.
   // Thread-safe: replay guard and limiter lock themselves, the membership hook must too.
   std::optional<Outcome> admit(const RequestEnvelope& env, Request& r, bool loopback);
-  static Outcome run_worker(std::shared_ptr<Impl> self, RequestEnvelope env, Request r,
-                            bool loopback, WorkerHandler worker);
+  // A worker route's handler and the signature of its response (any thread).
+  static Outcome run_worker(const identity::KeyPair& keys, const Clock& clock, Request r,
+                            const WorkerHandler& worker);
   ReplayGuard replay;
   RateLimiter limiter;
   PubSub pubsub;
@@ -744,39 +746,33 @@ asio::awaitable<Server::Impl::Outcome> Server::Impl::async_handle(
     if (bus ? (env->capability.empty() || env->capability.front() == '/') : env->capability != r.path) {
       co_return fail(make_error(ErrorCode::invalid_signature, "capability header does not match the route"));
     }
+    // The checks run here, on the network thread: an Ed25519 verify and a few map lookups
+    // (tens of µs, like the TLS work this thread already does) cost less than the two
+    // cross-thread wake-ups a hop to the pool and back takes.
+    if (Status verified = verify_request(*env, r.body); !verified) co_return fail(verified.error());
+    if (auto refused = admit(*env, r, s->loopback)) co_return finish(std::move(*refused));
     if (route.worker && !r.accepts_stream) {
-      // One hop: verification, checks, handler and response signature on the work executor
-      // (inline on this thread for a server that has none).
-      auto run = [self = shared_from_this(), env = std::move(*env), r = std::move(r),
-                  loopback = s->loopback, worker = route.worker]() mutable {
-        try {
-          return run_worker(self, std::move(env), std::move(r), loopback, std::move(worker));
-        } catch (...) {  // (run_worker catches the handler's; this is allocation failure)
-          Outcome failed;
-          failed.response = Response::error(make_error(ErrorCode::internal_error, "worker failed"));
-          return failed;
-        }
-      };
+      // A worker route: the handler and the response signature in one hop to the work
+      // executor — or right here when the route says this request is quick (never blocks,
+      // microseconds of work), or the server has no work executor.
       Outcome o;
-      if (work) {
+      if (!work || (route.quick && route.quick(r))) {
+        o = run_worker(keys, clock, std::move(r), route.worker);
+      } else {
+        auto run = [self = shared_from_this(), r = std::move(r), worker = route.worker]() mutable {
+          try {
+            return run_worker(self->keys, self->clock, std::move(r), worker);
+          } catch (...) {  // (run_worker catches the handler's; this is allocation failure)
+            Outcome failed;
+            failed.response = Response::error(make_error(ErrorCode::internal_error, "worker failed"));
+            return failed;
+          }
+        };
         auto op = async_on(*work, std::move(run));
         o = co_await std::move(op);
-      } else {
-        o = run();
       }
       co_return finish(std::move(o));
     }
-    // (No co_await inside ?: — GCC 12 miscompiles it into a double destruction.)
-    Status verified;
-    if (work) {
-      // (env and r live in this frame until the check resumes it.)
-      auto op = async_on(*work, [&env, &r] { return verify_request(*env, r.body); });
-      verified = co_await std::move(op);
-    } else {
-      verified = verify_request(*env, r.body);
-    }
-    if (!verified) co_return fail(verified.error());
-    if (auto refused = admit(*env, r, s->loopback)) co_return finish(std::move(*refused));
     stream_key = env->from + '\n' + env->request_id;
   } else {
     r.request_id = new_ulid();
@@ -859,15 +855,10 @@ std::optional<Server::Impl::Outcome> Server::Impl::admit(const RequestEnvelope& 
   return std::nullopt;
 }
 
-Server::Impl::Outcome Server::Impl::run_worker(std::shared_ptr<Impl> self, RequestEnvelope env,
-                                               Request r, bool loopback, WorkerHandler worker) {
+Server::Impl::Outcome Server::Impl::run_worker(const identity::KeyPair& keys, const Clock& clock,
+                                               Request r, const WorkerHandler& worker) {
   Outcome out;
   out.request_id = r.request_id;
-  if (Status verified = verify_request(env, r.body); !verified) {
-    out.response = Response::error(verified.error());
-    return out;
-  }
-  if (auto refused = self->admit(env, r, loopback)) return std::move(*refused);
   Response resp;
   try {
     resp = worker(std::move(r));
@@ -876,7 +867,7 @@ Server::Impl::Outcome Server::Impl::run_worker(std::shared_ptr<Impl> self, Reque
   } catch (...) {
     resp = Response::error(make_error(ErrorCode::internal_error, "handler failed"));
   }
-  presign(resp, self->keys, out.request_id, self->clock);
+  presign(resp, keys, out.request_id, clock);
   out.response = std::move(resp);
   return out;
 }
@@ -912,9 +903,9 @@ void Server::add_route(std::string method, std::string path, Handler handler, Ro
 }
 
 void Server::add_worker_route(std::string method, std::string path, WorkerHandler worker,
-                              Handler stream_handler) {
-  m_impl->routes[{std::move(method), std::move(path)}] =
-      Impl::Route{std::move(stream_handler), RouteAuth::signed_request, std::move(worker)};
+                              Handler stream_handler, QuickCheck quick) {
+  m_impl->routes[{std::move(method), std::move(path)}] = Impl::Route{
+      std::move(stream_handler), RouteAuth::signed_request, std::move(worker), std::move(quick)};
 }
 
 Result<std::uint16_t> Server::start() {

@@ -114,11 +114,11 @@ class TransportE2E : public ::testing::Test {
     m_io.sync([&] { m_server.reset(); });
   }
 
-  void start_server(const test::TestCert& c, int verify_threads = ServerOptions{}.verify_threads) {
+  void start_server(const test::TestCert& c, int pool_threads = ServerOptions{}.pool_threads) {
     ServerOptions opts;
     opts.cert_pem = c.cert_pem;
     opts.key_pem = c.key_pem;
-    opts.verify_threads = verify_threads;
+    opts.pool_threads = pool_threads;
     opts.community = kCommunity;
     ServerHooks hooks;
     hooks.membership = [](const NodeId& id, const CommunityId&) -> Result<TrustLevel> {
@@ -150,6 +150,20 @@ class TransportE2E : public ::testing::Test {
             Json token{{"i", 1}};
             co_await w->async_emit_token(std::move(token));
             co_return Response::json(Json{{"streamed", true}});
+          });
+      // The same with a QuickCheck: {"quick": true} bodies run on the network thread.
+      m_server->add_worker_route(
+          "POST", "/test/v1/quick",
+          [this](Request r) {
+            m_worker_off_network = std::this_thread::get_id() != m_network_thread;
+            return Response::json(Json{{"trust", std::string(to_string(r.trust))}, {"echo", r.body}});
+          },
+          [](Request, std::shared_ptr<SseWriter>) -> asio::awaitable<Response> {
+            co_return Response::json(Json{{"streamed", true}});
+          },
+          [this](const Request& r) {
+            m_quick_asked_trust = r.trust;
+            return r.body.value("quick", false);
           });
       auto port = m_server->start();
       ASSERT_TRUE(port.has_value()) << port.error().to_string();
@@ -211,6 +225,7 @@ class TransportE2E : public ::testing::Test {
 
   std::thread::id m_network_thread;
   std::atomic<bool> m_worker_off_network{false};
+  std::atomic<TrustLevel> m_quick_asked_trust{TrustLevel::unknown};
 
   std::unique_ptr<Client> make_client(const identity::KeyPair& keys,
                                       ClientOptions::StreamAcks acks = ClientOptions::StreamAcks::in_band) {
@@ -477,7 +492,34 @@ TEST_F(TransportE2E, WorkerRouteRunsOffTheNetworkThreadWithTheSameChecks) {
   EXPECT_EQ(streamed->data["streamed"], true);
 }
 
-// A server with no work executor (verify_threads 0) still answers a worker route's plain
+// A worker route's QuickCheck sees the checked request (trust set) on the network thread:
+// a quick request runs there, any other hops to the pool; refused callers never reach it.
+TEST_F(TransportE2E, QuickWorkerRequestsRunOnTheNetworkThread) {
+  for (bool quick : {true, false, true}) {
+    m_worker_off_network = quick;
+    m_quick_asked_trust = TrustLevel::unknown;
+    auto r = m_io.run<Result<ClientResponse>>([&]() {
+      return m_client->async_request(peer(), "POST", "/test/v1/quick", Json{{"quick", quick}});
+    });
+    ASSERT_TRUE(r.has_value()) << r.error().to_string();
+    EXPECT_EQ(r->status, 200) << r->body.dump();
+    EXPECT_EQ(r->body["echo"]["quick"], quick);
+    EXPECT_EQ(r->body["trust"], "member");
+    EXPECT_EQ(m_quick_asked_trust.load(), TrustLevel::member);
+    EXPECT_EQ(m_worker_off_network.load(), !quick) << "quick=" << quick;
+  }
+  m_quick_asked_trust = TrustLevel::unknown;
+  auto stranger = make_client(stranger_keys());
+  auto refused = m_io.run<Result<ClientResponse>>([&]() {
+    return stranger->async_request(peer(), "POST", "/test/v1/quick", Json{{"quick", true}});
+  });
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->status, 401);
+  EXPECT_EQ(m_quick_asked_trust.load(), TrustLevel::unknown);  // refused before the question
+  m_other_clients.push_back(std::move(stranger));
+}
+
+// A server with no work executor (pool_threads 0) still answers a worker route's plain
 // requests from the worker handler — inline on its network thread — not the stream handler.
 TEST_F(TransportE2E, WorkerRouteRunsInlineWithoutAWorkExecutor) {
   m_io.sync([&] {

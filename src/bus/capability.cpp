@@ -33,9 +33,9 @@ Json endpoint_to_json(const Endpoint& e) {
 SchemaHash CapabilityDescriptor::schema_hash() const {
   return SchemaHash(compute_schema_hash(Json{{"name", name},
                                              {"version", version_str()},
-                                             {"request_schema", request_schema},
-                                             {"response_schema", response_schema},
-                                             {"stream_schema", stream_schema}}));
+                                             {"request_schema", request_schema.get()},
+                                             {"response_schema", response_schema.get()},
+                                             {"stream_schema", stream_schema.get()}}));
 }
 
 Json CapabilityDescriptor::to_manifest_entry() const {
@@ -43,7 +43,7 @@ Json CapabilityDescriptor::to_manifest_entry() const {
               {"version", version_str()},
               {"stability", std::string(to_string(stability))},
               {"schema_hash", schema_hash().str()},
-              {"params", params},
+              {"params", params.get()},
               {"max_concurrent", max_concurrent}};
 }
 
@@ -53,7 +53,7 @@ CapabilitySpec CapabilityDescriptor::to_spec() const {
   s.version = version;
   s.stability = stability;
   s.schema_hash = schema_hash();
-  s.params = params;
+  s.params = params.get();
   s.max_concurrent = max_concurrent;
   return s;
 }
@@ -62,10 +62,10 @@ Json CapabilityDescriptor::to_json() const {
   return Json{{"name", name},
               {"version", version_str()},
               {"stability", std::string(to_string(stability))},
-              {"request_schema", request_schema},
-              {"response_schema", response_schema},
-              {"stream_schema", stream_schema},
-              {"params", params},
+              {"request_schema", request_schema.get()},
+              {"response_schema", response_schema.get()},
+              {"stream_schema", stream_schema.get()},
+              {"params", params.get()},
               {"max_concurrent", max_concurrent},
               {"trust_required", std::string(to_string(trust_required))},
               {"timeout_seconds", timeout_seconds},
@@ -132,7 +132,7 @@ Json CapabilityEntry::to_json() const {
          {"version", descriptor.version_str()},
          {"stability", std::string(hn::to_string(descriptor.stability))},
          {"schema_hash", schema_hash.str()},
-         {"params", descriptor.params},
+         {"params", descriptor.params.get()},
          {"max_concurrent", descriptor.max_concurrent},
          {"is_local", is_local},
          {"peer_trust", std::string(hn::to_string(peer_trust))},

@@ -38,14 +38,35 @@ using CapabilitySpec = identity::CapabilitySpec;
 Json endpoint_to_json(const Endpoint& e);
 
 // The complete contract for one capability offered by one service (M03 §3.1).
+// A JSON value that copies share instead of duplicating: descriptors are copied on every
+// call (registry snapshots, router candidates), their schemas and params never change in
+// place — assigning a new value replaces it for this copy only.
+class SharedJson {
+ public:
+  SharedJson() : SharedJson(Json(nullptr)) {}
+  SharedJson(Json value) : m_value(std::make_shared<const Json>(std::move(value))) {}  // NOLINT: implicit
+  SharedJson(std::nullptr_t) : SharedJson(Json(nullptr)) {}                          // NOLINT: implicit
+  const Json& get() const { return *m_value; }
+  const Json& operator*() const { return *m_value; }
+  const Json* operator->() const { return m_value.get(); }
+  bool is_null() const { return m_value->is_null(); }
+  friend bool operator==(const SharedJson& a, const SharedJson& b) {
+    return a.m_value == b.m_value || *a.m_value == *b.m_value;
+  }
+  friend bool operator==(const SharedJson& a, const Json& b) { return *a.m_value == b; }
+
+ private:
+  std::shared_ptr<const Json> m_value;
+};
+
 struct CapabilityDescriptor {
   CapabilityName name;
   Version version;
   Stability stability = Stability::stable;
-  Json request_schema = Json::object();  // JSON Schema (subset, see schema.h)
-  Json response_schema = nullptr;        // null if pure stream
-  Json stream_schema = nullptr;          // schema of each stream frame's data; null if none
-  Json params = Json::object();          // capability-instance params ({"model": ...})
+  SharedJson request_schema = Json::object();  // JSON Schema (subset, see schema.h)
+  SharedJson response_schema = nullptr;        // null if pure stream
+  SharedJson stream_schema = nullptr;          // schema of each stream frame's data; null if none
+  SharedJson params = Json::object();          // capability-instance params ({"model": ...})
   int max_concurrent = 1;                // per-node limit
   TrustLevel trust_required = TrustLevel::member;
   int timeout_seconds = RPC_DEFAULT_TIMEOUT_SECONDS;  // default deadline

@@ -23,7 +23,7 @@ Status Registry::register_local(LocalCapability cap,
   const auto& d = cap.descriptor;
   HN_TRY(validate_capability_name(d.name, declared_prefixes));
   HN_TRY(m_validator.check_descriptor(d));
-  if (!d.params.is_object()) return make_error(ErrorCode::schema_invalid, "params must be an object");
+  if (!d.params->is_object()) return make_error(ErrorCode::schema_invalid, "params must be an object");
   if (d.has_response() != static_cast<bool>(cap.handler)) {
     return make_error(ErrorCode::schema_invalid,
                       d.name + ": a plain handler is required iff response_schema is set");

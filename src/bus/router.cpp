@@ -32,10 +32,12 @@ Result<std::vector<CapabilityEntry>> Router::route(const RouteRequest& req,
                       "no provider of " + req.capability + "@>=" + req.version_req.to_string());
   }
   const auto now = m_clock.now_ms();
-  const Json requested_params =
-      req.body.is_object() && req.body.contains("params") && req.body["params"].is_object()
-          ? req.body["params"]
-          : Json::object();
+  static const Json no_params = Json::object();
+  const Json* requested = &no_params;
+  if (req.body.is_object()) {
+    if (auto it = req.body.find("params"); it != req.body.end() && it->is_object()) requested = &*it;
+  }
+  const Json& requested_params = *requested;
   ParamsPredicate remote_predicate;
   {
     std::lock_guard lock(m_mutex);
@@ -60,7 +62,7 @@ Result<std::vector<CapabilityEntry>> Router::route(const RouteRequest& req,
     const ParamsPredicate& pred =
         e.is_local && e.local && e.local->params_compatible ? e.local->params_compatible
                                                            : remote_predicate;
-    if (pred && !pred(e.descriptor.params, requested_params)) continue;
+    if (pred && !pred(e.descriptor.params.get(), requested_params)) continue;
     const EntryKey key = e.key();
     if (m_health.is_quarantined(key)) {
       any_quarantined = true;

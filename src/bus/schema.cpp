@@ -271,18 +271,18 @@ Status validate_json(const Json& schema, const Json& instance) {
 }
 
 Status SchemaValidator::validate_request(const CapabilityDescriptor& d, const Json& body) const {
-  return with_expected_hash(validate_json(d.request_schema, body), d);
+  return with_expected_hash(validate_json(d.request_schema.get(), body), d);
 }
 
 Status SchemaValidator::validate_response(const CapabilityDescriptor& d, const Json& body) const {
   if (d.response_schema.is_null()) return {};
-  return with_expected_hash(validate_json(d.response_schema, body), d);
+  return with_expected_hash(validate_json(d.response_schema.get(), body), d);
 }
 
 Status SchemaValidator::validate_stream_frame(const CapabilityDescriptor& d,
                                               const Json& frame_data) const {
   if (d.stream_schema.is_null()) return {};
-  return with_expected_hash(validate_json(d.stream_schema, frame_data), d);
+  return with_expected_hash(validate_json(d.stream_schema.get(), frame_data), d);
 }
 
 Status SchemaValidator::check_descriptor(const CapabilityDescriptor& d) const {
@@ -295,9 +295,9 @@ Status SchemaValidator::check_descriptor(const CapabilityDescriptor& d) const {
   if (d.request_schema.is_null()) {
     return make_error(ErrorCode::schema_invalid, "request_schema is required");
   }
-  HN_TRY(prefixed(check_schema(d.request_schema), "request"));
-  if (!d.response_schema.is_null()) HN_TRY(prefixed(check_schema(d.response_schema), "response"));
-  if (!d.stream_schema.is_null()) HN_TRY(prefixed(check_schema(d.stream_schema), "stream"));
+  HN_TRY(prefixed(check_schema(d.request_schema.get()), "request"));
+  if (!d.response_schema.is_null()) HN_TRY(prefixed(check_schema(d.response_schema.get()), "response"));
+  if (!d.stream_schema.is_null()) HN_TRY(prefixed(check_schema(d.stream_schema.get()), "stream"));
   if (d.response_schema.is_null() && d.stream_schema.is_null()) {
     return make_error(ErrorCode::schema_invalid, "need a response_schema or a stream_schema");
   }

@@ -44,9 +44,13 @@ TEST(BusCapability, SchemaHashStableAndIgnoresNonSchemaFields) {
 
 TEST(BusCapability, SchemaHashChangesOnSchemaOrVersionChange) {
   auto a = sample();
-  auto b = sample();
-  b.request_schema["required"] = Json::array({"a"});
+  auto b = a;  // a copy shares the schemas; a new value replaces them for the copy only
+  Json required = *b.request_schema;
+  required["required"] = Json::array({"a"});
+  b.request_schema = required;
   EXPECT_NE(a.schema_hash(), b.schema_hash());
+  EXPECT_EQ(a.request_schema, sample().request_schema);
+  EXPECT_FALSE(a.request_schema->contains("required"));
   auto c = sample();
   c.version = Version{1, 3};
   EXPECT_NE(a.schema_hash(), c.schema_hash());

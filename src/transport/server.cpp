@@ -27,6 +27,7 @@
 #include "core/ulid.h"
 #include "transport/flow_control.h"
 #include "transport/replay_guard.h"
+#include "transport/spill.h"
 #include "transport/sse.h"
 
 namespace hn::transport {
@@ -217,6 +218,8 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   ssl::context ssl_ctx{ssl::context::tls_server};
   tcp::acceptor acceptor;
   std::unique_ptr<asio::thread_pool> pool;
+  SpillControl spill;  // which quick requests still hop (network thread only)
+  LoadSampler load;
   std::optional<asio::any_io_executor> work;  // verification (+ worker routes); none: inline
 
   // The checks after a verified signature (X01 pipeline: replay, community, trust, rate
@@ -754,9 +757,11 @@ asio::awaitable<Server::Impl::Outcome> Server::Impl::async_handle(
     if (route.worker && !r.accepts_stream) {
       // A worker route: the handler and the response signature in one hop to the work
       // executor — or right here when the route says this request is quick (never blocks,
-      // microseconds of work), or the server has no work executor.
+      // microseconds of work) and it is not spilled, or the server has no work executor.
       Outcome o;
-      if (!work || (route.quick && route.quick(r))) {
+      const bool quick = work && route.quick && route.quick(r);
+      if (quick) load.tick(spill);  // (spill.h: a saturated thread with idle cores around)
+      if (!work || (quick && !spill.next_spills())) {
         o = run_worker(keys, clock, std::move(r), route.worker);
       } else {
         auto run = [self = shared_from_this(), r = std::move(r), worker = route.worker]() mutable {

@@ -25,7 +25,9 @@
 // the checks of a signed request (verification, replay, membership, rate limits) included.
 // A worker route's WorkerHandler and its response signature hop to the work executor
 // (ServerOptions::work_executor, or a small asio::thread_pool of pool_threads) and back —
-// unless the route's QuickCheck says the request is quick, which runs it right there.
+// unless the route's QuickCheck says the request is quick, which runs it right there (a
+// share of quick requests still hops while this thread is saturated and the machine has
+// idle cores: spill.h).
 // Handlers run on the network executor and must return to it if they hop elsewhere. start/stop/add_route
 // must be called on the executor's thread or before it runs; stop() may also be called
 // from any thread (it posts).

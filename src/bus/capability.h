@@ -37,7 +37,6 @@ using CapabilitySpec = identity::CapabilitySpec;
 // {"transport","host","port"}.
 Json endpoint_to_json(const Endpoint& e);
 
-// The complete contract for one capability offered by one service (M03 §3.1).
 // A JSON value that copies share instead of duplicating: descriptors are copied on every
 // call (registry snapshots, router candidates), their schemas and params never change in
 // place — assigning a new value replaces it for this copy only.
@@ -59,6 +58,7 @@ class SharedJson {
   std::shared_ptr<const Json> m_value;
 };
 
+// The complete contract for one capability offered by one service (M03 §3.1).
 struct CapabilityDescriptor {
   CapabilityName name;
   Version version;
@@ -190,7 +190,8 @@ struct LocalCapability {
   // Set by a provider whose plain handler, for this body, answers in microseconds and never
   // blocks (no I/O, no waits, no bus calls): such a call may run on the transport's
   // network thread instead of hopping to the worker pool (Registry::is_quick). Empty =
-  // never quick. Asked before schema validation, so it must accept any JSON.
+  // never quick. Asked before schema validation, so it must accept any JSON; it runs under
+  // the registry's lock, so it must be cheap and must not call the bus.
   std::function<bool(const Json& body)> quick;
 };
 

@@ -220,11 +220,11 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   std::unique_ptr<asio::thread_pool> pool;
   SpillControl spill;  // which quick requests still hop (network thread only)
   LoadSampler load;
-  std::optional<asio::any_io_executor> work;  // verification (+ worker routes); none: inline
+  std::optional<asio::any_io_executor> work;  // worker routes; none: inline
 
   // The checks after a verified signature (X01 pipeline: replay, community, trust, rate
   // limits). Fills r's caller fields; an Outcome when the request is refused or dropped.
-  // Thread-safe: replay guard and limiter lock themselves, the membership hook must too.
+  // Runs on the network thread (the replay guard and limiter lock themselves anyway).
   std::optional<Outcome> admit(const RequestEnvelope& env, Request& r, bool loopback);
   // A worker route's handler and the signature of its response (any thread).
   static Outcome run_worker(const identity::KeyPair& keys, const Clock& clock, Request r,

@@ -110,8 +110,10 @@ Json sign_payload(const Json& payload, const KeyPair& keys) {
   return p;
 }
 
-Status verify_payload(const Json& payload, const PublicKey& key) {
-  if (!payload.is_object()) return make_error(ErrorCode::invalid_signature, "payload is not an object");
+Result<SignedPayload> split_signed_payload(const Json& payload) {
+  if (!payload.is_object()) {
+    return make_error(ErrorCode::invalid_signature, "payload is not an object");
+  }
   auto it = payload.find("signature");
   if (it == payload.end() || !it->is_string()) {
     return make_error(ErrorCode::invalid_signature, "payload carries no signature");
@@ -120,7 +122,12 @@ Status verify_payload(const Json& payload, const PublicKey& key) {
   p.erase("signature");
   auto msg = try_canonical_json(p);
   if (!msg) return make_error(ErrorCode::invalid_signature, "payload has no canonical form");
-  return verify_bytes(as_bytes(*msg), it->get_ref<const std::string&>(), key);
+  return SignedPayload{std::move(*msg), it->get_ref<const std::string&>()};
+}
+
+Status verify_payload(const Json& payload, const PublicKey& key) {
+  HN_TRY_ASSIGN(SignedPayload signed_payload, split_signed_payload(payload));
+  return verify_bytes(as_bytes(signed_payload.message), signed_payload.signature, key);
 }
 
 Status verify_payload_with_node_id(const Json& payload, std::string_view node_id) {

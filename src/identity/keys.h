@@ -76,6 +76,17 @@ Status verify_bytes(std::span<const std::uint8_t> message, std::string_view sign
                     const PublicKey& key);
 // A copy of payload with any "signature" field signed by keys.
 Json sign_payload(const Json& payload, const KeyPair& keys);
+// A signed payload taken apart for verification (CONTRACT §10): the canonical JSON of the
+// payload minus "signature" — the bytes the signature covers — and the signature text.
+// `signature` views into the payload it came from, which must outlive it.
+struct SignedPayload {
+  std::string message;
+  std::string_view signature;
+};
+// Splits payload for verification; invalid_signature when it is not an object, carries no
+// string "signature" or has no canonical form. verify_payload and
+// VerificationCache::verify_payload (manifest.h) both start here.
+Result<SignedPayload> split_signed_payload(const Json& payload);
 // Strips "signature", re-canonicalises, verifies; invalid_signature on failure.
 Status verify_payload(const Json& payload, const PublicKey& key);
 // The same with the key taken from a full node id.

@@ -791,18 +791,8 @@ Status VerificationCache::verify_bytes(std::span<const std::uint8_t> message,
 }
 
 Status VerificationCache::verify_payload(const Json& payload, const PublicKey& key) {
-  if (!payload.is_object()) {
-    return make_error(ErrorCode::invalid_signature, "payload is not an object");
-  }
-  auto it = payload.find("signature");
-  if (it == payload.end() || !it->is_string()) {
-    return make_error(ErrorCode::invalid_signature, "payload carries no signature");
-  }
-  Json p = payload;
-  p.erase("signature");
-  auto msg = try_canonical_json(p);
-  if (!msg) return make_error(ErrorCode::invalid_signature, "payload has no canonical form");
-  return verify_bytes(as_bytes(*msg), it->get_ref<const std::string&>(), key);
+  HN_TRY_ASSIGN(SignedPayload signed_payload, split_signed_payload(payload));
+  return verify_bytes(as_bytes(signed_payload.message), signed_payload.signature, key);
 }
 
 std::size_t VerificationCache::size() const {

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <regex>
 
 #include "core/encoding.h"
@@ -213,6 +214,36 @@ TEST(IdentityKeys, VerifyRejectsOtherKeyAndMissingSignature) {
             ErrorCode::invalid_signature);
   EXPECT_EQ(verify_payload_with_node_id(signed_payload, kp.short_id()).error().code,
             ErrorCode::invalid_signature);
+}
+
+// CONTRACT §10: the signed bytes are the canonical JSON of the payload minus "signature";
+// verify_payload and VerificationCache::verify_payload share this one split.
+TEST(IdentityKeys, SplitSignedPayload) {
+  KeyPair kp = KeyPair::generate();
+  Json payload = {{"b", 2}, {"a", "x"}};
+  Json signed_payload = sign_payload(payload, kp);
+  auto split = split_signed_payload(signed_payload);
+  ASSERT_TRUE(split.has_value()) << split.error().message;
+  EXPECT_EQ(split->message, canonical_json(payload));
+  EXPECT_EQ(split->signature, signed_payload["signature"].get<std::string>());
+  EXPECT_TRUE(
+      verify_bytes(as_bytes(split->message), split->signature, kp.public_key()).has_value());
+
+  auto message_of = [](const Json& p) {
+    auto r = split_signed_payload(p);
+    EXPECT_FALSE(r.has_value());
+    if (r.has_value()) return std::string();
+    EXPECT_EQ(r.error().code, ErrorCode::invalid_signature);
+    return r.error().message;
+  };
+  EXPECT_EQ(message_of(Json::array()), "payload is not an object");
+  EXPECT_EQ(message_of(payload), "payload carries no signature");
+  EXPECT_EQ(message_of(Json{{"signature", 7}}), "payload carries no signature");
+  Json not_canonical = signed_payload;
+  not_canonical["x"] = std::numeric_limits<double>::infinity();
+  EXPECT_EQ(message_of(not_canonical), "payload has no canonical form");
+  EXPECT_EQ(verify_payload(not_canonical, kp.public_key()).error().message,
+            "payload has no canonical form");
 }
 
 // M01 §8 test_verify_fails_on_modified_field: every single flipped byte breaks verification.

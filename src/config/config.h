@@ -1,6 +1,8 @@
 // config.h — X04: the typed runtime configuration of a node. One plain struct per TOML
 // section (X04 §3, IMPLEMENTATION_REFERENCE §1), every default of the spec, TOML load /
-// save with toml++, and validation whose errors name the offending key.
+// save with toml++, and validation whose errors name the offending key. Each key is also
+// listed once in detail/schema.h (its TOML name, member and rule); load, save and validate
+// are driven by those tables, so a new key is a member here plus one line there.
 //
 // Thread-safety: the structs are plain values; the functions are reentrant.
 // Invariants:

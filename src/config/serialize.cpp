@@ -1,17 +1,25 @@
-// serialize.cpp — Config → TOML text and the atomic save (X04 §4 save). The writer is
-// hand-rolled so that sections come out in the spec's order with exact float round trips;
-// parse.cpp reads its output back to an equal Config (tests/config/ checks it).
+// serialize.cpp — Config → TOML text and the atomic save (X04 §4 save), driven by the key
+// tables of detail/schema.h. The writer is hand-rolled so that sections come out in the
+// spec's order with exact float round trips; parse.cpp reads its output back to an equal
+// Config (tests/config/ checks it).
 #include <charconv>
 #include <cstdio>
+#include <span>
 #include <string>
+#include <type_traits>
+#include <variant>
 
 #include "config/config.h"
 #include "config/detail/common.h"
+#include "config/detail/schema.h"
 #include "core/file_util.h"
 
 namespace hn::config {
 
 namespace {
+
+using detail::Field;
+using detail::LLM_BACKEND_FIELDS;
 
 // A TOML basic string: escapes quotes, backslashes and control characters, and "${" so that
 // ${NAME} expansion on load gives the value back (X04 §7).
@@ -52,6 +60,8 @@ std::string toml_float(double v) {
   return s;
 }
 
+// Appends TOML text. put() has one overload per kind of Field::member (detail/field.h) and
+// says whether it wrote the key: unset optionals and empty paths are left out.
 class TomlWriter {
  public:
   void section(std::string_view name) {
@@ -63,132 +73,75 @@ class TomlWriter {
     m_out += "[[" + std::string(name) + "]]\n";
   }
   void comment(std::string_view text) { m_out += "# " + std::string(text) + "\n"; }
-  void boolean(std::string_view key, bool v) { line(key, v ? "true" : "false"); }
-  void integer(std::string_view key, std::int64_t v) { line(key, std::to_string(v)); }
-  void number(std::string_view key, double v) { line(key, toml_float(v)); }
-  void string(std::string_view key, std::string_view v) { line(key, toml_string(v)); }
-  void optional_string(std::string_view key, const std::optional<std::string>& v) {
-    if (v) string(key, *v);
+
+  bool put(std::string_view key, bool v) { return line(key, v ? "true" : "false"); }
+  bool put(std::string_view key, int v) { return line(key, std::to_string(v)); }
+  bool put(std::string_view key, std::int64_t v) { return line(key, std::to_string(v)); }
+  bool put(std::string_view key, double v) { return line(key, toml_float(v)); }
+  bool put(std::string_view key, const std::string& v) { return line(key, toml_string(v)); }
+  bool put(std::string_view key, Profile v) { return line(key, toml_string(to_string(v))); }
+  bool put(std::string_view key, const std::optional<std::string>& v) {
+    return v && put(key, *v);
   }
-  void path(std::string_view key, const fs::path& p) {
-    if (!p.empty()) string(key, p.native());
+  bool put(std::string_view key, const fs::path& p) {
+    return !p.empty() && put(key, p.native());
   }
-  void optional_path(std::string_view key, const std::optional<fs::path>& p) {
-    if (p) string(key, p->native());
+  bool put(std::string_view key, const std::optional<fs::path>& p) {
+    return p && put(key, p->native());
   }
-  void string_list(std::string_view key, const std::vector<std::string>& items) {
+  bool put(std::string_view key, const std::vector<std::string>& items) {
     std::string v = "[";
     for (std::size_t i = 0; i < items.size(); ++i) {
       if (i > 0) v += ", ";
       v += toml_string(items[i]);
     }
     v += "]";
-    line(key, v);
+    return line(key, v);
   }
   std::string take() && { return std::move(m_out); }
 
  private:
-  void line(std::string_view key, std::string_view value) {
+  bool line(std::string_view key, std::string_view value) {
     m_out += std::string(key) + " = " + std::string(value) + "\n";
+    return true;
   }
   std::string m_out;
 };
+
+// Writes v's fields under the current header; an array of tables becomes one
+// [[table.key]] section per entry (the schema puts those last, as TOML needs).
+template <typename S>
+void write_fields(TomlWriter& w, std::string_view table,
+                  std::span<const Field<std::type_identity_t<S>>> fields, const S& v) {
+  for (const auto& f : fields) {
+    std::visit(detail::Overloaded{
+                   [&](std::vector<LlmBackendConfig> S::*member) {
+                     for (const auto& entry : v.*member) {
+                       w.array_section(std::string(table) + "." + std::string(f.key));
+                       write_fields<LlmBackendConfig>(w, table, LLM_BACKEND_FIELDS, entry);
+                     }
+                   },
+                   [&](auto member) {
+                     if (!w.put(f.key, v.*member) && !f.unset_note.empty()) {
+                       w.comment(f.unset_note);
+                     }
+                   }},
+               f.member);
+  }
+}
 
 }  // namespace
 
 std::string serialize_config(const Config& cfg) {
   TomlWriter w;
   w.comment("HearthNet node configuration (X04). Empty paths resolve to XDG / HEARTHNET_HOME.");
-
-  w.section("node");
-  w.string("display_name", cfg.node.display_name);
-  w.string("profile", to_string(cfg.node.profile));
-  w.path("data_dir", cfg.node.data_dir);
-
-  w.section("identity");
-  w.path("keys_dir", cfg.identity.keys_dir);
-  w.boolean("auto_generate", cfg.identity.auto_generate);
-
-  w.section("community");
-  if (!cfg.community.community_id) w.comment("community_id is set by `hearthnet init`");
-  w.optional_string("community_id", cfg.community.community_id);
-  w.path("state_dir", cfg.community.state_dir);
-
-  w.section("transport");
-  w.string("host", cfg.transport.host);
-  w.integer("port", cfg.transport.port);
-  w.optional_path("tls_cert", cfg.transport.tls_cert);
-  w.optional_path("tls_key", cfg.transport.tls_key);
-
-  w.section("discovery");
-  w.boolean("mdns_enabled", cfg.discovery.mdns_enabled);
-  w.boolean("udp_enabled", cfg.discovery.udp_enabled);
-  w.string("udp_multicast_group", cfg.discovery.udp_multicast_group);
-  w.integer("udp_port", cfg.discovery.udp_port);
-  w.string_list("relay_urls", cfg.discovery.relay_urls);
-  w.string_list("bootstrap_peers", cfg.discovery.bootstrap_peers);
-  w.integer("prune_after_seconds", cfg.discovery.prune_after_seconds);
-  w.integer("aggressive_prune_after_seconds", cfg.discovery.aggressive_prune_after_seconds);
-  w.boolean("aggressive_pruning", cfg.discovery.aggressive_pruning);
-
-  w.section("bus");
-  w.boolean("prefer_local", cfg.bus.prefer_local);
-  w.number("local_load_threshold", cfg.bus.local_load_threshold);
-
-  for (const auto& b : cfg.llm.backends) {
-    w.array_section("llm.backends");
-    w.string("name", b.name);
-    w.optional_string("url", b.url);
-    w.optional_string("model", b.model);
-    w.optional_string("api_key_env", b.api_key_env);
-  }
-
-  w.section("embedding");
-  w.string("model", cfg.embedding.model);
-  w.string("device", cfg.embedding.device);
-
-  w.section("rag");
-  w.boolean("enabled", cfg.rag.enabled);
-  w.path("corpora_dir", cfg.rag.corpora_dir);
-
-  w.section("file");
-  w.path("blobs_dir", cfg.file.blobs_dir);
-  w.number("gc_threshold", cfg.file.gc_threshold);
-  w.number("gc_target", cfg.file.gc_target);
-  w.integer("max_store_bytes", cfg.file.max_store_bytes);
-
-  w.section("market");
-  w.boolean("enabled", cfg.market.enabled);
-  w.integer("default_ttl_seconds", cfg.market.default_ttl_seconds);
-  w.integer("max_ttl_seconds", cfg.market.max_ttl_seconds);
-
-  w.section("chat");
-  w.boolean("enabled", cfg.chat.enabled);
-  w.boolean("store_and_forward", cfg.chat.store_and_forward);
-  w.boolean("read_receipts_enabled", cfg.chat.read_receipts_enabled);
-
-  w.section("emergency");
-  w.string_list("probe_targets", cfg.emergency.probe_targets);
-
-  w.section("ui");
-  w.string("host", cfg.ui.host);
-  w.integer("port", cfg.ui.port);
-  w.boolean("launch_browser", cfg.ui.launch_browser);
-
-  w.section("observability");
-  w.string("log_level", cfg.observability.log_level);
-  w.path("log_dir", cfg.observability.log_dir);
-  w.boolean("metrics_enabled", cfg.observability.metrics_enabled);
-  w.optional_string("otlp_endpoint", cfg.observability.otlp_endpoint);
-  w.optional_string("trackio_project", cfg.observability.trackio_project);
-  w.optional_string("trackio_space", cfg.observability.trackio_space);
-  w.integer("log_max_file_bytes", cfg.observability.log_max_file_bytes);
-  w.integer("log_max_files", cfg.observability.log_max_files);
-
-  w.section("events");
-  w.path("db_path", cfg.events.db_path);
-  w.path("snapshots_dir", cfg.events.snapshots_dir);
-
+  detail::for_each_section([&](const auto& section) {
+    // A section of arrays of tables only ([llm]) needs no [name] header of its own.
+    bool plain_keys = false;
+    for (const auto& f : section.fields) plain_keys = plain_keys || !detail::is_array_of_tables(f);
+    if (plain_keys) w.section(section.name);
+    write_fields(w, section.name, section.fields, cfg.*section.member);
+  });
   return std::move(w).take();
 }
 

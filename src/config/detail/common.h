@@ -38,6 +38,8 @@ std::string printable(std::string_view v, std::size_t max_bytes);
 // Whether s is well-formed UTF-8 (no overlongs, surrogates or values above U+10FFFF).
 bool is_valid_utf8(std::string_view s);
 
+// Whether s is an environment variable name: [A-Za-z_][A-Za-z0-9_]*.
+bool is_env_name(std::string_view s);
 // Expands ${NAME} from env and turns "$${" into a literal "${". On failure returns
 // nullopt and sets *problem to a sentence (unterminated, bad name, unset variable).
 std::optional<std::string> expand_env_refs(std::string_view s, const Env& env,

@@ -41,7 +41,7 @@
 
 #include "bare_https_server.h"
 #include "bus/bus.h"
-#include "bus/diag_echo.h"
+#include "services/diag/diag_echo.h"
 #include "core/json.h"
 #include "identity/keys.h"
 #include "identity/tls_cert.h"
@@ -362,7 +362,6 @@ int main(int argc, char** argv) {
     transport::ServerOptions so;
     so.cert_pem = cert->cert_pem;
     so.key_pem = cert->key_pem;
-    so.pool_threads = 0;
     transport::Server bare(sio.get_executor(), skeys, so);
     bare.add_route(
         "GET", "/bench/echo",
@@ -526,7 +525,7 @@ int main(int argc, char** argv) {
     out_s["relayed_runs_us_per_frame"] = relay_runs;
 
     bus::CapabilityBus bus(NodeId(a_id), bus::BusConfig{}, SystemClock::instance());
-    bus::DiagEchoService echo{NodeId(a_id)};
+    services::diag::DiagEchoService echo{NodeId(a_id)};
     if (!bus.register_service(echo)) return 1;
     long local_frames = 0;
     auto t0 = Clk::now();

@@ -41,3 +41,15 @@ function(hn_add_tests)
   hn_set_warnings(${exe})
   gtest_discover_tests(${exe} PROPERTIES LABELS "${A_LABELS}" DISCOVERY_TIMEOUT 60)
 endfunction()
+
+#   hn_add_service(NAME chat SOURCES a.cpp [DEPS extra...])
+#     -> static library hn_service_chat over the layers a service may use (never another
+#        service), added to the global HN_SERVICE_TARGETS the node links.
+function(hn_add_service)
+  cmake_parse_arguments(A "" "NAME" "SOURCES;DEPS" ${ARGN})
+  add_library(hn_service_${A_NAME} STATIC ${A_SOURCES})
+  target_include_directories(hn_service_${A_NAME} PUBLIC ${CMAKE_SOURCE_DIR}/src)
+  target_link_libraries(hn_service_${A_NAME} PUBLIC hn_service ${A_DEPS})
+  hn_set_warnings(hn_service_${A_NAME})
+  set_property(GLOBAL APPEND PROPERTY HN_SERVICE_TARGETS hn_service_${A_NAME})
+endfunction()

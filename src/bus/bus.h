@@ -13,13 +13,23 @@
 // service for outbound ones) tells it the caller's trust level; "self" is what the node's
 // own services and its loopback-signed CLI/UI get (DESIGN.md).
 //
-// Cancellation: CallOptions::cancel is passed to handlers and invokers; a cancelled call
-// ends with Error{timeout, "cancelled by the caller", detail {"cancelled": true}}, traced
-// as "cancelled" and not counted against the provider's health. A stream consumer stops a
-// stream by returning an error from its sink; that error is returned.
+// Execution (doc/design/architecture.md "Execution model"): the async_* members never block.
+// Routing, the trust check and schema validation run on the calling thread (microseconds);
+// a local handler then runs on its capability's executor (LocalCapability::executor — the
+// service's own bounded queue; a full queue fails over, else capacity_exceeded with
+// retry_after_ms), a remote call on the invoker's I/O thread. The completion runs on the
+// thread that finished the work, exactly once. call() / stream() are the blocking forms for
+// threads that may wait (a service's own queue threads, tools, tests): never call them from
+// the network thread.
 //
-// Thread-safety: every public member is safe for concurrent use; calls block the calling
-// thread (never call from the network thread — post to a worker).
+// Cancellation: CallOptions::cancel reaches the work — a queued local call never starts, a
+// running handler sees CallContext::cancelled(), a remote exchange is stopped by its
+// invoker and the call completes at once. A cancelled call ends with Error{timeout,
+// "cancelled by the caller", detail {"cancelled": true}}, traced as "cancelled" and not
+// counted against the provider's health. A stream consumer stops a stream by returning an
+// error from its sink; that error is returned.
+//
+// Thread-safety: every public member is safe for concurrent use.
 #pragma once
 
 #include <cstdint>
@@ -38,6 +48,7 @@
 #include "bus/service.h"
 #include "bus/trace.h"
 #include "core/clock.h"
+#include "core/timer_queue.h"
 #include "core/ulid.h"
 
 namespace hn::bus {
@@ -91,6 +102,14 @@ class CapabilityBus {
                              const std::vector<std::string>& declared_prefixes = {});
 
   // --- caller side (M03 §5.8) ---
+  // Non-blocking: `done` runs once, on the thread that finished the call.
+  void async_call(const CapabilityName& capability, Version version_req, Json body,
+                  CallOptions options, CallDone done);
+  // Non-blocking stream: frames go to `on_frame` (from the producer's thread, one at a time),
+  // then `done` gets the `done` frame's data or the error.
+  void async_stream(const CapabilityName& capability, Version version_req, Json body,
+                    FrameSink on_frame, CallOptions options, CallDone done);
+  // Blocking forms of the two above.
   Result<Json> call(const CapabilityName& capability, Version version_req, const Json& body,
                     const CallOptions& options = {});
   // Streams: each non-terminal frame goes to `on_frame`; returns the `done` frame's data.
@@ -98,6 +117,9 @@ class CapabilityBus {
                       const FrameSink& on_frame, const CallOptions& options = {});
 
   // --- transport side (M03 §5.3): inbound calls, served locally only ---
+  void async_handle_call(RouteRequest req, CancelToken cancel, CallDone done);
+  void async_handle_stream(RouteRequest req, FrameSink on_frame, CancelToken cancel, CallDone done);
+  // Blocking forms.
   Result<Json> handle_call(RouteRequest req, CancelToken cancel = {});
   Result<Json> handle_stream(RouteRequest req, const FrameSink& on_frame, CancelToken cancel = {});
 
@@ -117,12 +139,19 @@ class CapabilityBus {
 
  private:
   struct StreamState;
+  struct Dispatch;
+  struct Attempt;
 
-  Result<Json> dispatch(RouteRequest req, const CallOptions& options, const FrameSink* on_frame);
-  Result<Json> invoke_local(const CapabilityEntry& c, const RouteRequest& req,
-                            const CancelToken& cancel, const FrameSink* sink);
-  Result<Json> invoke_remote(const CapabilityEntry& c, const RouteRequest& req,
-                             const CancelToken& cancel, const FrameSink* sink);
+  RouteRequest make_request(const CapabilityName& capability, Version version_req, Json body,
+                            const CallOptions& options, bool stream);
+  void dispatch(RouteRequest req, CallOptions options, FrameSink sink, CallDone done);
+  void try_next(const std::shared_ptr<Dispatch>& d);
+  void finish(const std::shared_ptr<Dispatch>& d, Result<Json> result, bool rejected);
+  void start_local(const std::shared_ptr<Attempt>& a);
+  void start_remote(const std::shared_ptr<Attempt>& a);
+  void complete_attempt(const std::shared_ptr<Attempt>& a, Result<Json> result);
+  Result<Json> run_handler(const CapabilityEntry& c, const RouteRequest& req,
+                           const CancelToken& cancel, const FrameSink* sink);
   std::shared_ptr<RemoteInvoker> invoker() const;
   CapabilityEntry with_health(CapabilityEntry e) const;
 
@@ -136,6 +165,7 @@ class CapabilityBus {
   TraceHook m_trace;
   mutable std::mutex m_invoker_mutex;
   std::shared_ptr<RemoteInvoker> m_invoker;
+  TimerQueue m_timers;  // remote calls' deadlines (last: its thread stops first)
 };
 
 }  // namespace hn::bus

@@ -13,6 +13,8 @@
 #include <compare>
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <mutex>
 #include <memory>
 #include <optional>
 #include <set>
@@ -25,6 +27,7 @@
 #include "core/error.h"
 #include "core/json.h"
 #include "core/types.h"
+#include "core/work_queue.h"
 #include "identity/manifest.h"
 
 namespace hn::bus {
@@ -106,15 +109,28 @@ Status validate_capability_name(std::string_view name,
                                 const std::vector<std::string>& declared_prefixes = {});
 
 // Shared cancellation flag: copies observe the same state. Default-constructed tokens are
-// live (each has its own flag).
+// live (each has its own flag). Whoever waits on other work (a remote call, a queued job)
+// registers a callback with on_cancel instead of polling the flag: cancel() runs every
+// registered callback once, on the cancelling thread, outside any lock of the token.
 class CancelToken {
  public:
-  CancelToken() : m_flag(std::make_shared<std::atomic<bool>>(false)) {}
-  void cancel() const { m_flag->store(true); }
-  bool is_cancelled() const { return m_flag->load(); }
+  CancelToken();
+  void cancel() const;
+  bool is_cancelled() const { return m_state->flag.load(); }
+  // Runs `cb` once when the token is cancelled — at once, on this thread, when it already
+  // is. Returns an id for forget(); 0 when `cb` already ran.
+  std::uint64_t on_cancel(std::function<void()> cb) const;
+  // Drops a callback that has not run (the wait it served is over).
+  void forget(std::uint64_t id) const;
 
  private:
-  std::shared_ptr<std::atomic<bool>> m_flag;
+  struct State {
+    std::atomic<bool> flag{false};
+    std::mutex mutex;
+    std::uint64_t next_id = 1;
+    std::map<std::uint64_t, std::function<void()>> callbacks;
+  };
+  std::shared_ptr<State> m_state;
 };
 
 // One server-sent frame (CONTRACT §5.3): event name + single-line JSON data.
@@ -187,12 +203,11 @@ struct LocalCapability {
   CallHandler handler;                 // required iff descriptor.has_response()
   StreamHandler stream_handler;        // required iff descriptor.has_stream()
   ParamsPredicate params_compatible;   // empty = any-matches-any
-  // Set by a provider whose plain handler, for this body, answers in microseconds and never
-  // blocks (no I/O, no waits, no bus calls): such a call may run on the transport's
-  // network thread instead of hopping to the worker pool (Registry::is_quick). Empty =
-  // never quick. Asked before schema validation, so it must accept any JSON; it runs under
-  // the registry's lock, so it must be cheap and must not call the bus.
-  std::function<bool(const Json& body)> quick;
+  // Where the handlers run (the service host gives each service its own bounded queue;
+  // doc/design/architecture.md "Execution model"). A call finding the queue full fails
+  // over to the next provider, else ends with capacity_exceeded. Null = on the caller's
+  // thread (tests and tools that drive a bus directly).
+  std::shared_ptr<Executor> executor;
 };
 
 // Identity of one registry entry: (node, name, version).

@@ -214,24 +214,6 @@ std::vector<CapabilityEntry> Registry::find(const CapabilityName& name, Version 
   return out;
 }
 
-bool Registry::is_quick(const CapabilityName& name, Version version_req, const Json& body,
-                        bool local_only) const {
-  // Asked on the network thread for every plain bus call: no copies, the predicates (cheap,
-  // never calling back into the bus) run under the lock.
-  std::lock_guard lock(m_mutex);
-  bool any = false;
-  for (const auto& [key, e] : m_entries) {
-    if (key.name != name || !is_version_compatible(key.version, version_req)) continue;
-    if (!e.is_local) {
-      if (local_only) continue;
-      return false;  // the call may go to a peer
-    }
-    if (!e.local || !e.local->quick || !e.local->quick(body)) return false;
-    any = true;
-  }
-  return any;
-}
-
 std::optional<CapabilityEntry> Registry::entry(const EntryKey& key) const {
   std::lock_guard lock(m_mutex);
   auto it = m_entries.find(key);

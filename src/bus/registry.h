@@ -69,11 +69,6 @@ class Registry {
   std::vector<CapabilityEntry> find(const CapabilityName& name, Version version_req,
                                     const EntryFilter& filter = {}) const;
   std::optional<CapabilityEntry> entry(const EntryKey& key) const;
-  // Whether a call of (name, version_req) with `body` is quick: there is a compatible
-  // provider, every one is local (peers' are ignored when `local_only`), and each one's
-  // LocalCapability::quick says so for this body.
-  bool is_quick(const CapabilityName& name, Version version_req, const Json& body,
-                bool local_only) const;
   std::vector<CapabilityEntry> all_local() const;
   std::vector<CapabilityEntry> all() const;
 

@@ -17,7 +17,6 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
@@ -27,7 +26,6 @@
 #include "core/ulid.h"
 #include "transport/flow_control.h"
 #include "transport/replay_guard.h"
-#include "transport/spill.h"
 #include "transport/sse.h"
 
 namespace hn::transport {
@@ -107,22 +105,26 @@ asio::awaitable<Status> SseWriter::async_emit_all(std::vector<OutFrame> frames) 
 
 namespace {
 
-// Runs fn() on `pool` and resumes the awaiting coroutine on its own executor with the
-// result: two posts and no coroutine on the pool (co_spawn built one per call there).
-template <typename Fn>
-auto async_on(asio::any_io_executor pool, Fn fn) {
-  using R = std::invoke_result_t<Fn&>;
+// Starts `start(respond)` and resumes the awaiting coroutine on its own executor with what
+// respond() is given — from whatever thread calls it, once. No coroutine or thread waits
+// in between: the handler is resumed by one post.
+template <typename R, typename Start>
+auto async_completion(Start start) {
   return asio::async_initiate<const asio::use_awaitable_t<>&, void(R)>(
-      [pool](auto handler, Fn fn) {
+      [](auto handler, Start start) {
         auto ex = asio::get_associated_executor(handler);
-        asio::post(pool, [fn = std::move(fn), handler = std::move(handler), ex]() mutable {
-          R result = fn();
-          asio::post(ex, [handler = std::move(handler), result = std::move(result)]() mutable {
-            std::move(handler)(std::move(result));
+        using H = decltype(handler);
+        auto shared = std::make_shared<std::optional<H>>(std::move(handler));
+        start([shared, ex](R result) {
+          if (!shared->has_value()) return;  // (called twice: ignored)
+          H h = std::move(**shared);
+          shared->reset();
+          asio::post(ex, [h = std::move(h), result = std::move(result)]() mutable {
+            std::move(h)(std::move(result));
           });
         });
       },
-      use_awaitable, std::move(fn));
+      use_awaitable, std::move(start));
 }
 
 bool is_loopback(const asio::ip::address& a) {
@@ -174,26 +176,12 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
         replay(c),
         limiter(c, opts.rate_limits),
         pubsub(executor),
-        own_id(k.node_id().str()) {
-    if (opts.work_executor) {
-      work = *opts.work_executor;
-    } else if (opts.pool_threads > 0) {
-      pool = std::make_unique<asio::thread_pool>(static_cast<std::size_t>(opts.pool_threads));
-      work = pool->get_executor();
-    }
-  }
-  ~Impl() {
-    if (pool) {
-      pool->stop();
-      pool->join();
-    }
-  }
+        own_id(k.node_id().str()) {}
 
   struct Route {
     Handler handler;
     RouteAuth auth;
-    WorkerHandler worker;  // plain requests of a worker route
-    QuickCheck quick;      // worker route: true → run `worker` on the network thread
+    AsyncHandler plain;  // plain requests of an async route
   };
   struct Outcome {
     enum Kind { respond, streamed, drop } kind = respond;
@@ -217,18 +205,13 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   const Clock& clock;
   ssl::context ssl_ctx{ssl::context::tls_server};
   tcp::acceptor acceptor;
-  std::unique_ptr<asio::thread_pool> pool;
-  SpillControl spill;  // which quick requests still hop (network thread only)
-  LoadSampler load;
-  std::optional<asio::any_io_executor> work;  // worker routes; none: inline
 
   // The checks after a verified signature (X01 pipeline: replay, community, trust, rate
   // limits). Fills r's caller fields; an Outcome when the request is refused or dropped.
   // Runs on the network thread (the replay guard and limiter lock themselves anyway).
   std::optional<Outcome> admit(const RequestEnvelope& env, Request& r, bool loopback);
-  // A worker route's handler and the signature of its response (any thread).
-  static Outcome run_worker(const identity::KeyPair& keys, const Clock& clock, Request r,
-                            const WorkerHandler& worker);
+  // Starts an async route's handler; the outcome arrives through respond (any thread).
+  void start_async(Request r, const AsyncHandler& plain, std::function<void(Outcome)> done);
   ReplayGuard replay;
   RateLimiter limiter;
   PubSub pubsub;
@@ -624,7 +607,7 @@ asio::awaitable<bool> Server::Impl::async_write_response(std::shared_ptr<Session
                                                          bool keep_alive) {
   if (request_id.empty()) request_id = new_ulid();
   if (r.content_type == "application/json") {
-    // CONTRACT §5.2: servers sign responses (a worker route's response already is).
+    // CONTRACT §5.2: servers sign responses (an async route's response already is).
     if (!r.signature_headers) presign(r, keys, request_id, clock);
   }
   // The response is written as one buffer (status line, headers, body): one TLS record
@@ -754,28 +737,15 @@ asio::awaitable<Server::Impl::Outcome> Server::Impl::async_handle(
     // cross-thread wake-ups a hop to the pool and back takes.
     if (Status verified = verify_request(*env, r.body); !verified) co_return fail(verified.error());
     if (auto refused = admit(*env, r, s->loopback)) co_return finish(std::move(*refused));
-    if (route.worker && !r.accepts_stream) {
-      // A worker route: the handler and the response signature in one hop to the work
-      // executor — or right here when the route says this request is quick (never blocks,
-      // microseconds of work) and it is not spilled, or the server has no work executor.
-      Outcome o;
-      const bool quick = work && route.quick && route.quick(r);
-      if (quick) load.tick(spill);  // (spill.h: a saturated thread with idle cores around)
-      if (!work || (quick && !spill.next_spills())) {
-        o = run_worker(keys, clock, std::move(r), route.worker);
-      } else {
-        auto run = [self = shared_from_this(), r = std::move(r), worker = route.worker]() mutable {
-          try {
-            return run_worker(self->keys, self->clock, std::move(r), worker);
-          } catch (...) {  // (run_worker catches the handler's; this is allocation failure)
-            Outcome failed;
-            failed.response = Response::error(make_error(ErrorCode::internal_error, "worker failed"));
-            return failed;
-          }
-        };
-        auto op = async_on(*work, std::move(run));
-        o = co_await std::move(op);
-      }
+    if (route.plain && !r.accepts_stream) {
+      // An async route: the handler starts the work (on the service's own queue) and its
+      // Respond, called where the work finished, signs the answer there; this coroutine
+      // resumes with it to write.
+      auto op = async_completion<Outcome>([self = shared_from_this(), r = std::move(r),
+                                           plain = route.plain](std::function<void(Outcome)> done) mutable {
+        self->start_async(std::move(r), plain, std::move(done));
+      });
+      Outcome o = co_await std::move(op);
       co_return finish(std::move(o));
     }
     stream_key = env->from + '\n' + env->request_id;
@@ -860,21 +830,22 @@ std::optional<Server::Impl::Outcome> Server::Impl::admit(const RequestEnvelope& 
   return std::nullopt;
 }
 
-Server::Impl::Outcome Server::Impl::run_worker(const identity::KeyPair& keys, const Clock& clock,
-                                               Request r, const WorkerHandler& worker) {
-  Outcome out;
-  out.request_id = r.request_id;
-  Response resp;
+void Server::Impl::start_async(Request r, const AsyncHandler& plain,
+                               std::function<void(Outcome)> done) {
+  std::string request_id = r.request_id;
+  Respond respond = [self = shared_from_this(), request_id, done = std::move(done)](Response resp) {
+    presign(resp, self->keys, request_id, self->clock);
+    Outcome out;
+    out.request_id = request_id;
+    out.response = std::move(resp);
+    done(std::move(out));
+  };
   try {
-    resp = worker(std::move(r));
+    plain(std::move(r), respond);
   } catch (const std::exception& e) {
-    resp = Response::error(make_error(ErrorCode::internal_error, std::string("handler failed: ") + e.what()));
-  } catch (...) {
-    resp = Response::error(make_error(ErrorCode::internal_error, "handler failed"));
+    // Only a handler that threw before taking ownership of the work gets here.
+    respond(Response::error(make_error(ErrorCode::internal_error, std::string("handler failed: ") + e.what())));
   }
-  presign(resp, keys, out.request_id, clock);
-  out.response = std::move(resp);
-  return out;
 }
 
 void Server::Impl::do_stop() {
@@ -907,10 +878,10 @@ void Server::add_route(std::string method, std::string path, Handler handler, Ro
   m_impl->routes[{std::move(method), std::move(path)}] = Impl::Route{std::move(handler), auth, {}};
 }
 
-void Server::add_worker_route(std::string method, std::string path, WorkerHandler worker,
-                              Handler stream_handler, QuickCheck quick) {
-  m_impl->routes[{std::move(method), std::move(path)}] = Impl::Route{
-      std::move(stream_handler), RouteAuth::signed_request, std::move(worker), std::move(quick)};
+void Server::add_async_route(std::string method, std::string path, AsyncHandler plain,
+                             Handler stream_handler) {
+  m_impl->routes[{std::move(method), std::move(path)}] =
+      Impl::Route{std::move(stream_handler), RouteAuth::signed_request, std::move(plain)};
 }
 
 Result<std::uint16_t> Server::start() {

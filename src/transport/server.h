@@ -23,14 +23,13 @@
 //
 // Threading: everything runs on the executor passed in (the network io_context thread),
 // the checks of a signed request (verification, replay, membership, rate limits) included.
-// A worker route's WorkerHandler and its response signature hop to the work executor
-// (ServerOptions::work_executor, or a small asio::thread_pool of pool_threads) and back —
-// unless the route's QuickCheck says the request is quick, which runs it right there (a
-// share of quick requests still hops while this thread is saturated and the machine has
-// idle cores: spill.h).
-// Handlers run on the network executor and must return to it if they hop elsewhere. start/stop/add_route
-// must be called on the executor's thread or before it runs; stop() may also be called
-// from any thread (it posts).
+// The network thread never runs a service's work: an async route's handler (the node's
+// bus calls) is called here after the checks and only *starts* the work elsewhere (the
+// bus posts it to the service's own queue); its Respond may be called from any thread,
+// signs the response there and hands the write back to the network thread. Stream
+// handlers are coroutines on the network thread; they must not block it.
+// start/stop/add_route must be called on the executor's thread or before it runs; stop()
+// may also be called from any thread (it posts).
 #pragma once
 
 #include <chrono>
@@ -137,16 +136,13 @@ class SseWriter {
 };
 
 using Handler = std::function<boost::asio::awaitable<Response>(Request, std::shared_ptr<SseWriter>)>;
-// A blocking handler for plain (non-stream) requests of a signed route. It runs on the
-// work executor after the checks, and its response is canonicalised and signed there; the
-// network thread only writes it. (A server with no work executor runs it inline on the
-// network thread.)
-using WorkerHandler = std::function<Response(Request)>;
-// Asked on the network thread with a checked request (caller, trust, capability and body
-// set): true when the WorkerHandler will answer it in microseconds without blocking (no
-// I/O, no waits, no remote calls) — it then runs on the network thread, which saves the
-// two cross-thread wake-ups of a hop to the pool and back. Must itself be cheap.
-using QuickCheck = std::function<bool(const Request&)>;
+// Completes a plain request of an async route: call exactly once, from any thread. The
+// response is canonicalised and signed on the calling thread; the network thread only
+// writes it.
+using Respond = std::function<void(Response)>;
+// The plain half of an async route: called on the network thread with a checked request;
+// starts the work and returns at once (it must not block).
+using AsyncHandler = std::function<void(Request, Respond)>;
 
 enum class RouteAuth { signed_request, public_route };
 
@@ -191,10 +187,6 @@ struct ServerOptions {
   std::chrono::milliseconds idle_timeout{CONNECTION_IDLE_SECONDS * 1000};
   std::chrono::milliseconds write_timeout{30'000};
   std::chrono::milliseconds stream_ack_timeout{STREAM_ACK_TIMEOUT_SECONDS * 1000};
-  int pool_threads = 2;  // the own pool for worker routes; 0: they run on the network thread
-  // Where worker routes run instead of an own pool of pool_threads (the node passes its
-  // worker pool).
-  std::optional<boost::asio::any_io_executor> work_executor;
   RateLimits rate_limits;
   std::size_t max_connections = 1024;
   int pubsub_max_timeout_seconds = 60;
@@ -212,11 +204,10 @@ class Server {
   // Registers a route; a later registration for the same method+path replaces it.
   void add_route(std::string method, std::string path, Handler handler,
                  RouteAuth auth = RouteAuth::signed_request);
-  // A signed route whose plain requests go to `worker` (see WorkerHandler; on the network
-  // thread when `quick` says so) and whose stream requests (Accept: text/event-stream) go
-  // to `stream_handler`.
-  void add_worker_route(std::string method, std::string path, WorkerHandler worker,
-                        Handler stream_handler, QuickCheck quick = {});
+  // A signed route whose plain requests go to `plain` (see AsyncHandler) and whose stream
+  // requests (Accept: text/event-stream) go to `stream_handler`.
+  void add_async_route(std::string method, std::string path, AsyncHandler plain,
+                       Handler stream_handler);
   // Loads the certificate, binds, listens and starts accepting. Returns the bound port.
   Result<std::uint16_t> start();
   // Stops accepting and closes every connection (in-flight handlers see cancellation).

@@ -5,13 +5,19 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <future>
 #include <thread>
 
-#include "bus/diag_echo.h"
+#include "services/diag/diag_echo.h"
 #include "core/ulid.h"
 #include "fake_invoker.h"
 
 namespace hn::bus {
+using services::diag::DiagEchoService;
+using services::diag::diag_echo_descriptor;
+using services::diag::DIAG_ECHO_CAPABILITY;
+using services::diag::DIAG_ECHO_DEFAULT_FRAMES;
 namespace {
 
 using test::endpoint_of;
@@ -516,20 +522,19 @@ TEST_F(BusFacade, RemoteStreamFrameValidatedWhenSchemaKnown) {
 // An invoker that never answers: the bus gives up at the deadline and fails over.
 class SilentInvoker final : public RemoteInvoker {
  public:
-  std::future<Result<Json>> call(RemoteCall call) override {
+  void call(RemoteCall call, CallDone done) override {
     std::lock_guard lock(m_mutex);
     cancels.push_back(call.cancel);
-    m_pending.emplace_back();
-    return m_pending.back().get_future();
+    m_pending.push_back(std::move(done));  // never completed
   }
-  std::future<Result<Json>> stream(RemoteCall call, FrameSink) override {
-    return this->call(std::move(call));
+  void stream(RemoteCall call, FrameSink, CallDone done) override {
+    this->call(std::move(call), std::move(done));
   }
   std::vector<CancelToken> cancels;
 
  private:
   std::mutex m_mutex;
-  std::vector<std::promise<Result<Json>>> m_pending;
+  std::vector<CallDone> m_pending;
 };
 
 TEST_F(BusFacade, RemoteTimeoutCancelsTheAttempt) {
@@ -590,6 +595,119 @@ TEST_F(BusFacade, PeerManifestUpdatesAndRemoval) {
   EXPECT_EQ(kinds, (std::vector<RegistryEventKind>{RegistryEventKind::added, RegistryEventKind::removed}));
   auto stats = bus.stats();
   EXPECT_EQ(stats["entries_remote"], 0);
+}
+
+}  // namespace
+}  // namespace hn::bus
+
+// --- execution model (doc/design/architecture.md): each capability's work runs on its
+// own bounded executor; the bus only routes, validates and hands over. -----------------
+
+namespace hn::bus {
+namespace {
+
+// A plain capability `name` on `executor` whose handler waits for `release`.
+LocalCapability held_capability(const std::string& name, std::shared_ptr<Executor> executor,
+                                std::shared_future<void> release, std::atomic<int>& runs) {
+  LocalCapability cap = DiagEchoService(SELF).capabilities().front();
+  cap.descriptor.name = name;
+  cap.descriptor.max_concurrent = 100;
+  cap.stream_handler = nullptr;
+  cap.descriptor.stream_schema = nullptr;
+  cap.executor = std::move(executor);
+  cap.handler = [release, &runs](const CallContext& ctx, const Json& body) -> Result<Json> {
+    ++runs;
+    release.wait();
+    if (ctx.cancelled()) return make_error(ErrorCode::timeout, "cancelled", Json{{"cancelled", true}});
+    return Json{{"output", {{"text", body["input"]["text"]}}}};
+  };
+  return cap;
+}
+
+struct Completion {
+  std::promise<Result<Json>> promise;
+  std::shared_future<Result<Json>> future = promise.get_future().share();
+  CallDone done() {
+    return [this](Result<Json> r) { promise.set_value(std::move(r)); };
+  }
+  bool ready() const { return future.wait_for(std::chrono::seconds(0)) == std::future_status::ready; }
+};
+
+TEST_F(BusFacade, AFullQueueAnswersCapacityExceededWhileAnotherServiceAnswers) {
+  auto slow_queue = std::make_shared<WorkQueue>(WorkQueueOptions{"slow", 1, 1, 0});
+  auto echo_queue = std::make_shared<WorkQueue>(WorkQueueOptions{"echo", 1, 8, 0});
+  std::promise<void> release;
+  std::atomic<int> runs{0};
+  ASSERT_TRUE(bus.register_capability(held_capability("experimental.slow", slow_queue,
+                                                       release.get_future().share(), runs)));
+  auto echo_cap = DiagEchoService(SELF).capabilities().front();
+  echo_cap.executor = echo_queue;
+  ASSERT_TRUE(bus.register_capability(echo_cap));
+
+  Completion first, second;
+  bus.async_call("experimental.slow", V10, echo_body("1"), {}, first.done());   // runs, held
+  while (runs.load() == 0) std::this_thread::yield();
+  bus.async_call("experimental.slow", V10, echo_body("2"), {}, second.done());  // waits in the queue
+  auto third = bus.call("experimental.slow", V10, echo_body("3"));              // no room
+  ASSERT_FALSE(third);
+  EXPECT_EQ(third.error().code, ErrorCode::capacity_exceeded);
+  ASSERT_TRUE(third.error().retry_after_ms.has_value());
+  EXPECT_GT(*third.error().retry_after_ms, 0);
+
+  // The other service's queue is untouched by the flood.
+  auto echoed = bus.call("diag.echo", V10, echo_body("still here"));
+  ASSERT_TRUE(echoed) << echoed.error().to_string();
+  EXPECT_EQ((*echoed)["output"]["text"], "still here");
+  EXPECT_FALSE(first.ready());
+
+  release.set_value();
+  ASSERT_TRUE(first.future.get());
+  ASSERT_TRUE(second.future.get());
+  EXPECT_EQ(runs.load(), 2);
+  EXPECT_EQ(slow_queue->stats().rejected, 1u);
+}
+
+TEST_F(BusFacade, ACallCancelledWhileQueuedEndsAtOnceAndNeverRuns) {
+  auto queue = std::make_shared<WorkQueue>(WorkQueueOptions{"slow", 1, 4, 0});
+  std::promise<void> release;
+  std::atomic<int> runs{0};
+  ASSERT_TRUE(bus.register_capability(held_capability("experimental.slow", queue,
+                                                      release.get_future().share(), runs)));
+  Completion first, queued;
+  bus.async_call("experimental.slow", V10, echo_body("1"), {}, first.done());
+  while (runs.load() == 0) std::this_thread::yield();
+  CallOptions opts;
+  bus.async_call("experimental.slow", V10, echo_body("2"), opts, queued.done());
+  EXPECT_FALSE(queued.ready());
+  opts.cancel.cancel();
+  // Completed by the cancellation itself, while the one thread is still held.
+  ASSERT_TRUE(queued.ready());
+  auto r = queued.future.get();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::timeout);
+  EXPECT_TRUE(r.error().detail.value("cancelled", false));
+  release.set_value();
+  ASSERT_TRUE(first.future.get());
+  queue->drain();
+  EXPECT_EQ(runs.load(), 1);  // the cancelled call never ran
+  EXPECT_EQ(bus.registry().entry(EntryKey{SELF, "experimental.slow", V10})->in_flight, 0);
+}
+
+TEST_F(BusFacade, ARemoteCallWaitsOnNoThreadAndEndsWhenCancelled) {
+  auto silent = std::make_shared<SilentInvoker>();
+  bus.set_remote_invoker(silent);
+  add_peer(A);
+  CallOptions opts;
+  Completion c;
+  bus.async_call("diag.echo", V10, echo_body("x"), opts, c.done());
+  // async_call returned with the exchange under way; nothing waits for it.
+  EXPECT_FALSE(c.ready());
+  ASSERT_EQ(silent->cancels.size(), 1u);
+  opts.cancel.cancel();
+  ASSERT_TRUE(c.ready());
+  EXPECT_TRUE(c.future.get().error().detail.value("cancelled", false));
+  EXPECT_TRUE(silent->cancels[0].is_cancelled());  // the invoker was told to stop
+  EXPECT_EQ(bus.registry().entry(key(A))->in_flight, 0);
 }
 
 }  // namespace

@@ -4,11 +4,15 @@
 
 #include <gtest/gtest.h>
 
-#include "bus/diag_echo.h"
+#include "services/diag/diag_echo.h"
 #include "bus/schema.h"
 #include "core/hash.h"
 
 namespace hn::bus {
+using services::diag::DiagEchoService;
+using services::diag::diag_echo_descriptor;
+using services::diag::DIAG_ECHO_CAPABILITY;
+using services::diag::DIAG_ECHO_DEFAULT_FRAMES;
 namespace {
 
 CapabilityDescriptor sample() {

@@ -1,5 +1,5 @@
 // fake_invoker.h — a test double for the network: a RemoteInvoker whose answers are
-// scripted per node. Calls complete synchronously (ready futures).
+// scripted per node. Calls complete synchronously, on the calling thread.
 //
 // Thread-safety: internal mutex; scripts run on the calling thread.
 #pragma once
@@ -37,29 +37,25 @@ class FakeInvoker final : public RemoteInvoker {
     return n;
   }
 
-  std::future<Result<Json>> call(RemoteCall call) override {
+  void call(RemoteCall call, CallDone done) override {
     CallScript script;
     {
       std::lock_guard lock(m_mutex);
       m_received.push_back(call);
       if (auto it = m_calls.find(call.node_id); it != m_calls.end()) script = it->second;
     }
-    std::promise<Result<Json>> p;
-    p.set_value(script ? script(call) : Result<Json>(make_error(ErrorCode::partition, "unreachable")));
-    return p.get_future();
+    done(script ? script(call) : Result<Json>(make_error(ErrorCode::partition, "unreachable")));
   }
 
-  std::future<Result<Json>> stream(RemoteCall call, FrameSink on_frame) override {
+  void stream(RemoteCall call, FrameSink on_frame, CallDone done) override {
     StreamScript script;
     {
       std::lock_guard lock(m_mutex);
       m_received.push_back(call);
       if (auto it = m_streams.find(call.node_id); it != m_streams.end()) script = it->second;
     }
-    std::promise<Result<Json>> p;
-    p.set_value(script ? script(call, on_frame)
-                       : Result<Json>(make_error(ErrorCode::partition, "unreachable")));
-    return p.get_future();
+    done(script ? script(call, on_frame)
+                : Result<Json>(make_error(ErrorCode::partition, "unreachable")));
   }
 
  private:

@@ -4,10 +4,14 @@
 
 #include <gtest/gtest.h>
 
-#include "bus/diag_echo.h"
+#include "services/diag/diag_echo.h"
 #include "fake_invoker.h"
 
 namespace hn::bus {
+using services::diag::DiagEchoService;
+using services::diag::diag_echo_descriptor;
+using services::diag::DIAG_ECHO_CAPABILITY;
+using services::diag::DIAG_ECHO_DEFAULT_FRAMES;
 namespace {
 
 using test::endpoint_of;
@@ -169,37 +173,6 @@ TEST(BusRegistry, InFlightSlots) {
   EXPECT_FALSE(r.try_acquire({PEER, "diag.echo", Version{1, 0}}));
 }
 
-
-// LocalCapability::quick (M03 §5.3 dispatch on the network thread): a call is quick only when
-// every provider it may reach is local and says so for the body — diag.echo unless asked to
-// wait; a peer's provider makes it not quick unless the call stays local.
-TEST(BusRegistry, QuickCallsAreLocalProvidersThatSaySo) {
-  ManualClock clock;
-  Registry r(SELF, clock);
-  const Json plain{{"input", {{"text", "hi"}}}};
-  const Json delayed{{"input", {{"text", "hi"}, {"delay_ms", 50}}}};
-  EXPECT_FALSE(r.is_quick("diag.echo", Version{1, 0}, plain, true));  // no provider
-  ASSERT_TRUE(r.register_local(echo()));
-  EXPECT_TRUE(r.is_quick("diag.echo", Version{1, 0}, plain, false));
-  EXPECT_TRUE(r.is_quick("diag.echo", Version{1, 0}, Json{{"input", {{"text", "x"}, {"delay_ms", 0}}}}, false));
-  EXPECT_FALSE(r.is_quick("diag.echo", Version{1, 0}, delayed, false));
-  EXPECT_FALSE(r.is_quick("diag.echo", Version{2, 0}, plain, false));  // incompatible version
-  // Bodies the schema will refuse are quick: the handler never runs for them.
-  EXPECT_TRUE(r.is_quick("diag.echo", Version{1, 0}, Json::array(), false));
-  EXPECT_TRUE(r.is_quick("diag.echo", Version{1, 0}, Json{{"input", 3}}, false));
-
-  ASSERT_TRUE(r.update_from_manifest(PEER, {spec_of(diag_echo_descriptor())}, endpoint_of(1), TrustLevel::member));
-  EXPECT_FALSE(r.is_quick("diag.echo", Version{1, 0}, plain, false));  // may go to the peer
-  EXPECT_TRUE(r.is_quick("diag.echo", Version{1, 0}, plain, true));
-
-  // A provider without a quick predicate is never quick, and spoils a shared name.
-  LocalCapability slow = echo();
-  slow.descriptor.version = Version{1, 1};
-  slow.quick = {};
-  ASSERT_TRUE(r.register_local(slow));
-  EXPECT_FALSE(r.is_quick("diag.echo", Version{1, 1}, plain, true));
-  EXPECT_FALSE(r.is_quick("diag.echo", Version{1, 0}, plain, true));
-}
 
 }  // namespace
 }  // namespace hn::bus

@@ -22,9 +22,11 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include "core/work_queue.h"
 #include "test_cert.h"
 #include "support/test_support.h"
 #include "transport/client.h"
+#include "core/work_queue.h"
 #include "transport/server.h"
 
 namespace hn::transport {
@@ -114,11 +116,10 @@ class TransportE2E : public ::testing::Test {
     m_io.sync([&] { m_server.reset(); });
   }
 
-  void start_server(const test::TestCert& c, int pool_threads = ServerOptions{}.pool_threads) {
+  void start_server(const test::TestCert& c) {
     ServerOptions opts;
     opts.cert_pem = c.cert_pem;
     opts.key_pem = c.key_pem;
-    opts.pool_threads = pool_threads;
     opts.community = kCommunity;
     ServerHooks hooks;
     hooks.membership = [](const NodeId& id, const CommunityId&) -> Result<TrustLevel> {
@@ -136,34 +137,29 @@ class TransportE2E : public ::testing::Test {
       m_server = std::make_unique<Server>(m_io.io().get_executor(), server_keys(), opts, hooks);
       m_server->add_route("POST", std::string(BUS_CALL_PATH),
                           [this](Request r, std::shared_ptr<SseWriter> w) { return handle(r, w); });
-      // A worker route: plain requests run off the network thread, streams on it.
+      // An async route: the plain handler, on the network thread, hands the work to a
+      // queue of its own and answers from there; {"now": true} answers at once instead.
       m_network_thread = std::this_thread::get_id();
-      m_server->add_worker_route(
-          "POST", "/test/v1/worker",
-          [this](Request r) {
-            m_worker_off_network = std::this_thread::get_id() != m_network_thread;
-            return Response::json(Json{{"caller", r.caller.str()},
-                                       {"trust", std::string(to_string(r.trust))},
-                                       {"echo", r.body}});
+      m_server->add_async_route(
+          "POST", "/test/v1/async",
+          [this](Request r, Respond respond) {
+            m_handler_on_network = std::this_thread::get_id() == m_network_thread;
+            if (r.body.value("now", false)) {
+              respond(Response::error(make_error(ErrorCode::bad_request, "answered at once")));
+              return;
+            }
+            const bool posted = m_work.try_post([this, r = std::move(r), respond] {
+              m_work_off_network = std::this_thread::get_id() != m_network_thread;
+              respond(Response::json(Json{{"caller", r.caller.str()},
+                                          {"trust", std::string(to_string(r.trust))},
+                                          {"echo", r.body}}));
+            });
+            if (!posted) respond(Response::error(make_error(ErrorCode::capacity_exceeded, "full")));
           },
           [](Request, std::shared_ptr<SseWriter> w) -> asio::awaitable<Response> {
             Json token{{"i", 1}};
             co_await w->async_emit_token(std::move(token));
             co_return Response::json(Json{{"streamed", true}});
-          });
-      // The same with a QuickCheck: {"quick": true} bodies run on the network thread.
-      m_server->add_worker_route(
-          "POST", "/test/v1/quick",
-          [this](Request r) {
-            m_worker_off_network = std::this_thread::get_id() != m_network_thread;
-            return Response::json(Json{{"trust", std::string(to_string(r.trust))}, {"echo", r.body}});
-          },
-          [](Request, std::shared_ptr<SseWriter>) -> asio::awaitable<Response> {
-            co_return Response::json(Json{{"streamed", true}});
-          },
-          [this](const Request& r) {
-            m_quick_asked_trust = r.trust;
-            return r.body.value("quick", false);
           });
       auto port = m_server->start();
       ASSERT_TRUE(port.has_value()) << port.error().to_string();
@@ -224,8 +220,9 @@ class TransportE2E : public ::testing::Test {
   }
 
   std::thread::id m_network_thread;
-  std::atomic<bool> m_worker_off_network{false};
-  std::atomic<TrustLevel> m_quick_asked_trust{TrustLevel::unknown};
+  std::atomic<bool> m_handler_on_network{false};
+  std::atomic<bool> m_work_off_network{false};
+  WorkQueue m_work{WorkQueueOptions{"test-work", 1, 8, 0}};
 
   std::unique_ptr<Client> make_client(const identity::KeyPair& keys,
                                       ClientOptions::StreamAcks acks = ClientOptions::StreamAcks::in_band) {
@@ -462,80 +459,45 @@ TEST_F(TransportE2E, StreamAcksInBandOrOnTheSideChannelAndBatchedEmits) {
   m_other_clients.push_back(std::move(side));
 }
 
-// A worker route: the verified, admitted request reaches the blocking handler off the
-// network thread and its answer comes back signed (the client verifies it); refused
-// callers are refused in that path too; a stream request to the route gets the stream.
-TEST_F(TransportE2E, WorkerRouteRunsOffTheNetworkThreadWithTheSameChecks) {
+// An async route: the verified, admitted request reaches the handler on the network
+// thread, which only starts the work; the work answers from its own thread, signed (the
+// client verifies it); an answer given at once works too; refused callers are refused in
+// that path as well; a stream request to the route gets the stream.
+TEST_F(TransportE2E, AsyncRouteAnswersFromTheWorkersThreadWithTheSameChecks) {
   auto r = m_io.run<Result<ClientResponse>>([&]() {
-    return m_client->async_request(peer(), "POST", "/test/v1/worker", Json{{"x", 1}});
+    return m_client->async_request(peer(), "POST", "/test/v1/async", Json{{"x", 1}});
   });
   ASSERT_TRUE(r.has_value()) << r.error().to_string();
   EXPECT_EQ(r->status, 200) << r->body.dump();
   EXPECT_EQ(r->body["caller"], member_keys().node_id().str());
   EXPECT_EQ(r->body["trust"], "member");
   EXPECT_EQ(r->body["echo"]["x"], 1);
-  EXPECT_TRUE(m_worker_off_network.load());
+  EXPECT_TRUE(m_handler_on_network.load());
+  EXPECT_TRUE(m_work_off_network.load());
 
+  auto now = m_io.run<Result<ClientResponse>>([&]() {
+    return m_client->async_request(peer(), "POST", "/test/v1/async", Json{{"now", true}});
+  });
+  ASSERT_TRUE(now.has_value()) << now.error().to_string();
+  EXPECT_EQ(now->status, 400);
+  EXPECT_EQ(now->body["error"], "bad_request");
+
+  m_handler_on_network = false;
   auto stranger = make_client(stranger_keys());
   auto refused = m_io.run<Result<ClientResponse>>([&]() {
-    return stranger->async_request(peer(), "POST", "/test/v1/worker", Json{{"x", 1}});
+    return stranger->async_request(peer(), "POST", "/test/v1/async", Json{{"x", 1}});
   });
   ASSERT_TRUE(refused.has_value());
   EXPECT_EQ(refused->status, 401);
   EXPECT_EQ(refused->body["error"], "unauthorized");
+  EXPECT_FALSE(m_handler_on_network.load());  // refused before the handler
   m_other_clients.push_back(std::move(stranger));
 
   auto streamed = m_io.run<Result<Frame>>([&]() {
-    return m_client->async_stream_request(peer(), "/test/v1/worker", Json::object(), nullptr);
+    return m_client->async_stream_request(peer(), "/test/v1/async", Json::object(), nullptr);
   });
   ASSERT_TRUE(streamed.has_value()) << streamed.error().to_string();
   EXPECT_EQ(streamed->data["streamed"], true);
-}
-
-// A worker route's QuickCheck sees the checked request (trust set) on the network thread:
-// a quick request runs there, any other hops to the pool; refused callers never reach it.
-TEST_F(TransportE2E, QuickWorkerRequestsRunOnTheNetworkThread) {
-  for (bool quick : {true, false, true}) {
-    m_worker_off_network = quick;
-    m_quick_asked_trust = TrustLevel::unknown;
-    auto r = m_io.run<Result<ClientResponse>>([&]() {
-      return m_client->async_request(peer(), "POST", "/test/v1/quick", Json{{"quick", quick}});
-    });
-    ASSERT_TRUE(r.has_value()) << r.error().to_string();
-    EXPECT_EQ(r->status, 200) << r->body.dump();
-    EXPECT_EQ(r->body["echo"]["quick"], quick);
-    EXPECT_EQ(r->body["trust"], "member");
-    EXPECT_EQ(m_quick_asked_trust.load(), TrustLevel::member);
-    EXPECT_EQ(m_worker_off_network.load(), !quick) << "quick=" << quick;
-  }
-  m_quick_asked_trust = TrustLevel::unknown;
-  auto stranger = make_client(stranger_keys());
-  auto refused = m_io.run<Result<ClientResponse>>([&]() {
-    return stranger->async_request(peer(), "POST", "/test/v1/quick", Json{{"quick", true}});
-  });
-  ASSERT_TRUE(refused.has_value());
-  EXPECT_EQ(refused->status, 401);
-  EXPECT_EQ(m_quick_asked_trust.load(), TrustLevel::unknown);  // refused before the question
-  m_other_clients.push_back(std::move(stranger));
-}
-
-// A server with no work executor (pool_threads 0) still answers a worker route's plain
-// requests from the worker handler — inline on its network thread — not the stream handler.
-TEST_F(TransportE2E, WorkerRouteRunsInlineWithoutAWorkExecutor) {
-  m_io.sync([&] {
-    m_client->close();
-    m_server->stop();
-  });
-  m_io.sync([&] { m_server.reset(); });
-  start_server(cert(), 0);
-  m_worker_off_network = true;
-  auto r = m_io.run<Result<ClientResponse>>([&]() {
-    return m_client->async_request(peer(), "POST", "/test/v1/worker", Json{{"x", 2}});
-  });
-  ASSERT_TRUE(r.has_value()) << r.error().to_string();
-  EXPECT_EQ(r->status, 200) << r->body.dump();
-  EXPECT_EQ(r->body["echo"]["x"], 2);
-  EXPECT_FALSE(m_worker_off_network.load());  // ran on the network thread
 }
 
 // CallOptions::before_read (relay backpressure): awaited before every socket read; while

@@ -15,8 +15,6 @@ namespace asio = boost::asio;
 
 namespace {
 
-using Promise = std::shared_ptr<std::promise<Result<Json>>>;
-
 transport::Endpoint endpoint_of(const bus::RemoteCall& c) {
   return transport::Endpoint{c.endpoint.host, static_cast<std::uint16_t>(c.endpoint.port), c.node_id};
 }
@@ -30,23 +28,23 @@ transport::CallOptions options_of(const bus::RemoteCall& c, const Clock& clock) 
 }
 
 asio::awaitable<void> async_remote_call(std::shared_ptr<TransportInvoker::State> state,
-                                        bus::RemoteCall c, Promise promise) {
+                                        bus::RemoteCall c, bus::CallDone done) {
   if (state->client == nullptr) {
-    promise->set_value(make_error(ErrorCode::partition, "node is shutting down"));
+    done(make_error(ErrorCode::partition, "node is shutting down"));
     co_return;
   }
   // (The awaitable is built first: no temporaries inside co_await on GCC 12.)
   auto op = state->client->async_call(endpoint_of(c), c.capability, c.version, c.body,
                                       options_of(c, *state->clock));
   Result<Json> r = co_await std::move(op);
-  promise->set_value(std::move(r));
+  done(std::move(r));  // (after a cancel the bus has completed the call and ignores this)
 }
 
 asio::awaitable<void> async_remote_stream(std::shared_ptr<TransportInvoker::State> state,
                                           bus::RemoteCall c, bus::FrameSink sink,
-                                          Promise promise) {
+                                          bus::CallDone done) {
   if (state->client == nullptr) {
-    promise->set_value(make_error(ErrorCode::partition, "node is shutting down"));
+    done(make_error(ErrorCode::partition, "node is shutting down"));
     co_return;
   }
   bus::CancelToken cancel = c.cancel;
@@ -57,12 +55,15 @@ asio::awaitable<void> async_remote_stream(std::shared_ptr<TransportInvoker::Stat
   transport::CallOptions options = options_of(c, *state->clock);
   if (c.flow) {
     // Backpressure across the relay: stop reading the peer while our consumer is full.
-    options.before_read = [flow = c.flow, ex = state->network]() -> asio::awaitable<void> {
-      while (flow->congested()) {
+    options.before_read = [flow = c.flow, ex = state->network, cancel]() -> asio::awaitable<void> {
+      while (flow->congested() && !cancel.is_cancelled()) {
         auto timer = std::make_shared<asio::steady_timer>(ex, std::chrono::seconds(1));
-        flow->notify_when_drained([timer, ex] { asio::post(ex, [timer] { timer->cancel(); }); });
+        auto wake = [timer, ex] { asio::post(ex, [timer] { timer->cancel(); }); };
+        flow->notify_when_drained(wake);
+        const auto id = cancel.on_cancel(wake);
         boost::system::error_code ec;
         co_await timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        cancel.forget(id);
       }
     };
   }
@@ -70,9 +71,9 @@ asio::awaitable<void> async_remote_stream(std::shared_ptr<TransportInvoker::Stat
                                         std::move(on_frame), std::move(options));
   Result<transport::Frame> r = co_await std::move(op);
   if (r) {
-    promise->set_value(std::move(r->data));
+    done(std::move(r->data));
   } else {
-    promise->set_value(r.take_error());
+    done(r.take_error());
   }
 }
 
@@ -82,21 +83,15 @@ TransportInvoker::TransportInvoker(asio::any_io_executor network, transport::Cli
                                    const Clock& clock)
     : m_state(std::make_shared<State>(State{std::move(network), &client, &clock})) {}
 
-std::future<Result<Json>> TransportInvoker::call(bus::RemoteCall call) {
-  auto promise = std::make_shared<std::promise<Result<Json>>>();
-  auto future = promise->get_future();
-  asio::co_spawn(m_state->network, async_remote_call(m_state, std::move(call), promise),
+void TransportInvoker::call(bus::RemoteCall call, bus::CallDone done) {
+  asio::co_spawn(m_state->network, async_remote_call(m_state, std::move(call), std::move(done)),
                  asio::detached);
-  return future;
 }
 
-std::future<Result<Json>> TransportInvoker::stream(bus::RemoteCall call, bus::FrameSink on_frame) {
-  auto promise = std::make_shared<std::promise<Result<Json>>>();
-  auto future = promise->get_future();
+void TransportInvoker::stream(bus::RemoteCall call, bus::FrameSink on_frame, bus::CallDone done) {
   asio::co_spawn(m_state->network,
-                 async_remote_stream(m_state, std::move(call), std::move(on_frame), promise),
+                 async_remote_stream(m_state, std::move(call), std::move(on_frame), std::move(done)),
                  asio::detached);
-  return future;
 }
 
 void TransportInvoker::shutdown() { m_state->client = nullptr; }

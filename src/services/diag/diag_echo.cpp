@@ -1,11 +1,14 @@
 // diag_echo.cpp — diag.echo@1.0 plain and streamed handlers.
-#include "bus/diag_echo.h"
+#include "services/diag/diag_echo.h"
+
+#include <cstdlib>
 
 #include <algorithm>
 #include <chrono>
 #include <thread>
 
-namespace hn::bus {
+namespace hn::services::diag {
+using namespace hn::bus;  // NOLINT: the bus types this file implements against
 namespace {
 
 // Waits up to delay_ms of real time in short slices; false when cancelled or past deadline.
@@ -96,14 +99,6 @@ std::vector<LocalCapability> DiagEchoService::capabilities() {
     }
     return Json{{"output", {{"text", input["text"]}}}, {"meta", {{"node_id", node.str()}}}};
   };
-  // Quick unless it is asked to wait (delay_ms > 0): copying the text back is all it does.
-  cap.quick = [](const Json& body) {
-    if (!body.is_object()) return true;  // refused by the schema before the handler
-    auto input = body.find("input");
-    if (input == body.end() || !input->is_object()) return true;
-    auto delay = input->find("delay_ms");
-    return delay == input->end() || !delay->is_number() || delay->get<double>() <= 0;
-  };
   cap.stream_handler = [](const CallContext& ctx, const Json& body,
                           const FrameSink& emit) -> Result<Json> {
     const Json& input = body["input"];
@@ -119,7 +114,20 @@ std::vector<LocalCapability> DiagEchoService::capabilities() {
     }
     return Json{{"frames", n}};
   };
+  if (m_fail) {
+    cap.handler = [](const CallContext&, const Json&) -> Result<Json> {
+      return make_error(ErrorCode::internal_error, "diag.echo fails (HEARTHNET_DIAG_FAIL)");
+    };
+    cap.stream_handler = [](const CallContext&, const Json&, const FrameSink&) -> Result<Json> {
+      return make_error(ErrorCode::internal_error, "diag.echo fails (HEARTHNET_DIAG_FAIL)");
+    };
+  }
   return {std::move(cap)};
 }
 
-}  // namespace hn::bus
+std::unique_ptr<bus::Service> make_service(const service::ServiceContext& ctx) {
+  const char* hook = std::getenv("HEARTHNET_DIAG_FAIL");
+  return std::make_unique<DiagEchoService>(ctx.node_id, hook != nullptr && std::string(hook) == "1");
+}
+
+}  // namespace hn::services::diag

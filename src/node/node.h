@@ -21,10 +21,13 @@
 //   GET  /sync/v1/heads, POST /sync/v1/reconcile|fetch|events   signed, members only
 //                            (events/sync.h SyncServer on the worker pool).
 //   GET  /manifest, /community/manifest, /metrics, /trace/recent, /health, /ready (public).
+//                            (/trace/recent?n= takes an integer, clamped to the ring;
+//                            anything else answers bad_request.)
 // Sync rounds (events/sync.h SyncClient, one at a time on a worker, I/O posted to the
 // network thread) run with every peer when a peer is added and every 300 s (X02 §3.6);
 // Test hooks (environment, for tests/functional): HEARTHNET_SYNC_INTERVAL_SECONDS overrides
-// the sync period; HEARTHNET_DIAG_FAIL=1 makes this node's diag.echo fail every call.
+// the sync period (a whole number of seconds ≥ 1; anything else makes open() fail with
+// config_error); HEARTHNET_DIAG_FAIL=1 makes this node's diag.echo fail every call.
 // Invitees (a pending community.member.invited for them) pass the transport as `unknown`
 // and may use only the sync routes, to pull the log and push their join (M13 §4.2).
 // Membership (DESIGN.md): revoked wins; a node the community view does not list is
@@ -33,6 +36,14 @@
 // Control files: while running, the bound port is in paths.control_port_file (written
 // atomically after bind, removed on shutdown) and paths.run_dir/node.lock is flock()ed so a
 // second node on the same home refuses to start.
+//
+// Where things are (src/node): node.cpp composes (open/start/run/stop, shutdown) and
+// forwards this API to Node::Impl, declared in detail/node_impl.h; node_routes.cpp serves
+// the admin and sync routes, call_routes.cpp the bus-call routes and their execution,
+// peers.cpp the peer table and discovery, membership.cpp membership and the community
+// manifest, sync_scheduler.cpp event sync rounds and the emergency-mode switch, status.cpp
+// status / caps / manifest / traces / metrics, platform.h the OS helpers, and
+// detail/parse.h the typed parsing of query values and environment hooks.
 //
 // Threading: one network thread — the one that calls run() — owns the io_context, the
 // server, the client and peer polling. Bus calls run on an asio::thread_pool and post their
@@ -101,7 +112,8 @@ bool matches_capability_pattern(const std::string& name, const std::string& patt
 class Node {
  public:
   // M12 §5 steps 1–7 (nothing listens yet). Errors: keys_missing / keys_* (with a hint to
-  // run `hearthnet init`), not_found when the node has no community, config_error,
+  // run `hearthnet init`), not_found when the node has no community, config_error (also a
+  // malformed HEARTHNET_SYNC_INTERVAL_SECONDS),
   // storage_error / db_corrupt, io_error when the home is locked by a running node.
   static Result<std::unique_ptr<Node>> open(NodeHome home, NodeOptions options = {});
   ~Node();
@@ -153,9 +165,9 @@ class Node {
   // The transport's membership callback: revoked wins, unknown → unauthorized.
   Result<TrustLevel> membership(const NodeId& node, const CommunityId& community) const;
 
-  struct Impl;
-
  private:
+  // The node's state and the code behind it: detail/node_impl.h (src/node only).
+  struct Impl;
   explicit Node(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> m_impl;
 };

@@ -447,7 +447,10 @@ void Server::Impl::add_builtin_routes() {
         co_return Response::json(hooks.community_manifest());
       });
   pub("/trace/recent", [this](Request r, std::shared_ptr<SseWriter>) -> asio::awaitable<Response> {
-    co_return Response::json(hooks.trace_recent ? hooks.trace_recent(r.query) : Json::array());
+    if (!hooks.trace_recent) co_return Response::json(Json::array());
+    auto traces = hooks.trace_recent(r.query);
+    if (!traces) co_return Response::error(traces.error());
+    co_return Response::json(std::move(*traces));
   });
 
   // CONTRACT §8 long-poll: GET /pubsub/v1/subscribe?topic=&last_seq=&timeout=

@@ -172,7 +172,8 @@ struct ServerHooks {
   std::function<Json()> community_manifest;                // GET /community/manifest
   std::function<Json()> ready;                             // GET /ready: {"ready": bool, ...}
   std::function<std::string()> metrics;                    // GET /metrics (Prometheus text)
-  std::function<Json(const std::map<std::string, std::string>&)> trace_recent;  // GET /trace/recent
+  // GET /trace/recent: the query → the answer, or an error envelope (e.g. bad_request).
+  std::function<Result<Json>(const std::map<std::string, std::string>&)> trace_recent;
   std::function<void(const RequestRecord&)> on_request;    // after every request
 };
 

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -147,6 +148,22 @@ int threads_at_nice(int nice) {
   return n;
 }
 
+// The HEARTHNET_SYNC_INTERVAL_SECONDS test hook: a malformed value refuses to open (it
+// used to be ignored silently).
+TEST(NodeOpen, MalformedSyncIntervalHookIsAConfigError) {
+  test::TempDir dir;
+  auto home = founded_home(dir.path(), "hooked");
+  ::setenv("HEARTHNET_SYNC_INTERVAL_SECONDS", "soon", 1);
+  auto node = Node::open(home, test_options());
+  ::setenv("HEARTHNET_SYNC_INTERVAL_SECONDS", "7", 1);
+  auto hooked = Node::open(home, test_options());
+  ::unsetenv("HEARTHNET_SYNC_INTERVAL_SECONDS");
+  ASSERT_FALSE(node.has_value());
+  EXPECT_EQ(node.error().code, ErrorCode::config_error);
+  ASSERT_TRUE(hooked.has_value()) << hooked.error().to_string();
+  EXPECT_EQ((*hooked)->status()["sync"]["interval_seconds"], 7);
+}
+
 TEST(NodeOpen, WorkerPoolIsOneThreadPerCoreByDefault) {
   test::TempDir dir;
   auto home = founded_home(dir.path(), "pool");
@@ -184,6 +201,14 @@ TEST(NodeRun, ServesItsOwnCliAndShutsDownCleanly) {
     auto status = (*client)->get_json(NODE_STATUS_PATH);
     ASSERT_TRUE(status.has_value()) << status.error().to_string();
     EXPECT_EQ((*status)["node"]["display_name"], "alpha");
+    // GET /trace/recent: n is an integer (clamped to the ring); anything else is bad_request.
+    auto traces = (*client)->get_public("/trace/recent?n=5");
+    ASSERT_TRUE(traces.has_value()) << traces.error().to_string();
+    EXPECT_EQ(traces->status, 200);
+    EXPECT_FALSE(traces->body["traces"].empty());  // the diag.echo call above
+    auto bad_n = (*client)->get_public("/trace/recent?n=lots");
+    ASSERT_TRUE(bad_n.has_value()) << bad_n.error().to_string();
+    EXPECT_EQ(bad_n->status, 400);
 
     // The manifest verifies and lists what the bus offers, at the bound port.
     auto m = node.manifest();

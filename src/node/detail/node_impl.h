@@ -1,0 +1,239 @@
+// node_impl.h — Node::Impl, the state of a running node and the member functions the
+// node's source files share. Private to src/node (Node::Impl is a private member of Node).
+//
+// Which file defines what:
+//   node.cpp          composition (open_* in M12 §5 order), start, shutdown, the Node API
+//   node_routes.cpp   the node's own routes: admin (status, caps, debug emit, member
+//                     revoke, invite), the sync routes, self-only guards
+//   call_routes.cpp   the bus-call routes (/bus/v1/call, /node/v1/call) and their
+//                     execution: worker runs, streams over a StreamBridge, active calls
+//   peers.cpp         the peer table: discovery, registry events, peer manifests, static
+//                     and bootstrap peers, revoked peers dropped
+//   membership.cpp    who a node is to us (revoked wins) and the community manifest
+//   sync_scheduler.cpp  event sync (X02 §3.6): served requests, rounds, the timer, and
+//                     the emergency-mode switch (M09)
+//   status.cpp        what the node reports: status, caps, manifest, traces, metrics
+//
+// Thread-safety: `io` runs on the network thread (the one in Node::run), which owns the
+// server, the clients, discovery and the timers. `peers` is guarded by peers_mutex,
+// `community_manifest` by community_mutex, `active` by active_mutex; the atomics are read
+// from any thread. Everything else is set during open()/start() and read-only afterwards.
+// Invariant: the members are destroyed in reverse declaration order — the Asio objects
+// (declared last) go first, the io_context last of them; ~Impl stops them in order.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>  // before Asio 1.74's headers, which use std::exchange
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include "blobs/store.h"
+#include "bus/diag_echo.h"
+#include "core/clock.h"
+#include "core/constants.h"
+#include "discovery/discovery_service.h"
+#include "discovery/manifest_publisher.h"
+#include "events/community_view.h"
+#include "events/event_log.h"
+#include "events/replay.h"
+#include "events/sync.h"
+#include "identity/tls_cert.h"
+#include "node/detail/stream_bridge.h"
+#include "node/detail/transport_invoker.h"
+#include "node/node.h"
+#include "observability/logging.h"
+#include "transport/client.h"
+#include "transport/pinned_certs.h"
+#include "transport/server.h"
+
+namespace hn::node {
+
+namespace detail {
+// The "node" logger every node source file writes to.
+observability::Logger& node_log();
+}  // namespace detail
+
+struct Node::Impl {
+  struct Peer {
+    NodeId node_id;
+    std::string display_name;
+    identity::Endpoint endpoint;
+    TrustLevel trust = TrustLevel::member;
+    std::size_t capabilities = 0;
+    std::int64_t last_seen_ms = 0;
+  };
+  // A bus call in progress (cancelled at shutdown).
+  struct Active {
+    bus::CancelToken cancel;
+    std::weak_ptr<detail::StreamBridge> bridge;
+  };
+  // What cancel_active does to the streams' bridges besides cancelling the calls.
+  enum class Bridges { keep, abandon };
+  using JsonJob = std::function<Result<Json>(const Json&)>;
+
+  Impl(NodeHome h, NodeOptions o) : home(std::move(h)), options(o) {}
+  ~Impl();
+
+  // --- composition (node.cpp, M12 §5) ---
+  Status open_observability();
+  Status open_identity();
+  Status open_community();
+  Status open_state();
+  Status open_bus();
+  Status open_transport();
+  Status lock_home();
+  Status start();
+  void begin_shutdown();
+
+  // --- the node's own routes (node_routes.cpp) ---
+  void add_node_routes();
+  void add_self_route(const char* path, JsonJob fn);
+  boost::asio::awaitable<transport::Response> async_local_json(transport::Request r,
+                                                               std::function<Json()> fn);
+  static boost::asio::awaitable<Json> async_json_job(std::function<Json()> fn);
+  static transport::Response not_self(const transport::Request& r);
+  Result<Json> debug_emit(const Json& request);
+  Result<Json> revoke_member(const Json& request);
+  Result<Json> create_invite(const Json& request);
+
+  // --- bus-call routes (call_routes.cpp) ---
+  void add_call_routes();
+  boost::asio::awaitable<transport::Response> async_bus_call(
+      transport::Request r, std::shared_ptr<transport::SseWriter> w);
+  boost::asio::awaitable<transport::Response> async_stream_route(
+      bus::RouteRequest rr, std::shared_ptr<transport::SseWriter> w);
+  transport::Response run_routed(bus::RouteRequest rr);
+  Result<Json> run_call(const bus::RouteRequest& rr, const bus::CancelToken& cancel);
+  Result<Json> run_stream(const bus::RouteRequest& rr, const bus::FrameSink& sink,
+                          const bus::CancelToken& cancel);
+  Result<bus::RouteRequest> parse_node_call(const transport::Request& r);
+  static bus::RouteRequest route_request_of(transport::Request& r);
+  static bus::CallOptions self_options(const bus::RouteRequest& rr, const bus::CancelToken& cancel);
+  std::uint64_t add_active(bus::CancelToken cancel, std::shared_ptr<detail::StreamBridge> bridge);
+  void remove_active(std::uint64_t id);
+  // Cancels every call in progress (shutdown).
+  void cancel_active(Bridges bridges);
+
+  // --- peers (peers.cpp) ---
+  Status start_discovery();
+  void add_bootstrap_peers();
+  void add_static_peer(discovery::PeerEndpoint peer);
+  void on_registry_event(const discovery::PeerEvent& event);
+  boost::asio::awaitable<void> async_fetch_manifest(discovery::PeerEndpoint ep,
+                                                    discovery::ManifestFetcher::Callback cb);
+  Status on_peer_manifest(const identity::NodeManifest& m, const identity::Endpoint& ep);
+  void on_peer_removed(const NodeId& node);
+  // DESIGN.md "revoked wins": a peer revoked by a (synced) event leaves the peer table.
+  void drop_revoked_peers();
+
+  // --- membership (membership.cpp) ---
+  Result<TrustLevel> membership(const NodeId& node, const CommunityId& community) const;
+  bool is_pending_invitee(const NodeId& node) const;
+  void refresh_community_manifest();
+
+  // --- event sync (sync_scheduler.cpp, X02 §3.6) ---
+  // The sync server and client, and the HEARTHNET_SYNC_INTERVAL_SECONDS hook (config_error).
+  Status open_sync();
+  boost::asio::awaitable<transport::Response> async_sync(transport::Request r, JsonJob fn);
+  static boost::asio::awaitable<std::optional<Result<Json>>> async_result_job(JsonJob fn,
+                                                                              Json body);
+  boost::asio::awaitable<void> async_sync_request(transport::Endpoint ep, std::string method,
+                                                  std::string path, Json body,
+                                                  std::shared_ptr<std::promise<Result<Json>>> done);
+  Result<Json> sync_request(const transport::Endpoint& ep, const std::string& method,
+                            std::string_view path, Json body);
+  void start_sync_timer();
+  void schedule_sync();
+  void run_sync_rounds();
+  void arm_sync_timer();
+  void set_emergency_mode(bool to_offline);
+  std::chrono::milliseconds current_sync_interval() const;
+
+  // --- views (status.cpp) ---
+  Json status() const;
+  Json capabilities(const CapsFilter& filter) const;
+  identity::NodeManifest manifest() const;
+  Result<Json> trace_recent(const std::map<std::string, std::string>& query) const;
+  std::string metrics_text() const;
+  void record_trace(const bus::CallTraceEvent& e);
+
+  NodeHome home;
+  NodeOptions options;
+  const Clock& clock = SystemClock::instance();
+  std::int64_t started_ms = SystemClock::instance().now_ms();
+  int lock_fd = -1;
+  bool port_file_written = false;
+
+  std::optional<identity::KeyPair> keys;
+  CommunityId community;
+  std::unique_ptr<events::EventLog> log;
+  events::CommunityView view;
+  std::unique_ptr<events::ReplayEngine> replay;
+  events::Subscription community_subscription;
+  mutable std::mutex community_mutex;
+  std::optional<identity::CommunityManifest> community_manifest;
+  std::unique_ptr<blobs::BlobStore> blobs;
+  std::unique_ptr<transport::PinnedCerts> pins;
+  identity::KeyPinStore key_pins;
+  std::unique_ptr<identity::VerificationCache> verification_cache;
+  std::unique_ptr<bus::CapabilityBus> bus;
+  std::unique_ptr<bus::DiagEchoService> echo;
+  identity::HardwareSpec hardware;
+  identity::TlsCertificate cert;
+  std::string advertised;
+
+  mutable std::mutex peers_mutex;
+  std::map<NodeId, Peer> peers;
+  std::vector<discovery::PeerEndpoint> static_peers;
+  // M02: the live peer table (discovery's, fed by UDP, mDNS and static peers).
+  std::unique_ptr<discovery::PeerRegistry> registry;
+  std::unique_ptr<discovery::FunctionManifestFetcher> fetcher;
+  discovery::PeerRegistry::SubscriptionId registry_subscription = 0;
+  // X02 §3.6 event sync.
+  std::unique_ptr<events::SyncServer> sync_server;
+  std::unique_ptr<events::SyncClient> sync_client;
+  std::atomic<bool> sync_busy{false};
+  std::atomic<bool> sync_again{false};
+  std::chrono::milliseconds sync_interval{std::chrono::seconds(SYNC_INTERVAL_SECONDS)};
+  std::atomic<bool> offline{false};            // M09 emergency mode
+  std::atomic<std::int64_t> mode_since_ms{0};  // when the mode last changed
+
+  std::mutex active_mutex;
+  std::map<std::uint64_t, Active> active;
+  std::uint64_t next_active = 1;
+
+  // Asio objects last: destroyed first (the io_context last of them).
+  boost::asio::io_context io{1};
+  std::unique_ptr<boost::asio::thread_pool> workers;
+  std::size_t worker_count = 0;  // threads in `workers` (status)
+  std::unique_ptr<transport::Server> server;
+  std::unique_ptr<transport::Client> client;
+  std::unique_ptr<transport::PinnedCerts> probe_pins;  // in memory, by address
+  std::unique_ptr<transport::Client> probe_client;     // fetches /manifest of static peers
+  std::shared_ptr<detail::TransportInvoker> invoker;
+  std::unique_ptr<boost::asio::signal_set> signals;
+  std::unique_ptr<discovery::DiscoveryService> discovery;
+  std::shared_ptr<discovery::ManifestPublisher> publisher;
+  std::vector<std::shared_ptr<discovery::StaticPeers>> extra_static;
+  std::unique_ptr<boost::asio::steady_timer> sync_timer;
+  std::atomic<bool> stopping{false};
+  std::atomic<bool> started{false};
+  std::atomic<std::uint16_t> port{0};
+};
+
+}  // namespace hn::node

@@ -1,0 +1,156 @@
+// node_routes.cpp — the node's own routes (X01 §3.2, CONTRACT §5): the admin routes the
+// CLI uses (status, caps, debug emit, member revoke, invite; trust `self` only) and the
+// X02 §6 sync routes (members, and invitees while they join). The bus-call routes are in
+// call_routes.cpp.
+#include <string>
+#include <utility>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "core/json.h"
+#include "node/detail/node_impl.h"
+#include "onboarding/id_card.h"
+#include "onboarding/issue.h"
+
+namespace hn::node {
+namespace asio = boost::asio;
+
+void Node::Impl::add_node_routes() {
+  server->add_route("GET", NODE_STATUS_PATH,
+                    [this](transport::Request r, std::shared_ptr<transport::SseWriter>) {
+                      return async_local_json(std::move(r), [this] { return status(); });
+                    });
+  server->add_route(
+      "GET", NODE_CAPS_PATH, [this](transport::Request r, std::shared_ptr<transport::SseWriter>) {
+        CapsFilter f;
+        f.local_only = r.query.count("local_only") && r.query["local_only"] == "true";
+        f.remote_only = r.query.count("remote_only") && r.query["remote_only"] == "true";
+        if (r.query.count("name")) f.name_pattern = r.query["name"];
+        return async_local_json(std::move(r), [this, f] { return capabilities(f); });
+      });
+  add_self_route(NODE_DEBUG_EMIT_PATH, [this](const Json& b) { return debug_emit(b); });
+  add_self_route(NODE_MEMBER_REVOKE_PATH, [this](const Json& b) { return revoke_member(b); });
+  add_self_route(NODE_INVITE_PATH, [this](const Json& b) { return create_invite(b); });
+  // X02 §6 sync endpoints (members only; the work runs on the worker pool).
+  auto sync_route = [this](const char* method, std::string_view path, JsonJob fn) {
+    server->add_route(method, std::string(path),
+                      [this, fn](transport::Request r, std::shared_ptr<transport::SseWriter>) {
+                        return async_sync(std::move(r), fn);
+                      });
+  };
+  sync_route("GET", events::SYNC_PATH_HEADS,
+             [this](const Json&) { return sync_server->handle_heads(); });
+  sync_route("POST", events::SYNC_PATH_RECONCILE,
+             [this](const Json& b) { return sync_server->handle_reconcile(b); });
+  sync_route("POST", events::SYNC_PATH_FETCH,
+             [this](const Json& b) { return sync_server->handle_fetch(b); });
+  // Pushed community.* events refresh the manifest through the log subscription.
+  sync_route("POST", events::SYNC_PATH_EVENTS,
+             [this](const Json& b) { return sync_server->handle_events(b); });
+}
+
+void Node::Impl::add_self_route(const char* path, JsonJob fn) {
+  server->add_route("POST", path,
+                    [this, path, fn](transport::Request r, std::shared_ptr<transport::SseWriter>)
+                        -> asio::awaitable<transport::Response> {
+                      if (r.trust != TrustLevel::self) {
+                        return async_sync(std::move(r), [path](const Json&) -> Result<Json> {
+                          return make_error(ErrorCode::unauthorized,
+                                            std::string(path) + " answers only this node itself");
+                        });
+                      }
+                      return async_sync(std::move(r), fn);
+                    });
+}
+
+transport::Response Node::Impl::not_self(const transport::Request& r) {
+  return transport::Response::error(
+      make_error(ErrorCode::unauthorized, r.path + " answers only this node itself"));
+}
+
+asio::awaitable<Json> Node::Impl::async_json_job(std::function<Json()> fn) { co_return fn(); }
+
+asio::awaitable<transport::Response> Node::Impl::async_local_json(transport::Request r,
+                                                                  std::function<Json()> fn) {
+  if (r.trust != TrustLevel::self) co_return not_self(r);
+  auto op =
+      asio::co_spawn(workers->get_executor(), async_json_job(std::move(fn)), asio::use_awaitable);
+  Json body = co_await std::move(op);
+  co_return transport::Response::json(std::move(body));
+}
+
+Result<Json> Node::Impl::create_invite(const Json& request) {
+  HN_TRY_ASSIGN(std::string who, get_string(request, "invitee"));
+  HN_TRY_ASSIGN(auto card, onboarding::parse_invitee(who));
+  onboarding::InviteRequest ir;
+  ir.invitee_node_id = card.node_id;
+  ir.display_name = card.display_name;
+  if (request.contains("level")) {
+    HN_TRY_ASSIGN(std::string level, get_string(request, "level"));
+    auto parsed = parse_trust_level(level);
+    if (!parsed) return make_error(ErrorCode::bad_request, "unknown level '" + level + "'");
+    ir.initial_level = *parsed;
+  }
+  if (request.contains("ttl_seconds")) {
+    HN_TRY_ASSIGN(ir.ttl_seconds, get_int(request, "ttl_seconds"));
+  }
+  // Our own endpoint is the invitee's way in (M13 §3.1 bootstrap_endpoints).
+  ir.bootstrap_endpoints.push_back(
+      identity::Endpoint{"https", advertised, static_cast<int>(port.load())});
+  std::optional<identity::CommunityManifest> cm;
+  {
+    std::lock_guard lock(community_mutex);
+    cm = community_manifest;
+  }
+  if (!cm) return make_error(ErrorCode::not_found, "no community manifest");
+  HN_TRY_ASSIGN(auto issued, onboarding::issue_invite(*keys, *cm, *log, ir, clock));
+  return Json{{"invite", issued.text},
+              {"invite_id", issued.invite.invite_id.str()},
+              {"invitee", issued.invite.invitee_node_id.str()},
+              {"expires_at", issued.invite.expires_at},
+              {"reused", issued.reused}};
+}
+
+Result<Json> Node::Impl::revoke_member(const Json& request) {
+  HN_TRY_ASSIGN(std::string target, get_string(request, "node_id"));
+  std::string reason = request.value("reason", std::string());
+  HN_TRY(identity::parse_node_id(target));
+  const NodeId node(target);
+  if (node == keys->node_id())
+    return make_error(ErrorCode::bad_request, "a node cannot revoke itself");
+  if (view.is_revoked(node)) return Json{{"revoked", target}, {"already", true}};
+  if (!view.is_member(node) && !view.state().invites.count(target)) {
+    return make_error(ErrorCode::not_found, "node " + target + " is not a member");
+  }
+  // CONTRACT §7.2: the author must be trusted or anchor (the view ignores it otherwise).
+  auto level = view.level_of(keys->node_id());
+  if (!level || (*level != TrustLevel::trusted && *level != TrustLevel::anchor)) {
+    return make_error(ErrorCode::unauthorized, "only a trusted or anchor member may revoke");
+  }
+  HN_TRY_ASSIGN(auto event,
+                log->append_local(events::EventType::community_member_revoked,
+                                  Json{{"target_node_id", target}, {"reason", reason}}));
+  refresh_community_manifest();
+  if (registry) registry->remove(node);
+  on_peer_removed(node);
+  schedule_sync();  // spread the revocation now
+  return Json{{"revoked", target}, {"event_id", event.event_id.str()}};
+}
+
+Result<Json> Node::Impl::debug_emit(const Json& request) {
+  HN_TRY_ASSIGN(std::int64_t count, get_int(request, "count"));
+  if (count < 1 || count > 100000)
+    return make_error(ErrorCode::bad_request, "count must be 1..100000");
+  // node.manifest.updated is the one type of the 19 no view interprets beyond storing it.
+  for (std::int64_t i = 0; i < count; ++i) {
+    HN_TRY(
+        log->append_local(events::EventType::node_manifest_updated,
+                          Json{{"debug", true}, {"seq", i}, {"node_id", keys->node_id().str()}}));
+  }
+  Json out{{"appended", count}};
+  if (auto n = log->count()) out["events"] = *n;
+  return out;
+}
+
+}  // namespace hn::node

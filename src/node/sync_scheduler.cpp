@@ -1,0 +1,181 @@
+// sync_scheduler.cpp — event sync (X02 §3.6): the served sync requests run on the worker
+// pool; rounds with every peer (events/sync.h SyncClient, one at a time on a worker, I/O
+// posted to the network thread) run when a peer appears, when asked, and every
+// SYNC_INTERVAL_SECONDS — SYNC_INTERVAL_OFFLINE_SECONDS in emergency mode (M09, X02 §5.5).
+#include <algorithm>
+#include <cstdlib>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "node/detail/node_impl.h"
+#include "node/detail/parse.h"
+#include "node/detail/sync_peer.h"
+
+namespace hn::node {
+namespace asio = boost::asio;
+using detail::node_log;
+
+Status Node::Impl::open_sync() {
+  sync_server = std::make_unique<events::SyncServer>(*log);
+  sync_client = std::make_unique<events::SyncClient>(*log);
+  // Test hook (doc: tests/functional): a shorter period; a malformed value is a config_error.
+  HN_TRY_ASSIGN(auto interval, detail::parse_sync_interval_override(
+                                   std::getenv("HEARTHNET_SYNC_INTERVAL_SECONDS")));
+  if (interval) sync_interval = *interval;
+  return {};
+}
+
+std::chrono::milliseconds Node::Impl::current_sync_interval() const {
+  return offline.load() ? std::min(sync_interval, std::chrono::milliseconds(std::chrono::seconds(
+                                                      SYNC_INTERVAL_OFFLINE_SECONDS)))
+                        : sync_interval;
+}
+
+asio::awaitable<std::optional<Result<Json>>> Node::Impl::async_result_job(JsonJob fn, Json body) {
+  // Third-party exceptions stop here (STYLE: never across our API).
+  std::optional<Result<Json>> out;
+  try {
+    out.emplace(fn(body));
+  } catch (const std::exception& e) {
+    out.emplace(make_error(ErrorCode::internal_error, std::string("request failed: ") + e.what()));
+  }
+  co_return out;
+}
+
+asio::awaitable<transport::Response> Node::Impl::async_sync(transport::Request r, JsonJob fn) {
+  // Members, and invitees while they join; the transport refused revoked callers.
+  if (r.trust == TrustLevel::unknown && !is_pending_invitee(r.caller)) {
+    co_return transport::Response::error(
+        make_error(ErrorCode::unauthorized, "sync is for members"));
+  }
+  auto op = asio::co_spawn(workers->get_executor(),
+                           async_result_job(std::move(fn), std::move(r.body)), asio::use_awaitable);
+  std::optional<Result<Json>> result = co_await std::move(op);
+  if (!result || !*result) {
+    Error e = result ? result->error() : make_error(ErrorCode::internal_error, "sync request lost");
+    co_return transport::Response::error(e);
+  }
+  co_return transport::Response::json(std::move(**result));
+}
+
+asio::awaitable<void> Node::Impl::async_sync_request(
+    transport::Endpoint ep, std::string method, std::string path, Json body,
+    std::shared_ptr<std::promise<Result<Json>>> done) {
+  if (stopping.load() || !client) {
+    done->set_value(make_error(ErrorCode::partition, "node is stopping"));
+    co_return;
+  }
+  transport::CallOptions co;
+  co.timeout = std::chrono::seconds(30);
+  auto op = client->async_request(ep, method, path, std::move(body), co);
+  auto r = co_await std::move(op);
+  if (!r) {
+    done->set_value(r.take_error());
+  } else if (r->status / 100 != 2) {
+    done->set_value(transport::parse_error_response(r->status, r->body));
+  } else {
+    done->set_value(std::move(r->body));
+  }
+}
+
+// On a worker: one request to a peer, run on the network thread; waits for its answer.
+Result<Json> Node::Impl::sync_request(const transport::Endpoint& ep, const std::string& method,
+                                      std::string_view path, Json body) {
+  auto done = std::make_shared<std::promise<Result<Json>>>();
+  auto future = done->get_future();
+  asio::post(io, [this, ep, method, p = std::string(path), body = std::move(body), done]() mutable {
+    asio::co_spawn(io, async_sync_request(ep, method, std::move(p), std::move(body), done),
+                   asio::detached);
+  });
+  while (future.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {
+    if (stopping.load()) return make_error(ErrorCode::partition, "node is stopping");
+  }
+  return future.get();
+}
+
+// One sync pass at a time; a request made during a pass runs another after it.
+void Node::Impl::schedule_sync() {
+  if (stopping.load() || !workers) return;
+  if (sync_busy.exchange(true)) {
+    sync_again = true;
+    return;
+  }
+  asio::post(*workers, [this] {
+    do {
+      sync_again = false;
+      run_sync_rounds();
+    } while (sync_again.load() && !stopping.load());
+    sync_busy = false;
+  });
+}
+
+void Node::Impl::run_sync_rounds() {
+  std::vector<std::pair<NodeId, identity::Endpoint>> targets;
+  {
+    std::lock_guard lock(peers_mutex);
+    for (const auto& [id, p] : peers) targets.emplace_back(id, p.endpoint);
+  }
+  bool community_changed = false;
+  for (const auto& [id, ep] : targets) {
+    if (stopping.load()) return;
+    transport::Endpoint tep{ep.host, static_cast<std::uint16_t>(ep.port), id};
+    detail::TransportSyncPeer peer(
+        [this, tep](const std::string& m, std::string_view path, Json body) {
+          return sync_request(tep, m, path, std::move(body));
+        },
+        id.str());
+    auto r = sync_client->run_round(peer);
+    if (!r) {
+      node_log().info("sync round failed",
+                      Json{{"peer", id.str()}, {"error", r.error().to_string()}});
+      continue;
+    }
+    if (r->received_count > 0 || r->sent_count > 0 || r->rejected_count > 0) {
+      node_log().info("sync round", Json{{"peer", id.str()},
+                                         {"received", r->received_count},
+                                         {"sent", r->sent_count},
+                                         {"rejected", r->rejected_count},
+                                         {"peer_accepted", r->peer_accepted_count},
+                                         {"ms", r->duration_ms}});
+    }
+    if (r->received_count > 0) community_changed = true;
+  }
+  // New community.* events: the manifest (and with it membership) follows the log.
+  if (community_changed) refresh_community_manifest();
+}
+
+void Node::Impl::start_sync_timer() {
+  sync_timer = std::make_unique<asio::steady_timer>(io);
+  arm_sync_timer();
+}
+
+void Node::Impl::arm_sync_timer() {
+  if (!sync_timer || stopping.load()) return;
+  sync_timer->expires_after(current_sync_interval());
+  sync_timer->async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopping.load()) return;
+    schedule_sync();
+    arm_sync_timer();
+  });
+}
+
+void Node::Impl::set_emergency_mode(bool to_offline) {
+  asio::post(io, [this, to_offline] {
+    if (offline.load() == to_offline || stopping.load()) return;
+    offline = to_offline;
+    mode_since_ms = clock.now_ms();
+    node_log().info("emergency mode",
+                    Json{{"state", to_offline ? "offline" : "online"},
+                         {"sync_interval_s", current_sync_interval().count() / 1000}});
+    if (discovery) discovery->set_emergency_mode(to_offline);
+    arm_sync_timer();  // re-armed with the new period (the pending wait is cancelled)
+    if (to_offline) schedule_sync();
+  });
+}
+
+}  // namespace hn::node

@@ -1,16 +1,16 @@
 // call_routes.cpp — the bus-call routes (X01 §3.2, CONTRACT §5.1/§5.3) and how their calls
 // run: POST /bus/v1/call and POST /node/v1/call (a call pinned to one provider, trust
-// `self` only). A plain call runs on a worker (or on the network thread when the bus says
-// it is quick) and answers JSON; a streamed call runs the bus on a worker and its frames
-// cross over a StreamBridge to the SSE writer on the network thread. `self` callers go
-// through CapabilityBus::call/stream (peers included, M03 §5.8); everyone else gets
-// handle_call/handle_stream (served locally only, M03 §5.3). Calls in progress are kept
-// in `active` so shutdown can cancel them.
+// `self` only). Both are started on the network thread, which only routes and hands over
+// (doc/design/architecture.md "Execution model"): a plain call is
+// CapabilityBus::async_call, answered through the transport's Respond from the thread that
+// finished it; a streamed call is async_stream, whose frames cross over a StreamBridge to
+// the SSE writer on the network thread. `self` callers go through async_call/async_stream
+// (peers included, M03 §5.8); everyone else gets async_handle_call/async_handle_stream
+// (served locally only, M03 §5.3). Calls in progress are kept in `active` so shutdown can
+// cancel them.
 #include <optional>
 #include <utility>
 #include <vector>
-
-#include <boost/asio/post.hpp>
 
 #include "core/json.h"
 #include "node/detail/node_impl.h"
@@ -24,26 +24,22 @@ constexpr auto STREAM_POLL = std::chrono::milliseconds(500);
 }  // namespace
 
 void Node::Impl::add_call_routes() {
-  // Plain calls run on a worker (on the network thread when quick); streams bridge back.
-  server->add_worker_route(
+  server->add_async_route(
       "POST", std::string(transport::BUS_CALL_PATH),
-      [this](transport::Request r) { return run_routed(route_request_of(r)); },
+      [this](transport::Request r, transport::Respond respond) {
+        start_call(route_request_of(r), std::move(respond));
+      },
       [this](transport::Request r, std::shared_ptr<transport::SseWriter> w) {
         return async_bus_call(std::move(r), std::move(w));
-      },
-      // A peer's call stays on this node (handle_call); the node's own may go to a peer.
-      [this](const transport::Request& r) {
-        return bus->registry().is_quick(r.capability, r.version, r.body,
-                                        r.trust != TrustLevel::self);
       });
   // CLI `call --node`: the same split as /bus/v1/call, narrowed to one provider.
-  server->add_worker_route(
+  server->add_async_route(
       "POST", NODE_CALL_PATH,
-      [this](transport::Request r) -> transport::Response {
-        if (r.trust != TrustLevel::self) return not_self(r);
+      [this](transport::Request r, transport::Respond respond) {
+        if (r.trust != TrustLevel::self) return respond(not_self(r));
         auto rr = parse_node_call(r);
-        if (!rr) return transport::Response::error(rr.error());
-        return run_routed(std::move(*rr));
+        if (!rr) return respond(transport::Response::error(rr.error()));
+        start_call(std::move(*rr), std::move(respond));
       },
       [this](transport::Request r,
              std::shared_ptr<transport::SseWriter> w) -> asio::awaitable<transport::Response> {
@@ -96,20 +92,32 @@ bus::CallOptions Node::Impl::self_options(const bus::RouteRequest& rr,
   return o;
 }
 
-Result<Json> Node::Impl::run_call(const bus::RouteRequest& rr, const bus::CancelToken& cancel) {
+void Node::Impl::start_call(bus::RouteRequest rr, transport::Respond respond) {
+  bus::CancelToken cancel;
+  const std::uint64_t id = add_active(cancel, nullptr);
+  bus::CallDone done = [this, id, respond = std::move(respond)](Result<Json> result) {
+    remove_active(id);
+    respond(result ? transport::Response::json(std::move(*result))
+                   : transport::Response::error(result.error()));
+  };
   if (rr.caller_trust == TrustLevel::self) {
     // The node itself (CLI, UI): the full bus, peers included (M03 §5.8).
-    return bus->call(rr.capability, rr.version_req, rr.body, self_options(rr, cancel));
+    bus::CallOptions o = self_options(rr, cancel);
+    bus->async_call(rr.capability, rr.version_req, std::move(rr.body), std::move(o), std::move(done));
+    return;
   }
-  return bus->handle_call(rr, cancel);
+  bus->async_handle_call(std::move(rr), cancel, std::move(done));
 }
 
-Result<Json> Node::Impl::run_stream(const bus::RouteRequest& rr, const bus::FrameSink& sink,
-                                    const bus::CancelToken& cancel) {
+void Node::Impl::start_stream(bus::RouteRequest rr, bus::FrameSink sink, bus::CancelToken cancel,
+                              bus::CallDone done) {
   if (rr.caller_trust == TrustLevel::self) {
-    return bus->stream(rr.capability, rr.version_req, rr.body, sink, self_options(rr, cancel));
+    bus::CallOptions o = self_options(rr, cancel);
+    bus->async_stream(rr.capability, rr.version_req, std::move(rr.body), std::move(sink),
+                      std::move(o), std::move(done));
+    return;
   }
-  return bus->handle_stream(rr, sink, cancel);
+  bus->async_handle_stream(std::move(rr), std::move(sink), std::move(cancel), std::move(done));
 }
 
 // POST NODE_CALL_PATH {capability, node, body} (CLI `call --node`): the call as the node
@@ -152,40 +160,31 @@ bus::RouteRequest Node::Impl::route_request_of(transport::Request& r) {
   return rr;
 }
 
-// On a worker (transport::WorkerHandler): one plain routed call; the server signs the
-// response in the same hop.
-transport::Response Node::Impl::run_routed(bus::RouteRequest rr) {
-  bus::CancelToken cancel;
-  const std::uint64_t id = add_active(cancel, nullptr);
-  Result<Json> result = run_call(rr, cancel);
-  remove_active(id);
-  return result ? transport::Response::json(std::move(*result))
-                : transport::Response::error(result.error());
-}
-
-// The stream half of POST /bus/v1/call (plain calls take the worker route: run_routed).
+// The stream half of POST /bus/v1/call (plain calls: start_call).
 asio::awaitable<transport::Response> Node::Impl::async_bus_call(
     transport::Request r, std::shared_ptr<transport::SseWriter> w) {
   auto op = async_stream_route(route_request_of(r), std::move(w));
   co_return co_await std::move(op);
 }
 
-// A streamed routed call: the bus runs on a worker pool thread and its frames cross back
-// over a bridge to the SSE writer.
+// A streamed routed call: started here; a local provider runs on its service's queue and
+// pushes into the bridge (blocking that thread only while our consumer is slow), a relayed
+// one arrives on this thread (and stops reading its peer while the bridge is congested).
+// This coroutine moves the frames to the SSE writer.
 asio::awaitable<transport::Response> Node::Impl::async_stream_route(
     bus::RouteRequest rr, std::shared_ptr<transport::SseWriter> w) {
   bus::CancelToken cancel;
-  // A stream (CONTRACT §5.3): the bus runs on a worker, frames cross over the bridge.
   auto bridge = std::make_shared<detail::StreamBridge>(io.get_executor());
   rr.flow = bridge;  // a relayed stream reads its peer only as fast as our client reads us
   const std::uint64_t id = add_active(cancel, bridge);
-  asio::post(*workers, [this, rr = std::move(rr), cancel, bridge]() {
+  {
     auto executor = io.get_executor();
     bus::FrameSink sink = [bridge, executor](bus::StreamFrame f) {
       return bridge->push(std::move(f), executor.running_in_this_thread());
     };
-    bridge->finish(run_stream(rr, sink, cancel));
-  });
+    start_stream(std::move(rr), std::move(sink), cancel,
+                 [bridge](Result<Json> r) { bridge->finish(std::move(r)); });
+  }
   bool consumer_gone = false;
   std::optional<Result<Json>> result;
   for (;;) {

@@ -94,6 +94,17 @@ Result<std::uint16_t> read_control_port(const config::Paths& paths) {
 
 // --- composition -----------------------------------------------------------------------
 
+// Cancels what runs, drains the services (reverse order), stops the node's own queues.
+// Idempotent; any thread but a queue's own.
+void Node::Impl::stop_work() {
+  stop_token.cancel();
+  cancel_active(Bridges::keep);
+  if (services) services->stop_all();
+  if (service_publisher) service_publisher->detach();
+  if (admin_queue) admin_queue->stop();
+  if (sync_queue) sync_queue->stop();
+}
+
 Node::Impl::~Impl() {
   stopping = true;
   if (invoker) invoker->shutdown();
@@ -106,14 +117,11 @@ Node::Impl::~Impl() {
   probe_client.reset();
   client.reset();
   server.reset();
-  if (workers) {
-    cancel_active(Bridges::keep);
-    workers->join();
-  }
+  stop_work();
   // Run what the destroyed objects left queued (their stop handlers), then let go.
   io.restart();
   io.run_for(SHUTDOWN_DRAIN);
-  workers.reset();
+  services.reset();
   bus.reset();
   if (port_file_written) {
     std::error_code ec;
@@ -225,46 +233,45 @@ Status Node::Impl::open_bus() {
   bc.trace_recent_capacity = static_cast<std::size_t>(TRACE_RING_BUFFER);
   bus = std::make_unique<bus::CapabilityBus>(keys->node_id(), bc, clock);
   bus->trace().set_sink([this](const bus::CallTraceEvent& e) { record_trace(e); });
-  echo = std::make_unique<bus::DiagEchoService>(keys->node_id());
-  const char* fail_hook = std::getenv("HEARTHNET_DIAG_FAIL");
-  if (fail_hook != nullptr && std::string(fail_hook) == "1") {
-    // Test hook (tests/functional): this node's diag.echo fails every call, so health
-    // quarantine and re-routing can be observed across real processes.
-    node_log().warning("HEARTHNET_DIAG_FAIL=1: diag.echo fails every call");
-    for (auto cap : echo->capabilities()) {
-      cap.handler = [](const bus::CallContext&, const Json&) -> Result<Json> {
-        return make_error(ErrorCode::internal_error, "diag.echo fails (HEARTHNET_DIAG_FAIL)");
-      };
-      if (cap.stream_handler) {
-        cap.stream_handler = [](const bus::CallContext&, const Json&,
-                                const bus::FrameSink&) -> Result<Json> {
-          return make_error(ErrorCode::internal_error, "diag.echo fails (HEARTHNET_DIAG_FAIL)");
-        };
-      }
-      HN_TRY(bus->register_capability(cap));
-    }
-  } else {
-    HN_TRY(bus->register_service(*echo));
-  }
-  HN_TRY(echo->start());
-  const std::size_t pool_size = options.worker_threads > 0
-                                    ? static_cast<std::size_t>(options.worker_threads)
-                                    : std::max<std::size_t>(2, std::thread::hardware_concurrency());
-  workers = std::make_unique<asio::thread_pool>(pool_size);
-  worker_count = pool_size;
-  lower_worker_priority(*workers, pool_size);
+  // The node's own classes of work, below the network thread's priority like every queue.
+  admin_queue = std::make_unique<WorkQueue>(WorkQueueOptions{"admin", 2, 64, 5});
+  sync_queue = std::make_unique<WorkQueue>(WorkQueueOptions{"sync", 2, 64, 5});
   // Keep the community manifest in step with community.* events (sync, onboarding).
   community_subscription = log->subscribe(
       [this](const events::Event&) {
-        if (workers) {
-          asio::post(*workers, [this] {
-            refresh_community_manifest();
-            drop_revoked_peers();
-          });
+        const bool queued = admin_queue->try_post([this] {
+          refresh_community_manifest();
+          drop_revoked_peers();
+        });
+        if (!queued && !stopping.load()) {
+          // The admin queue is full: do it here rather than lose the change.
+          refresh_community_manifest();
+          drop_revoked_peers();
         }
       },
       events::CommunityView::event_types());
   return {};
+}
+
+Status Node::Impl::open_services() {
+  service_publisher = std::make_unique<detail::NodePublisher>();
+  services = std::make_unique<service::ServiceHost>(*bus);
+  service::ServiceContext ctx{*keys,
+                              keys->node_id(),
+                              community,
+                              *log,
+                              *replay,
+                              *blobs,
+                              *bus,
+                              *service_publisher,
+                              home.config,
+                              [this] {
+                                std::lock_guard lock(community_mutex);
+                                return community_manifest;
+                              },
+                              clock,
+                              {}};
+  return services->start_all(service_list(), ctx, home.paths.state_dir / "services");
 }
 
 Status Node::Impl::open_transport() {
@@ -275,7 +282,6 @@ Status Node::Impl::open_transport() {
   so.cert_pem = cert.cert_pem;
   so.key_pem = cert.key_pem;
   so.community = community;
-  so.work_executor = workers->get_executor();  // signature checks share the worker pool
   transport::ServerHooks hooks;
   hooks.membership = [this](const NodeId& n, const CommunityId& c) -> Result<TrustLevel> {
     auto t = membership(n, c);
@@ -301,12 +307,21 @@ Status Node::Impl::open_transport() {
   hooks.ready = [this] {
     return Json{{"ready", started.load() && !stopping.load()}, {"node_id", keys->node_id().str()}};
   };
+  hooks.health = [this] {
+    Json states = Json::object();
+    if (services) {
+      const Json all = services->health();
+      for (const auto& [name, h] : all.items()) states[name] = h["state"];
+    }
+    return Json{{"services", states}};
+  };
   hooks.metrics = [this] { return metrics_text(); };
   hooks.trace_recent = [this](const std::map<std::string, std::string>& q) {
     return trace_recent(q);
   };
   server =
       std::make_unique<transport::Server>(io.get_executor(), *keys, so, std::move(hooks), clock);
+  if (service_publisher) service_publisher->attach(server.get());
   add_call_routes();  // /bus/v1/call, /node/v1/call (call_routes.cpp)
   add_node_routes();  // admin and sync routes (node_routes.cpp)
 
@@ -402,7 +417,8 @@ Result<std::unique_ptr<Node>> Node::open(NodeHome home, NodeOptions options) {
     node_log().error("cannot open node state", s.error());
     return s.take_error();
   }
-  HN_TRY(impl->open_bus());        // 7. M03 + diag.echo
+  HN_TRY(impl->open_bus());        // 7. M03
+  HN_TRY(impl->open_services());   // 8–9. the services of service_list.cpp, each on its queue
   HN_TRY(impl->open_transport());  // 10. X01 server + client + RemoteInvoker
   return std::unique_ptr<Node>(new Node(std::move(impl)));
 }
@@ -416,10 +432,10 @@ Status Node::start() {
 Status Node::run() {
   if (!m_impl->started.load()) HN_TRY(start());
   m_impl->io.run();  // until begin_shutdown() stops it
-  // Shutdown (M12 §3.2): workers finish (their calls are cancelled), queued completions
-  // run against closed connections, logs are flushed, the port file goes.
+  // Shutdown (M12 §3.2): calls are cancelled, services drain and stop in reverse order,
+  // queued completions run against closed connections, logs are flushed, the port file goes.
   m_impl->stopping = true;
-  m_impl->workers->join();
+  m_impl->stop_work();
   m_impl->io.restart();
   m_impl->io.run_for(SHUTDOWN_DRAIN);
   if (m_impl->port_file_written) {

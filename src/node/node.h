@@ -1,17 +1,18 @@
 // node.h — the orchestrator (M12 §5): composes a running node from its home, in the spec's
 // order — observability, identity, community check, event log + community view + replay,
-// blob store, pinned certificates, capability bus (with diag.echo), transport server and
-// client, the RemoteInvoker that plugs the network into the bus, discovery (M02: UDP
+// blob store, pinned certificates, capability bus, the services of service_list.cpp (each
+// on its own queue under the ServiceHost), transport server and client, the RemoteInvoker that plugs the network into the bus, discovery (M02: UDP
 // beacons, mDNS, static bootstrap peers, all feeding one PeerRegistry whose events drive
 // on_peer_manifest / on_peer_removed), the manifest publisher, event sync (X02 §3.6) —
 // and runs it until SIGINT / SIGTERM or stop().
 //
 // Routes served (X01 §3.2, CONTRACT §5):
 //   POST /bus/v1/call        signed; JSON answer, or SSE frames when the caller accepts
-//                            text/event-stream. Bus work runs on a worker pool, never on the
-//                            network thread. `self` callers (the CLI, the UI) go through
-//                            CapabilityBus::call/stream and may reach peers; everyone else
-//                            gets handle_call/handle_stream (served locally only, M03 §5.3).
+//                            text/event-stream. The network thread starts the bus call; the
+//                            handler runs on its service's queue (doc/design/architecture.md
+//                            "Execution model"). `self` callers (the CLI, the UI) go through
+//                            CapabilityBus::async_call/async_stream and may reach peers;
+//                            everyone else gets async_handle_* (served locally only, M03 §5.3).
 //   GET  /node/v1/status     signed, trust `self` only: the `hearthnet status` report.
 //   GET  /node/v1/caps       signed, trust `self` only: every capability entry.
 //   POST /node/v1/call       signed, trust `self` only: a call pinned to one provider.
@@ -19,11 +20,11 @@
 //   POST /node/v1/member/revoke  signed, trust `self` only: revoke a member.
 //   POST /node/v1/invite     signed, trust `self` only: issue an invite.
 //   GET  /sync/v1/heads, POST /sync/v1/reconcile|fetch|events   signed, members only
-//                            (events/sync.h SyncServer on the worker pool).
+//                            (events/sync.h SyncServer on the node's sync queue).
 //   GET  /manifest, /community/manifest, /metrics, /trace/recent, /health, /ready (public).
 //                            (/trace/recent?n= takes an integer, clamped to the ring;
 //                            anything else answers bad_request.)
-// Sync rounds (events/sync.h SyncClient, one at a time on a worker, I/O posted to the
+// Sync rounds (events/sync.h SyncClient, one at a time on the sync queue, I/O posted to the
 // network thread) run with every peer when a peer is added and every 300 s (X02 §3.6);
 // Test hooks (environment, for tests/functional): HEARTHNET_SYNC_INTERVAL_SECONDS overrides
 // the sync period (a whole number of seconds ≥ 1; anything else makes open() fail with
@@ -39,17 +40,20 @@
 //
 // Where things are (src/node): node.cpp composes (open/start/run/stop, shutdown) and
 // forwards this API to Node::Impl, declared in detail/node_impl.h; node_routes.cpp serves
-// the admin and sync routes, call_routes.cpp the bus-call routes and their execution,
+// the admin and sync routes, call_routes.cpp the bus-call routes, service_list.cpp the
+// services,
 // peers.cpp the peer table and discovery, membership.cpp membership and the community
 // manifest, sync_scheduler.cpp event sync rounds and the emergency-mode switch, status.cpp
 // status / caps / manifest / traces / metrics, platform.h the OS helpers, and
 // detail/parse.h the typed parsing of query values and environment hooks.
 //
 // Threading: one network thread — the one that calls run() — owns the io_context, the
-// server, the client and peer polling. Bus calls run on an asio::thread_pool and post their
-// results back. on_peer_manifest / on_peer_removed / stop / status / capabilities are safe
-// from any thread. Lifetime: open() → start() → run() → destroy; run() returns after a
-// clean shutdown (streams cancelled, workers joined, logs flushed, port file removed).
+// server, the client and peer polling, and never runs service work. Services run on their
+// own queues (ServiceHost), admin routes on the node's `admin` queue, event sync on its
+// `sync` queue; each posts its results back. on_peer_manifest / on_peer_removed / stop /
+// status / capabilities are safe from any thread. Lifetime: open() → start() → run() →
+// destroy; run() returns after a clean shutdown (calls cancelled, services drained and
+// stopped in reverse order, queues stopped, logs flushed, port file removed).
 #pragma once
 
 #include <cstdint>
@@ -92,9 +96,6 @@ inline constexpr const char* NODE_LOCK_FILE = "node.lock";
 struct NodeOptions {
   bool debug = false;    // --debug: log level debug, and every log line also to stderr
   bool no_ui = false;    // --no-ui: the UI layer is not built yet; accepted for M12 §3.2
-  // The pool signature checks and bus calls run on; 0 = one thread per core, at least 2
-  // (more threads than cores only adds context switches to CPU-bound work).
-  int worker_threads = 0;
   bool handle_signals = true;  // run() stops on SIGINT / SIGTERM
   bool init_logging = true;    // false: keep the process' logging as it is (tests)
 };

@@ -5,7 +5,6 @@
 #include <string>
 #include <utility>
 
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "core/json.h"
@@ -32,7 +31,7 @@ void Node::Impl::add_node_routes() {
   add_self_route(NODE_DEBUG_EMIT_PATH, [this](const Json& b) { return debug_emit(b); });
   add_self_route(NODE_MEMBER_REVOKE_PATH, [this](const Json& b) { return revoke_member(b); });
   add_self_route(NODE_INVITE_PATH, [this](const Json& b) { return create_invite(b); });
-  // X02 §6 sync endpoints (members only; the work runs on the worker pool).
+  // X02 §6 sync endpoints (members only; the work runs on the node's sync queue).
   auto sync_route = [this](const char* method, std::string_view path, JsonJob fn) {
     server->add_route(method, std::string(path),
                       [this, fn](transport::Request r, std::shared_ptr<transport::SseWriter>) {
@@ -52,15 +51,13 @@ void Node::Impl::add_node_routes() {
 
 void Node::Impl::add_self_route(const char* path, JsonJob fn) {
   server->add_route("POST", path,
-                    [this, path, fn](transport::Request r, std::shared_ptr<transport::SseWriter>)
+                    [this, fn](transport::Request r, std::shared_ptr<transport::SseWriter>)
                         -> asio::awaitable<transport::Response> {
-                      if (r.trust != TrustLevel::self) {
-                        return async_sync(std::move(r), [path](const Json&) -> Result<Json> {
-                          return make_error(ErrorCode::unauthorized,
-                                            std::string(path) + " answers only this node itself");
-                        });
-                      }
-                      return async_sync(std::move(r), fn);
+                      if (r.trust != TrustLevel::self) co_return not_self(r);
+                      auto op = async_on(*admin_queue, fn, std::move(r.body));
+                      Result<Json> result = co_await std::move(op);
+                      if (!result) co_return transport::Response::error(result.error());
+                      co_return transport::Response::json(std::move(*result));
                     });
 }
 
@@ -69,15 +66,14 @@ transport::Response Node::Impl::not_self(const transport::Request& r) {
       make_error(ErrorCode::unauthorized, r.path + " answers only this node itself"));
 }
 
-asio::awaitable<Json> Node::Impl::async_json_job(std::function<Json()> fn) { co_return fn(); }
-
 asio::awaitable<transport::Response> Node::Impl::async_local_json(transport::Request r,
                                                                   std::function<Json()> fn) {
   if (r.trust != TrustLevel::self) co_return not_self(r);
-  auto op =
-      asio::co_spawn(workers->get_executor(), async_json_job(std::move(fn)), asio::use_awaitable);
-  Json body = co_await std::move(op);
-  co_return transport::Response::json(std::move(body));
+  auto op = async_on(
+      *admin_queue, [fn = std::move(fn)](const Json&) -> Result<Json> { return fn(); }, Json());
+  Result<Json> body = co_await std::move(op);
+  if (!body) co_return transport::Response::error(body.error());
+  co_return transport::Response::json(std::move(*body));
 }
 
 Result<Json> Node::Impl::create_invite(const Json& request) {

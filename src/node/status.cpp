@@ -124,6 +124,19 @@ Json Node::Impl::capabilities(const CapsFilter& filter) const {
   return Json{{"capabilities", out}, {"our_node_id", keys->node_id().str()}};
 }
 
+// The node's own queues (admin, sync): {"<name>": {threads, capacity, queued, running,
+// completed, rejected}}.
+Json Node::Impl::node_queues() const {
+  Json out = Json::object();
+  for (const WorkQueue* q : {admin_queue.get(), sync_queue.get()}) {
+    if (q == nullptr) continue;
+    const auto st = q->stats();
+    out[st.name] = Json{{"threads", st.threads}, {"capacity", st.capacity}, {"queued", st.queued},
+                        {"running", st.running}, {"completed", st.completed}, {"rejected", st.rejected}};
+  }
+  return out;
+}
+
 Json Node::Impl::status() const {
   auto snap = bus->topology_snapshot();
   Json local = Json::array();
@@ -196,7 +209,8 @@ Json Node::Impl::status() const {
                 {"local_count", snap.capabilities_local.size()},
                 {"remote_count", snap.capabilities_remote.size()}}},
               {"in_flight", snap.in_flight_total},
-              {"workers", worker_count},
+              {"services", services ? services->health() : Json::object()},
+              {"queues", node_queues()},
               {"event_log", event_log},
               {"disk", {{"blobs_bytes", blob_bytes}, {"events_bytes", event_bytes}}},
               {"uptime_seconds", (now - started_ms) / 1000},

@@ -1,8 +1,10 @@
-// sync_scheduler.cpp — event sync (X02 §3.6): the served sync requests run on the worker
-// pool; rounds with every peer (events/sync.h SyncClient, one at a time on a worker, I/O
-// posted to the network thread) run when a peer appears, when asked, and every
+// sync_scheduler.cpp — event sync (X02 §3.6): the served sync requests run on the node's
+// sync queue; rounds with every peer (events/sync.h SyncClient, one at a time on that
+// queue, I/O posted to the network thread) run when a peer appears, when asked, and every
 // SYNC_INTERVAL_SECONDS — SYNC_INTERVAL_OFFLINE_SECONDS in emergency mode (M09, X02 §5.5).
 #include <algorithm>
+#include <condition_variable>
+#include <mutex>
 #include <cstdlib>
 #include <utility>
 #include <vector>
@@ -36,15 +38,39 @@ std::chrono::milliseconds Node::Impl::current_sync_interval() const {
                         : sync_interval;
 }
 
-asio::awaitable<std::optional<Result<Json>>> Node::Impl::async_result_job(JsonJob fn, Json body) {
-  // Third-party exceptions stop here (STYLE: never across our API).
-  std::optional<Result<Json>> out;
-  try {
-    out.emplace(fn(body));
-  } catch (const std::exception& e) {
-    out.emplace(make_error(ErrorCode::internal_error, std::string("request failed: ") + e.what()));
-  }
-  co_return out;
+asio::awaitable<Result<Json>> Node::Impl::async_on(WorkQueue& queue, JsonJob fn, Json body) {
+  // Hands fn(body) to `queue` and resumes this coroutine with its result by one post back:
+  // no thread waits in between. A full queue answers capacity_exceeded at once.
+  return asio::async_initiate<const asio::use_awaitable_t<>&, void(Result<Json>)>(
+      [&queue](auto handler, JsonJob fn, Json body) {
+        auto ex = asio::get_associated_executor(handler);
+        using H = decltype(handler);
+        auto shared = std::make_shared<std::optional<H>>(std::move(handler));
+        auto reply = [shared, ex](Result<Json> r) {
+          asio::post(ex, [shared, r = std::move(r)]() mutable {
+            if (!shared->has_value()) return;
+            H h = std::move(**shared);
+            shared->reset();
+            std::move(h)(std::move(r));
+          });
+        };
+        const bool queued = queue.try_post([fn = std::move(fn), body = std::move(body), reply]() {
+          Result<Json> r = make_error(ErrorCode::internal_error, "request failed");
+          // Third-party exceptions stop here (STYLE: never across our API).
+          try {
+            r = fn(body);
+          } catch (const std::exception& e) {
+            r = make_error(ErrorCode::internal_error, std::string("request failed: ") + e.what());
+          }
+          reply(std::move(r));
+        });
+        if (!queued) {
+          Error e = make_error(ErrorCode::capacity_exceeded, "the node's " + queue.name() + " queue is full");
+          e.retry_after_ms = 1000;
+          reply(std::move(e));
+        }
+      },
+      asio::use_awaitable, std::move(fn), std::move(body));
 }
 
 asio::awaitable<transport::Response> Node::Impl::async_sync(transport::Request r, JsonJob fn) {
@@ -53,21 +79,16 @@ asio::awaitable<transport::Response> Node::Impl::async_sync(transport::Request r
     co_return transport::Response::error(
         make_error(ErrorCode::unauthorized, "sync is for members"));
   }
-  auto op = asio::co_spawn(workers->get_executor(),
-                           async_result_job(std::move(fn), std::move(r.body)), asio::use_awaitable);
-  std::optional<Result<Json>> result = co_await std::move(op);
-  if (!result || !*result) {
-    Error e = result ? result->error() : make_error(ErrorCode::internal_error, "sync request lost");
-    co_return transport::Response::error(e);
-  }
-  co_return transport::Response::json(std::move(**result));
+  auto op = async_on(*sync_queue, std::move(fn), std::move(r.body));
+  Result<Json> result = co_await std::move(op);
+  if (!result) co_return transport::Response::error(result.error());
+  co_return transport::Response::json(std::move(*result));
 }
 
-asio::awaitable<void> Node::Impl::async_sync_request(
-    transport::Endpoint ep, std::string method, std::string path, Json body,
-    std::shared_ptr<std::promise<Result<Json>>> done) {
+asio::awaitable<void> Node::Impl::async_sync_request(transport::Endpoint ep, std::string method,
+                                                    std::string path, Json body, bus::CallDone done) {
   if (stopping.load() || !client) {
-    done->set_value(make_error(ErrorCode::partition, "node is stopping"));
+    done(make_error(ErrorCode::partition, "node is stopping"));
     co_return;
   }
   transport::CallOptions co;
@@ -75,43 +96,61 @@ asio::awaitable<void> Node::Impl::async_sync_request(
   auto op = client->async_request(ep, method, path, std::move(body), co);
   auto r = co_await std::move(op);
   if (!r) {
-    done->set_value(r.take_error());
+    done(r.take_error());
   } else if (r->status / 100 != 2) {
-    done->set_value(transport::parse_error_response(r->status, r->body));
+    done(transport::parse_error_response(r->status, r->body));
   } else {
-    done->set_value(std::move(r->body));
+    done(std::move(r->body));
   }
 }
 
-// On a worker: one request to a peer, run on the network thread; waits for its answer.
+// On the sync queue: one request to a peer, run on the network thread; this thread waits
+// for the answer (a sync round is sequential) — woken by the answer or by shutdown, never
+// by polling.
 Result<Json> Node::Impl::sync_request(const transport::Endpoint& ep, const std::string& method,
                                       std::string_view path, Json body) {
-  auto done = std::make_shared<std::promise<Result<Json>>>();
-  auto future = done->get_future();
+  struct Waiter {
+    std::mutex mutex;
+    std::condition_variable cv;
+    std::optional<Result<Json>> result;
+    void set(Result<Json> r) {
+      {
+        std::lock_guard lock(mutex);
+        if (result) return;
+        result.emplace(std::move(r));
+      }
+      cv.notify_all();
+    }
+  };
+  auto waiter = std::make_shared<Waiter>();
+  const auto stop_id = stop_token.on_cancel(
+      [waiter] { waiter->set(make_error(ErrorCode::partition, "node is stopping")); });
+  bus::CallDone done = [waiter](Result<Json> r) { waiter->set(std::move(r)); };
   asio::post(io, [this, ep, method, p = std::string(path), body = std::move(body), done]() mutable {
     asio::co_spawn(io, async_sync_request(ep, method, std::move(p), std::move(body), done),
                    asio::detached);
   });
-  while (future.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {
-    if (stopping.load()) return make_error(ErrorCode::partition, "node is stopping");
-  }
-  return future.get();
+  std::unique_lock lock(waiter->mutex);
+  waiter->cv.wait(lock, [&] { return waiter->result.has_value(); });
+  stop_token.forget(stop_id);
+  return std::move(*waiter->result);
 }
 
 // One sync pass at a time; a request made during a pass runs another after it.
 void Node::Impl::schedule_sync() {
-  if (stopping.load() || !workers) return;
+  if (stopping.load() || !sync_queue) return;
   if (sync_busy.exchange(true)) {
     sync_again = true;
     return;
   }
-  asio::post(*workers, [this] {
+  const bool queued = sync_queue->try_post([this] {
     do {
       sync_again = false;
       run_sync_rounds();
     } while (sync_again.load() && !stopping.load());
     sync_busy = false;
   });
+  if (!queued) sync_busy = false;  // full (peers' requests fill it): the timer tries again
 }
 
 void Node::Impl::run_sync_rounds() {

@@ -423,8 +423,10 @@ void Server::Impl::add_builtin_routes() {
   auto pub = [this](std::string path, Handler h) {
     routes[{"GET", std::move(path)}] = Route{std::move(h), RouteAuth::public_route, {}};
   };
-  pub("/health", [](Request, std::shared_ptr<SseWriter>) -> asio::awaitable<Response> {
-    co_return Response::json(Json{{"status", "ok"}});
+  pub("/health", [this](Request, std::shared_ptr<SseWriter>) -> asio::awaitable<Response> {
+    Json j{{"status", "ok"}};
+    if (hooks.health) j.update(hooks.health());
+    co_return Response::json(std::move(j));
   });
   pub("/ready", [this](Request, std::shared_ptr<SseWriter>) -> asio::awaitable<Response> {
     Json j = hooks.ready ? hooks.ready() : Json{{"ready", false}};

@@ -171,6 +171,7 @@ struct ServerHooks {
   std::function<Json()> manifest;                          // GET /manifest (404 when unset)
   std::function<Json()> community_manifest;                // GET /community/manifest
   std::function<Json()> ready;                             // GET /ready: {"ready": bool, ...}
+  std::function<Json()> health;                            // GET /health: merged into {"status": "ok"}
   std::function<std::string()> metrics;                    // GET /metrics (Prometheus text)
   // GET /trace/recent: the query → the answer, or an error envelope (e.g. bad_request).
   std::function<Result<Json>(const std::map<std::string, std::string>&)> trace_recent;

@@ -51,7 +51,6 @@ NodeOptions test_options() {
   NodeOptions o;
   o.init_logging = false;
   o.handle_signals = false;
-  o.worker_threads = 2;
   return o;
 }
 
@@ -126,8 +125,6 @@ TEST(NodeOpen, EmptyDisplayNameIsTheHostName) {
   EXPECT_FALSE(default_display_name().empty());
 }
 
-// The worker pool (signature checks, bus calls): one thread per core, at least 2, unless
-// NodeOptions::worker_threads says otherwise; status reports it.
 // How many threads of this process run at the given nice value (/proc/self/task/*/stat).
 int threads_at_nice(int nice) {
   int n = 0;
@@ -164,22 +161,27 @@ TEST(NodeOpen, MalformedSyncIntervalHookIsAConfigError) {
   EXPECT_EQ((*hooked)->status()["sync"]["interval_seconds"], 7);
 }
 
-TEST(NodeOpen, WorkerPoolIsOneThreadPerCoreByDefault) {
+// Each class of work has its own queue (architecture.md "Execution model"): the node's
+// admin and sync queues and one per service, reported by status; every queue thread runs
+// below the network thread's priority (nice 5).
+TEST(NodeOpen, EachClassOfWorkHasItsOwnQueueBelowTheNetworkThread) {
   test::TempDir dir;
-  auto home = founded_home(dir.path(), "pool");
-  NodeOptions o = test_options();
-  o.worker_threads = 0;
-  auto node = Node::open(home, o);
+  auto home = founded_home(dir.path(), "queues");
+  const int before = threads_at_nice(5);
+  auto node = Node::open(home, test_options());
   ASSERT_TRUE(node.has_value()) << node.error().to_string();
-  const std::size_t cores = std::max(2u, std::thread::hardware_concurrency());
-  EXPECT_EQ((*node)->status()["workers"], cores);
+  const Json st = (*node)->status();
+  ASSERT_TRUE(st["queues"].contains("admin")) << st.dump();
+  ASSERT_TRUE(st["queues"].contains("sync")) << st.dump();
+  ASSERT_TRUE(st["services"].contains("diag")) << st.dump();
+  EXPECT_EQ(st["services"]["diag"]["state"], "running");
+  EXPECT_EQ(st["services"]["diag"]["capabilities"], Json::array({"diag.echo@1.0"}));
+  const int threads = st["queues"]["admin"]["threads"].get<int>() +
+                      st["queues"]["sync"]["threads"].get<int>() +
+                      st["services"]["diag"]["queue"]["threads"].get<int>();
+  EXPECT_EQ(threads_at_nice(5) - before, threads);
   node->reset();
-  o.worker_threads = 3;
-  auto three = Node::open(home, o);
-  ASSERT_TRUE(three.has_value()) << three.error().to_string();
-  EXPECT_EQ((*three)->status()["workers"], 3);
-  // The pool runs below the network thread's priority: exactly its 3 threads are at nice 5.
-  EXPECT_EQ(threads_at_nice(5), 3);
+  EXPECT_EQ(threads_at_nice(5), before);  // every queue stopped with the node
 }
 
 TEST(NodeRun, ServesItsOwnCliAndShutsDownCleanly) {

@@ -5,8 +5,8 @@
 //   node.cpp          composition (open_* in M12 §5 order), start, shutdown, the Node API
 //   node_routes.cpp   the node's own routes: admin (status, caps, debug emit, member
 //                     revoke, invite), the sync routes, self-only guards
-//   call_routes.cpp   the bus-call routes (/bus/v1/call, /node/v1/call) and their
-//                     execution: worker runs, streams over a StreamBridge, active calls
+//   call_routes.cpp   the bus-call routes (/bus/v1/call, /node/v1/call): calls started
+//                     on the bus, streams over a StreamBridge, active calls
 //   peers.cpp         the peer table: discovery, registry events, peer manifests, static
 //                     and bootstrap peers, revoked peers dropped
 //   membership.cpp    who a node is to us (revoked wins) and the community manifest
@@ -40,12 +40,11 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/thread_pool.hpp>
 
 #include "blobs/store.h"
-#include "bus/diag_echo.h"
 #include "core/clock.h"
 #include "core/constants.h"
+#include "core/work_queue.h"
 #include "discovery/discovery_service.h"
 #include "discovery/manifest_publisher.h"
 #include "events/community_view.h"
@@ -54,9 +53,12 @@
 #include "events/sync.h"
 #include "identity/tls_cert.h"
 #include "node/detail/stream_bridge.h"
+#include "node/detail/node_publisher.h"
 #include "node/detail/transport_invoker.h"
 #include "node/node.h"
+#include "node/service_list.h"
 #include "observability/logging.h"
+#include "service/host.h"
 #include "transport/client.h"
 #include "transport/pinned_certs.h"
 #include "transport/server.h"
@@ -90,6 +92,8 @@ struct Node::Impl {
   ~Impl();
 
   // --- composition (node.cpp, M12 §5) ---
+  Status open_services();
+  void stop_work();
   Status open_observability();
   Status open_identity();
   Status open_community();
@@ -105,7 +109,6 @@ struct Node::Impl {
   void add_self_route(const char* path, JsonJob fn);
   boost::asio::awaitable<transport::Response> async_local_json(transport::Request r,
                                                                std::function<Json()> fn);
-  static boost::asio::awaitable<Json> async_json_job(std::function<Json()> fn);
   static transport::Response not_self(const transport::Request& r);
   Result<Json> debug_emit(const Json& request);
   Result<Json> revoke_member(const Json& request);
@@ -117,10 +120,11 @@ struct Node::Impl {
       transport::Request r, std::shared_ptr<transport::SseWriter> w);
   boost::asio::awaitable<transport::Response> async_stream_route(
       bus::RouteRequest rr, std::shared_ptr<transport::SseWriter> w);
-  transport::Response run_routed(bus::RouteRequest rr);
-  Result<Json> run_call(const bus::RouteRequest& rr, const bus::CancelToken& cancel);
-  Result<Json> run_stream(const bus::RouteRequest& rr, const bus::FrameSink& sink,
-                          const bus::CancelToken& cancel);
+  // Starts a plain call on the bus; `respond` answers from where it finished.
+  void start_call(bus::RouteRequest rr, transport::Respond respond);
+  // Starts a streamed call; frames go to `sink`, the end to `done`.
+  void start_stream(bus::RouteRequest rr, bus::FrameSink sink, bus::CancelToken cancel,
+                    bus::CallDone done);
   Result<bus::RouteRequest> parse_node_call(const transport::Request& r);
   static bus::RouteRequest route_request_of(transport::Request& r);
   static bus::CallOptions self_options(const bus::RouteRequest& rr, const bus::CancelToken& cancel);
@@ -150,11 +154,10 @@ struct Node::Impl {
   // The sync server and client, and the HEARTHNET_SYNC_INTERVAL_SECONDS hook (config_error).
   Status open_sync();
   boost::asio::awaitable<transport::Response> async_sync(transport::Request r, JsonJob fn);
-  static boost::asio::awaitable<std::optional<Result<Json>>> async_result_job(JsonJob fn,
-                                                                              Json body);
+  // Runs fn(body) on `queue` and resumes with its result (capacity_exceeded when full).
+  boost::asio::awaitable<Result<Json>> async_on(WorkQueue& queue, JsonJob fn, Json body);
   boost::asio::awaitable<void> async_sync_request(transport::Endpoint ep, std::string method,
-                                                  std::string path, Json body,
-                                                  std::shared_ptr<std::promise<Result<Json>>> done);
+                                                  std::string path, Json body, bus::CallDone done);
   Result<Json> sync_request(const transport::Endpoint& ep, const std::string& method,
                             std::string_view path, Json body);
   void start_sync_timer();
@@ -166,6 +169,7 @@ struct Node::Impl {
 
   // --- views (status.cpp) ---
   Json status() const;
+  Json node_queues() const;
   Json capabilities(const CapsFilter& filter) const;
   identity::NodeManifest manifest() const;
   Result<Json> trace_recent(const std::map<std::string, std::string>& query) const;
@@ -192,7 +196,13 @@ struct Node::Impl {
   identity::KeyPinStore key_pins;
   std::unique_ptr<identity::VerificationCache> verification_cache;
   std::unique_ptr<bus::CapabilityBus> bus;
-  std::unique_ptr<bus::DiagEchoService> echo;
+  // The node's own classes of work (architecture.md "Execution model"): admin routes and
+  // event sync, each on a bounded queue of its own; services get theirs from the host.
+  std::unique_ptr<WorkQueue> admin_queue;
+  std::unique_ptr<WorkQueue> sync_queue;
+  std::unique_ptr<detail::NodePublisher> service_publisher;
+  std::unique_ptr<service::ServiceHost> services;
+  bus::CancelToken stop_token;  // cancelled when the node begins to shut down
   identity::HardwareSpec hardware;
   identity::TlsCertificate cert;
   std::string advertised;
@@ -219,8 +229,6 @@ struct Node::Impl {
 
   // Asio objects last: destroyed first (the io_context last of them).
   boost::asio::io_context io{1};
-  std::unique_ptr<boost::asio::thread_pool> workers;
-  std::size_t worker_count = 0;  // threads in `workers` (status)
   std::unique_ptr<transport::Server> server;
   std::unique_ptr<transport::Client> client;
   std::unique_ptr<transport::PinnedCerts> probe_pins;  // in memory, by address

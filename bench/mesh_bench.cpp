@@ -62,17 +62,7 @@ double secs_since(Clk::time_point t0) {
   return std::chrono::duration<double>(Clk::now() - t0).count();
 }
 
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
-Json status_of(const test::NodeProcess& n) {
-  auto r = n.cli({"status", "--json"});
-  if (r.exit_code != 0) return Json::object();
-  auto j = parse_json(r.out);
-  return j && j->is_object() ? *j : Json::object();
-}
+using test::status_of;
 
 // `status[section][key]`, or `fallback` where the status lacks it (a node still starting).
 template <typename T>
@@ -214,14 +204,13 @@ int main(int argc, char** argv) {
   const bool relay_only = argc > 2 && std::string_view(argv[2]) == "relay";
   const bool stream_only = relay_only || (argc > 2 && std::string_view(argv[2]) == "stream");
   if (sodium_init() < 0) return 1;
-  test::TempDir tmp;
   Json out{{"bench", "mesh"}, {"seconds_per_point", seconds}};
 
   // --- node A: founded community, no discovery ---
   // A and (later) B find each other by UDP multicast on a random port of their own.
   std::random_device rd;
   const int mesh_udp = 20000 + static_cast<int>(rd() % 30000);
-  test::NodeProcess a(tmp.path() / "a", "bench-a", "", udp_discovery(mesh_udp), true);
+  test::NodeProcess a({.name = "bench-a", .discovery = udp_discovery(mesh_udp)});
   std::string err;
   if (!a.start(&err)) {
     std::cerr << "node a: " << err << "\n";
@@ -267,7 +256,7 @@ int main(int argc, char** argv) {
     }
     const std::string first = test::hearthnet_binary().string();
     ::setenv("HN_HEARTHNET_BIN", other, 1);
-    test::NodeProcess bnode(tmp.path() / "ab", "bench-ab", "", "mdns_enabled = false\nudp_enabled = false\n", true);
+    test::NodeProcess bnode({.name = "bench-ab"});
     const bool b_up = bnode.start(&err);
     ::setenv("HN_HEARTHNET_BIN", first.c_str(), 1);
     if (!b_up) {
@@ -441,13 +430,11 @@ int main(int argc, char** argv) {
     Json sbody{{"input", {{"text", "ping"}, {"n", FRAMES}}}};
     Json out_s;
     // A second node B joins A's community and A learns B's capabilities (static peer).
-    test::NodeProcess b(tmp.path() / "b", "bench-b", "", udp_discovery(mesh_udp), false);
-    auto card = b.cli({"id"});
-    auto inv = a.cli({"invite", "create", "--node-id", trim(card.out)});
-    auto red = b.cli({"invite", "redeem", trim(inv.out)});
+    test::NodeProcess b({.discovery = udp_discovery(mesh_udp), .found_community = false});
+    const std::string join_error = test::join_community(a, b);
     std::string b_id;
-    if (red.exit_code != 0 || !b.start(&err)) {
-      out_s["error"] = "node b: " + red.err + err;
+    if (!join_error.empty() || !b.start(&err)) {
+      out_s["error"] = "node b: " + join_error + err;
     } else {
       b_id = status_field(status_of(b), "node", "node_id", std::string());
       if (b_id.empty()) out_s["error"] = "node b answers no status";
@@ -558,17 +545,14 @@ int main(int argc, char** argv) {
   // --- 3. UDP discovery ---
   {
     const int udp = mesh_udp + 1;
-    test::NodeProcess u1(tmp.path() / "u1", "udp-a", "", udp_discovery(udp), true);
-    test::NodeProcess u2(tmp.path() / "u2", "udp-b", "", udp_discovery(udp), false);
+    test::NodeProcess u1({.name = "udp-a", .discovery = udp_discovery(udp)});
+    test::NodeProcess u2({.discovery = udp_discovery(udp), .found_community = false});
     Json d;
     if (!u1.start(&err)) {
       d["error"] = err;
     } else {
-      auto card = u2.cli({"id"});
-      auto inv = u1.cli({"invite", "create", "--node-id", trim(card.out)});
-      auto red = u2.cli({"invite", "redeem", trim(inv.out)});
-      if (red.exit_code != 0) {
-        d["error"] = "redeem: " + red.err;
+      if (const std::string join_error = test::join_community(u1, u2); !join_error.empty()) {
+        d["error"] = join_error;
       } else {
         const auto t0 = Clk::now();
         if (!u2.start(&err)) {

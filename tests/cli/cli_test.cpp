@@ -17,8 +17,7 @@ class CliTest : public ::testing::Test {
  protected:
   test::ProcessResult hearthnet(std::vector<std::string> args, const std::string& input = "") {
     args.insert(args.begin(), test::hearthnet_binary().string());
-    return test::run_process(args, {"HEARTHNET_HOME=" + m_home.path().string(), "HOME=" + m_home.path().string()},
-                             input);
+    return test::run_process(args, test::home_env(m_home.path()), input);
   }
   test::TempDir m_home;
 };

@@ -8,133 +8,44 @@
 //
 // Needs root and `ip netns`; skips (GTEST_SKIP) otherwise. Teardown kills the nodes and
 // deletes the namespaces on every path.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
-#include <fstream>
-#include <iterator>
 #include <memory>
 #include <random>
-#include <sstream>
-#include <thread>
 
 #include "core/json.h"
-#include "functional/functional_util.h"
+#include "support/node_fixture.h"
+#include "support/test_node.h"
 #include "support/test_support.h"
-
-extern char** environ;
 
 namespace hn {
 namespace {
 
+using test::join;
+using test::status_of;
+
 constexpr int NODE_PORT = 7080;
-constexpr int WAIT_SECONDS = 40;
 
-std::string read_text(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-// One host of the LAN: a HEARTHNET_HOME and the namespace every command runs in.
-class NsNode {
+// One host of the LAN: a node whose every command runs in its namespace (`ip netns exec`;
+// ip execs hearthnet, so the child pid is the node's), listening on 0.0.0.0:7080 of its
+// own stack. start() waits until `status` answers inside the namespace.
+class NsNode : public test::NodeProcess {
  public:
-  NsNode(std::string ns, std::filesystem::path home, std::string address)
-      : m_ns(std::move(ns)), m_home(std::move(home)), m_address(std::move(address)) {
-    std::filesystem::create_directories(m_home);
-    // Zero discovery settings except mDNS off: the defaults (UDP multicast) must do.
-    std::ofstream(m_home / "config.toml") << "[transport]\nhost = \"0.0.0.0\"\nport = " << NODE_PORT
-                                          << "\n[discovery]\nmdns_enabled = false\n";
-  }
-  ~NsNode() { kill_node(); }
-  NsNode(const NsNode&) = delete;
-  NsNode& operator=(const NsNode&) = delete;
+  NsNode(const std::string& ns, std::string address)
+      : NodeProcess({.host = "0.0.0.0",
+                     .port = NODE_PORT,
+                     // Zero discovery settings except mDNS off: the defaults (UDP multicast)
+                     // must do.
+                     .discovery = "mdns_enabled = false\n",
+                     .found_community = false,
+                     .launcher = {test::find_program("ip"), "netns", "exec", ns}}),
+        m_address(std::move(address)) {}
 
-  std::vector<std::string> env() const {
-    return {"HEARTHNET_HOME=" + m_home.string(), "HOME=" + m_home.string()};
-  }
-
-  test::ProcessResult cli(const std::vector<std::string>& args, int timeout_seconds = 60) const {
-    std::vector<std::string> argv{test::find_program("ip"), "netns", "exec", m_ns,
-                                  test::hearthnet_binary().string()};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return test::run_process(argv, env(), "", timeout_seconds);
-  }
-
-  Json status() const {
-    auto r = cli({"status", "--json"}, 20);
-    return r.exit_code == 0 ? test::parse_status(r.out) : Json::object();
-  }
-
-  // `ip netns exec NS hearthnet run --no-ui` in the background (ip execs hearthnet, so the
-  // child pid is the node's); waits until `status` answers inside the namespace.
-  bool start(std::string* error) {
-    std::vector<std::string> env_strings;
-    for (char** e = environ; *e; ++e) env_strings.emplace_back(*e);
-    for (const auto& kv : env()) {
-      const auto key = kv.substr(0, kv.find('=') + 1);
-      std::erase_if(env_strings, [&](const std::string& s) { return s.rfind(key, 0) == 0; });
-      env_strings.push_back(kv);
-    }
-    std::vector<std::string> argv{test::find_program("ip"),          "netns", "exec",   m_ns,
-                                  test::hearthnet_binary().string(), "run",   "--no-ui"};
-    std::vector<char*> envp, args;
-    for (auto& s : env_strings) envp.push_back(s.data());
-    envp.push_back(nullptr);
-    for (auto& s : argv) args.push_back(s.data());
-    args.push_back(nullptr);
-    const std::string out_path = (m_home / "node.out").string();
-    m_pid = ::fork();
-    if (m_pid < 0) {
-      *error = "fork failed";
-      return false;
-    }
-    if (m_pid == 0) {
-      int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      int in = ::open("/dev/null", O_RDONLY);
-      if (out >= 0) {
-        ::dup2(out, 1);
-        ::dup2(out, 2);
-      }
-      if (in >= 0) ::dup2(in, 0);
-      ::execve(args[0], args.data(), envp.data());
-      ::_exit(127);
-    }
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (std::chrono::steady_clock::now() < deadline) {
-      int st = 0;
-      if (::waitpid(m_pid, &st, WNOHANG) == m_pid) {
-        m_pid = -1;
-        *error = m_ns + ": hearthnet run exited early: " + output();
-        return false;
-      }
-      if (!status().value("node", Json::object()).value("node_id", "").empty()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    }
-    *error = m_ns + ": node did not answer in time: " + output();
-    return false;
-  }
-
-  void kill_node() {
-    if (m_pid <= 0) return;
-    ::kill(m_pid, SIGKILL);
-    int st = 0;
-    ::waitpid(m_pid, &st, 0);
-    m_pid = -1;
-  }
-
-  std::string output() const { return read_text(m_home / "node.out"); }
-  const std::filesystem::path& home() const { return m_home; }
   const std::string& address() const { return m_address; }
 
  private:
-  std::string m_ns;
-  std::filesystem::path m_home;
   std::string m_address;
-  pid_t m_pid = -1;
 };
 
 class LanNetnsTest : public ::testing::Test {
@@ -162,28 +73,14 @@ class LanNetnsTest : public ::testing::Test {
   }
 
   NsNode& add(const std::string& host, const std::string& address) {
-    m_nodes.push_back(
-        std::make_unique<NsNode>(m_prefix + "-" + host, m_dir.path() / host, address));
+    m_nodes.push_back(std::make_unique<NsNode>(m_prefix + "-" + host, address));
     return *m_nodes.back();
   }
 
   std::string m_prefix;
   bool m_up = false;
-  test::TempDir m_dir;
   std::vector<std::unique_ptr<NsNode>> m_nodes;
 };
-
-::testing::AssertionResult join(const NsNode& inviter, const NsNode& joiner) {
-  auto card = joiner.cli({"id"});
-  if (card.exit_code != 0) return ::testing::AssertionFailure() << "id: " << card.err;
-  auto invite = inviter.cli({"invite", "create", "--node-id", test::trim(card.out)});
-  if (invite.exit_code != 0)
-    return ::testing::AssertionFailure() << "invite create: " << invite.err;
-  auto redeem = joiner.cli({"invite", "redeem", test::trim(invite.out)});
-  if (redeem.exit_code != 0)
-    return ::testing::AssertionFailure() << "invite redeem: " << redeem.err;
-  return ::testing::AssertionSuccess() << redeem.out;
-}
 
 TEST_F(LanNetnsTest, DefaultMulticastFindsEveryHostAndRoutesCalls) {
   NsNode& a = add("a", "10.213.0.1");
@@ -194,34 +91,35 @@ TEST_F(LanNetnsTest, DefaultMulticastFindsEveryHostAndRoutesCalls) {
   std::string error;
   ASSERT_TRUE(a.start(&error)) << error;
   // The node advertises its namespace address (it listens on 0.0.0.0).
-  EXPECT_EQ(a.status()["endpoint"].value("advertised_host", ""), a.address()) << a.status().dump();
+  EXPECT_EQ(status_of(a)["endpoint"].value("advertised_host", ""), a.address())
+      << status_of(a).dump();
 
   // The invites carry A's LAN address as bootstrap endpoint: redeem reaches it over eth0.
   auto jb = join(a, b);
   ASSERT_TRUE(jb);
   ASSERT_TRUE(join(a, c));
   for (NsNode* n : {&b, &c}) {
-    const std::string cfg = read_text(n->home() / "config.toml");
+    const std::string cfg = test::read_text(n->home() / "config.toml");
     EXPECT_EQ(cfg.find("bootstrap_peers = [\""), std::string::npos) << cfg;
     ASSERT_TRUE(n->start(&error)) << error;
   }
 
   std::vector<std::string> ids;
-  for (NsNode* n : {&a, &b, &c}) ids.push_back(n->status()["node"].value("node_id", ""));
+  for (NsNode* n : {&a, &b, &c}) ids.push_back(test::node_id_of(*n));
   std::vector<NsNode*> nodes{&a, &b, &c};
   for (std::size_t i = 0; i < nodes.size(); ++i) {
     ASSERT_TRUE(test::eventually(
         [&] {
-          const Json s = nodes[i]->status();
+          const Json s = status_of(*nodes[i]);
           for (std::size_t j = 0; j < nodes.size(); ++j) {
             if (j != i && test::find_peer(s, ids[j]).is_null()) return false;
           }
           return s["peers"].value("count", 0) == 2;
         },
-        WAIT_SECONDS))
-        << "node " << i << ": " << nodes[i]->status()["peers"].dump();
+        test::WAIT_SECONDS))
+        << "node " << i << ": " << status_of(*nodes[i])["peers"].dump();
     // Found on the LAN (their namespace addresses), not on loopback.
-    const Json s = nodes[i]->status();
+    const Json s = status_of(*nodes[i]);
     for (std::size_t j = 0; j < nodes.size(); ++j) {
       if (j == i) continue;
       EXPECT_EQ(test::find_peer(s, ids[j]).value("host", ""), nodes[j]->address())
@@ -241,7 +139,7 @@ TEST_F(LanNetnsTest, DefaultMulticastFindsEveryHostAndRoutesCalls) {
         answered = (*j)["meta"].value("node_id", "");
         return true;
       },
-      WAIT_SECONDS))
+      test::WAIT_SECONDS))
       << err;
   EXPECT_TRUE(answered == ids[0] || answered == ids[1]) << answered;
 }

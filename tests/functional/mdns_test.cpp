@@ -8,23 +8,23 @@
 // for this host reaches them.
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <map>
 #include <memory>
 #include <sstream>
 
 #include "core/json.h"
 #include "discovery/manifest_source.h"
-#include "functional/functional_util.h"
+#include "support/node_fixture.h"
 #include "support/test_node.h"
 #include "support/test_support.h"
 
 namespace hn {
 namespace {
 
+using test::join;
 using test::NodeProcess;
+using test::status_of;
 
-constexpr int WAIT_SECONDS = 40;
 constexpr const char* MDNS_ONLY = "mdns_enabled = true\nudp_enabled = false\n";
 
 bool avahi_running() {
@@ -32,11 +32,6 @@ bool avahi_running() {
   if (daemon.empty() || test::find_program("avahi-browse").empty()) return false;
   auto r = test::run_process({daemon, "--check"}, {}, "", 10);
   return r.exit_code == 0;
-}
-
-Json status_of(const NodeProcess& n) {
-  auto r = n.cli({"status", "--json"}, 20);
-  return r.exit_code == 0 ? test::parse_status(r.out) : Json::object();
 }
 
 // Splits one `avahi-browse -p` field list ("a;b;c") — TXT values hold no ';'.
@@ -79,18 +74,6 @@ std::map<std::string, std::string> browse_txt(const std::string& node_short, int
   return {};
 }
 
-::testing::AssertionResult join(const NodeProcess& inviter, const NodeProcess& joiner) {
-  auto card = joiner.cli({"id"});
-  if (card.exit_code != 0) return ::testing::AssertionFailure() << "id: " << card.err;
-  auto invite = inviter.cli({"invite", "create", "--node-id", test::trim(card.out)});
-  if (invite.exit_code != 0)
-    return ::testing::AssertionFailure() << "invite create: " << invite.err;
-  auto redeem = joiner.cli({"invite", "redeem", test::trim(invite.out)});
-  if (redeem.exit_code != 0)
-    return ::testing::AssertionFailure() << "invite redeem: " << redeem.err;
-  return ::testing::AssertionSuccess();
-}
-
 class MdnsTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -100,16 +83,10 @@ class MdnsTest : public ::testing::Test {
     }
   }
   std::unique_ptr<NodeProcess> make(const std::string& name, bool founder) {
-    auto dir = std::make_unique<test::TempDir>();
     // Listen on every interface: Avahi resolves this host to its LAN addresses.
-    std::ofstream(dir->path() / "config.toml")
-        << "[transport]\nhost = \"0.0.0.0\"\nport = 0\n[discovery]\n"
-        << MDNS_ONLY;
-    auto n = std::make_unique<NodeProcess>(dir->path(), name, "", MDNS_ONLY, founder);
-    m_dirs.push_back(std::move(dir));
-    return n;
+    return std::make_unique<NodeProcess>(test::NodeOptions{
+        .name = name, .host = "0.0.0.0", .discovery = MDNS_ONLY, .found_community = founder});
   }
-  std::vector<std::unique_ptr<test::TempDir>> m_dirs;
 };
 
 TEST_F(MdnsTest, PublishesServiceWithSpecTxtRecords) {
@@ -123,8 +100,7 @@ TEST_F(MdnsTest, PublishesServiceWithSpecTxtRecords) {
 
   std::map<std::string, std::string> txt;
   int port = 0;
-  ASSERT_TRUE(test::eventually([&] { return !(txt = browse_txt(node_short, &port)).empty(); },
-                               WAIT_SECONDS))
+  ASSERT_TRUE(test::eventually([&] { return !(txt = browse_txt(node_short, &port)).empty(); }))
       << "avahi-browse never listed node=" << node_short;
   EXPECT_EQ(txt["v"], "1");
   EXPECT_EQ(txt["node"], node_short);
@@ -150,16 +126,14 @@ TEST_F(MdnsTest, MembersFindEachOtherThroughMdnsOnly) {
   ASSERT_TRUE(join(*a, *c));
   ASSERT_TRUE(b->start(&error)) << error;
   ASSERT_TRUE(c->start(&error)) << error;
-  const std::string id_b = status_of(*b)["node"].value("node_id", "");
-  const std::string id_c = status_of(*c)["node"].value("node_id", "");
+  const std::string id_b = test::node_id_of(*b);
+  const std::string id_c = test::node_id_of(*c);
   ASSERT_FALSE(id_b.empty());
   ASSERT_FALSE(id_c.empty());
-  EXPECT_TRUE(test::eventually([&] { return !test::find_peer(status_of(*b), id_c).is_null(); },
-                               WAIT_SECONDS))
+  EXPECT_TRUE(test::eventually([&] { return !test::find_peer(status_of(*b), id_c).is_null(); }))
       << status_of(*b)["peers"].dump() << "\n"
       << b->output();
-  EXPECT_TRUE(test::eventually([&] { return !test::find_peer(status_of(*c), id_b).is_null(); },
-                               WAIT_SECONDS))
+  EXPECT_TRUE(test::eventually([&] { return !test::find_peer(status_of(*c), id_b).is_null(); }))
       << status_of(*c)["peers"].dump();
   EXPECT_EQ(test::find_peer(status_of(*c), id_b).value("source", ""), "mdns");
 }

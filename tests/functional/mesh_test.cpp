@@ -5,11 +5,9 @@
 // multicast port so parallel runs do not see each other.
 //
 // Test hook: HEARTHNET_SYNC_INTERVAL_SECONDS shortens the X02 sync period (300 s).
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -18,57 +16,30 @@
 #include <memory>
 #include <random>
 #include <sstream>
-#include <thread>
 
 #include "core/json.h"
+#include "support/node_fixture.h"
 #include "support/test_node.h"
 #include "support/test_support.h"
-
-extern char** environ;
 
 namespace hn {
 namespace {
 
+using test::eventually;
+using test::join;
+using test::node_id_of;
 using test::NodeProcess;
+using test::spawn_cli;
+using test::status_of;
+using test::trim;
 
-constexpr int WAIT_SECONDS = 40;
-
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
-Json status_of(const NodeProcess& n) {
-  auto r = n.cli({"status", "--json"});
-  if (r.exit_code != 0) return Json::object();
-  auto j = parse_json(r.out);
-  return j ? *j : Json::object();
-}
-
-std::string node_id_of(const NodeProcess& n) { return status_of(n)["node"].value("node_id", ""); }
-
-// Polls pred every 100 ms for up to WAIT_SECONDS.
-template <typename Pred>
-bool eventually(Pred pred) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(WAIT_SECONDS);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+// The bootstrap_peers line of [discovery] for nodes listening on 127.0.0.1:ports.
+std::string bootstrap_peers(const std::vector<int>& ports) {
+  std::string list = "bootstrap_peers = [";
+  for (std::size_t i = 0; i < ports.size(); ++i) {
+    list += (i ? ", " : "") + std::string("\"127.0.0.1:") + std::to_string(ports[i]) + "\"";
   }
-  return pred();
-}
-
-// joiner (not running) joins inviter's (running) community.
-::testing::AssertionResult join(const NodeProcess& inviter, const NodeProcess& joiner) {
-  auto card = joiner.cli({"id"});
-  if (card.exit_code != 0) return ::testing::AssertionFailure() << "id: " << card.err;
-  auto invite = inviter.cli({"invite", "create", "--node-id", trim(card.out)});
-  if (invite.exit_code != 0)
-    return ::testing::AssertionFailure() << "invite create: " << invite.err;
-  auto redeem = joiner.cli({"invite", "redeem", trim(invite.out)});
-  if (redeem.exit_code != 0)
-    return ::testing::AssertionFailure() << "invite redeem: " << redeem.err;
-  return ::testing::AssertionSuccess();
+  return list + "]";
 }
 
 // Replaces the bootstrap_peers line of a stopped node's config.
@@ -77,11 +48,7 @@ void set_bootstrap_peers(const NodeProcess& n, const std::vector<int>& ports) {
   std::ifstream in(path);
   std::stringstream out;
   std::string line;
-  std::string list = "bootstrap_peers = [";
-  for (std::size_t i = 0; i < ports.size(); ++i) {
-    list += (i ? ", " : "") + std::string("\"127.0.0.1:") + std::to_string(ports[i]) + "\"";
-  }
-  list += "]";
+  const std::string list = bootstrap_peers(ports);
   std::vector<std::string> lines;
   bool has_line = false;
   while (std::getline(in, line)) {
@@ -101,12 +68,7 @@ void set_bootstrap_peers(const NodeProcess& n, const std::vector<int>& ports) {
 }
 
 std::string static_discovery(const std::vector<int>& ports) {
-  std::string s = test::NO_DISCOVERY;
-  s += "bootstrap_peers = [";
-  for (std::size_t i = 0; i < ports.size(); ++i) {
-    s += (i ? ", " : "") + std::string("\"127.0.0.1:") + std::to_string(ports[i]) + "\"";
-  }
-  return s + "]\n";
+  return test::NO_DISCOVERY + bootstrap_peers(ports) + "\n";
 }
 
 std::string udp_discovery(int port) {
@@ -149,13 +111,27 @@ std::string echo_on(const NodeProcess& n, const std::vector<std::string>& extra,
 class MeshTest : public ::testing::Test {
  protected:
   std::unique_ptr<NodeProcess> make(const std::string& name, std::string discovery, bool founder) {
-    auto dir = std::make_unique<test::TempDir>();
-    auto n = std::make_unique<NodeProcess>(dir->path(), name, "", std::move(discovery), founder);
+    auto n = std::make_unique<NodeProcess>(test::NodeOptions{
+        .name = name, .discovery = std::move(discovery), .found_community = founder});
     n->add_env("HEARTHNET_SYNC_INTERVAL_SECONDS=2");
-    m_dirs.push_back(std::move(dir));
     return n;
   }
-  std::vector<std::unique_ptr<test::TempDir>> m_dirs;
+  // Starts *a, a founder without discovery, and *b, a member that joins it by invite and
+  // knows it as a static peer (member_env set before it starts); returns once b lists a's
+  // diag.echo.
+  void start_pair(const std::string& name_a, const std::string& name_b,
+                  std::unique_ptr<NodeProcess>* a, std::unique_ptr<NodeProcess>* b,
+                  const std::vector<std::string>& member_env = {}) {
+    std::string error;
+    *a = make(name_a, test::NO_DISCOVERY, true);
+    ASSERT_TRUE((*a)->start(&error)) << error;
+    *b = make(name_b, static_discovery({(*a)->port()}), false);
+    for (const auto& kv : member_env) (*b)->add_env(kv);
+    ASSERT_TRUE(join(**a, **b));
+    ASSERT_TRUE((*b)->start(&error)) << error;
+    const std::string id_a = node_id_of(**a);
+    ASSERT_TRUE(eventually([&] { return lists_remote(**b, "diag.echo", id_a); }));
+  }
 };
 
 TEST_F(MeshTest, StaticPeersFindEachOtherAndRouteCalls) {
@@ -250,14 +226,9 @@ TEST_F(MeshTest, PartitionedWritersConvergeAfterReconnect) {
 }
 
 TEST_F(MeshTest, RevokedMemberIsRefused) {
-  std::string error;
-  auto a = make("rev-a", test::NO_DISCOVERY, true);
-  ASSERT_TRUE(a->start(&error)) << error;
-  auto b = make("rev-b", static_discovery({a->port()}), false);
-  ASSERT_TRUE(join(*a, *b));
-  ASSERT_TRUE(b->start(&error)) << error;
+  std::unique_ptr<NodeProcess> a, b;
+  ASSERT_NO_FATAL_FAILURE(start_pair("rev-a", "rev-b", &a, &b));
   const std::string id_a = node_id_of(*a), id_b = node_id_of(*b);
-  ASSERT_TRUE(eventually([&] { return lists_remote(*b, "diag.echo", id_a); }));
   std::string err;
   ASSERT_EQ(echo_on(*b, {"--node", id_a}, &err), id_a) << err;
 
@@ -294,8 +265,7 @@ TEST_F(MeshTest, InviteMistakesAreRefused) {
   auto stolen = y->cli({"invite", "redeem", trim(invite.out)});
   EXPECT_NE(stolen.exit_code, 0);
   EXPECT_NE(stolen.err.find("invitee_mismatch"), std::string::npos) << stolen.err;
-  std::ifstream cfg(y->home() / "config.toml");
-  std::string text((std::istreambuf_iterator<char>(cfg)), std::istreambuf_iterator<char>());
+  const std::string text = test::read_text(y->home() / "config.toml");
   EXPECT_EQ(text.find("community_id = \"ed25519"), std::string::npos) << text;
 
   auto ok = x->cli({"invite", "redeem", trim(invite.out)});
@@ -309,15 +279,9 @@ TEST_F(MeshTest, InviteMistakesAreRefused) {
 // records the failures against the (local) provider and sends the traffic to the healthy
 // peer.
 TEST_F(MeshTest, FailingProviderIsQuarantinedAndTrafficMoves) {
-  std::string error;
-  auto a = make("healthy-a", test::NO_DISCOVERY, true);
-  ASSERT_TRUE(a->start(&error)) << error;
-  auto c = make("failing-c", static_discovery({a->port()}), false);
-  c->add_env("HEARTHNET_DIAG_FAIL=1");
-  ASSERT_TRUE(join(*a, *c));
-  ASSERT_TRUE(c->start(&error)) << error;
+  std::unique_ptr<NodeProcess> a, c;
+  ASSERT_NO_FATAL_FAILURE(start_pair("healthy-a", "failing-c", &a, &c, {"HEARTHNET_DIAG_FAIL=1"}));
   const std::string id_a = node_id_of(*a), id_c = node_id_of(*c);
-  ASSERT_TRUE(eventually([&] { return lists_remote(*c, "diag.echo", id_a); }));
 
   int failures = 0;
   std::string answered;
@@ -350,29 +314,6 @@ TEST_F(MeshTest, FailingProviderIsQuarantinedAndTrafficMoves) {
   // Unpinned and `remote` calls still go to A.
   EXPECT_EQ(echo_on(*c, {}), id_a);
   EXPECT_EQ(echo_on(*c, {"--node", "remote"}), id_a);
-}
-
-// Starts `hearthnet <args>` with n's environment, stdout into out_path; returns its pid.
-pid_t spawn_cli(const NodeProcess& n, const std::vector<std::string>& cli_args,
-                const std::string& out_path) {
-  std::vector<std::string> env_strings;
-  for (char** e = environ; *e; ++e) env_strings.emplace_back(*e);
-  for (const auto& kv : n.env()) env_strings.push_back(kv);
-  std::vector<std::string> argv{test::hearthnet_binary().string()};
-  argv.insert(argv.end(), cli_args.begin(), cli_args.end());
-  std::vector<char*> envp, args;
-  for (auto& e : env_strings) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  for (auto& x : argv) args.push_back(x.data());
-  args.push_back(nullptr);
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    int fd = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd >= 0) ::dup2(fd, 1);
-    ::execve(args[0], args.data(), envp.data());
-    ::_exit(127);
-  }
-  return pid;
 }
 
 int lines_in(const std::string& path) {
@@ -447,14 +388,9 @@ TEST_F(MeshTest, KilledStreamConsumerEndsServerWork) {
 // stream from A; A notices that in turn and ends the provider's work. Both nodes drop to
 // in_flight 0 long before the stream's natural end.
 TEST_F(MeshTest, KilledStreamConsumerEndsWorkAcrossNodes) {
-  std::string error;
-  auto a = make("relay-a", test::NO_DISCOVERY, true);
-  ASSERT_TRUE(a->start(&error)) << error;
-  auto b = make("relay-b", static_discovery({a->port()}), false);
-  ASSERT_TRUE(join(*a, *b));
-  ASSERT_TRUE(b->start(&error)) << error;
+  std::unique_ptr<NodeProcess> a, b;
+  ASSERT_NO_FATAL_FAILURE(start_pair("relay-a", "relay-b", &a, &b));
   const std::string id_a = node_id_of(*a);
-  ASSERT_TRUE(eventually([&] { return lists_remote(*b, "diag.echo", id_a); }));
 
   test::TempDir out_dir;
   const std::string out_path = (out_dir.path() / "stream.out").string();

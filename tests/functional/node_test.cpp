@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "core/json.h"
+#include "support/node_fixture.h"
 #include "support/test_node.h"
 #include "support/test_support.h"
 
@@ -26,30 +27,10 @@ std::vector<Json> json_lines(const std::string& text) {
   return out;
 }
 
-class NodeProcessTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    s_home = new test::TempDir();
-    s_node = new test::NodeProcess(s_home->path(), "func-node");
-    std::string error;
-    s_started = s_node->start(&error);
-    if (!s_started) s_error = error;
-  }
-  static void TearDownTestSuite() {
-    delete s_node;
-    delete s_home;
-  }
-  void SetUp() override { ASSERT_TRUE(s_started) << s_error; }
-
-  static test::TempDir* s_home;
-  static test::NodeProcess* s_node;
-  static bool s_started;
-  static std::string s_error;
+class NodeProcessTest : public test::SharedNodeTest<NodeProcessTest> {
+ public:
+  static constexpr const char* NODE_NAME = "func-node";
 };
-test::TempDir* NodeProcessTest::s_home = nullptr;
-test::NodeProcess* NodeProcessTest::s_node = nullptr;
-bool NodeProcessTest::s_started = false;
-std::string NodeProcessTest::s_error;
 
 TEST_F(NodeProcessTest, StatusJsonDescribesTheNode) {
   auto r = s_node->cli({"status", "--json"});
@@ -162,8 +143,7 @@ TEST_F(NodeProcessTest, IdleNodeIsLight) {
 }
 
 TEST(NodeLifecycle, SigtermExitsZeroAndRemovesThePortFile) {
-  test::TempDir home;
-  test::NodeProcess node(home.path(), "short-lived");
+  test::NodeProcess node({.name = "short-lived"});
   std::string error;
   ASSERT_TRUE(node.start(&error)) << error;
   ASSERT_TRUE(std::filesystem::exists(node.port_file()));
@@ -179,8 +159,7 @@ TEST(NodeLifecycle, SigtermExitsZeroAndRemovesThePortFile) {
 }
 
 TEST(NodeLifecycle, CliWithoutANodeExitsThree) {
-  test::TempDir home;
-  test::NodeProcess node(home.path(), "never-started");  // initialised, not running
+  test::NodeProcess node({.name = "never-started"});  // initialised, not running
   for (auto args : std::vector<std::vector<std::string>>{
            {"status"}, {"caps"}, {"call", "diag.echo@1.0", "--body", "{}"}, {"trace", "recent"}}) {
     auto r = node.cli(args);
@@ -196,7 +175,7 @@ TEST(NodeLifecycle, CliWithoutANodeExitsThree) {
 TEST(NodeLifecycle, RunWithoutInitRefuses) {
   test::TempDir home;
   auto r = test::run_process({test::hearthnet_binary().string(), "run"},
-                             {"HEARTHNET_HOME=" + home.path().string(), "HOME=" + home.path().string()}, "", 20);
+                             test::home_env(home.path()), "", 20);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("hearthnet init"), std::string::npos) << r.err;
 }

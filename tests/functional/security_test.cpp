@@ -8,6 +8,7 @@
 #include "core/clock.h"
 #include "core/json.h"
 #include "identity/keys.h"
+#include "support/node_fixture.h"
 #include "support/test_node.h"
 #include "support/test_support.h"
 #include "transport/envelope.h"
@@ -15,22 +16,15 @@
 namespace hn {
 namespace {
 
-class SecurityTest : public ::testing::Test {
+class SecurityTest : public test::SharedNodeTest<SecurityTest> {
+ public:
+  static constexpr const char* NODE_NAME = "sec-node";
+
  protected:
-  static void SetUpTestSuite() {
-    s_home = new test::TempDir();
-    s_node = new test::NodeProcess(s_home->path(), "sec-node");
-    std::string error;
-    s_started = s_node->start(&error);
-    if (!s_started) s_error = error;
-  }
-  static void TearDownTestSuite() {
-    delete s_node;
-    delete s_home;
-  }
   void SetUp() override {
-    ASSERT_TRUE(s_started) << s_error;
-    auto keys = identity::load_keys(s_home->path() / "keys");
+    SharedNodeTest::SetUp();
+    if (HasFatalFailure()) return;
+    auto keys = identity::load_keys(s_node->home() / "keys");
     ASSERT_TRUE(keys.has_value()) << keys.error().to_string();
     m_keys.emplace(std::move(*keys));
     auto st = s_node->cli({"status", "--json"});
@@ -65,17 +59,9 @@ class SecurityTest : public ::testing::Test {
 
   static Json echo_body(const std::string& text) { return Json{{"input", {{"text", text}}}}; }
 
-  static test::TempDir* s_home;
-  static test::NodeProcess* s_node;
-  static bool s_started;
-  static std::string s_error;
   std::optional<identity::KeyPair> m_keys;
   std::string m_community;
 };
-test::TempDir* SecurityTest::s_home = nullptr;
-test::NodeProcess* SecurityTest::s_node = nullptr;
-bool SecurityTest::s_started = false;
-std::string SecurityTest::s_error;
 
 TEST_F(SecurityTest, WellSignedRequestIsServed) {
   const Json body = echo_body("hello");

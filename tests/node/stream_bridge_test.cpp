@@ -1,11 +1,12 @@
 // stream_bridge_test.cpp — the worker → network hand-off of stream frames: a push made
 // while the network side is busy emitting is not lost (the wait returns at once), frames
-// keep their order, the result comes after the frames, and an abandoned bridge fails
-// pushes with partition.
+// keep their order, the result comes after the frames, a worker's push into a full queue
+// waits until the consumer takes, and an abandoned bridge fails pushes with partition.
 #include "node/detail/stream_bridge.h"
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <thread>
 
 #include <boost/asio/co_spawn.hpp>
@@ -58,7 +59,7 @@ TEST(NodeStreamBridge, FramesInOrderThenTheResult) {
       [&]() -> asio::awaitable<void> {
         for (;;) {
           auto batch = bridge->take();
-          EXPECT_LE(batch.frames.size(), 8u);  // the worker waited while the queue was full
+          EXPECT_LE(batch.frames.size(), 8u);  // never more than the capacity queued
           for (auto& f : batch.frames) seen.push_back(f.data["i"].get<int>());
           if (batch.result) {
             result = std::move(batch.result);
@@ -76,18 +77,54 @@ TEST(NodeStreamBridge, FramesInOrderThenTheResult) {
   EXPECT_TRUE(result->has_value());
 }
 
+// Spins until the worker's push is parked in its wait (waiting_pushes) or has returned:
+// one of the two always happens, so the test never waits on a clock.
+bool parked_before_returning(const StreamBridge& bridge, const std::atomic<bool>& returned) {
+  while (bridge.waiting_pushes() == 0 && !returned) std::this_thread::yield();
+  return !returned && bridge.waiting_pushes() == 1;
+}
+
+// Backpressure: a worker's push into a full queue parks until take() makes room — it is
+// still parked right before the take, returns after it, and its frame comes in the next batch.
+TEST(NodeStreamBridge, WorkerPushIntoAFullQueueWaitsForTake) {
+  asio::io_context io;
+  auto bridge = std::make_shared<StreamBridge>(io.get_executor(), 2);
+  for (int i = 0; i < 2; ++i) ASSERT_TRUE(bridge->push(frame(i), false).has_value());
+  std::atomic<bool> returned{false};
+  std::thread worker([&] {
+    EXPECT_TRUE(bridge->push(frame(2), false).has_value());
+    returned = true;
+  });
+  const bool parked = parked_before_returning(*bridge, returned);
+  EXPECT_FALSE(returned);  // nothing took yet: still parked
+  const auto first = bridge->take();
+  worker.join();
+  ASSERT_TRUE(parked) << "the push did not wait for room";
+  EXPECT_EQ(first.frames.size(), 2u);
+  EXPECT_TRUE(returned);
+  EXPECT_EQ(bridge->waiting_pushes(), 0u);
+  auto next = bridge->take();
+  ASSERT_EQ(next.frames.size(), 1u);
+  EXPECT_EQ(next.frames[0].data["i"], 2);
+}
+
 TEST(NodeStreamBridge, AbandonedBridgeFailsPushesWithPartition) {
   asio::io_context io;
   auto bridge = std::make_shared<StreamBridge>(io.get_executor(), 1);
   ASSERT_TRUE(bridge->push(frame(0), false).has_value());
+  std::atomic<bool> returned{false};
   std::thread worker([&] {
-    auto st = bridge->push(frame(1), false);  // blocks: the queue is full
+    auto st = bridge->push(frame(1), false);  // parks: the queue is full
+    returned = true;
     ASSERT_FALSE(st.has_value());
     EXPECT_EQ(st.error().code, ErrorCode::partition);
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  // abandon() must wake the parked push, not merely fail a later one.
+  const bool parked = parked_before_returning(*bridge, returned);
   bridge->abandon();
   worker.join();
+  EXPECT_TRUE(parked) << "the push did not wait for room";
+  EXPECT_EQ(bridge->waiting_pushes(), 0u);
 }
 
 // As a bus::StreamFlow (relay backpressure): congested once `capacity` frames wait; a

@@ -1,12 +1,11 @@
-// test_node.cpp — background `hearthnet run` processes for functional tests.
+// test_node.cpp — background `hearthnet run` processes for functional tests, and the steps
+// tests repeat around them.
 #include "support/test_node.h"
 
-#include <fcntl.h>
-#include <sys/prctl.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -14,22 +13,9 @@
 
 #include <chrono>
 #include <fstream>
-#include <sstream>
 #include <thread>
 
-extern char** environ;
-
 namespace hn::test {
-namespace {
-
-std::string read_text(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream os;
-  os << in.rdbuf();
-  return os.str();
-}
-
-}  // namespace
 
 int https_get(int port, const std::string& path, std::string* body, int timeout_ms) {
   return https_request(port, "GET", path, {}, "", body, timeout_ms);
@@ -80,16 +66,12 @@ int https_request(int port, const std::string& method, const std::string& path,
   return status;
 }
 
-NodeProcess::NodeProcess(std::filesystem::path home, std::string name, std::string extra_config,
-                         std::string discovery_config, bool found_community)
-    : m_home(std::move(home)) {
-  std::filesystem::create_directories(m_home);
-  if (!std::filesystem::exists(m_home / "config.toml")) {
-    std::ofstream cfg(m_home / "config.toml");
-    cfg << "[transport]\nhost = \"127.0.0.1\"\nport = 0\n"
-        << "[discovery]\n" << discovery_config << extra_config;
-  }
-  if (found_community) cli({"init", "--non-interactive", "--name", name});
+NodeProcess::NodeProcess(NodeOptions options)
+    : m_home(m_dir.path()), m_launcher(std::move(options.launcher)) {
+  std::ofstream(m_home / "config.toml") << "[transport]\nhost = \"" << options.host
+                                        << "\"\nport = " << options.port << "\n[discovery]\n"
+                                        << options.discovery;
+  if (options.found_community) cli({"init", "--non-interactive", "--name", options.name});
 }
 
 NodeProcess::~NodeProcess() {
@@ -101,14 +83,20 @@ NodeProcess::~NodeProcess() {
 }
 
 std::vector<std::string> NodeProcess::env() const {
-  std::vector<std::string> out{"HEARTHNET_HOME=" + m_home.string(), "HOME=" + m_home.string()};
+  std::vector<std::string> out = home_env(m_home);
   out.insert(out.end(), m_extra_env.begin(), m_extra_env.end());
   return out;
 }
 
-ProcessResult NodeProcess::cli(std::vector<std::string> args, int timeout_seconds) const {
-  args.insert(args.begin(), hearthnet_binary().string());
-  return run_process(args, env(), "", timeout_seconds);
+std::vector<std::string> NodeProcess::command(const std::vector<std::string>& args) const {
+  std::vector<std::string> argv = m_launcher;
+  argv.push_back(hearthnet_binary().string());
+  argv.insert(argv.end(), args.begin(), args.end());
+  return argv;
+}
+
+ProcessResult NodeProcess::cli(const std::vector<std::string>& args, int timeout_seconds) const {
+  return run_process(command(args), env(), "", timeout_seconds);
 }
 
 std::string NodeProcess::output() const { return read_text(m_home / "node.out"); }
@@ -117,39 +105,19 @@ bool NodeProcess::start(std::string* error, const std::vector<std::string>& extr
                         int timeout_seconds) {
   std::error_code ec;
   std::filesystem::remove(port_file(), ec);
-  std::vector<std::string> env_strings;
-  for (char** e = environ; *e; ++e) env_strings.emplace_back(*e);
-  for (const auto& kv : env()) {
-    const auto key = kv.substr(0, kv.find('=') + 1);
-    std::erase_if(env_strings, [&](const std::string& s) { return s.rfind(key, 0) == 0; });
-    env_strings.push_back(kv);
+  std::vector<std::string> args{"run", "--no-ui"};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  m_pid = spawn_process(command(args), env(), m_home / "node.out");
+  if (m_pid < 0) {
+    if (error) *error = "fork failed";
+    return false;
   }
-  std::vector<std::string> argv{hearthnet_binary().string(), "run", "--no-ui"};
-  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
-  std::vector<char*> envp, args;
-  for (auto& s : env_strings) envp.push_back(s.data());
-  envp.push_back(nullptr);
-  for (auto& s : argv) args.push_back(s.data());
-  args.push_back(nullptr);
-  const std::string out_path = (m_home / "node.out").string();
-
-  const pid_t parent = ::getpid();
-  m_pid = ::fork();
-  if (m_pid == 0) {
-    // The node dies with the test process, even one that crashes or is killed. (Tests
-    // start nodes from their main thread: the signal follows the forking thread.)
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(127);
-    int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int in = ::open("/dev/null", O_RDONLY);
-    if (out >= 0) {
-      ::dup2(out, 1);
-      ::dup2(out, 2);
-    }
-    if (in >= 0) ::dup2(in, 0);
-    ::execve(args[0], args.data(), envp.data());
-    ::_exit(127);
-  }
+  // Ready: the port file is written and the node answers (GET /health where this process
+  // can reach it, `status` through the launcher otherwise).
+  auto answers = [&] {
+    if (!m_launcher.empty()) return !node_id_of(*this).empty();
+    return https_get(m_port, "/health") == 200;
+  };
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
   while (std::chrono::steady_clock::now() < deadline) {
     int status = 0;
@@ -161,7 +129,7 @@ bool NodeProcess::start(std::string* error, const std::vector<std::string>& extr
     auto text = read_text(port_file());
     if (!text.empty() && text.back() == '\n') {
       m_port = std::atoi(text.c_str());
-      if (m_port > 0 && https_get(m_port, "/health") == 200) return true;
+      if (m_port > 0 && answers()) return true;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
@@ -195,6 +163,40 @@ long NodeProcess::rss_kib() const {
     if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
   }
   return 0;
+}
+
+Json status_of(const NodeProcess& n) {
+  auto r = n.cli({"status", "--json"}, 20);
+  if (r.exit_code != 0) return Json::object();
+  auto j = parse_json(r.out);
+  return j && j->is_object() ? *j : Json::object();
+}
+
+std::string node_id_of(const NodeProcess& n) {
+  return status_of(n).value("node", Json::object()).value("node_id", "");
+}
+
+Json find_peer(const Json& status, const std::string& node_id) {
+  const Json peers = status.value("peers", Json::object());
+  for (const auto& p : peers.value("list", Json::array())) {
+    if (p.is_object() && p.value("node_id", "") == node_id) return p;
+  }
+  return Json();
+}
+
+std::string join_community(const NodeProcess& inviter, const NodeProcess& joiner) {
+  auto card = joiner.cli({"id"});
+  if (card.exit_code != 0) return "id: " + card.err;
+  auto invite = inviter.cli({"invite", "create", "--node-id", trim(card.out)});
+  if (invite.exit_code != 0) return "invite create: " + invite.err;
+  auto redeem = joiner.cli({"invite", "redeem", trim(invite.out)});
+  if (redeem.exit_code != 0) return "invite redeem: " + redeem.err;
+  return "";
+}
+
+pid_t spawn_cli(const NodeProcess& n, const std::vector<std::string>& args,
+                const std::filesystem::path& out_path) {
+  return spawn_process(n.command(args), n.env(), out_path, ChildStderr::inherited);
 }
 
 }  // namespace hn::test

@@ -1,8 +1,10 @@
 // test_node.h — a real `hearthnet run` process for functional tests: its own
-// HEARTHNET_HOME (initialised with `hearthnet init`, listening on 127.0.0.1 port 0, no
-// multicast discovery), started in the background; start() waits for the port file and a
-// 200 from GET /health (HTTPS, certificate not checked). The process is killed (SIGKILL)
-// on destruction if still running.
+// HEARTHNET_HOME (a scratch directory, initialised with `hearthnet init`, listening on
+// 127.0.0.1 port 0, no multicast discovery unless told), started in the background;
+// start() waits for the port file and for the node to answer. The process is killed
+// (SIGKILL) on destruction if still running. Also the steps tests repeat around nodes:
+// `status --json`, joining a community by invite. No GoogleTest here (bench/mesh_bench.cpp
+// compiles it in); the assertions and fixtures over it are in support/node_fixture.h.
 //
 // Thread-safety: one NodeProcess per test thread.
 #pragma once
@@ -14,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/json.h"
 #include "support/test_support.h"
 
 namespace hn::test {
@@ -30,15 +33,24 @@ int https_request(int port, const std::string& method, const std::string& path,
 // The default [discovery] keys of a test node: no multicast, no mDNS.
 inline constexpr const char* NO_DISCOVERY = "mdns_enabled = false\nudp_enabled = false\n";
 
+// How a NodeProcess's home is prepared and its commands run.
+struct NodeOptions {
+  std::string name = "test-node";        // the display name `init` gives the founder
+  std::string host = "127.0.0.1";        // [transport] host
+  int port = 0;                          // [transport] port; 0: any free one
+  std::string discovery = NO_DISCOVERY;  // the body of [discovery]
+  // Found a community (`init`); false: the home is for a node that joins through
+  // `hearthnet invite redeem` (or runs `init` itself).
+  bool found_community = true;
+  // Put before every command (e.g. `ip netns exec NS`). With one, start() waits for
+  // `status` to answer instead of GET /health on 127.0.0.1.
+  std::vector<std::string> launcher;
+};
+
 class NodeProcess {
  public:
-  // Prepares `home` (created if missing): a config with port 0 and a founded community.
-  // discovery_config is the body of [discovery]; extra_config is appended to config.toml
-  // before init (TOML sections). found_community false: `init` is not run (the home is
-  // for a node that joins through `hearthnet invite redeem`).
-  explicit NodeProcess(std::filesystem::path home, std::string name = "test-node",
-                       std::string extra_config = "", std::string discovery_config = NO_DISCOVERY,
-                       bool found_community = true);
+  // Prepares a fresh home: config.toml from options, then `init` unless told not to.
+  explicit NodeProcess(NodeOptions options = {});
   ~NodeProcess();
   NodeProcess(const NodeProcess&) = delete;
   NodeProcess& operator=(const NodeProcess&) = delete;
@@ -59,18 +71,39 @@ class NodeProcess {
   void add_env(std::string key_value) { m_extra_env.push_back(std::move(key_value)); }
   // The environment every command of this node runs with.
   std::vector<std::string> env() const;
+  // The argv of `hearthnet <args>` for this node (after the launcher, if any).
+  std::vector<std::string> command(const std::vector<std::string>& args) const;
   // Runs `hearthnet <args>` against this node's home.
-  ProcessResult cli(std::vector<std::string> args, int timeout_seconds = 60) const;
+  ProcessResult cli(const std::vector<std::string>& args, int timeout_seconds = 60) const;
   // What the node printed so far.
   std::string output() const;
   // Resident set size of the node process in KiB (from /proc), 0 when unknown.
   long rss_kib() const;
 
  private:
+  TempDir m_dir;
   std::filesystem::path m_home;
+  std::vector<std::string> m_launcher;
   pid_t m_pid = -1;
   int m_port = 0;
   std::vector<std::string> m_extra_env;
 };
+
+// The object `hearthnet status --json` prints for n; empty on a failure or a bad answer.
+Json status_of(const NodeProcess& n);
+// n's full node id (from status_of), "" when it does not answer.
+std::string node_id_of(const NodeProcess& n);
+// The entry of `peers.list` in a status document for node_id (full id), or null.
+Json find_peer(const Json& status, const std::string& node_id);
+
+// joiner (not running) joins inviter's (running) community: `id` on the joiner, `invite
+// create` on the inviter, `invite redeem` on the joiner (M13). "" on success, else the
+// failed step and its stderr.
+std::string join_community(const NodeProcess& inviter, const NodeProcess& joiner);
+
+// Starts `hearthnet <args>` for n in the background, its stdout into out_path (stderr
+// inherited); returns its pid, which the caller reaps.
+pid_t spawn_cli(const NodeProcess& n, const std::vector<std::string>& args,
+                const std::filesystem::path& out_path);
 
 }  // namespace hn::test

@@ -1,7 +1,11 @@
-// test_support.cpp — scratch directories and build paths for tests.
+// test_support.cpp — scratch directories, build paths and child processes for tests.
 #include "support/test_support.h"
 
+#include <unistd.h>
+
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 namespace hn::test {
@@ -28,13 +32,44 @@ std::filesystem::path source_dir() {
   return p ? p : HN_SOURCE_DIR_DEFAULT;
 }
 
+std::vector<std::string> home_env(const std::filesystem::path& home) {
+  return {"HEARTHNET_HOME=" + home.string(), "HOME=" + home.string()};
+}
+
+std::string read_text(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream os;
+  os << in.rdbuf();
+  return os.str();
+}
+
+std::string trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+std::string find_program(const std::string& name) {
+  const char* env_path = std::getenv("PATH");
+  std::string dirs = std::string(env_path ? env_path : "") + ":/usr/sbin:/sbin:/usr/bin:/bin";
+  std::istringstream in(dirs);
+  std::string dir;
+  while (std::getline(in, dir, ':')) {
+    if (dir.empty()) continue;
+    std::error_code ec;
+    const auto p = std::filesystem::path(dir) / name;
+    if (std::filesystem::is_regular_file(p, ec) && ::access(p.c_str(), X_OK) == 0)
+      return p.string();
+  }
+  return "";
+}
+
 }  // namespace hn::test
 
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstring>
@@ -42,6 +77,29 @@ std::filesystem::path source_dir() {
 extern char** environ;
 
 namespace hn::test {
+namespace {
+
+// This process's environment with extra_env (KEY=VALUE) set over it.
+std::vector<std::string> merged_env(const std::vector<std::string>& extra_env) {
+  std::vector<std::string> env;
+  for (char** e = environ; *e; ++e) env.emplace_back(*e);
+  for (const auto& kv : extra_env) {
+    const auto key = kv.substr(0, kv.find('=') + 1);
+    std::erase_if(env, [&](const std::string& s) { return s.rfind(key, 0) == 0; });
+    env.push_back(kv);
+  }
+  return env;
+}
+
+// The NULL-terminated pointer array execve wants (into strings, which must outlive it).
+std::vector<char*> c_strings(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  for (auto& s : strings) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+}  // namespace
 
 ProcessResult run_process(const std::vector<std::string>& argv,
                           const std::vector<std::string>& extra_env,
@@ -50,19 +108,9 @@ ProcessResult run_process(const std::vector<std::string>& argv,
   if (::pipe2(in_pipe, O_CLOEXEC) || ::pipe2(out_pipe, O_CLOEXEC) || ::pipe2(err_pipe, O_CLOEXEC)) {
     throw std::runtime_error("pipe failed");
   }
-  std::vector<std::string> env_strings;
-  for (char** e = environ; *e; ++e) env_strings.emplace_back(*e);
-  for (const auto& kv : extra_env) {
-    const auto key = kv.substr(0, kv.find('=') + 1);
-    std::erase_if(env_strings, [&](const std::string& s) { return s.rfind(key, 0) == 0; });
-    env_strings.push_back(kv);
-  }
-  std::vector<char*> envp, args;
-  for (auto& s : env_strings) envp.push_back(s.data());
-  envp.push_back(nullptr);
+  std::vector<std::string> env_strings = merged_env(extra_env);
   std::vector<std::string> argv_copy = argv;
-  for (auto& s : argv_copy) args.push_back(s.data());
-  args.push_back(nullptr);
+  std::vector<char*> envp = c_strings(env_strings), args = c_strings(argv_copy);
 
   pid_t pid = ::fork();
   if (pid == 0) {
@@ -110,6 +158,32 @@ ProcessResult run_process(const std::vector<std::string>& argv,
   ::waitpid(pid, &status, 0);
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return result;
+}
+
+pid_t spawn_process(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env,
+                    const std::filesystem::path& out_path, ChildStderr stderr_to) {
+  std::vector<std::string> env_strings = merged_env(extra_env);
+  std::vector<std::string> argv_copy = argv;
+  std::vector<char*> envp = c_strings(env_strings), args = c_strings(argv_copy);
+  const std::string out_file = out_path.string();
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    // The child dies with the test process, even one that crashes or is killed. (The
+    // signal follows the forking thread: tests start children from their main thread.)
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);
+    int out = ::open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int in = ::open("/dev/null", O_RDONLY);
+    if (out >= 0) {
+      ::dup2(out, 1);
+      if (stderr_to == ChildStderr::to_out_file) ::dup2(out, 2);
+    }
+    if (in >= 0) ::dup2(in, 0);
+    ::execve(args[0], args.data(), envp.data());
+    ::_exit(127);
+  }
+  return pid;
 }
 
 }  // namespace hn::test

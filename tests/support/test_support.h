@@ -1,11 +1,17 @@
 // test_support.h — helpers shared by the test suites: scratch directories that clean up
-// after themselves, and paths of the build.
+// after themselves, paths of the build, child processes (run to the end, or in the
+// background), and polling a condition.
 //
-// Thread-safety: one TempDir per test.
+// Thread-safety: one TempDir per test; the functions keep no shared state. Background
+// children die with the thread that started them (tests start them from their main thread).
 #pragma once
 
+#include <sys/types.h>
+
+#include <chrono>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace hn::test {
@@ -28,6 +34,30 @@ class TempDir {
 std::filesystem::path hearthnet_binary();
 // The source tree root (HN_SOURCE_DIR, set by ctest).
 std::filesystem::path source_dir();
+// The environment that points `hearthnet` at home: HEARTHNET_HOME and HOME.
+std::vector<std::string> home_env(const std::filesystem::path& home);
+
+// The whole file, "" when it cannot be read.
+std::string read_text(const std::filesystem::path& path);
+// s without its trailing newlines and spaces (one line of CLI output).
+std::string trim(std::string s);
+// The full path of a program (run_process uses execve): PATH, then /usr/sbin and /sbin;
+// "" when not found.
+std::string find_program(const std::string& name);
+
+// How long functional tests wait for a mesh to settle (discovery, sync, health).
+inline constexpr int WAIT_SECONDS = 40;
+
+// Polls pred every 100 ms for up to `seconds`; the last answer of pred.
+template <typename Pred>
+bool eventually(Pred pred, int seconds = WAIT_SECONDS) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return pred();
+}
 
 }  // namespace hn::test
 
@@ -45,5 +75,15 @@ struct ProcessResult {
 ProcessResult run_process(const std::vector<std::string>& argv,
                           const std::vector<std::string>& extra_env = {},
                           const std::string& stdin_data = "", int timeout_seconds = 120);
+
+// Where a background child's stderr goes.
+enum class ChildStderr { to_out_file, inherited };
+
+// Starts argv[0] in the background with extra_env (as run_process), stdin from /dev/null and
+// stdout — stderr too, unless inherited — into out_path. The child is SIGKILLed when the
+// starting thread exits. Returns its pid (-1 when fork fails); the caller reaps it.
+pid_t spawn_process(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env,
+                    const std::filesystem::path& out_path,
+                    ChildStderr stderr_to = ChildStderr::to_out_file);
 
 }  // namespace hn::test

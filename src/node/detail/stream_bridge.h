@@ -17,8 +17,8 @@
 // reads a remote stream on the network thread and must not block: the relay stops reading
 // until take() drains the queue.
 //
-// Thread-safety: push/finish/abandon/congested/notify_when_drained from any thread;
-// take/async_wait on the network thread only.
+// Thread-safety: push/finish/abandon/congested/notify_when_drained/waiting_pushes from any
+// thread; take/async_wait on the network thread only.
 #pragma once
 
 #include <atomic>
@@ -56,7 +56,9 @@ class StreamBridge : public bus::StreamFlow, public std::enable_shared_from_this
     {
       std::unique_lock lock(m_mutex);
       if (!on_network_thread) {
+        ++m_waiting_pushes;  // seen by others only once the wait has released the lock
         m_space.wait(lock, [&] { return m_abandoned || m_frames.size() < m_capacity; });
+        --m_waiting_pushes;
       } else if (m_frames.size() >= HARD_CAPACITY) {
         return make_error(ErrorCode::capacity_exceeded, "stream consumer too slow");
       }
@@ -124,6 +126,13 @@ class StreamBridge : public bus::StreamFlow, public std::enable_shared_from_this
     cb();
   }
 
+  // Worker pushes parked in their wait for room. It changes under the lock, so a push is
+  // counted only while it waits with the lock released: it found the queue full.
+  std::size_t waiting_pushes() const {
+    std::lock_guard lock(m_mutex);
+    return m_waiting_pushes;
+  }
+
   // Network side: waits until woken by push/finish, or at most `limit`.
   boost::asio::awaitable<void> async_wait(std::chrono::milliseconds limit) {
     {
@@ -152,6 +161,7 @@ class StreamBridge : public bus::StreamFlow, public std::enable_shared_from_this
   std::deque<bus::StreamFrame> m_frames;
   std::optional<Result<Json>> m_result;
   bool m_abandoned = false;
+  std::size_t m_waiting_pushes = 0;
   std::vector<std::function<void()>> m_drained;  // notify_when_drained callbacks
   std::atomic<bool> m_wake_posted{false};
 };

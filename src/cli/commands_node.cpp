@@ -112,8 +112,15 @@ void print_status(const Json& s) {
   for (const auto& n : caps.value("local", Json::array())) names += (names.empty() ? "" : ", ") + n.get<std::string>();
   std::cout << "capabilities  " << str_or(caps, "local_count", "0") << " local, " << str_or(caps, "remote_count", "0")
             << " remote" << (names.empty() ? "" : ": " + names) << "\n"
-            << "in flight     " << str_or(s, "in_flight", "0") << "\n"
-            << "event log     head lamport " << str_or(log, "head_lamport", "0") << " ("
+            << "in flight     " << str_or(s, "in_flight", "0") << "\n";
+  // Each service and its queue (architecture.md "Execution model").
+  for (const auto& [name, svc] : s.value("services", Json::object()).items()) {
+    const Json& q = svc.value("queue", Json::object());
+    std::cout << "service       " << name << " " << str_or(svc, "state") << ", " << str_or(q, "running", "0")
+              << "/" << str_or(q, "threads", "0") << " threads busy, " << str_or(q, "queued", "0") << " queued, "
+              << str_or(q, "rejected", "0") << " refused\n";
+  }
+  std::cout << "event log     head lamport " << str_or(log, "head_lamport", "0") << " ("
             << str_or(log, "events", "0") << " events)\n"
             << "disk          blobs " << human_bytes(disk.value("blobs_bytes", std::int64_t{0})) << ", events "
             << human_bytes(disk.value("events_bytes", std::int64_t{0})) << "\n"

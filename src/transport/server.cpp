@@ -140,6 +140,9 @@ std::optional<std::int64_t> parse_int(std::string_view s) {
   return v;
 }
 
+// How long a finished stream's connection waits for the client to close it.
+constexpr auto STREAM_LINGER = std::chrono::seconds(5);
+
 // One TLS connection.
 struct Session {
   Session(tcp::socket socket, ssl::context& ctx) : stream(std::move(socket), ctx) {}
@@ -586,9 +589,19 @@ asio::awaitable<void> Server::Impl::async_session(std::shared_ptr<Session> s) {
                                             keep_alive && !stopped);
     if (!ok || !keep_alive) break;
   }
+  if (streamed && !stopped) {
+    // A stream's last frames may still be in flight while the client's in-band acks sit
+    // unread here: closing now would answer them with a TCP reset, and a reset makes the
+    // client's kernel drop what it has not read yet — the terminal frame among it. So only
+    // our side is shut (FIN after the queued bytes); the stream's reader keeps draining
+    // acks until the client closes, and the socket closes with the session, within
+    // STREAM_LINGER at most.
+    layer.expires_after(STREAM_LINGER);
+    layer.socket().shutdown(tcp::socket::shutdown_send, ec);
+    co_return;
+  }
   if (!streamed && !stopped) {
-    // Orderly TLS close for request/response connections, bounded in time. (A stream's
-    // reader is still pending on the socket, so streams just close.)
+    // Orderly TLS close for request/response connections, bounded in time.
     layer.expires_after(std::chrono::seconds(1));
     co_await s->stream.async_shutdown(redirect_error(use_awaitable, ec));
   }

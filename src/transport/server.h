@@ -5,7 +5,7 @@
 //   → route lookup (404 not_found)
 //   → public routes: dispatch. Signed routes:
 //   → JSON body (400 bad_request) → X-HearthNet-* envelope (401 invalid_signature when
-//     missing) → signature, verified on a worker pool (401 invalid_signature)
+//     missing) → signature, verified on the network thread (401 invalid_signature)
 //   → replay guard (410 expired / 400 bad_request for a reused request id)
 //   → community + membership callback (401 unauthorized / 403 revoked; the callback
 //     decides, revoked must win) — a request signed by this node's own key over loopback

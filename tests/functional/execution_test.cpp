@@ -4,11 +4,13 @@
 // second node, `status` and a plain call all complete — and only then are the held streams
 // let go, and they finish whole. Completion and order are asserted, never times.
 #include <fcntl.h>
-#include <gtest/gtest.h>
 #include <signal.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -16,70 +18,54 @@
 #include <vector>
 
 #include "core/json.h"
+#include "support/node_fixture.h"
 #include "support/test_node.h"
 #include "support/test_support.h"
-
-extern char** environ;
 
 namespace hn {
 namespace {
 
+using test::eventually;
+using test::NodeOptions;
 using test::NodeProcess;
+using test::status_of;
 
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
-Json status_of(const NodeProcess& n) {
-  auto r = n.cli({"status", "--json"});
-  if (r.exit_code != 0) return Json::object();
-  auto j = parse_json(r.out);
-  return j ? *j : Json::object();
-}
-
-template <typename Pred>
-bool eventually(Pred pred, int seconds = 60) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return pred();
-}
-
-// `hearthnet <args>` against n, its stdout a pipe the test holds and does not read: once
-// the pipe is full the CLI stops reading its stream, and backpressure reaches the node.
+// `hearthnet <args>` for n with its stdout into a FIFO that a reader thread drains one
+// line per 40 ms while held (a slow consumer: it still acks within the contract's
+// STREAM_ACK_TIMEOUT_SECONDS, but the node's producer spends its time blocked), and at full
+// speed once let go.
 struct HeldCli {
   pid_t pid = -1;
-  int out = -1;  // read end
+  int out = -1;  // the FIFO's read end
+  std::atomic<bool> fast{false};
+  std::atomic<long> lines{0};
+  std::thread reader;
+  ~HeldCli() {  // (a test that failed half-way)
+    if (pid > 0 && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0);
+    if (reader.joinable()) reader.join();  // EOF once the writer is gone
+    if (out >= 0) ::close(out);
+  }
 };
 
-HeldCli spawn_held(const NodeProcess& n, const std::vector<std::string>& cli_args) {
-  std::vector<std::string> env_strings;
-  for (char** e = environ; *e; ++e) env_strings.emplace_back(*e);
-  for (const auto& kv : n.env()) env_strings.push_back(kv);
-  std::vector<std::string> argv{test::hearthnet_binary().string()};
-  argv.insert(argv.end(), cli_args.begin(), cli_args.end());
-  std::vector<char*> envp, args;
-  for (auto& e : env_strings) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  for (auto& x : argv) args.push_back(x.data());
-  args.push_back(nullptr);
-  int fds[2];
-  if (::pipe(fds) != 0) return {};
-  HeldCli held;
-  held.pid = ::fork();
-  if (held.pid == 0) {
-    ::dup2(fds[1], 1);
-    ::close(fds[0]);
-    ::close(fds[1]);
-    ::execve(args[0], args.data(), envp.data());
-    ::_exit(127);
-  }
-  ::close(fds[1]);
-  held.out = fds[0];
-  return held;
+std::unique_ptr<HeldCli> spawn_held(const NodeProcess& n, const std::vector<std::string>& args,
+                                    const std::filesystem::path& fifo) {
+  auto h = std::make_unique<HeldCli>();
+  if (::mkfifo(fifo.c_str(), 0600) != 0) return h;
+  h->out = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK);  // (so the child's open does not wait)
+  h->pid = test::spawn_cli(n, args, fifo);
+  if (h->out < 0 || h->pid <= 0) return h;
+  ::fcntl(h->out, F_SETFL, ::fcntl(h->out, F_GETFL) & ~O_NONBLOCK);
+  h->reader = std::thread([raw = h.get()] {
+    char c = 0;
+    for (;;) {
+      const ssize_t k = ::read(raw->out, &c, 1);  // a byte at a time: lines are the pace
+      if (k <= 0) break;
+      if (c != '\n') continue;
+      ++raw->lines;
+      if (!raw->fast.load()) std::this_thread::sleep_for(std::chrono::milliseconds(40));
+    }
+  });
+  return h;
 }
 
 bool still_running(pid_t pid) {
@@ -87,29 +73,16 @@ bool still_running(pid_t pid) {
   return ::waitpid(pid, &st, WNOHANG) == 0;
 }
 
-// Reads the pipe to its end (the CLI exits), returns (exit code, lines read).
+// Lets the reader go at full speed and waits for the CLI; returns (exit code, lines read).
 std::pair<int, long> release(HeldCli& h) {
-  long lines = 0;
-  char buf[65536];
-  for (;;) {
-    const ssize_t k = ::read(h.out, buf, sizeof buf);
-    if (k <= 0) break;
-    for (ssize_t i = 0; i < k; ++i) lines += buf[i] == '\n' ? 1 : 0;
-  }
+  h.fast = true;
+  if (h.reader.joinable()) h.reader.join();
   ::close(h.out);
+  h.out = -1;
   int st = 0;
   ::waitpid(h.pid, &st, 0);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, lines};
-}
-
-::testing::AssertionResult join(const NodeProcess& inviter, const NodeProcess& joiner) {
-  auto card = joiner.cli({"id"});
-  if (card.exit_code != 0) return ::testing::AssertionFailure() << "id: " << card.err;
-  auto invite = inviter.cli({"invite", "create", "--node-id", trim(card.out)});
-  if (invite.exit_code != 0) return ::testing::AssertionFailure() << "invite: " << invite.err;
-  auto redeem = joiner.cli({"invite", "redeem", trim(invite.out)});
-  if (redeem.exit_code != 0) return ::testing::AssertionFailure() << "redeem: " << redeem.err;
-  return ::testing::AssertionSuccess();
+  h.pid = -1;
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, h.lines.load()};
 }
 
 // The diag service's queue in a status report (services → diag → queue).
@@ -119,43 +92,44 @@ Json diag_queue(const NodeProcess& n) {
   return s["services"]["diag"]["queue"];
 }
 
-// 200 frames of 60,000 characters: ~12 MB, more than the pipe, the CLI's socket buffers,
-// the stream window and the node's bridge hold together, so the handler must block.
+// 300 frames of 60,000 characters: ~18 MB, more than the FIFO, the CLI's socket buffers,
+// the stream window and the node's bridge hold together, so each handler must block.
 const std::string BIG_STREAM =
-    R"({"input":{"text":")" + std::string(60000, 'x') + R"(","n":200}})";
+    R"({"input":{"text":")" + std::string(60000, 'x') + R"(","n":300}})";
 
 TEST(NodeExecution, HeldStreamsDoNotStarveSyncStatusOrCalls) {
-  test::TempDir dir_a, dir_b;
-  NodeProcess a(dir_a.path(), "exec-a");
+  NodeProcess a(NodeOptions{.name = "exec-a"});
   a.add_env("HEARTHNET_SYNC_INTERVAL_SECONDS=1");
   std::string error;
   ASSERT_TRUE(a.start(&error)) << error;
-  NodeProcess b(dir_b.path(), "exec-b", "",
-                std::string(test::NO_DISCOVERY) + "bootstrap_peers = [\"127.0.0.1:" +
-                    std::to_string(a.port()) + "\"]\n",
-                false);
+  NodeProcess b(NodeOptions{.name = "exec-b",
+                            .discovery = std::string(test::NO_DISCOVERY) + "bootstrap_peers = [\"127.0.0.1:" +
+                                         std::to_string(a.port()) + "\"]\n",
+                            .found_community = false});
   b.add_env("HEARTHNET_SYNC_INTERVAL_SECONDS=1");
-  ASSERT_TRUE(join(a, b));
+  ASSERT_TRUE(test::join(a, b));
   ASSERT_TRUE(b.start(&error)) << error;
-  ASSERT_TRUE(eventually([&] { return status_of(a)["peers"].value("count", 0) >= 1; }));
+  ASSERT_TRUE(eventually([&] { return status_of(b)["peers"].value("count", 0) >= 1; }));
 
   // Two streams held back by their consumers.
-  std::vector<HeldCli> held;
+  test::TempDir fifos;
+  std::vector<std::unique_ptr<HeldCli>> held;
   for (int i = 0; i < 2; ++i) {
-    held.push_back(spawn_held(a, {"call", "diag.echo@1.0", "--stream", "--node", "self", "--body", BIG_STREAM}));
-    ASSERT_GT(held.back().pid, 0);
+    held.push_back(spawn_held(a, {"call", "diag.echo@1.0", "--stream", "--node", "self", "--body", BIG_STREAM},
+                              fifos / ("held" + std::to_string(i))));
+    ASSERT_GT(held.back()->pid, 0);
+    ASSERT_GE(held.back()->out, 0);
   }
-  // Both providers are running on diag's queue threads and blocked in their sinks.
-  ASSERT_TRUE(eventually([&] { return diag_queue(a).value("running", 0) >= 2; }))
-      << status_of(a).dump();
+  // Both providers run on diag's queue threads, blocked in their sinks.
+  ASSERT_TRUE(eventually([&] { return diag_queue(a).value("running", 0) >= 2; })) << status_of(a).dump();
 
-  // A sync round: events written on B reach A.
-  const auto events_before = status_of(a)["event_log"].value("events", 0);
-  auto emit = b.cli({"debug", "emit", "20"});
+  // A sync round: events written on A reach B (B's rounds are served by A's sync queue).
+  const auto events_before = status_of(b)["event_log"].value("events", 0);
+  auto emit = a.cli({"debug", "emit", "20"});
   ASSERT_EQ(emit.exit_code, 0) << emit.err;
-  EXPECT_TRUE(eventually([&] { return status_of(a)["event_log"].value("events", 0) >= events_before + 20; }))
-      << status_of(a).dump();
-  // status answers (it did above, too) and a plain call on the same service answers.
+  EXPECT_TRUE(eventually([&] { return status_of(b)["event_log"].value("events", 0) >= events_before + 20; }))
+      << status_of(b).dump();
+  // status answers (it did above, too), and so does a plain call on the same service.
   auto st = a.cli({"status", "--json"});
   EXPECT_EQ(st.exit_code, 0) << st.err;
   auto plain = a.cli({"call", "diag.echo@1.0", "--node", "self", "--body", R"({"input":{"text":"plain"}})"});
@@ -163,14 +137,17 @@ TEST(NodeExecution, HeldStreamsDoNotStarveSyncStatusOrCalls) {
   EXPECT_NE(plain.out.find("plain"), std::string::npos) << plain.out;
 
   // Order: all of that finished while the held streams were still held.
-  for (const auto& h : held) EXPECT_TRUE(still_running(h.pid));
+  for (const auto& h : held) {
+    EXPECT_TRUE(still_running(h->pid));
+    EXPECT_LT(h->lines.load(), 300);
+  }
   EXPECT_GE(diag_queue(a).value("running", 0), 2);
 
-  // Let go: each stream arrives whole (200 frames and the done frame).
+  // Let go: each stream arrives whole (300 frames and the done frame).
   for (auto& h : held) {
-    auto [code, lines] = release(h);
+    auto [code, lines] = release(*h);
     EXPECT_EQ(code, 0);
-    EXPECT_EQ(lines, 201);
+    EXPECT_EQ(lines, 301);
   }
   EXPECT_TRUE(eventually([&] { return diag_queue(a).value("running", -1) == 0; }));
 }

@@ -326,32 +326,6 @@ int lines_in(const std::string& path) {
 
 const std::string SLOW_STREAM = R"({"input":{"text":"slow","n":1000,"delay_ms":100}})";
 
-// A call that waits (diag.echo with delay_ms is not quick) runs on the worker pool: while
-// it is in flight the node still answers status and a quick call on its network thread,
-// and the waiting call then finishes too.
-TEST_F(MeshTest, WaitingCallDoesNotHoldUpQuickOnes) {
-  std::string error;
-  auto a = make("quick-a", test::NO_DISCOVERY, true);
-  ASSERT_TRUE(a->start(&error)) << error;
-  test::TempDir out_dir;
-  const std::string out_path = (out_dir.path() / "slow.out").string();
-  pid_t pid = spawn_cli(*a, {"call", "diag.echo@1.0", "--body",
-                             R"({"input":{"text":"slow","delay_ms":4000}})"},
-                        out_path);
-  ASSERT_GE(pid, 0);
-  ASSERT_TRUE(eventually([&] { return status_of(*a).value("in_flight", -1) >= 1; }));
-  auto quick = a->cli({"call", "diag.echo@1.0", "--body", R"({"input":{"text":"quick"}})"});
-  EXPECT_EQ(quick.exit_code, 0) << quick.err;
-  EXPECT_NE(quick.out.find("quick"), std::string::npos) << quick.out;
-  EXPECT_GE(status_of(*a).value("in_flight", -1), 1);  // the slow one is still waiting
-  int st = 0;
-  ::waitpid(pid, &st, 0);
-  EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-  std::ifstream in(out_path);
-  const std::string out((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  EXPECT_NE(out.find("slow"), std::string::npos) << out;
-}
-
 // A streamed call whose consumer dies mid-way (the CLI is SIGKILLed) ends the node's
 // work: the bus call is cancelled, in_flight drops to 0 long before the stream's natural end
 // (1000 frames × 100 ms), and the trace records a call that did not finish `ok`.

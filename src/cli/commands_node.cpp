@@ -114,7 +114,8 @@ void print_status(const Json& s) {
             << " remote" << (names.empty() ? "" : ": " + names) << "\n"
             << "in flight     " << str_or(s, "in_flight", "0") << "\n";
   // Each service and its queue (architecture.md "Execution model").
-  for (const auto& [name, svc] : s.value("services", Json::object()).items()) {
+  const Json services = s.value("services", Json::object());
+  for (const auto& [name, svc] : services.items()) {
     const Json& q = svc.value("queue", Json::object());
     std::cout << "service       " << name << " " << str_or(svc, "state") << ", " << str_or(q, "running", "0")
               << "/" << str_or(q, "threads", "0") << " threads busy, " << str_or(q, "queued", "0") << " queued, "

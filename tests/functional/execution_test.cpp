@@ -59,7 +59,16 @@ std::unique_ptr<HeldCli> spawn_held(const NodeProcess& n, const std::vector<std:
     char c = 0;
     for (;;) {
       const ssize_t k = ::read(raw->out, &c, 1);  // a byte at a time: lines are the pace
-      if (k <= 0) break;
+      if (k < 0) break;
+      if (k == 0) {
+        // No writer: the child has not opened the FIFO yet, or it is done.
+        siginfo_t info{};
+        const bool exited = ::waitid(P_PID, static_cast<id_t>(raw->pid), &info,
+                                     WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid != 0;
+        if (exited) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        continue;
+      }
       if (c != '\n') continue;
       ++raw->lines;
       if (!raw->fast.load()) std::this_thread::sleep_for(std::chrono::milliseconds(40));

@@ -232,8 +232,8 @@ int command_call(const GlobalOptions& global, const CallArgs& args) {
   auto c = connect_to_node(global);
   if (!c.client) return c.exit_code;
   const auto& [name, version] = *parsed;
-  const Json node_req =
-      args.node ? Json{{"capability", ref}, {"node", *args.node}, {"body", *body}} : Json();
+  Json node_req = args.node ? Json{{"capability", ref}, {"node", *args.node}, {"body", *body}} : Json();
+  if (args.node && args.timeout_seconds > 0) node_req["timeout_seconds"] = args.timeout_seconds;
   if (!args.stream) {
     if (args.node) {
       auto r = c.client->request("POST", node::NODE_CALL_PATH, node_req);

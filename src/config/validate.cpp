@@ -276,7 +276,7 @@ void check_string(Checker& c, std::string_view field, std::string_view v, const 
       c.one_of(field, v, rule.set);
       break;
     case Check::format:
-      if (!rule.valid(v)) c.fail(field, PROBLEM_INVALID_VALUE, format_problem(rule.problem, v));
+      if (rule.valid == nullptr || !rule.valid(v)) c.fail(field, PROBLEM_INVALID_VALUE, format_problem(rule.problem, v));
       break;
     default:
       break;

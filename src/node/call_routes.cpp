@@ -21,6 +21,8 @@ namespace asio = boost::asio;
 namespace {
 // How long a stream's network coroutine waits for frames before it checks the caller.
 constexpr auto STREAM_POLL = std::chrono::milliseconds(500);
+// The longest deadline a caller may ask of a node call (`call --timeout`): an hour.
+constexpr std::int64_t MAX_CALL_TIMEOUT_SECONDS = 3600;
 }  // namespace
 
 void Node::Impl::add_call_routes() {
@@ -89,6 +91,7 @@ bus::CallOptions Node::Impl::self_options(const bus::RouteRequest& rr,
   o.remote_only = rr.remote_only;
   o.target_node = rr.target_node;
   o.flow = rr.flow;
+  if (rr.deadline_ms > 0) o.deadline_ms = rr.deadline_ms;
   return o;
 }
 
@@ -131,7 +134,17 @@ Result<bus::RouteRequest> Node::Impl::parse_node_call(const transport::Request& 
   Json body = request.contains("body") ? request["body"] : Json::object();
   if (!body.is_object()) return make_error(ErrorCode::bad_request, "body must be an object");
   HN_TRY_ASSIGN(auto parsed, bus::parse_capability_ref(ref));
+  // Optional: the caller's own deadline (CLI `call --timeout`; M03 call(timeout_seconds)).
+  std::int64_t deadline_ms = 0;
+  if (auto t = request.find("timeout_seconds"); t != request.end()) {
+    if (!t->is_number_integer() || t->get<std::int64_t>() < 1 || t->get<std::int64_t>() > MAX_CALL_TIMEOUT_SECONDS) {
+      return make_error(ErrorCode::bad_request, "timeout_seconds must be a whole number in 1.." +
+                                                    std::to_string(MAX_CALL_TIMEOUT_SECONDS));
+    }
+    deadline_ms = clock.now_ms() + t->get<std::int64_t>() * 1000;
+  }
   bus::RouteRequest rr;
+  rr.deadline_ms = deadline_ms;
   rr.capability = parsed.first;
   rr.version_req = parsed.second;
   rr.body = std::move(body);

@@ -17,6 +17,7 @@
 #include "node/detail/node_impl.h"
 #include "node/detail/parse.h"
 #include "node/detail/sync_peer.h"
+#include "transport/completion.h"
 
 namespace hn::node {
 namespace asio = boost::asio;
@@ -41,19 +42,8 @@ std::chrono::milliseconds Node::Impl::current_sync_interval() const {
 asio::awaitable<Result<Json>> Node::Impl::async_on(WorkQueue& queue, JsonJob fn, Json body) {
   // Hands fn(body) to `queue` and resumes this coroutine with its result by one post back:
   // no thread waits in between. A full queue answers capacity_exceeded at once.
-  return asio::async_initiate<const asio::use_awaitable_t<>&, void(Result<Json>)>(
-      [&queue](auto handler, JsonJob fn, Json body) {
-        auto ex = asio::get_associated_executor(handler);
-        using H = decltype(handler);
-        auto shared = std::make_shared<std::optional<H>>(std::move(handler));
-        auto reply = [shared, ex](Result<Json> r) {
-          asio::post(ex, [shared, r = std::move(r)]() mutable {
-            if (!shared->has_value()) return;
-            H h = std::move(**shared);
-            shared->reset();
-            std::move(h)(std::move(r));
-          });
-        };
+  return transport::async_completion<Result<Json>>(
+      [&queue, fn = std::move(fn), body = std::move(body)](auto reply) mutable {
         const bool queued = queue.try_post([fn = std::move(fn), body = std::move(body), reply]() {
           Result<Json> r = make_error(ErrorCode::internal_error, "request failed");
           // Third-party exceptions stop here (STYLE: never across our API).
@@ -69,8 +59,7 @@ asio::awaitable<Result<Json>> Node::Impl::async_on(WorkQueue& queue, JsonJob fn,
           e.retry_after_ms = 1000;
           reply(std::move(e));
         }
-      },
-      asio::use_awaitable, std::move(fn), std::move(body));
+      });
 }
 
 asio::awaitable<transport::Response> Node::Impl::async_sync(transport::Request r, JsonJob fn) {

@@ -24,6 +24,7 @@
 #include <boost/beast/ssl.hpp>
 
 #include "core/ulid.h"
+#include "transport/completion.h"
 #include "transport/flow_control.h"
 #include "transport/replay_guard.h"
 #include "transport/sse.h"
@@ -104,28 +105,6 @@ asio::awaitable<Status> SseWriter::async_emit_all(std::vector<OutFrame> frames) 
 }
 
 namespace {
-
-// Starts `start(respond)` and resumes the awaiting coroutine on its own executor with what
-// respond() is given — from whatever thread calls it, once. No coroutine or thread waits
-// in between: the handler is resumed by one post.
-template <typename R, typename Start>
-auto async_completion(Start start) {
-  return asio::async_initiate<const asio::use_awaitable_t<>&, void(R)>(
-      [](auto handler, Start start) {
-        auto ex = asio::get_associated_executor(handler);
-        using H = decltype(handler);
-        auto shared = std::make_shared<std::optional<H>>(std::move(handler));
-        start([shared, ex](R result) {
-          if (!shared->has_value()) return;  // (called twice: ignored)
-          H h = std::move(**shared);
-          shared->reset();
-          asio::post(ex, [h = std::move(h), result = std::move(result)]() mutable {
-            std::move(h)(std::move(result));
-          });
-        });
-      },
-      use_awaitable, std::move(start));
-}
 
 bool is_loopback(const asio::ip::address& a) {
   if (a.is_loopback()) return true;

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -56,9 +57,9 @@ std::unique_ptr<HeldCli> spawn_held(const NodeProcess& n, const std::vector<std:
   if (h->out < 0 || h->pid <= 0) return h;
   ::fcntl(h->out, F_SETFL, ::fcntl(h->out, F_GETFL) & ~O_NONBLOCK);
   h->reader = std::thread([raw = h.get()] {
-    char c = 0;
+    std::vector<char> buf(1 << 16);
     for (;;) {
-      const ssize_t k = ::read(raw->out, &c, 1);  // a byte at a time: lines are the pace
+      const ssize_t k = ::read(raw->out, buf.data(), buf.size());
       if (k < 0) break;
       if (k == 0) {
         // No writer: the child has not opened the FIFO yet, or it is done.
@@ -69,9 +70,10 @@ std::unique_ptr<HeldCli> spawn_held(const NodeProcess& n, const std::vector<std:
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
         continue;
       }
-      if (c != '\n') continue;
-      ++raw->lines;
-      if (!raw->fast.load()) std::this_thread::sleep_for(std::chrono::milliseconds(40));
+      // Lines are the pace: 40 ms for each line this read completed.
+      const auto ended = std::count(buf.data(), buf.data() + k, '\n');
+      raw->lines += ended;
+      if (!raw->fast.load() && ended > 0) std::this_thread::sleep_for(std::chrono::milliseconds(40) * ended);
     }
   });
   return h;
@@ -89,7 +91,7 @@ std::pair<int, long> release(HeldCli& h) {
   ::close(h.out);
   h.out = -1;
   int st = 0;
-  ::waitpid(h.pid, &st, 0);
+  if (h.pid > 0) ::waitpid(h.pid, &st, 0);  // (already reaped: exit code unknown)
   h.pid = -1;
   return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, h.lines.load()};
 }
@@ -102,7 +104,9 @@ Json diag_queue(const NodeProcess& n) {
 }
 
 // 300 frames of 60,000 characters: ~18 MB, more than the FIFO, the CLI's socket buffers,
-// the stream window and the node's bridge hold together, so each handler must block.
+// the stream window and the node's bridge hold together, so each handler must block. The
+// held calls get a long deadline (--timeout): how long they are held depends on how fast a
+// loaded machine runs the sync round, and the test must not.
 const std::string BIG_STREAM =
     R"({"input":{"text":")" + std::string(60000, 'x') + R"(","n":300}})";
 
@@ -124,7 +128,7 @@ TEST(NodeExecution, HeldStreamsDoNotStarveSyncStatusOrCalls) {
   test::TempDir fifos;
   std::vector<std::unique_ptr<HeldCli>> held;
   for (int i = 0; i < 2; ++i) {
-    held.push_back(spawn_held(a, {"call", "diag.echo@1.0", "--stream", "--node", "self", "--body", BIG_STREAM},
+    held.push_back(spawn_held(a, {"call", "diag.echo@1.0", "--stream", "--node", "self", "--timeout", "600", "--body", BIG_STREAM},
                               fifos / ("held" + std::to_string(i))));
     ASSERT_GT(held.back()->pid, 0);
     ASSERT_GE(held.back()->out, 0);
@@ -158,6 +162,21 @@ TEST(NodeExecution, HeldStreamsDoNotStarveSyncStatusOrCalls) {
     EXPECT_EQ(code, 0);
     EXPECT_EQ(lines, 301);
   }
+  EXPECT_TRUE(eventually([&] { return diag_queue(a).value("running", -1) == 0; }));
+
+  // The caller's own deadline reaches the work: a held stream asked to end within 2 s ends
+  // with an error, not whole; an out-of-range deadline is refused before any work.
+  auto brief = spawn_held(a, {"call", "diag.echo@1.0", "--stream", "--node", "self", "--timeout", "2", "--body", BIG_STREAM},
+                          fifos / "brief");
+  ASSERT_GT(brief->pid, 0);
+  int brief_status = 0;
+  ::waitpid(brief->pid, &brief_status, 0);  // (the reader stays slow: the deadline ends it)
+  brief->pid = -1;
+  EXPECT_TRUE(WIFEXITED(brief_status) && WEXITSTATUS(brief_status) != 0);
+  EXPECT_LT(release(*brief).second, 301);
+  auto refused = a.cli({"call", "diag.echo@1.0", "--node", "self", "--timeout", "999999", "--body", "{}"});
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.err.find("timeout_seconds"), std::string::npos) << refused.err;
   EXPECT_TRUE(eventually([&] { return diag_queue(a).value("running", -1) == 0; }));
 }
 

@@ -148,6 +148,60 @@ GovernanceVerdict judge_governance(const CommunityState& s, EventType type, cons
   return v;
 }
 
+Json GovernanceRequest::data() const {
+  Json d{{"target_node_id", target.str()}, {"client_id", client_id}};
+  if (type == EventType::community_member_revoked) {
+    d["reason"] = reason;
+  } else {
+    d["new_level"] = new_level;
+  }
+  return d;
+}
+
+Json GovernanceRequest::payload() const {
+  return *identity::cosign_payload(to_string(type), community, data());  // data() is valid
+}
+
+Result<GovernanceRequest> parse_governance_request(const Json& p) {
+  auto bad = [](const std::string& what) {
+    return make_error(ErrorCode::bad_request, "co-sign request: " + what);
+  };
+  if (!p.is_object()) return bad("not a JSON object");
+  auto str = [&p](const char* key) -> std::optional<std::string> {
+    auto it = p.find(key);
+    if (it == p.end() || !it->is_string()) return std::nullopt;
+    return it->get<std::string>();
+  };
+  GovernanceRequest r;
+  auto action = str("action");
+  auto type = action ? parse_event_type(*action) : std::nullopt;
+  if (!type || !is_governance_event(*type)) return bad("action is not promoted, demoted or revoked");
+  r.type = *type;
+  auto community = str("community_id");
+  auto target = str("target_node_id");
+  auto client_id = str("client_id");
+  if (!community || !identity::parse_node_id(*community)) return bad("community_id is not a community id");
+  if (!target || !identity::parse_node_id(*target)) return bad("target_node_id is not a full node id");
+  if (!client_id || client_id->empty() || client_id->size() > MAX_CLIENT_ID_BYTES) {
+    return bad("client_id is missing or too long");
+  }
+  r.community = CommunityId(*community);
+  r.target = NodeId(*target);
+  r.client_id = *client_id;
+  if (r.type == EventType::community_member_revoked) {
+    auto reason = str("reason");
+    if (!reason) return bad("reason is missing");
+    r.reason = *reason;
+  } else {
+    auto level_text = str("new_level");
+    auto level = level_text ? parse_trust_level(*level_text) : std::nullopt;
+    if (!level || rank(*level) == 0) return bad("new_level is not member, trusted or anchor");
+    r.new_level = *level_text;
+  }
+  if (p.size() != 5) return bad("unexpected fields (only action, community_id, target_node_id, client_id and new_level or reason)");
+  return r;
+}
+
 bool apply_governance(CommunityState& s, const Event& e) {
   auto verdict = judge_governance(s, e.event_type, e.author, e.community_id, e.data);
   if (!verdict.takes_effect) return false;

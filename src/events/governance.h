@@ -29,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "core/error.h"
 #include "core/json.h"
 #include "core/types.h"
 #include "events/community_view.h"
@@ -59,6 +60,27 @@ std::int64_t policy_threshold(const Json& policy, EventType type);
 // The verdict on a governance event by author with data in community, on state s.
 GovernanceVerdict judge_governance(const CommunityState& s, EventType type, const NodeId& author,
                                    const CommunityId& community, const Json& data);
+
+// One co-signed action as its producer and its co-signers see it (the request file of
+// `hearthnet member cosign`, doc/design/governance.md): the event type, the community, and
+// the event data without co_signers.
+struct GovernanceRequest {
+  EventType type = EventType::community_member_revoked;
+  CommunityId community;
+  NodeId target;
+  std::string new_level;  // promote / demote
+  std::string reason;     // revoke (may be empty)
+  std::string client_id;  // a ULID naming the request
+  // The event data: {target_node_id, new_level | reason, client_id} (no co_signers).
+  Json data() const;
+  // identity::cosign_payload of data(): what each co-signer signs.
+  Json payload() const;
+};
+
+// Parses a payload (GovernanceRequest::payload() output, e.g. read from a file) strictly:
+// exactly the keys action, community_id, target_node_id, client_id and new_level (promote,
+// demote; member | trusted | anchor) or reason (revoke). bad_request otherwise.
+Result<GovernanceRequest> parse_governance_request(const Json& payload);
 
 // CommunityView's rule: applies e to s when judge_governance lets it take effect; false (and
 // s unchanged) otherwise.

@@ -18,13 +18,17 @@
 namespace {
 
 hn::events::CommunityState community() {
-  static const auto root = hn::identity::KeyPair::from_seed(std::vector<std::uint8_t>(32, 1)).value();
-  static const auto other = hn::identity::KeyPair::from_seed(std::vector<std::uint8_t>(32, 2)).value();
+  static const auto root =
+      hn::identity::KeyPair::from_seed(std::vector<std::uint8_t>(32, 1)).value();
+  static const auto other =
+      hn::identity::KeyPair::from_seed(std::vector<std::uint8_t>(32, 2)).value();
   hn::events::CommunityState s;
   s.created = true;
   s.root_key = root.node_id();
-  s.members[root.node_id().str()] = {root.node_id(), hn::TrustLevel::anchor, "", root.node_id(), "", 1};
-  s.members[other.node_id().str()] = {other.node_id(), hn::TrustLevel::member, "", root.node_id(), "", 2};
+  s.members[root.node_id().str()] = {
+      root.node_id(), hn::TrustLevel::anchor, "", root.node_id(), "", 1};
+  s.members[other.node_id().str()] = {
+      other.node_id(), hn::TrustLevel::member, "", root.node_id(), "", 2};
   return s;
 }
 
@@ -41,7 +45,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (auto type : {hn::events::EventType::community_member_promoted,
                     hn::events::EventType::community_member_demoted,
                     hn::events::EventType::community_member_revoked}) {
-    (void)hn::events::judge_governance(state, type, state.root_key, hn::CommunityId(state.root_key.str()), *json);
+    (void)hn::events::judge_governance(state, type, state.root_key,
+                                       hn::CommunityId(state.root_key.str()), *json);
   }
   auto request = hn::events::parse_governance_request(*json);
   if (!request) return 0;

@@ -73,7 +73,8 @@ std::variant<Json, int> ask_node(const GlobalOptions& global, const char* path, 
     if (error.code == ErrorCode::unauthorized && error.detail.contains("required")) {
       std::cerr << "hearthnet: " << error.message << ".\n"
                 << "  Write a co-sign request with --request-out FILE, have trusted members run\n"
-                << "  `hearthnet member cosign FILE --out SIG`, then pass --request FILE --cosig SIG...\n";
+                << "  `hearthnet member cosign FILE --out SIG`, then pass --request FILE --cosig "
+                   "SIG...\n";
       return exit_code_for(error);
     }
     return fail_with(error);
@@ -84,7 +85,8 @@ std::variant<Json, int> ask_node(const GlobalOptions& global, const char* path, 
 Result<CommunityId> our_community(const GlobalOptions& global) {
   HN_TRY_ASSIGN(auto home, node::open_home(global.config_path, global.env));
   if (!home.config.community.community_id) {
-    return make_error(ErrorCode::not_found, "this node belongs to no community; run `hearthnet init`");
+    return make_error(ErrorCode::not_found,
+                      "this node belongs to no community; run `hearthnet init`");
   }
   return CommunityId(*home.config.community.community_id);
 }
@@ -93,7 +95,8 @@ std::string describe(const events::GovernanceRequest& r) {
   if (r.type == events::EventType::community_member_revoked) {
     return "revoke " + r.target.str() + (r.reason.empty() ? "" : " (" + r.reason + ")");
   }
-  const char* verb = r.type == events::EventType::community_member_promoted ? "promote " : "demote ";
+  const char* verb =
+      r.type == events::EventType::community_member_promoted ? "promote " : "demote ";
   return verb + r.target.str() + " to " + r.new_level;
 }
 
@@ -101,7 +104,8 @@ std::string describe(const events::GovernanceRequest& r) {
 Result<events::GovernanceRequest> request_of(const GlobalOptions& global, const MemberActionArgs& a,
                                              events::EventType type) {
   auto mismatch = [](const char* what) {
-    return make_error(ErrorCode::bad_request, std::string("the request file names another ") + what);
+    return make_error(ErrorCode::bad_request,
+                      std::string("the request file names another ") + what);
   };
   if (a.request) {
     HN_TRY_ASSIGN(Json payload, read_json_file(*a.request));
@@ -119,7 +123,8 @@ Result<events::GovernanceRequest> request_of(const GlobalOptions& global, const 
   events::GovernanceRequest r;
   r.type = type;
   HN_TRY_ASSIGN(r.community, our_community(global));
-  if (!a.node_id) return make_error(ErrorCode::bad_request, "name the node (or pass --request FILE)");
+  if (!a.node_id)
+    return make_error(ErrorCode::bad_request, "name the node (or pass --request FILE)");
   r.target = NodeId(*a.node_id);
   if (type != events::EventType::community_member_revoked) {
     if (!a.level) return make_error(ErrorCode::bad_request, "--level is required");
@@ -139,14 +144,16 @@ int command_member_action(const GlobalOptions& global, const MemberActionArgs& a
   if (args.action == "promote") type = events::EventType::community_member_promoted;
   if (args.action == "demote") type = events::EventType::community_member_demoted;
   auto request = request_of(global, args, type);
-  if (!request) return request.error().code == ErrorCode::bad_request ? usage(request.error().message)
-                                                                      : fail_with(request.error());
+  if (!request)
+    return request.error().code == ErrorCode::bad_request ? usage(request.error().message)
+                                                          : fail_with(request.error());
   if (args.request_out) {
     auto written = write_json_file(args.request_out, request->payload());
     if (!written) return fail_with(written.error());
     if (args.json) {
-      std::cout << Json{{"request", args.request_out->string()}, {"payload", request->payload()}}.dump()
-                << std::endl;
+      std::cout
+          << Json{{"request", args.request_out->string()}, {"payload", request->payload()}}.dump()
+          << std::endl;
     } else {
       std::cout << "Wrote the co-sign request to " << args.request_out->string() << " ("
                 << describe(*request) << ").\nEach co-signer runs `hearthnet member cosign "
@@ -164,7 +171,8 @@ int command_member_action(const GlobalOptions& global, const MemberActionArgs& a
     if (!sig) return usage(path.string() + ": " + sig.error().message);
     cosigs.push_back(std::move(*sig));
   }
-  Json body{{"node_id", request->target.str()}, {"client_id", request->client_id},
+  Json body{{"node_id", request->target.str()},
+            {"client_id", request->client_id},
             {"co_signers", identity::co_signers_to_json(cosigs)}};
   const char* path = node::NODE_MEMBER_REVOKE_PATH;
   if (type == events::EventType::community_member_revoked) {
@@ -197,7 +205,8 @@ int command_member_cosign(const GlobalOptions& global, const MemberCosignArgs& a
   auto community = our_community(global);
   if (!community) return fail_with(community.error());
   if (request->community != *community) {
-    return fail_with(make_error(ErrorCode::wrong_community, "the request belongs to another community"));
+    return fail_with(
+        make_error(ErrorCode::wrong_community, "the request belongs to another community"));
   }
   auto home = node::open_home(global.config_path, global.env);
   if (!home) return fail_with(home.error());
@@ -219,7 +228,8 @@ int command_policy_set(const GlobalOptions& global, const PolicySetArgs& args) {
     value = args.value == "true";
   } else {
     auto parsed = parse_json(args.value);
-    if (!parsed || !parsed->is_number_integer()) return usage("VALUE must be an integer, true or false");
+    if (!parsed || !parsed->is_number_integer())
+      return usage("VALUE must be an integer, true or false");
     value = *parsed;
   }
   auto answer = ask_node(global, node::NODE_POLICY_PATH, Json{{"set", {{args.key, value}}}});
@@ -241,9 +251,11 @@ int command_policy_show(const GlobalOptions& global, const PolicyShowArgs& args)
   if (!manifest) return fail_with(manifest.error());
   const Json policy = manifest->policy.to_json();
   if (args.json) {
-    std::cout << Json{{"policy", policy}, {"head_lamport", manifest->head_lamport}}.dump() << std::endl;
+    std::cout << Json{{"policy", policy}, {"head_lamport", manifest->head_lamport}}.dump()
+              << std::endl;
   } else {
-    for (const auto& [key, value] : policy.items()) std::cout << key << " = " << value.dump() << "\n";
+    for (const auto& [key, value] : policy.items())
+      std::cout << key << " = " << value.dump() << "\n";
   }
   return EXIT_OK;
 }

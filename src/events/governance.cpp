@@ -11,10 +11,14 @@ namespace {
 
 int rank(TrustLevel level) {
   switch (level) {
-    case TrustLevel::member: return 1;
-    case TrustLevel::trusted: return 2;
-    case TrustLevel::anchor: return 3;
-    default: return 0;
+    case TrustLevel::member:
+      return 1;
+    case TrustLevel::trusted:
+      return 2;
+    case TrustLevel::anchor:
+      return 3;
+    default:
+      return 0;
   }
 }
 
@@ -39,7 +43,8 @@ GovernanceVerdict refuse(std::string reason) {
 // The checks that do not count signatures; an empty string when they pass.
 std::string check_action(const CommunityState& s, EventType type, const std::string& author,
                          const std::string& target, const Json& data) {
-  if (target == s.root_key.str()) return "the community root cannot be revoked, promoted or demoted";
+  if (target == s.root_key.str())
+    return "the community root cannot be revoked, promoted or demoted";
   if (type == EventType::community_member_revoked) {
     if (target == author) return "a node cannot revoke itself";
     if (s.revoked.count(target)) return "the target is revoked already";
@@ -140,8 +145,8 @@ GovernanceVerdict judge_governance(const CommunityState& s, EventType type, cons
   }
   const auto have = static_cast<std::int64_t>(v.signers.size());
   if (have < v.required) {
-    v.reason = "needs " + std::to_string(v.required) + " signatures of trusted or anchor members, has " +
-               std::to_string(have);
+    v.reason = "needs " + std::to_string(v.required) +
+               " signatures of trusted or anchor members, has " + std::to_string(have);
     return v;
   }
   v.takes_effect = true;
@@ -175,13 +180,16 @@ Result<GovernanceRequest> parse_governance_request(const Json& p) {
   GovernanceRequest r;
   auto action = str("action");
   auto type = action ? parse_event_type(*action) : std::nullopt;
-  if (!type || !is_governance_event(*type)) return bad("action is not promoted, demoted or revoked");
+  if (!type || !is_governance_event(*type))
+    return bad("action is not promoted, demoted or revoked");
   r.type = *type;
   auto community = str("community_id");
   auto target = str("target_node_id");
   auto client_id = str("client_id");
-  if (!community || !identity::parse_node_id(*community)) return bad("community_id is not a community id");
-  if (!target || !identity::parse_node_id(*target)) return bad("target_node_id is not a full node id");
+  if (!community || !identity::parse_node_id(*community))
+    return bad("community_id is not a community id");
+  if (!target || !identity::parse_node_id(*target))
+    return bad("target_node_id is not a full node id");
   if (!client_id || client_id->empty() || client_id->size() > MAX_CLIENT_ID_BYTES) {
     return bad("client_id is missing or too long");
   }
@@ -198,7 +206,10 @@ Result<GovernanceRequest> parse_governance_request(const Json& p) {
     if (!level || rank(*level) == 0) return bad("new_level is not member, trusted or anchor");
     r.new_level = *level_text;
   }
-  if (p.size() != 5) return bad("unexpected fields (only action, community_id, target_node_id, client_id and new_level or reason)");
+  if (p.size() != 5)
+    return bad(
+        "unexpected fields (only action, community_id, target_node_id, client_id and new_level or "
+        "reason)");
   return r;
 }
 
@@ -214,8 +225,10 @@ bool apply_governance(CommunityState& s, const Event& e) {
     s.invites.erase(target);
     s.pending_joins.erase(target);
     std::string reason;
-    if (auto it = e.data.find("reason"); it != e.data.end() && it->is_string()) reason = it->get<std::string>();
-    s.revoked[target] = RevokedEntry{NodeId(target), e.wall_clock, e.author, std::move(reason), e.lamport};
+    if (auto it = e.data.find("reason"); it != e.data.end() && it->is_string())
+      reason = it->get<std::string>();
+    s.revoked[target] =
+        RevokedEntry{NodeId(target), e.wall_clock, e.author, std::move(reason), e.lamport};
     return true;
   }
   s.members[target].level = *parse_trust_level(e.data.at("new_level").get<std::string>());

@@ -53,7 +53,8 @@ Result<CoSignature> parse_co_signature(const Json& entry) {
     return bad("a co-signature needs string fields node_id and signature");
   }
   auto text = id->get<std::string>();
-  if (!parse_node_id(text)) return bad("co-signer '" + text.substr(0, 64) + "' is not a full node id");
+  if (!parse_node_id(text))
+    return bad("co-signer '" + text.substr(0, 64) + "' is not a full node id");
   return CoSignature{NodeId(std::move(text)), sig->get<std::string>()};
 }
 
@@ -77,8 +78,7 @@ Json co_signers_to_json(const std::vector<CoSignature>& list) {
   return out;
 }
 
-std::vector<NodeId> verified_co_signers(const Json& payload,
-                                        const std::vector<CoSignature>& list) {
+std::vector<NodeId> verified_co_signers(const Json& payload, const std::vector<CoSignature>& list) {
   std::vector<NodeId> out;
   auto message = try_canonical_json(payload);
   if (!message) return out;

@@ -3,10 +3,11 @@
 // policy asks for, and the policy itself (root only). Each checks the action against the
 // community view with the rule every node replays (events/governance.h) before it appends,
 // so a refused action writes nothing and answers why.
+#include "events/governance.h"
+
 #include <utility>
 
 #include "core/ulid.h"
-#include "events/governance.h"
 #include "identity/cosign.h"
 #include "identity/manifest.h"
 #include "node/detail/node_impl.h"
@@ -106,13 +107,15 @@ Result<Json> Node::Impl::update_policy(const Json& request) {
   }
   const auto state = view.state();
   if (!state.created || keys->node_id() != state.root_key) {
-    return make_error(ErrorCode::unauthorized, "only the community root may change the policy (CONTRACT §7.2)");
+    return make_error(ErrorCode::unauthorized,
+                      "only the community root may change the policy (CONTRACT §7.2)");
   }
   auto current = identity::parse_community_policy(state.policy);
   Json policy = current ? current->to_json() : identity::CommunityPolicy{}.to_json();
   for (const auto& [key, value] : set->items()) policy[key] = value;
   auto parsed = identity::parse_community_policy(policy);
-  if (!parsed) return make_error(ErrorCode::bad_request, parsed.error().message, parsed.error().detail);
+  if (!parsed)
+    return make_error(ErrorCode::bad_request, parsed.error().message, parsed.error().detail);
   policy = parsed->to_json();
   HN_TRY_ASSIGN(auto event, log->append_local(events::EventType::community_policy_updated,
                                               Json{{"policy", policy}}));

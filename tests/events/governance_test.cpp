@@ -4,10 +4,10 @@
 // members make an action take effect — identically on three nodes fed in different orders.
 #include "events/governance.h"
 
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <random>
-
-#include <gtest/gtest.h>
 
 #include "events/community_view.h"
 #include "events/replay.h"
@@ -54,7 +54,8 @@ class GovernanceTest : public test::LogFixture {
   // revoke, 3 to change a level).
   void found() {
     add(founder, EventType::community_created,
-        {{"name", "n"}, {"founder_node_id", founder.node_id().str()},
+        {{"name", "n"},
+         {"founder_node_id", founder.node_id().str()},
          {"policy", identity::CommunityPolicy{}.to_json()}});
     admit(t1, "trusted");
     admit(t2, "trusted");
@@ -128,7 +129,8 @@ TEST_F(GovernanceTest, RootIsOutOfReachEvenWithSignatures) {
 
 TEST_F(GovernanceTest, CoSignedActionsTakeEffectOnce) {
   found();
-  const auto promote = cosigned(EventType::community_member_promoted, target(m, "trusted"), {&t2, &founder});
+  const auto promote =
+      cosigned(EventType::community_member_promoted, target(m, "trusted"), {&t2, &founder});
   add(t1, EventType::community_member_promoted, promote);
   auto s = replay(events);
   EXPECT_EQ(s.members.at(m.node_id().str()).level, TrustLevel::trusted);
@@ -165,7 +167,8 @@ TEST_F(GovernanceTest, CoSignedActionsTakeEffectOnce) {
 // The founder alone may act while it is the only trusted-or-anchor member.
 TEST_F(GovernanceTest, LoneRootActsWhileNoOneElseMaySign) {
   add(founder, EventType::community_created,
-      {{"name", "n"}, {"founder_node_id", founder.node_id().str()},
+      {{"name", "n"},
+       {"founder_node_id", founder.node_id().str()},
        {"policy", identity::CommunityPolicy{}.to_json()}});
   admit(m, "member");
   admit(t1, "member");
@@ -186,7 +189,8 @@ TEST_F(GovernanceTest, AnchorInviteAndBadPolicyAreIgnored) {
   auto inv = add(founder, EventType::community_member_invited,
                  {{"invitee_node_id", x.node_id().str()}, {"initial_level", "anchor"}});
   add(x, EventType::community_member_joined, {{"invite_event_id", inv.event_id.str()}});
-  add(founder, EventType::community_policy_updated, {{"policy", {{"min_signatures_to_revoke", 1}}}});
+  add(founder, EventType::community_policy_updated,
+      {{"policy", {{"min_signatures_to_revoke", 1}}}});
   add(t1, EventType::community_policy_updated, {{"policy", identity::CommunityPolicy{}.to_json()}});
   auto s = replay(events);
   EXPECT_FALSE(s.members.count(x.node_id().str()));
@@ -217,7 +221,8 @@ TEST_F(GovernanceTest, ThreeNodesAgree) {
   std::optional<CommunityState> reference;
   for (int node = 0; node < 3; ++node) {
     hn::test::TempDir d;
-    auto log = *EventLog::open(d / "e.db", community, key_from_byte(static_cast<std::uint8_t>(30 + node)));
+    auto log =
+        *EventLog::open(d / "e.db", community, key_from_byte(static_cast<std::uint8_t>(30 + node)));
     ReplayEngine engine(*log);
     CommunityView view;
     ASSERT_TRUE(engine.register_view(view, CommunityView::event_types()));
@@ -254,14 +259,17 @@ TEST_F(GovernanceTest, ThreeNodesAgree) {
 
 TEST_F(GovernanceTest, CoSignersListIsParsedStrictly) {
   EXPECT_FALSE(identity::parse_co_signers(Json::object()).has_value());
-  EXPECT_FALSE(identity::parse_co_signers(Json::array({Json{{"node_id", "x"}, {"signature", "y"}}})).has_value());
-  EXPECT_FALSE(identity::parse_co_signers(Json::array({Json{{"node_id", m.node_id().str()}}})).has_value());
+  EXPECT_FALSE(identity::parse_co_signers(Json::array({Json{{"node_id", "x"}, {"signature", "y"}}}))
+                   .has_value());
+  EXPECT_FALSE(
+      identity::parse_co_signers(Json::array({Json{{"node_id", m.node_id().str()}}})).has_value());
   Json many = Json::array();
   for (std::size_t i = 0; i <= identity::MAX_CO_SIGNERS; ++i) {
     many.push_back({{"node_id", m.node_id().str()}, {"signature", "ed25519:x"}});
   }
   EXPECT_EQ(identity::parse_co_signers(many).error().code, ErrorCode::bad_request);
-  EXPECT_EQ(identity::cosign_payload("a", community, Json{{"action", "x"}}).error().code, ErrorCode::bad_request);
+  EXPECT_EQ(identity::cosign_payload("a", community, Json{{"action", "x"}}).error().code,
+            ErrorCode::bad_request);
   auto payload = *identity::cosign_payload("community.member.revoked", community, target(m));
   EXPECT_EQ(payload["action"], "community.member.revoked");
   EXPECT_EQ(payload["community_id"], community.str());

@@ -37,8 +37,8 @@ class GovernanceMesh : public ::testing::Test {
     return n;
   }
   std::string to_a() const {
-    return std::string(test::NO_DISCOVERY) + "bootstrap_peers = [\"127.0.0.1:" +
-           std::to_string(a->port()) + "\"]\n";
+    return std::string(test::NO_DISCOVERY) +
+           "bootstrap_peers = [\"127.0.0.1:" + std::to_string(a->port()) + "\"]\n";
   }
   // Every node's view of id's level is `level`.
   bool all_see(const std::string& id, const std::string& level) const {
@@ -64,7 +64,8 @@ TEST_F(GovernanceMesh, ActionsNeedThePolicysCoSignatures) {
   // CONTRACT §4.17: an invite never grants anchor.
   auto x = make("gov-x", test::NO_DISCOVERY, false);
   auto card = x->cli({"id"});
-  auto anchor_invite = a->cli({"invite", "create", "--node-id", test::trim(card.out), "--level", "anchor"});
+  auto anchor_invite =
+      a->cli({"invite", "create", "--node-id", test::trim(card.out), "--level", "anchor"});
   EXPECT_NE(anchor_invite.exit_code, 0);
   EXPECT_NE(anchor_invite.err.find("bad_request"), std::string::npos) << anchor_invite.err;
 
@@ -83,16 +84,19 @@ TEST_F(GovernanceMesh, ActionsNeedThePolicysCoSignatures) {
   auto root = b->cli({"member", "revoke", id_a});
   EXPECT_EQ(root.exit_code, EXIT_AUTH);
   EXPECT_NE(root.err.find("root"), std::string::npos) << root.err;
-  EXPECT_EQ(b->cli({"community", "policy", "set", "min_signatures_to_revoke", "1"}).exit_code, EXIT_AUTH);
+  EXPECT_EQ(b->cli({"community", "policy", "set", "min_signatures_to_revoke", "1"}).exit_code,
+            EXIT_AUTH);
 
   // Co-signed: b writes the request, a signs it (its own home), b acts with the signature.
   const auto request = b->home() / "promote-c.json";
   const auto sig = a->home() / "sig-a.json";
-  auto written = b->cli({"member", "promote", id_c, "--level", "trusted", "--request-out", request.string()});
+  auto written =
+      b->cli({"member", "promote", id_c, "--level", "trusted", "--request-out", request.string()});
   ASSERT_EQ(written.exit_code, 0) << written.err;
   auto signed_by_a = a->cli({"member", "cosign", request.string(), "--out", sig.string()});
   ASSERT_EQ(signed_by_a.exit_code, 0) << signed_by_a.err;
-  auto acted = b->cli({"member", "promote", "--request", request.string(), "--cosig", sig.string(), "--json"});
+  auto acted = b->cli(
+      {"member", "promote", "--request", request.string(), "--cosig", sig.string(), "--json"});
   ASSERT_EQ(acted.exit_code, 0) << acted.err;
   auto answer = parse_json(acted.out);
   ASSERT_TRUE(answer.has_value()) << acted.out;
@@ -101,7 +105,8 @@ TEST_F(GovernanceMesh, ActionsNeedThePolicysCoSignatures) {
   ASSERT_TRUE(eventually([&] { return all_see(id_c, "trusted"); }))
       << level_on(*a, id_c) << " " << level_on(*b, id_c) << " " << level_on(*c, id_c);
   // The same signatures do not serve twice (the request was applied).
-  auto again = b->cli({"member", "promote", "--request", request.string(), "--cosig", sig.string()});
+  auto again =
+      b->cli({"member", "promote", "--request", request.string(), "--cosig", sig.string()});
   EXPECT_NE(again.exit_code, 0);
 
   // Lone actions changed nothing anywhere.
@@ -121,7 +126,9 @@ TEST_F(GovernanceMesh, ActionsNeedThePolicysCoSignatures) {
   EXPECT_EQ((*parse_json(shown.out))["policy"]["min_signatures_to_revoke"], 1);
   auto bad = a->cli({"community", "policy", "set", "no_such_field", "1"});
   EXPECT_NE(bad.exit_code, 0);
-  ASSERT_TRUE(eventually([&] { return b->cli({"member", "revoke", id_c, "--reason", "t"}).exit_code == 0; }));
+  ASSERT_TRUE(eventually([&] {
+    return b->cli({"member", "revoke", id_c, "--reason", "t"}).exit_code == 0;
+  }));
   EXPECT_TRUE(eventually([&] {
     return status_of(*a)["community"]["revoked_count"] == 1 &&
            status_of(*b)["community"]["revoked_count"] == 1;

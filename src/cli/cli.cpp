@@ -109,17 +109,49 @@ int run(int argc, char** argv) {
   invite_cmd->require_subcommand(1);
   auto* invite_create_cmd = invite_cmd->add_subcommand("create", "Issue an invite through the running node");
   invite_create_cmd->add_option("--node-id", invite_create.node_id, "The invitee's node id or id card")->required();
-  invite_create_cmd->add_option("--level", invite_create.level, "member | trusted | anchor (default member)");
+  invite_create_cmd->add_option("--level", invite_create.level, "member | trusted (default member)");
   invite_create_cmd->add_option("--ttl", invite_create.ttl_hours, "Hours the invite stays valid (default 24)");
   auto* invite_redeem_cmd = invite_cmd->add_subcommand("redeem", "Join a community with an invite (node stopped)");
   invite_redeem_cmd->add_option("text", invite_redeem.text, "The hearthnet://v1/... invite")->required();
 
-  MemberRevokeArgs member_revoke;
-  auto* member_cmd = app.add_subcommand("member", "Manage community members");
+  auto* member_cmd = app.add_subcommand("member", "Manage community members (co-signed, see docs)");
   member_cmd->require_subcommand(1);
-  auto* member_revoke_cmd = member_cmd->add_subcommand("revoke", "Revoke a member (trusted or anchor nodes)");
-  member_revoke_cmd->add_option("node_id", member_revoke.node_id, "Full node id (ed25519:...)")->required();
-  member_revoke_cmd->add_option("--reason", member_revoke.reason, "Why (recorded in the event)");
+  MemberActionArgs member_promote{"promote"}, member_demote{"demote"}, member_revoke{"revoke"};
+  auto member_action = [&](MemberActionArgs& a, const char* help) {
+    auto* cmd = member_cmd->add_subcommand(a.action, help);
+    cmd->add_option("node_id", a.node_id, "Full node id (ed25519:...)");
+    if (a.action == "revoke") {
+      cmd->add_option("--reason", a.reason, "Why (recorded in the event)");
+    } else {
+      cmd->add_option("--level", a.level, "member | trusted | anchor");
+    }
+    cmd->add_option("--request", a.request, "Act on this co-sign request file");
+    cmd->add_option("--cosig", a.cosigs, "A co-signature file (`member cosign` output); repeatable");
+    cmd->add_option("--request-out", a.request_out, "Write a co-sign request to FILE instead of acting");
+    cmd->add_flag("--json", a.json, "Machine-readable output");
+    return cmd;
+  };
+  auto* member_promote_cmd = member_action(member_promote, "Raise a member's level (co-signed)");
+  auto* member_demote_cmd = member_action(member_demote, "Lower a member's level (co-signed)");
+  auto* member_revoke_cmd = member_action(member_revoke, "Revoke a member for good (co-signed)");
+  MemberCosignArgs member_cosign;
+  auto* member_cosign_cmd = member_cmd->add_subcommand("cosign", "Co-sign a promote/demote/revoke request");
+  member_cosign_cmd->add_option("request", member_cosign.request, "The request file")->required();
+  member_cosign_cmd->add_option("--out", member_cosign.out, "Write the co-signature here (default stdout)");
+  member_cosign_cmd->add_flag("--json", member_cosign.json, "Also print the co-signature JSON");
+
+  auto* community_cmd = app.add_subcommand("community", "The community's settings");
+  community_cmd->require_subcommand(1);
+  auto* policy_cmd = community_cmd->add_subcommand("policy", "The community policy (M01)");
+  policy_cmd->require_subcommand(1);
+  PolicySetArgs policy_set;
+  auto* policy_set_cmd = policy_cmd->add_subcommand("set", "Change one policy field (the root only)");
+  policy_set_cmd->add_option("key", policy_set.key, "e.g. min_signatures_to_revoke")->required();
+  policy_set_cmd->add_option("value", policy_set.value, "An integer, true or false")->required();
+  policy_set_cmd->add_flag("--json", policy_set.json, "Machine-readable output");
+  PolicyShowArgs policy_show;
+  auto* policy_show_cmd = policy_cmd->add_subcommand("show", "Print the community policy");
+  policy_show_cmd->add_flag("--json", policy_show.json, "Machine-readable output");
 
   try {
     app.parse(argc, argv);
@@ -141,7 +173,12 @@ int run(int argc, char** argv) {
   if (*trace_recent_cmd) return command_trace_recent(global, trace);
   if (*log_cmd) return command_log(global, log_args);
   if (*debug_emit_cmd) return command_debug_emit(global, debug_emit);
-  if (*member_revoke_cmd) return command_member_revoke(global, member_revoke);
+  if (*member_promote_cmd) return command_member_action(global, member_promote);
+  if (*member_demote_cmd) return command_member_action(global, member_demote);
+  if (*member_revoke_cmd) return command_member_action(global, member_revoke);
+  if (*member_cosign_cmd) return command_member_cosign(global, member_cosign);
+  if (*policy_set_cmd) return command_policy_set(global, policy_set);
+  if (*policy_show_cmd) return command_policy_show(global, policy_show);
   if (*id_cmd) return command_id(global);
   if (*invite_create_cmd) return command_invite_create(global, invite_create);
   if (*invite_redeem_cmd) return command_invite_redeem(global, invite_redeem);

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "config/env.h"
 
@@ -102,13 +103,46 @@ struct DebugEmitArgs {
 // `hearthnet debug emit N`: the running node appends N diagnostic events (sync tests).
 int command_debug_emit(const GlobalOptions& global, const DebugEmitArgs& args);
 
-struct MemberRevokeArgs {
-  std::string node_id;  // full "ed25519:..." id
-  std::string reason;
+// --- governance (commands_governance.cpp, doc/design/governance.md) ---
+
+struct MemberActionArgs {
+  std::string action;                  // "promote" | "demote" | "revoke"
+  std::optional<std::string> node_id;  // full "ed25519:..." id (or from --request)
+  std::optional<std::string> level;    // promote / demote: member | trusted | anchor
+  std::optional<std::string> reason;   // revoke
+  std::optional<std::filesystem::path> request;      // a co-sign request file to act on
+  std::vector<std::filesystem::path> cosigs;         // co-signatures (member cosign output)
+  std::optional<std::filesystem::path> request_out;  // write the co-sign request, do not act
+  bool json = false;
 };
-// `hearthnet member revoke NODE_ID [--reason TEXT]`: the running node (trusted or anchor)
-// appends community.member.revoked and spreads it.
-int command_member_revoke(const GlobalOptions& global, const MemberRevokeArgs& args);
+// `hearthnet member promote|demote|revoke`: the running node appends the event when the
+// policy's co-signatures are there (events/governance.h), else exits EXIT_AUTH saying how
+// many are needed; with --request-out only writes the request for co-signers.
+int command_member_action(const GlobalOptions& global, const MemberActionArgs& args);
+
+struct MemberCosignArgs {
+  std::filesystem::path request;
+  std::optional<std::filesystem::path> out;  // default: stdout
+  bool json = false;
+};
+// `hearthnet member cosign FILE`: this node's co-signature over a request of its community
+// (needs the keys, not a running node).
+int command_member_cosign(const GlobalOptions& global, const MemberCosignArgs& args);
+
+struct PolicySetArgs {
+  std::string key;    // a CommunityPolicy field (M01)
+  std::string value;  // an integer, true or false
+  bool json = false;
+};
+// `hearthnet community policy set KEY VALUE`: the running node (the root) appends
+// community.policy.updated with the whole policy.
+int command_policy_set(const GlobalOptions& global, const PolicySetArgs& args);
+
+struct PolicyShowArgs {
+  bool json = false;
+};
+// `hearthnet community policy show`: the policy of the stored community manifest.
+int command_policy_show(const GlobalOptions& global, const PolicyShowArgs& args);
 
 // `hearthnet id`: this node's hearthnet-id://v1/… card (M13 §4.4); creates keys if absent.
 int command_id(const GlobalOptions& global);

@@ -1,6 +1,7 @@
 // commands_mesh.cpp — CLI commands of the mesh (M12 §3): diagnostics for event sync
-// (`hearthnet debug emit N`) and membership (`hearthnet member revoke NODE_ID`). Each talks to the
-// running node over its signed self-only control routes (node/node.h).
+// (`hearthnet debug emit N`) and invites (`hearthnet invite`); member and policy commands
+// are in commands_governance.cpp. Each talks to the running node over its signed self-only
+// control routes (node/node.h).
 //
 // Thread-safety: called once per process from main's thread.
 #include <iostream>
@@ -54,11 +55,6 @@ int command_debug_emit(const GlobalOptions& global, const DebugEmitArgs& args) {
     return EXIT_USAGE;
   }
   return post_to_node(global, node::NODE_DEBUG_EMIT_PATH, Json{{"count", args.count}});
-}
-
-int command_member_revoke(const GlobalOptions& global, const MemberRevokeArgs& args) {
-  return post_to_node(global, node::NODE_MEMBER_REVOKE_PATH,
-                      Json{{"node_id", args.node_id}, {"reason", args.reason}});
 }
 
 int command_id(const GlobalOptions& global) {

@@ -2,6 +2,8 @@
 #include "events/community_view.h"
 
 #include "core/time.h"
+#include "events/governance.h"
+#include "identity/manifest.h"
 
 namespace hn::events {
 namespace {
@@ -10,12 +12,6 @@ std::optional<std::string> str_of(const Json& data, const char* key) {
   auto it = data.find(key);
   if (it == data.end() || !it->is_string()) return std::nullopt;
   return it->get<std::string>();
-}
-
-bool at_least_trusted(const CommunityState& s, const NodeId& node) {
-  auto it = s.members.find(node.str());
-  return it != s.members.end() &&
-         (it->second.level == TrustLevel::trusted || it->second.level == TrustLevel::anchor);
 }
 
 std::optional<TrustLevel> member_level(std::string_view text) {
@@ -73,7 +69,7 @@ void apply_event(CommunityState& s, const Event& e) {
       auto level = str_of(d, "initial_level");
       if (level) {
         auto parsed = member_level(*level);
-        if (!parsed) return;
+        if (!parsed || *parsed == TrustLevel::anchor) return;  // CONTRACT §4.17
         inv.initial_level = *parsed;
       }
       inv.expires_at = str_of(d, "expires_at").value_or("");
@@ -103,30 +99,15 @@ void apply_event(CommunityState& s, const Event& e) {
       admit(s, e.author, copy, e.wall_clock, e.lamport);
       break;
     }
-    case EventType::community_member_revoked: {
-      auto target = str_of(d, "target_node_id");
-      if (!target || !at_least_trusted(s, e.author) || s.revoked.count(*target)) return;
-      s.members.erase(*target);
-      s.invites.erase(*target);
-      s.pending_joins.erase(*target);
-      s.revoked[*target] = RevokedEntry{NodeId(*target), e.wall_clock, e.author,
-                                        str_of(d, "reason").value_or(""), e.lamport};
-      break;
-    }
+    case EventType::community_member_revoked:
     case EventType::community_member_promoted:
-    case EventType::community_member_demoted: {
-      auto target = str_of(d, "target_node_id");
-      auto level_text = str_of(d, "new_level");
-      if (!target || !level_text || !at_least_trusted(s, e.author)) return;
-      auto level = member_level(*level_text);
-      auto member = s.members.find(*target);
-      if (!level || member == s.members.end()) return;
-      member->second.level = *level;
+    case EventType::community_member_demoted:
+      if (!apply_governance(s, e)) return;
       break;
-    }
     case EventType::community_policy_updated: {
       auto policy = d.find("policy");
       if (!s.created || author != s.root_key.str() || policy == d.end() || !policy->is_object()) return;
+      if (!identity::parse_community_policy(*policy)) return;  // M01: a whole, valid policy
       s.policy = *policy;
       break;
     }
@@ -274,6 +255,8 @@ Json community_state_to_json(const CommunityState& s) {
                        {"reason", r.reason},
                        {"lamport", r.lamport}});
   }
+  Json used = Json::array();
+  for (const auto& id : s.used_client_ids) used.push_back(id);
   return Json{{"created", s.created},
               {"name", s.name},
               {"root_key", s.root_key.str()},
@@ -284,6 +267,7 @@ Json community_state_to_json(const CommunityState& s) {
               {"invites", std::move(invites)},
               {"pending_joins", std::move(joins)},
               {"revoked", std::move(revoked)},
+              {"used_client_ids", std::move(used)},
               {"head_lamport", s.head_lamport}};
 }
 
@@ -354,6 +338,14 @@ Result<CommunityState> community_state_from_json(const Json& j) {
     HN_TRY_ASSIGN(re.reason, req_str(r, "reason"));
     HN_TRY_ASSIGN(re.lamport, req_int(r, "lamport"));
     s.revoked[id] = std::move(re);
+  }
+  // Absent from snapshots written before co-signed actions existed.
+  if (auto used = j.find("used_client_ids"); used != j.end()) {
+    if (!used->is_array()) return bad_state("'used_client_ids' is not an array");
+    for (const auto& id : *used) {
+      if (!id.is_string()) return bad_state("a used client id is not a string");
+      s.used_client_ids.insert(id.get<std::string>());
+    }
   }
   return s;
 }

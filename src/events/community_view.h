@@ -5,16 +5,17 @@
 // Rules (this view's reading of CONTRACT §7.2 and DESIGN.md "revoked wins"):
 // - community.created counts once, only when data.founder_node_id is the author; the
 //   founder becomes an `anchor` member.
-// - member.invited needs a member author; records the invite (initial_level member,
-//   trusted or anchor; default member).
+// - member.invited needs a member author; records the invite (initial_level member or
+//   trusted, CONTRACT §4.17; default member). An anchor-level invite is ignored.
 // - member.joined by the invitee admits it at the invite's level. A join that sorts before
 //   its invite waits and is admitted when the invite is applied (order independence).
 //   A join after the invite's expires_at (by the join's wall_clock) is ignored.
-// - member.revoked / promoted / demoted need a trusted-or-anchor author; revocation
+// - member.revoked / promoted / demoted take effect only with the policy's co-signatures,
+//   never against the root, never a self-promotion (events/governance.h); revocation
 //   removes the target for good (it can never rejoin or be promoted).
-// - community.policy.updated needs the root key.
-// Co-signature counts (M01 policy) are NOT checked here; that is the identity layer's
-// job before it emits the event. Malformed data makes an event a no-op (never a throw).
+// - community.policy.updated needs the root key and a whole, valid policy (M01).
+// Events that break a rule stay in the log and change nothing; malformed data makes an
+// event a no-op (never a throw).
 //
 // Thread-safety: safe for concurrent use (an internal mutex); readers get copies.
 #pragma once
@@ -22,6 +23,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "core/types.h"
@@ -78,6 +80,7 @@ struct CommunityState {
   std::map<std::string, PendingInvite> invites;    // by invitee node id
   std::map<std::string, PendingJoin> pending_joins;
   std::map<std::string, RevokedEntry> revoked;
+  std::set<std::string> used_client_ids;  // of the co-signed actions applied (governance.h)
   Lamport head_lamport = 0;  // of the last community.* event applied
   bool operator==(const CommunityState&) const = default;
 };

@@ -10,6 +10,7 @@
 #include "events/event_log.h"
 #include "events/replay.h"
 #include "identity/keys.h"
+#include "core/time.h"
 #include "identity/manifest.h"
 
 namespace hn::node {
@@ -28,6 +29,53 @@ Profile detect_profile() {
   if (ram_gib > 0 && ram_gib < 4) return Profile::spark;
   return Profile::hearth;
 }
+
+namespace {
+
+// M13 §3.1 create_community step 4: the root device's own community.member.invited and
+// .joined, written once after the genesis (a run killed half-way writes what is missing).
+// The invite names `trusted`, the highest level an invite may grant (CONTRACT §4.17); the
+// root is an anchor by community.created, and the view leaves a member's level alone.
+Status record_root_membership(events::EventLog& log, const identity::KeyPair& keys,
+                              const config::Config& cfg) {
+  const std::string root = keys.node_id().str();
+  std::optional<EventId> invite_id;
+  bool joined = false;
+  events::ReplayOptions options;
+  options.types = {events::EventType::community_member_invited,
+                   events::EventType::community_member_joined};
+  HN_TRY(log.replay(options, [&](const events::Event& e) {
+    if (e.author.str() != root) return true;
+    if (e.event_type == events::EventType::community_member_joined) {
+      joined = true;
+    } else if (auto it = e.data.find("invitee_node_id");
+               !invite_id && it != e.data.end() && it->is_string() && *it == root) {
+      invite_id = e.event_id;
+    }
+    return true;
+  }));
+  if (!invite_id) {
+    Json data = {{"invitee_node_id", root},
+                 {"display_name", cfg.node.display_name},
+                 {"initial_level", "trusted"},
+                 {"expires_at", format_rfc3339(SystemClock::instance().now_seconds() + 86400)}};
+    HN_TRY_ASSIGN(auto invited,
+                  log.append_local(events::EventType::community_member_invited, std::move(data)));
+    invite_id = invited.event_id;
+  }
+  if (joined) return {};
+  identity::NodeManifestInput input;
+  input.community_id = CommunityId(root);
+  input.display_name = cfg.node.display_name;
+  input.profile = cfg.node.profile;
+  const auto manifest = identity::build_node_manifest(keys, input);
+  HN_TRY(log.append_local(events::EventType::community_member_joined,
+                          Json{{"invite_event_id", invite_id->str()},
+                               {"node_manifest", manifest.to_json()}}));
+  return {};
+}
+
+}  // namespace
 
 Status refresh_community_manifest(const NodeHome& home, const identity::KeyPair& keys) {
   if (!home.config.community.community_id) {
@@ -91,6 +139,7 @@ Result<InitReport> initialise_node(NodeHome& home, const InitOptions& options,
       HN_TRY(log->append_local(events::EventType::community_created, std::move(data)));
       report.created_community = true;
     }
+    HN_TRY(record_root_membership(*log, keys, cfg));
   }
 
   // 4. Config on disk (atomic), then the manifest derived from the log.

@@ -83,10 +83,17 @@ inline constexpr const char* NODE_CALL_PATH = "/node/v1/call";
 // POST {"count": N}: appends N node.manifest.updated events with {"debug": true} data —
 // a diagnostic for sync tests (`hearthnet debug emit N`). Trust `self` only.
 inline constexpr const char* NODE_DEBUG_EMIT_PATH = "/node/v1/debug/emit";
-// POST {"node_id": FULL_ID, "reason": "..."}: appends community.member.revoked authored by
-// this node (trusted or anchor; co-signatures of the M01 policy are not collected yet).
+// POST {"node_id": FULL_ID, "reason": "...", "client_id"?, "co_signers"?: [...]}: appends
+// community.member.revoked authored by this node when the policy's co-signatures are there
+// (events/governance.h); unauthorized, with {required, signatures, ...} as detail, otherwise.
 inline constexpr const char* NODE_MEMBER_REVOKE_PATH = "/node/v1/member/revoke";
-// POST {"invitee": ID_OR_CARD, "level": "member|trusted|anchor", "ttl_seconds": N}:
+// POST {"action": "promote|demote", "node_id", "level", "client_id"?, "co_signers"?}: the
+// same for community.member.promoted / demoted.
+inline constexpr const char* NODE_MEMBER_LEVEL_PATH = "/node/v1/member/level";
+// POST {"set": {policy field: value, ...}}: community.policy.updated with the merged, whole
+// policy (M01); the community root only.
+inline constexpr const char* NODE_POLICY_PATH = "/node/v1/community/policy";
+// POST {"invitee": ID_OR_CARD, "level": "member|trusted", "ttl_seconds": N}:
 // issue_invite (onboarding/issue.h) with this node's endpoint as bootstrap endpoint;
 // answers {"invite": "hearthnet://v1/...", ...}.
 inline constexpr const char* NODE_INVITE_PATH = "/node/v1/invite";

@@ -1,7 +1,7 @@
 // node_routes.cpp — the node's own routes (X01 §3.2, CONTRACT §5): the admin routes the
-// CLI uses (status, caps, debug emit, member revoke, invite; trust `self` only) and the
-// X02 §6 sync routes (members, and invitees while they join). The bus-call routes are in
-// call_routes.cpp.
+// CLI uses (status, caps, debug emit, invite, and the governance routes of governance.cpp;
+// trust `self` only) and the X02 §6 sync routes (members, and invitees while they join).
+// The bus-call routes are in call_routes.cpp.
 #include <string>
 #include <utility>
 
@@ -30,6 +30,8 @@ void Node::Impl::add_node_routes() {
       });
   add_self_route(NODE_DEBUG_EMIT_PATH, [this](const Json& b) { return debug_emit(b); });
   add_self_route(NODE_MEMBER_REVOKE_PATH, [this](const Json& b) { return revoke_member(b); });
+  add_self_route(NODE_MEMBER_LEVEL_PATH, [this](const Json& b) { return change_member_level(b); });
+  add_self_route(NODE_POLICY_PATH, [this](const Json& b) { return update_policy(b); });
   add_self_route(NODE_INVITE_PATH, [this](const Json& b) { return create_invite(b); });
   // X02 §6 sync endpoints (members only; the work runs on the node's sync queue).
   auto sync_route = [this](const char* method, std::string_view path, JsonJob fn) {
@@ -106,32 +108,6 @@ Result<Json> Node::Impl::create_invite(const Json& request) {
               {"invitee", issued.invite.invitee_node_id.str()},
               {"expires_at", issued.invite.expires_at},
               {"reused", issued.reused}};
-}
-
-Result<Json> Node::Impl::revoke_member(const Json& request) {
-  HN_TRY_ASSIGN(std::string target, get_string(request, "node_id"));
-  std::string reason = request.value("reason", std::string());
-  HN_TRY(identity::parse_node_id(target));
-  const NodeId node(target);
-  if (node == keys->node_id())
-    return make_error(ErrorCode::bad_request, "a node cannot revoke itself");
-  if (view.is_revoked(node)) return Json{{"revoked", target}, {"already", true}};
-  if (!view.is_member(node) && !view.state().invites.count(target)) {
-    return make_error(ErrorCode::not_found, "node " + target + " is not a member");
-  }
-  // CONTRACT §7.2: the author must be trusted or anchor (the view ignores it otherwise).
-  auto level = view.level_of(keys->node_id());
-  if (!level || (*level != TrustLevel::trusted && *level != TrustLevel::anchor)) {
-    return make_error(ErrorCode::unauthorized, "only a trusted or anchor member may revoke");
-  }
-  HN_TRY_ASSIGN(auto event,
-                log->append_local(events::EventType::community_member_revoked,
-                                  Json{{"target_node_id", target}, {"reason", reason}}));
-  refresh_community_manifest();
-  if (registry) registry->remove(node);
-  on_peer_removed(node);
-  schedule_sync();  // spread the revocation now
-  return Json{{"revoked", target}, {"event_id", event.event_id.str()}};
 }
 
 Result<Json> Node::Impl::debug_emit(const Json& request) {

@@ -153,6 +153,10 @@ Json Node::Impl::status() const {
       {"name", state.created ? state.name : (cm ? cm->name : std::string())},
       {"member_count", state.created ? state.members.size() : (cm ? cm->members.size() : 0)},
       {"revoked_count", state.created ? state.revoked.size() : (cm ? cm->revoked.size() : 0)}};
+  // Each member's level: who may co-sign (doc/design/governance.md).
+  Json levels = Json::object();
+  for (const auto& [id, m] : state.members) levels[id] = std::string(to_string(m.level));
+  community_j["levels"] = std::move(levels);
   // M02 §3.1: the peers discovery knows, with the trust the bus gave them.
   Json peer_list = Json::array();
   for (const auto& rec : registry->all()) {

@@ -27,10 +27,11 @@ Error bad_field(std::string_view field, std::string_view why) {
                  Json{{"field", std::string(field)}});
 }
 
-// Levels an invite may grant (M13 §3.1 "member" | "trusted"; anchor as the brief allows).
+// Levels an invite may grant: CONTRACT §4.17 "member" or "trusted". An anchor is made by
+// a co-signed promotion (events/governance.h), never by one inviter.
 std::optional<TrustLevel> invite_level(std::string_view text) {
   auto level = parse_trust_level(text);
-  if (!level || *level == TrustLevel::unknown || *level == TrustLevel::self) return std::nullopt;
+  if (!level || (*level != TrustLevel::member && *level != TrustLevel::trusted)) return std::nullopt;
   return level;
 }
 
@@ -101,7 +102,7 @@ Status validate_request(const identity::KeyPair& inviter, const identity::Commun
     return make_error(ErrorCode::bad_request, "an inviter cannot invite itself");
   }
   if (!invite_level(to_string(request.initial_level))) {
-    return make_error(ErrorCode::bad_request, "initial_level must be member, trusted or anchor");
+    return make_error(ErrorCode::bad_request, "initial_level must be member or trusted (CONTRACT §4.17)");
   }
   if (request.ttl_seconds < 1 || request.ttl_seconds > MAX_INVITE_TTL_SECONDS) {
     return make_error(ErrorCode::bad_request,
@@ -220,7 +221,7 @@ Result<Invite> parse_invite_json(const Json& j) {
   HN_TRY_ASSIGN(inv.display_name, req_string(j, "display_name", INVITE_MAX_NAME_BYTES));
   HN_TRY_ASSIGN(auto level_text, req_string(j, "initial_level", 16));
   auto level = invite_level(level_text);
-  if (!level) return bad_field("initial_level", "is not member, trusted or anchor");
+  if (!level) return bad_field("initial_level", "is not member or trusted");
   inv.initial_level = *level;
 
   auto endpoints = j.find("bootstrap_endpoints");

@@ -7,7 +7,7 @@
 // display_name from CONTRACT §4.17 / §7.2):
 //   {"schema_version":1, "invite_id":"<ULID>", "community_id":"ed25519:…",
 //    "community_name":"…", "inviter_node_id":"ed25519:…", "invitee_node_id":"ed25519:…",
-//    "display_name":"<invitee's, may be empty>", "initial_level":"member|trusted|anchor",
+//    "display_name":"<invitee's, may be empty>", "initial_level":"member|trusted",
 //    "bootstrap_endpoints":[{"transport":"https","host":"…","port":8443}, …],
 //    "expires_at":"2026-05-27T00:00:00Z", "signature":"ed25519:…"}
 // The signature is the inviter's over the canonical JSON of everything but "signature"
@@ -52,7 +52,7 @@ struct Invite {
   NodeId inviter_node_id;
   NodeId invitee_node_id;
   std::string display_name;  // the invitee's name as the inviter knows it; may be empty
-  TrustLevel initial_level = TrustLevel::member;  // member | trusted | anchor
+  TrustLevel initial_level = TrustLevel::member;  // member | trusted (CONTRACT §4.17)
   std::vector<identity::Endpoint> bootstrap_endpoints;  // how to reach the inviter
   WallClock expires_at;
   Signature signature;  // inviter's; empty until signed

@@ -7,7 +7,8 @@
 // - the inviter is a member and not revoked;
 // - a `member`-level inviter needs policy.default_member_can_invite; trusted and anchor
 //   members may always invite;
-// - initial_level is at most the inviter's own level (member < trusted < anchor);
+// - initial_level is member or trusted (CONTRACT §4.17; make_invite refuses anchor) and at
+//   most the inviter's own level (member < trusted < anchor);
 // - policy.min_signatures_to_invite must be 1 (co-signed invites are not supported yet).
 // Otherwise unauthorized. An invitee that is already a member → already_member; a revoked
 // one → revoked.

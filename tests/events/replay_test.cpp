@@ -8,6 +8,8 @@
 
 #include "events/community_view.h"
 #include "events_test_util.h"
+#include "identity/cosign.h"
+#include "identity/manifest.h"
 
 namespace hn::events {
 namespace {
@@ -101,8 +103,14 @@ TEST_F(ReplayTest, CommunityViewIsOrderIndependent) {
                    {{"invitee_node_id", bob.node_id().str()}, {"display_name", "Bob"}, {"initial_level", "member"}});
   add(bob, EventType::community_member_joined, {{"invite_event_id", inv_b.event_id.str()}, {"node_manifest", Json::object()}});
   add(founder, EventType::community_member_promoted, {{"target_node_id", alice.node_id().str()}, {"new_level", "trusted"}, {"co_signers", Json::array()}});
-  add(alice, EventType::community_member_revoked, {{"target_node_id", bob.node_id().str()}, {"reason", "compromised"}, {"co_signers", Json::array()}});
-  add(founder, EventType::community_policy_updated, {{"policy", {{"min_signatures_to_revoke", 2}}}});
+  // Two may sign besides Bob (the founder and Alice): Alice's revoke carries the founder's.
+  Json revoke{{"target_node_id", bob.node_id().str()}, {"reason", "compromised"}, {"client_id", ids.next()}};
+  auto payload = *identity::cosign_payload("community.member.revoked", community, revoke);
+  revoke["co_signers"] = identity::co_signers_to_json({*identity::cosign(payload, founder)});
+  add(alice, EventType::community_member_revoked, revoke);
+  identity::CommunityPolicy policy;
+  policy.min_signatures_to_revoke = 2;
+  add(founder, EventType::community_policy_updated, {{"policy", policy.to_json()}});
   // Ignored: a non-member invites; the revoked member tries to come back.
   add(mallory, EventType::community_member_invited, {{"invitee_node_id", mallory.node_id().str()}});
   add(bob, EventType::community_member_joined, {{"invite_event_id", inv_b.event_id.str()}});
@@ -137,7 +145,7 @@ TEST_F(ReplayTest, CommunityViewIsOrderIndependent) {
       EXPECT_FALSE(view.is_member(mallory.node_id()));
       EXPECT_EQ(state.members.size(), 2u);
       EXPECT_EQ(state.revoked.at(bob.node_id().str()).reason, "compromised");
-      EXPECT_EQ(state.policy, (Json{{"min_signatures_to_revoke", 2}}));
+      EXPECT_EQ(state.policy, policy.to_json());
       EXPECT_EQ(state.members.at(alice.node_id().str()).display_name, "Alice");
     } else {
       EXPECT_EQ(state, *reference) << "round " << round;

@@ -89,8 +89,11 @@ TEST_F(InviteTest, EncodeDecodeRoundTrip) {
 TEST_F(InviteTest, TamperedInviteRejected) {
   const std::string text = encode_invite(make());
   Json payload = payload_of(text);
-  payload["initial_level"] = "anchor";
+  payload["initial_level"] = "trusted";
   expect_invalid(text_of(payload), "invalid_signature");
+  // Signed by the inviter, an anchor invite is still refused (CONTRACT §4.17).
+  payload["initial_level"] = "anchor";
+  expect_invalid(text_of(founder.sign(payload)), "field");
 
   payload = payload_of(text);
   payload["invitee_node_id"] = identity::KeyPair::generate().node_id().str();
@@ -199,6 +202,9 @@ TEST_F(InviteTest, MakeInviteValidatesRequest) {
   EXPECT_EQ(make_invite(founder, community, r, clock).error().code, ErrorCode::bad_request);
   r = request();
   r.initial_level = TrustLevel::self;
+  EXPECT_EQ(make_invite(founder, community, r, clock).error().code, ErrorCode::bad_request);
+  // CONTRACT §4.17: an invite grants member or trusted, never anchor.
+  r = request(TrustLevel::anchor);
   EXPECT_EQ(make_invite(founder, community, r, clock).error().code, ErrorCode::bad_request);
   r = request(TrustLevel::trusted);
   auto explicit_id = make_invite(founder, community, r, clock, EventId("01HXR0000000000000000000AB"));

@@ -288,7 +288,7 @@ TEST_F(RedeemTest, TamperedInviteRejected) {
   auto issued = founder_invites(bob);
   ASSERT_TRUE(issued.has_value());
   Invite forged = issued->invite;
-  forged.initial_level = TrustLevel::anchor;  // signature no longer covers it
+  forged.initial_level = TrustLevel::trusted;  // signature no longer covers it
   FakeNetwork net(*bob_log);
   net.add_host(founder_ep, *founder_log, manifest.to_json());
   RedeemDeps deps{net, *bob_log};

@@ -10,6 +10,7 @@
 //   peers.cpp         the peer table: discovery, registry events, peer manifests, static
 //                     and bootstrap peers, revoked peers dropped
 //   membership.cpp    who a node is to us (revoked wins) and the community manifest
+//   governance.cpp    member promote / demote / revoke (co-signed) and the policy routes
 //   sync_scheduler.cpp  event sync (X02 §3.6): served requests, rounds, the timer, and
 //                     the emergency-mode switch (M09)
 //   status.cpp        what the node reports: status, caps, manifest, traces, metrics
@@ -111,8 +112,13 @@ struct Node::Impl {
                                                                std::function<Json()> fn);
   static transport::Response not_self(const transport::Request& r);
   Result<Json> debug_emit(const Json& request);
-  Result<Json> revoke_member(const Json& request);
   Result<Json> create_invite(const Json& request);
+
+  // --- governance admin routes (governance.cpp) ---
+  Result<Json> change_member(events::EventType type, const Json& request);
+  Result<Json> revoke_member(const Json& request);
+  Result<Json> change_member_level(const Json& request);
+  Result<Json> update_policy(const Json& request);
 
   // --- bus-call routes (call_routes.cpp) ---
   void add_call_routes();

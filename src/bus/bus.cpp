@@ -320,7 +320,7 @@ void CapabilityBus::try_next(const std::shared_ptr<Dispatch>& d) {
       if (!d->last_error) d->last_error = make_error(ErrorCode::timeout, "deadline passed before dispatch");
       break;
     }
-    // d. Schema (CONTRACT §5.4: bad_request carries schema_hash_expected).
+    // d. Schema (M03 §3.4, CONTRACT §5.4: schema_mismatch carries schema_hash_expected).
     if (c.schemas_known) {
       if (auto s = m_schema.validate_request(c.descriptor, d->req.body); !s) {
         return finish(d, s.take_error(), true);
@@ -480,7 +480,7 @@ void CapabilityBus::complete_attempt(const std::shared_ptr<Attempt>& a, Result<J
     else if (a->state->consumer_error) result = *a->state->consumer_error;
   }
   // i. Response schema (non-stream).
-  if (result && !d->streaming() && c.schemas_known) {
+  if (result && c.schemas_known && (!d->streaming() || !c.descriptor.has_stream())) {
     if (auto s = m_schema.validate_response(c.descriptor, *result); !s) {
       result = make_error(ErrorCode::internal_error,
                           "provider response violates schema: " + s.error().message);
@@ -529,12 +529,9 @@ Result<Json> CapabilityBus::run_handler(const CapabilityEntry& c, const RouteReq
   if (!c.local) return make_error(ErrorCode::internal_error, "local entry without handlers");
   CallContext ctx{req, cancel, &m_clock};
   try {
-    if (sink != nullptr) {
-      if (!c.local->stream_handler) {
-        return make_error(ErrorCode::not_implemented, c.descriptor.name + " does not stream");
-      }
-      return c.local->stream_handler(ctx, req.body, *sink);
-    }
+    // CONTRACT §5.1: a capability that only answers plainly answers a stream request with
+    // its response, which becomes the `done` frame's data.
+    if (sink != nullptr && c.local->stream_handler) return c.local->stream_handler(ctx, req.body, *sink);
     if (!c.local->handler) {
       return make_error(ErrorCode::not_implemented, c.descriptor.name + " is stream-only");
     }

@@ -2,12 +2,15 @@
 //
 // A call: route (sticky when a session id is given) → enforce the caller's trust level
 // against the capability's trust_required (unauthorized) → validate the body against the
-// request schema (bad_request) → per candidate, best first: admit through health
-// (quarantine / single probe), take a max_concurrent slot, run the local handler or the
-// RemoteInvoker, validate the response → record health and trace. Partition, timeout,
-// capacity_exceeded, rate_limited and quarantined (and internal_error for idempotent
-// capabilities) fail over to the next candidate — for streams only before the first frame
-// reached the caller. No provider → not_found; every provider quarantined → partition.
+// request schema (schema_mismatch with schema_hash_expected) → per candidate, best first:
+// admit through health (quarantine / single probe), take a max_concurrent slot, run the
+// local handler or the RemoteInvoker, validate the response → record health and trace.
+// Partition, timeout, capacity_exceeded, rate_limited and quarantined (and internal_error
+// for idempotent capabilities) fail over to the next candidate — for streams only before
+// the first frame reached the caller. No provider → not_found; the name offered only in
+// other versions → schema_mismatch (alt_capabilities); every provider quarantined →
+// partition (Router::route). A stream call to a capability that only answers plainly gets
+// its response as the `done` data (CONTRACT §5.1).
 //
 // The bus does not authenticate: the caller (transport server for inbound calls, a local
 // service for outbound ones) tells it the caller's trust level; "self" is what the node's

@@ -153,6 +153,46 @@ Status validate_capability_name(std::string_view name,
   return {};
 }
 
+namespace {
+
+// body.input.stream when it is a boolean.
+std::optional<bool> requested_stream(const Json& body) {
+  if (!body.is_object()) return std::nullopt;
+  auto input = body.find("input");
+  if (input == body.end() || !input->is_object()) return std::nullopt;
+  auto stream = input->find("stream");
+  if (stream == input->end() || !stream->is_boolean()) return std::nullopt;
+  return stream->get<bool>();
+}
+
+// The request schema's default for input.stream, when it declares a boolean one.
+std::optional<bool> declared_stream_default(const CapabilityDescriptor& d) {
+  const Json* at = &d.request_schema.get();
+  for (const char* key : {"properties", "input", "properties", "stream", "default"}) {
+    if (!at->is_object()) return std::nullopt;
+    auto it = at->find(key);
+    if (it == at->end()) return std::nullopt;
+    at = &*it;
+  }
+  if (!at->is_boolean()) return std::nullopt;
+  return at->get<bool>();
+}
+
+}  // namespace
+
+bool answers_with_stream(const CapabilityDescriptor* d, const Json& body, Accepted accept) {
+  if (d != nullptr) {
+    if (!d->has_stream()) return false;
+    if (!d->has_response()) return true;
+  }
+  if (auto asked = requested_stream(body)) return *asked;
+  if (accept != Accepted::both) return accept == Accepted::only_stream;
+  if (d != nullptr) {
+    if (auto declared = declared_stream_default(*d)) return *declared;
+  }
+  return false;
+}
+
 std::string EntryKey::to_string() const {
   return name + "@" + version.to_string() + " on " + node_id.str();
 }

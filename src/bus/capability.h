@@ -108,6 +108,21 @@ Result<std::pair<CapabilityName, Version>> parse_capability_ref(std::string_view
 Status validate_capability_name(std::string_view name,
                                 const std::vector<std::string>& declared_prefixes = {});
 
+// What a request's Accept header takes: both forms (the contract's own
+// `application/json, text/event-stream`, `*/*`, or no header), or only one of them.
+enum class Accepted { both, only_plain, only_stream };
+
+// CONTRACT §5.1, §4 ("Stream?", `input.stream`): whether a call is answered with a stream.
+// The capability and the request decide, not the Accept header alone:
+//   - a capability with only a response answers plainly, one with only a stream streams;
+//   - one with both follows the request's `input.stream` when it is a boolean; else an
+//     Accept header that takes only one form; else the default its request schema declares
+//     (`"stream": {"type": "boolean", "default": true}`, as llm.chat §4.1 has); else it
+//     answers plainly.
+// `d` null (no provider whose schemas are known here): `input.stream`, else a stream only
+// for an Accept that takes only a stream.
+bool answers_with_stream(const CapabilityDescriptor* d, const Json& body, Accepted accept);
+
 // Shared cancellation flag: copies observe the same state. Default-constructed tokens are
 // live (each has its own flag). Whoever waits on other work (a remote call, a queued job)
 // registers a callback with on_cancel instead of polling the flag: cancel() runs every

@@ -214,6 +214,19 @@ std::vector<CapabilityEntry> Registry::find(const CapabilityName& name, Version 
   return out;
 }
 
+std::vector<EntryKey> Registry::keys_named(const CapabilityName& name) const {
+  std::vector<EntryKey> out;
+  {
+    std::lock_guard lock(m_mutex);
+    for (const auto& [key, e] : m_entries) {
+      if (key.name == name) out.push_back(key);
+    }
+  }
+  std::stable_partition(out.begin(), out.end(),
+                        [&](const EntryKey& k) { return k.node_id == m_our_node_id; });
+  return out;
+}
+
 std::optional<CapabilityEntry> Registry::entry(const EntryKey& key) const {
   std::lock_guard lock(m_mutex);
   auto it = m_entries.find(key);

@@ -68,6 +68,9 @@ class Registry {
   // then by node id; `filter` narrows further.
   std::vector<CapabilityEntry> find(const CapabilityName& name, Version version_req,
                                     const EntryFilter& filter = {}) const;
+  // Every entry registered under `name`, whatever its version (e.g. for alt_capabilities
+  // when no version is compatible); local first, then by key.
+  std::vector<EntryKey> keys_named(const CapabilityName& name) const;
   std::optional<CapabilityEntry> entry(const EntryKey& key) const;
   std::vector<CapabilityEntry> all_local() const;
   std::vector<CapabilityEntry> all() const;

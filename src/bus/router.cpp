@@ -2,12 +2,30 @@
 #include "bus/router.h"
 
 #include <algorithm>
+#include <set>
 
 namespace hn::bus {
 namespace {
 
 double load_of(const CapabilityEntry& e) {
   return static_cast<double>(e.in_flight) / static_cast<double>(std::max(e.descriptor.max_concurrent, 1));
+}
+
+// Whether the request may be served by a provider on `node` (its local/remote/target pins).
+bool within_reach(const RouteRequest& req, const NodeId& node, bool is_local) {
+  if (req.local_only && !is_local) return false;
+  if (req.remote_only && is_local) return false;
+  return !req.target_node || node == *req.target_node;
+}
+
+// CONTRACT §5.4: the error envelope's alt_nodes, when there are any.
+Error with_alt_nodes(Error e, const std::set<NodeId>& nodes) {
+  if (nodes.empty()) return e;
+  Json list = Json::array();
+  for (const auto& n : nodes) list.push_back(n.str());
+  if (!e.detail.is_object()) e.detail = Json::object();
+  e.detail["alt_nodes"] = std::move(list);
+  return e;
 }
 
 }  // namespace
@@ -27,10 +45,7 @@ double Router::score(const CapabilityEntry& e) {
 Result<std::vector<CapabilityEntry>> Router::route(const RouteRequest& req,
                                                    std::optional<bool> prefer_local) const {
   auto found = m_registry.find(req.capability, req.version_req);
-  if (found.empty()) {
-    return make_error(ErrorCode::not_found,
-                      "no provider of " + req.capability + "@>=" + req.version_req.to_string());
-  }
+  if (found.empty()) return no_compatible_version(req);
   const auto now = m_clock.now_ms();
   static const Json no_params = Json::object();
   const Json* requested = &no_params;
@@ -48,17 +63,22 @@ Result<std::vector<CapabilityEntry>> Router::route(const RouteRequest& req,
 
   bool any_quarantined = false;
   bool any_full = false;
+  bool any_stream_only = false;
+  std::set<NodeId> out_of_reach;  // providers the request's pins exclude: alt_nodes
   std::vector<CapabilityEntry> viable;
   for (auto& e : found) {
-    if (req.local_only && !e.is_local) continue;
-    if (req.remote_only && e.is_local) continue;
-    if (req.target_node && e.node_id != *req.target_node) continue;
     if (!e.is_local && e.peer_trust == TrustLevel::unknown) continue;
-    // Call mode: a stream request needs a stream handler, a plain one a response.
-    if (e.schemas_known) {
-      if (req.stream ? !e.descriptor.has_stream() : !e.descriptor.has_response()) continue;
-    }
     if (!e.is_local && e.last_seen_ms <= now - REMOTE_FRESHNESS_SECONDS * 1000LL) continue;
+    if (!within_reach(req, e.node_id, e.is_local)) {
+      if (!e.is_local) out_of_reach.insert(e.node_id);
+      continue;
+    }
+    // Call mode (CONTRACT §5.1): a plain request needs a response. A stream request to a
+    // provider that only answers plainly gets that answer as its `done` frame.
+    if (e.schemas_known && !req.stream && !e.descriptor.has_response()) {
+      any_stream_only = true;
+      continue;
+    }
     const ParamsPredicate& pred =
         e.is_local && e.local && e.local->params_compatible ? e.local->params_compatible
                                                            : remote_predicate;
@@ -85,15 +105,21 @@ Result<std::vector<CapabilityEntry>> Router::route(const RouteRequest& req,
       Error err = make_error(ErrorCode::capacity_exceeded,
                              "every provider of " + req.capability + " is at max_concurrent");
       err.retry_after_ms = 1000;
-      return err;
+      return with_alt_nodes(std::move(err), out_of_reach);
     }
     if (any_quarantined) {
-      return make_error(ErrorCode::partition,
-                        "every provider of " + req.capability + " is quarantined");
+      return with_alt_nodes(make_error(ErrorCode::partition,
+                                       "every provider of " + req.capability + " is quarantined"),
+                            out_of_reach);
     }
-    return make_error(ErrorCode::not_found,
-                      "no viable provider of " + req.capability + "@>=" +
-                          req.version_req.to_string() + " (params, freshness or call mode)");
+    if (any_stream_only) {
+      return make_error(ErrorCode::bad_request,
+                        req.capability + " answers only with a stream (CONTRACT §5.1)");
+    }
+    return with_alt_nodes(make_error(ErrorCode::not_found,
+                                     "no viable provider of " + req.capability + "@>=" +
+                                         req.version_req.to_string() + " (params or freshness)"),
+                          out_of_reach);
   }
 
   std::stable_sort(viable.begin(), viable.end(), [](const CapabilityEntry& a, const CapabilityEntry& b) {
@@ -112,6 +138,28 @@ Result<std::vector<CapabilityEntry>> Router::route(const RouteRequest& req,
     }
   }
   return viable;
+}
+
+Error Router::no_compatible_version(const RouteRequest& req) const {
+  // CONTRACT §2.1: the name is offered, in another major (or an older minor) → the caller
+  // gets schema_mismatch and the versions it could ask for instead (§5.4 alt_capabilities).
+  std::set<Version> offered;
+  for (const auto& key : m_registry.keys_named(req.capability)) {
+    if (within_reach(req, key.node_id, key.node_id == m_registry.our_node_id())) {
+      offered.insert(key.version);
+    }
+  }
+  const std::string wanted = req.capability + "@>=" + req.version_req.to_string();
+  if (offered.empty()) return make_error(ErrorCode::not_found, "no provider of " + wanted);
+  Json alt = Json::array();
+  std::string list;
+  for (const auto& v : offered) {
+    alt.push_back(req.capability + "@" + v.to_string());
+    list += (list.empty() ? "" : ", ") + alt.back().get<std::string>();
+  }
+  return make_error(ErrorCode::schema_mismatch,
+                    wanted + " is not offered (CONTRACT §2.1); offered: " + list,
+                    Json{{"alt_capabilities", std::move(alt)}});
 }
 
 bool Router::expired(const Binding& b) const {

@@ -49,9 +49,14 @@ class Router {
   Router(const Registry& registry, const HealthTracker& health, BusConfig config,
          const Clock& clock);
 
-  // Viable candidates, best first. Errors: not_found (no compatible provider),
-  // partition (every compatible provider quarantined), capacity_exceeded (every one full,
-  // retry_after_ms set). `prefer_local` overrides the configured default.
+  // Viable candidates, best first. Errors (CONTRACT §2.1, §5.4): schema_mismatch with
+  // detail.alt_capabilities (the name is offered, but in no compatible version), not_found
+  // (no compatible provider), partition (every compatible provider quarantined),
+  // capacity_exceeded (every one full, retry_after_ms set), bad_request (a plain request
+  // to a capability that only streams). not_found, partition and capacity_exceeded carry
+  // detail.alt_nodes: the other nodes offering it that the request's pins (local_only,
+  // remote_only, target_node) left out — an inbound peer's call is served here only, and
+  // may go to them itself. `prefer_local` overrides the configured default.
   Result<std::vector<CapabilityEntry>> route(const RouteRequest& req,
                                              std::optional<bool> prefer_local = {}) const;
   // route(), with the entry bound to (req.session_id, capability) moved to the front when
@@ -90,6 +95,9 @@ class Router {
   using SessionKey = std::pair<std::string, CapabilityName>;
 
   bool expired(const Binding& b) const;
+  // The error when no entry's version is compatible: schema_mismatch with alt_capabilities
+  // when the name is offered within the request's reach in other versions, else not_found.
+  Error no_compatible_version(const RouteRequest& req) const;
 
   const Registry& m_registry;
   const HealthTracker& m_health;

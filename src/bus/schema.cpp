@@ -258,6 +258,15 @@ Status with_expected_hash(Status s, const CapabilityDescriptor& d) {
   return e;
 }
 
+// M03 §3.4, GLOSSARY: a request body that does not match the declared schema is a
+// schema_mismatch, carrying the schema hash the provider speaks (CONTRACT §5.4).
+Status as_schema_mismatch(Status s, const CapabilityDescriptor& d) {
+  if (s) return s;
+  Error e = with_expected_hash(std::move(s), d).take_error();
+  e.code = ErrorCode::schema_mismatch;
+  return e;
+}
+
 }  // namespace
 
 std::string compute_schema_hash(const Json& descriptor_partial) {
@@ -271,7 +280,7 @@ Status validate_json(const Json& schema, const Json& instance) {
 }
 
 Status SchemaValidator::validate_request(const CapabilityDescriptor& d, const Json& body) const {
-  return with_expected_hash(validate_json(d.request_schema.get(), body), d);
+  return as_schema_mismatch(validate_json(d.request_schema.get(), body), d);
 }
 
 Status SchemaValidator::validate_response(const CapabilityDescriptor& d, const Json& body) const {

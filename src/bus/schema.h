@@ -33,7 +33,9 @@ Status validate_json(const Json& schema, const Json& instance);
 
 class SchemaValidator {
  public:
-  // Errors carry detail {"schema_hash_expected": ...} (CONTRACT §5.4).
+  // Errors carry detail {"schema_hash_expected": ...} (CONTRACT §5.4); a request that does
+  // not match is schema_mismatch (M03 §3.4), a response or frame bad_request (the bus
+  // reports those as the provider's internal_error).
   Status validate_request(const CapabilityDescriptor& d, const Json& body) const;
   Status validate_response(const CapabilityDescriptor& d, const Json& body) const;
   // Validates one non-terminal frame's data against stream_schema (M03 §5.3).

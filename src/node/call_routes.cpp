@@ -4,7 +4,9 @@
 // (doc/design/architecture.md "Execution model"): a plain call is
 // CapabilityBus::async_call, answered through the transport's Respond from the thread that
 // finished it; a streamed call is async_stream, whose frames cross over a StreamBridge to
-// the SSE writer on the network thread. `self` callers go through async_call/async_stream
+// the SSE writer on the network thread. Which of the two a request gets is the
+// capability's and the body's choice (CONTRACT §5.1, bus::answers_with_stream), not the
+// Accept header's alone. `self` callers go through async_call/async_stream
 // (peers included, M03 §5.8); everyone else gets async_handle_call/async_handle_stream
 // (served locally only, M03 §5.3). Calls in progress are kept in `active` so shutdown can
 // cancel them.
@@ -33,6 +35,11 @@ void Node::Impl::add_call_routes() {
       },
       [this](transport::Request r, std::shared_ptr<transport::SseWriter> w) {
         return async_bus_call(std::move(r), std::move(w));
+      },
+      [this](const transport::Request& r) {
+        // A peer's call is served here only (M03 §5.3); the node's own may go anywhere.
+        return answers_with_stream(r, r.capability, r.version, r.body,
+                                   r.trust != TrustLevel::self, false, std::nullopt);
       });
   // CLI `call --node`: the same split as /bus/v1/call, narrowed to one provider.
   server->add_async_route(
@@ -50,7 +57,30 @@ void Node::Impl::add_call_routes() {
         if (!rr) co_return transport::Response::error(rr.error());
         auto op = async_stream_route(std::move(*rr), std::move(w));
         co_return co_await std::move(op);
+      },
+      [this](const transport::Request& r) {
+        if (r.trust != TrustLevel::self) return false;  // the plain handler refuses it
+        auto rr = parse_node_call(r);
+        if (!rr) return false;  // the plain handler answers the error
+        return answers_with_stream(r, rr->capability, rr->version_req, rr->body, rr->local_only,
+                                   rr->remote_only, rr->target_node);
       });
+}
+
+bool Node::Impl::answers_with_stream(const transport::Request& r, const CapabilityName& capability,
+                                     Version version, const Json& body, bool local_only,
+                                     bool remote_only, const std::optional<NodeId>& target) const {
+  std::optional<bus::CapabilityDescriptor> known;
+  for (auto& e : bus->registry().find(capability, version)) {
+    if (!e.schemas_known || (local_only && !e.is_local) || (remote_only && e.is_local)) continue;
+    if (target && e.node_id != *target) continue;
+    known = std::move(e.descriptor);
+    break;
+  }
+  const bus::Accepted accept = r.accepts_stream == r.accepts_json ? bus::Accepted::both
+                              : r.accepts_stream                  ? bus::Accepted::only_stream
+                                                                  : bus::Accepted::only_plain;
+  return bus::answers_with_stream(known ? &*known : nullptr, body, accept);
 }
 
 std::uint64_t Node::Impl::add_active(bus::CancelToken cancel,

@@ -304,9 +304,7 @@ Status Node::Impl::open_transport() {
     std::lock_guard lock(community_mutex);
     return community_manifest ? community_manifest->to_json() : Json::object();
   };
-  hooks.ready = [this] {
-    return Json{{"ready", started.load() && !stopping.load()}, {"node_id", keys->node_id().str()}};
-  };
+  hooks.ready = [this] { return readiness(); };
   hooks.health = [this] {
     Json states = Json::object();
     if (services) {

@@ -7,8 +7,9 @@
 // and runs it until SIGINT / SIGTERM or stop().
 //
 // Routes served (X01 §3.2, CONTRACT §5):
-//   POST /bus/v1/call        signed; JSON answer, or SSE frames when the caller accepts
-//                            text/event-stream. The network thread starts the bus call; the
+//   POST /bus/v1/call        signed; JSON answer, or SSE frames when the capability and
+//                            the request choose a stream (CONTRACT §5.1,
+//                            bus::answers_with_stream). The network thread starts the bus call; the
 //                            handler runs on its service's queue (doc/design/architecture.md
 //                            "Execution model"). `self` callers (the CLI, the UI) go through
 //                            CapabilityBus::async_call/async_stream and may reach peers;

@@ -150,11 +150,13 @@ void Node::Impl::add_bootstrap_peers() {
       continue;
     }
     static_peers.push_back({parsed->first, parsed->second});
+    peers_configured = true;
   }
 }
 
 // Before start(): joins the list discovery starts with; after: polled on its own.
 void Node::Impl::add_static_peer(discovery::PeerEndpoint p) {
+  peers_configured = true;
   if (!started.load() || !discovery) {
     static_peers.push_back(p);
     return;

@@ -137,6 +137,32 @@ Json Node::Impl::node_queues() const {
   return out;
 }
 
+// X01 §3.2: ready = started, at least one capability registered and, for a node that has
+// peers configured (static or bootstrap) or discovered, at least one of them reachable —
+// a member whose manifest we fetched and verified (the peer table). A founder alone on
+// its LAN with no peers configured is ready with its own capabilities.
+Json Node::Impl::readiness() const {
+  const bool running = started.load() && !stopping.load();
+  const std::size_t capabilities = bus ? bus->registry().all_local().size() : 0;
+  const bool expected = peers_configured.load() || (registry && registry->size() > 0);
+  std::size_t reachable = 0;
+  {
+    std::lock_guard lock(peers_mutex);
+    reachable = peers.size();
+  }
+  Json j{{"node_id", keys->node_id().str()},
+         {"capabilities", capabilities},
+         {"peers_expected", expected},
+         {"peers_reachable", reachable}};
+  std::string reason;
+  if (!running) reason = "not started";
+  else if (capabilities == 0) reason = "no capability registered";
+  else if (expected && reachable == 0) reason = "no configured or discovered peer is reachable";
+  j["ready"] = reason.empty();
+  if (!reason.empty()) j["reason"] = reason;
+  return j;
+}
+
 Json Node::Impl::status() const {
   auto snap = bus->topology_snapshot();
   Json local = Json::array();

@@ -218,10 +218,30 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
                                 opts.community.str(), query_to_json(*parsed), clock, o.request_id);
     }
     Headers fields = envelope_headers(p.envelope);
-    fields.emplace_back("Accept", stream ? "text/event-stream, application/json" : "application/json");
+    // A stream request takes only a stream; the capability still decides (CONTRACT §5.1),
+    // and a plain answer comes back as the `done` frame (async_stream_on).
+    fields.emplace_back("Accept", stream ? "text/event-stream" : "application/json");
     if (method_has_body(method)) fields.emplace_back("Content-Type", "application/json");
     HN_TRY_ASSIGN(p.wire, serialize_request(method, target, peer, fields, wire, !stream));
     return p;
+  }
+
+  // CONTRACT §5.2: a signed response must be the peer's answer to this request; a
+  // mutating capability's response must be signed.
+  static Status check_response_signature(const Headers& headers, int status, const Json& body,
+                                         const Endpoint& peer, const RequestEnvelope& request) {
+    auto sig = response_signature_from_headers(headers);
+    if (!sig) {
+      if (response_signature_mandatory(request.capability)) {
+        return make_error(ErrorCode::invalid_signature, "unsigned response to a mutating call");
+      }
+      return {};
+    }
+    HN_TRY(verify_response(*sig, status, body, peer.node_id.str()));
+    if (sig->request_id != request.request_id) {
+      return make_error(ErrorCode::invalid_signature, "response to another request");
+    }
+    return {};
   }
 
   std::unique_ptr<Conn> take_idle(const std::string& key) {
@@ -343,20 +363,10 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
         out.text = std::move(res.body());
       }
       if (verify) {
-        // CONTRACT §5.2.
-        auto sig = response_signature_from_headers(out.headers);
-        if (sig) {
-          Status st = verify_response(*sig, out.status, out.body, peer.node_id.str());
-          if (st && sig->request_id != p.envelope.request_id) {
-            st = make_error(ErrorCode::invalid_signature, "response to another request");
-          }
-          if (!st) {
-            conn->close();
-            co_return st.take_error();
-          }
-        } else if (response_signature_mandatory(p.envelope.capability)) {
+        if (Status st = check_response_signature(out.headers, out.status, out.body, peer, p.envelope);
+            !st) {
           conn->close();
-          co_return make_error(ErrorCode::invalid_signature, "unsigned response to a mutating call");
+          co_return st.take_error();
         }
       }
       if (res.keep_alive()) {
@@ -505,7 +515,14 @@ asio::awaitable<Result<Frame>> Client::Impl::async_stream_on(std::shared_ptr<Imp
     auto parsed = parse_json(parser.get().body());
     Json j = parsed ? std::move(*parsed) : Json();
     if (status >= 200 && status < 300) {
-      co_return make_error(ErrorCode::bad_request, "expected an event stream");
+      // CONTRACT §5.1: the capability answered plainly (it does not stream, or the body
+      // asked it not to): its signed response is the `done` frame's data.
+      if (!parsed || !ct || ct->find("application/json") == std::string_view::npos) {
+        co_return make_error(ErrorCode::bad_request, "expected an event stream or a JSON answer");
+      }
+      Status signed_ok = check_response_signature(headers, status, j, peer, p->envelope);
+      if (!signed_ok) co_return signed_ok.take_error();
+      co_return Frame{"done", std::move(j), 1};
     }
     co_return parse_error_response(status, j);
   }

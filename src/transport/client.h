@@ -100,7 +100,9 @@ class Client {
                                                   CallOptions options = {});
   // A streamed call: frames go to on_frame in order; returns the `done` frame. An `error`
   // frame or error response → its Error; a stream that ends without a terminal frame →
-  // partition; on_frame returning false → partition with detail {"cancelled": true}.
+  // partition; on_frame returning false → partition with detail {"cancelled": true}. A
+  // plain (signed) JSON answer — the capability decides whether it streams, CONTRACT §5.1 —
+  // comes back as a `done` frame holding it, with no frames before.
   boost::asio::awaitable<Result<Frame>> async_stream(Endpoint peer, std::string capability,
                                                      Version version, Json body,
                                                      FrameCallback on_frame,

@@ -164,6 +164,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     Handler handler;
     RouteAuth auth;
     AsyncHandler plain;  // plain requests of an async route
+    StreamChoice streams;  // async route: which requests stream (unset: the Accept header)
   };
   struct Outcome {
     enum Kind { respond, streamed, drop } kind = respond;
@@ -652,7 +653,11 @@ asio::awaitable<Server::Impl::Outcome> Server::Impl::async_handle(
   r.remote_address = s->remote;
   r.is_loopback = s->loopback;
   if (auto accept = req.find(http::field::accept); accept != req.end()) {
-    r.accepts_stream = accept->value().find("text/event-stream") != beast::string_view::npos;
+    const std::string_view value(accept->value().data(), accept->value().size());
+    const bool any = value.find("*/*") != std::string_view::npos;
+    r.accepts_stream = any || value.find("text/event-stream") != std::string_view::npos;
+    r.accepts_json = any || value.find("application/json") != std::string_view::npos ||
+                     value.find("application/*") != std::string_view::npos;
   }
 
   auto finish = [&](Outcome o) {
@@ -734,7 +739,9 @@ asio::awaitable<Server::Impl::Outcome> Server::Impl::async_handle(
     // cross-thread wake-ups a hop to the pool and back takes.
     if (Status verified = verify_request(*env, r.body); !verified) co_return fail(verified.error());
     if (auto refused = admit(*env, r, s->loopback)) co_return finish(std::move(*refused));
-    if (route.plain && !r.accepts_stream) {
+    // CONTRACT §5.1: the route decides (for /bus/v1/call the capability and the request,
+    // bus::answers_with_stream); without a chooser, a request that takes only a stream.
+    if (route.plain && !(route.streams ? route.streams(r) : r.accepts_stream && !r.accepts_json)) {
       // An async route: the handler starts the work (on the service's own queue) and its
       // Respond, called where the work finished, signs the answer there; this coroutine
       // resumes with it to write.
@@ -876,9 +883,9 @@ void Server::add_route(std::string method, std::string path, Handler handler, Ro
 }
 
 void Server::add_async_route(std::string method, std::string path, AsyncHandler plain,
-                             Handler stream_handler) {
-  m_impl->routes[{std::move(method), std::move(path)}] =
-      Impl::Route{std::move(stream_handler), RouteAuth::signed_request, std::move(plain)};
+                             Handler stream_handler, StreamChoice streams) {
+  m_impl->routes[{std::move(method), std::move(path)}] = Impl::Route{
+      std::move(stream_handler), RouteAuth::signed_request, std::move(plain), std::move(streams)};
 }
 
 Result<std::uint16_t> Server::start() {

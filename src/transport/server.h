@@ -73,7 +73,9 @@ struct Request {
   TrustLevel trust = TrustLevel::unknown;
   std::string remote_address;
   bool is_loopback = false;
-  bool accepts_stream = false;  // Accept names text/event-stream
+  // What the Accept header takes (both when there is none; `*/*` takes both).
+  bool accepts_stream = true;   // names text/event-stream
+  bool accepts_json = true;     // names application/json (or application/*)
 };
 
 // A non-streamed answer. An error Response carries the §5.4 envelope.
@@ -144,6 +146,11 @@ using Respond = std::function<void(Response)>;
 // starts the work and returns at once (it must not block).
 using AsyncHandler = std::function<void(Request, Respond)>;
 
+// Whether a checked request of an async route is answered as a stream (true) or plainly:
+// CONTRACT §5.1 leaves it to the capability and the request, which only the route's owner
+// knows. Called on the network thread after the checks; must not block.
+using StreamChoice = std::function<bool(const Request&)>;
+
 enum class RouteAuth { signed_request, public_route };
 
 // Membership of a caller in a community: its trust level, or unauthorized / revoked.
@@ -207,9 +214,10 @@ class Server {
   void add_route(std::string method, std::string path, Handler handler,
                  RouteAuth auth = RouteAuth::signed_request);
   // A signed route whose plain requests go to `plain` (see AsyncHandler) and whose stream
-  // requests (Accept: text/event-stream) go to `stream_handler`.
+  // requests go to `stream_handler`. `streams` tells them apart; unset, a request streams
+  // when its Accept takes only a stream (text/event-stream without application/json).
   void add_async_route(std::string method, std::string path, AsyncHandler plain,
-                       Handler stream_handler);
+                       Handler stream_handler, StreamChoice streams = {});
   // Loads the certificate, binds, listens and starts accepting. Returns the bound port.
   Result<std::uint16_t> start();
   // Stops accepting and closes every connection (in-flight handlers see cancellation).

@@ -110,17 +110,17 @@ TEST(BusTrace, RingKeepsTheConfiguredNumberNewestFirst) {
   EXPECT_EQ(echoes[3].trace_id.str(), ids[4]);
 }
 
-TEST_F(BusFacade, SchemaRejectionIsBadRequest) {
+TEST_F(BusFacade, SchemaRejectionIsSchemaMismatch) {
   register_echo();
   for (const Json& body : {Json::object(), Json{{"input", {{"text", 5}}}},
                            Json{{"input", {{"text", "x"}, {"extra", 1}}}},
                            Json{{"input", {{"text", "x"}, {"delay_ms", -1}}}}}) {
     auto r = bus.call("diag.echo", V10, body);
     ASSERT_FALSE(r) << body.dump();
-    EXPECT_EQ(r.error().code, ErrorCode::bad_request);
+    EXPECT_EQ(r.error().code, ErrorCode::schema_mismatch);  // M03 §3.4, CONTRACT §5.4
     EXPECT_EQ(r.error().detail["schema_hash_expected"], diag_echo_descriptor().schema_hash().str());
   }
-  EXPECT_EQ(bus.trace().counters("diag.echo").by_result["bad_request"], 4u);
+  EXPECT_EQ(bus.trace().counters("diag.echo").by_result["schema_mismatch"], 4u);
   EXPECT_EQ(bus.health().stats(key(SELF)).samples, 0);
 }
 
@@ -165,13 +165,18 @@ TEST_F(BusFacade, TrustEnforced) {
   EXPECT_TRUE(bus.call("experimental.self_only", V10, echo_body("x"), opts));
 }
 
-TEST_F(BusFacade, NotFound) {
+TEST_F(BusFacade, NotFoundAndVersionMismatch) {
   auto r = bus.call("llm.chat", V10, Json::object());
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::not_found);
   register_echo();
-  EXPECT_EQ(bus.call("diag.echo", Version{1, 1}, echo_body("x")).error().code, ErrorCode::not_found);
-  EXPECT_EQ(bus.call("diag.echo", Version{2, 0}, echo_body("x")).error().code, ErrorCode::not_found);
+  // CONTRACT §2.1: the name is offered, in another version → schema_mismatch naming it.
+  for (Version asked : {Version{2, 0}, Version{1, 1}, Version{0, 9}}) {
+    auto v = bus.call("diag.echo", asked, echo_body("x"));
+    ASSERT_FALSE(v);
+    EXPECT_EQ(v.error().code, ErrorCode::schema_mismatch) << asked.to_string();
+    EXPECT_EQ(v.error().detail["alt_capabilities"], Json::array({"diag.echo@1.0"}));
+  }
 }
 
 TEST_F(BusFacade, RegisterServiceNamespaceViolationRegistersNothing) {
@@ -228,7 +233,11 @@ TEST_F(BusFacade, InboundCallsNeverForwarded) {
   req.body = echo_body("x");
   req.caller = A;
   req.caller_trust = TrustLevel::member;
-  EXPECT_EQ(bus.handle_call(req).error().code, ErrorCode::not_found);
+  auto elsewhere = bus.handle_call(req);
+  ASSERT_FALSE(elsewhere);
+  EXPECT_EQ(elsewhere.error().code, ErrorCode::not_found);
+  // CONTRACT §5.4: the router knows who does offer it.
+  EXPECT_EQ(elsewhere.error().detail["alt_nodes"], Json::array({A.str()}));
   register_echo();
   auto r = bus.handle_call(req);
   ASSERT_TRUE(r);
@@ -443,15 +452,30 @@ TEST_F(BusFacade, StreamCancelTokenStopsBetweenFrames) {
   EXPECT_EQ(bus.recent_traces().back().result, "cancelled");
 }
 
-TEST_F(BusFacade, PlainCallToStreamOnlyCapabilityIsNotFound) {
+TEST_F(BusFacade, PlainCallToStreamOnlyCapabilityIsBadRequest) {
   LocalCapability cap = echo.capabilities().front();
   cap.descriptor.name = "experimental.stream_only";
   cap.descriptor.response_schema = nullptr;
   cap.handler = nullptr;
   ASSERT_TRUE(bus.register_capability(cap));
-  EXPECT_EQ(bus.call("experimental.stream_only", V10, echo_body("x")).error().code, ErrorCode::not_found);
+  EXPECT_EQ(bus.call("experimental.stream_only", V10, echo_body("x")).error().code, ErrorCode::bad_request);
   EXPECT_TRUE(bus.stream("experimental.stream_only", V10, echo_body("x"),
                          [](const StreamFrame&) -> Status { return {}; }));
+}
+
+TEST_F(BusFacade, StreamCallToPlainOnlyCapabilityGetsItsAnswerAsDone) {
+  // CONTRACT §5.1: the capability decides; a plain answer ends the stream as its `done`.
+  LocalCapability cap = echo.capabilities().front();
+  cap.descriptor.name = "experimental.plain_only";
+  cap.descriptor.stream_schema = nullptr;
+  cap.stream_handler = nullptr;
+  ASSERT_TRUE(bus.register_capability(cap));
+  int frames = 0;
+  auto done = bus.stream("experimental.plain_only", V10, echo_body("x"),
+                         [&](const StreamFrame&) -> Status { return ++frames, Status{}; });
+  ASSERT_TRUE(done) << done.error().to_string();
+  EXPECT_EQ(frames, 0);
+  EXPECT_EQ((*done)["output"]["text"], "x");
 }
 
 TEST_F(BusFacade, RemoteStreamFailsOverBeforeFirstFrame) {

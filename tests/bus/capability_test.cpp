@@ -106,6 +106,44 @@ TEST(BusCapability, NamespaceDeclaredPrefixes) {
   EXPECT_EQ(s.error().code, ErrorCode::namespace_violation);
 }
 
+TEST(BusCapability, StreamOrPlainIsTheCapabilitysAndTheRequestsChoice) {
+  // CONTRACT §5.1: not the Accept header alone.
+  const Json silent = Json{{"input", {{"text", "x"}}}};
+  auto asking = [](bool v) { return Json{{"input", {{"text", "x"}, {"stream", v}}}}; };
+  constexpr auto BOTH = Accepted::both, PLAIN = Accepted::only_plain, STREAM = Accepted::only_stream;
+  CapabilityDescriptor plain_only = sample();
+  plain_only.response_schema = Json::object();
+  CapabilityDescriptor stream_only = sample();
+  stream_only.stream_schema = Json::object();
+  for (Accepted a : {BOTH, PLAIN, STREAM}) {
+    EXPECT_FALSE(answers_with_stream(&plain_only, asking(true), a));
+    EXPECT_TRUE(answers_with_stream(&stream_only, asking(false), a));
+  }
+  // Both forms: input.stream; else an Accept that takes one form; else the schema's
+  // declared default; else plain. diag.echo declares default false.
+  const CapabilityDescriptor echo = diag_echo_descriptor();
+  EXPECT_FALSE(answers_with_stream(&echo, silent, BOTH));  // the contract's own Accept
+  EXPECT_TRUE(answers_with_stream(&echo, asking(true), BOTH));
+  EXPECT_TRUE(answers_with_stream(&echo, asking(true), PLAIN));  // the body wins
+  EXPECT_FALSE(answers_with_stream(&echo, asking(false), STREAM));
+  EXPECT_TRUE(answers_with_stream(&echo, silent, STREAM));
+  CapabilityDescriptor chat = echo;  // llm.chat §4.1: "stream": optional, default true
+  chat.request_schema = Json::parse(
+      R"({"type":"object","properties":{"input":{"type":"object","properties":{
+          "stream":{"type":"boolean","default":true}}}}})");
+  EXPECT_TRUE(answers_with_stream(&chat, silent, BOTH));
+  EXPECT_FALSE(answers_with_stream(&chat, silent, PLAIN));
+  EXPECT_FALSE(answers_with_stream(&chat, asking(false), BOTH));
+  CapabilityDescriptor undeclared = echo;
+  undeclared.request_schema = Json{{"type", "object"}};
+  EXPECT_FALSE(answers_with_stream(&undeclared, silent, BOTH));
+  // No provider known here: the request says.
+  EXPECT_TRUE(answers_with_stream(nullptr, asking(true), BOTH));
+  EXPECT_FALSE(answers_with_stream(nullptr, silent, BOTH));
+  EXPECT_TRUE(answers_with_stream(nullptr, silent, STREAM));
+  EXPECT_FALSE(answers_with_stream(nullptr, Json::array(), BOTH));  // not even an object
+}
+
 TEST(BusCapability, ManifestEntryAndSpec) {
   auto d = diag_echo_descriptor();
   auto j = d.to_manifest_entry();

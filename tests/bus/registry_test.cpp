@@ -44,8 +44,13 @@ TEST(BusRegistry, RegisterLocalNamespaceViolation) {
   ManualClock clock;
   Registry r(SELF, clock);
   auto cap = echo();
-  cap.descriptor.name = "ocr.text";
+  cap.descriptor.name = "ocr.text";  // reserved (CONTRACT §3.1)
   EXPECT_EQ(r.register_local(cap).error().code, ErrorCode::namespace_violation);
+  cap.descriptor.name = "weather.now";  // outside the table: must be experimental.*
+  EXPECT_EQ(r.register_local(cap).error().code, ErrorCode::namespace_violation);
+  EXPECT_TRUE(r.all().empty());
+  cap.descriptor.name = "experimental.weather.now";
+  EXPECT_TRUE(r.register_local(cap));
   cap.descriptor.name = "diag.echo";
   EXPECT_EQ(r.register_local(cap, {"market"}).error().code, ErrorCode::namespace_violation);
   EXPECT_TRUE(r.register_local(cap, {"diag"}));
@@ -120,10 +125,31 @@ TEST(BusRegistry, ManifestRejectsBadInputWithoutPartialState) {
   EXPECT_FALSE(r.update_from_manifest(SELF, {spec_of(d)}, endpoint_of(1), TrustLevel::member));
   auto reserved = spec_of(d);
   reserved.name = "img.gen";
-  auto diff = r.update_from_manifest(PEER, {spec_of(d), reserved}, endpoint_of(1), TrustLevel::member);
+  auto unallocated = spec_of(d);
+  unallocated.name = "weather.now";
+  auto diff = r.update_from_manifest(PEER, {spec_of(d), reserved, unallocated}, endpoint_of(1),
+                                     TrustLevel::member);
   ASSERT_TRUE(diff);
   EXPECT_EQ(diff->added.size(), 1u);
-  EXPECT_EQ(diff->rejected.size(), 1u);
+  EXPECT_EQ(diff->rejected.size(), 2u);
+  EXPECT_TRUE(r.keys_named("weather.now").empty());
+}
+
+TEST(BusRegistry, KeysNamedListsEveryVersionLocalFirst) {
+  ManualClock clock;
+  Registry r(SELF, clock);
+  auto v2 = diag_echo_descriptor();
+  v2.version = Version{2, 0};
+  ASSERT_TRUE(r.update_from_manifest(PEER, {spec_of(diag_echo_descriptor()), spec_of(v2)},
+                                     endpoint_of(1), TrustLevel::member));
+  auto local = echo();
+  local.descriptor.version = Version{3, 0};
+  ASSERT_TRUE(r.register_local(local));
+  auto keys = r.keys_named("diag.echo");
+  ASSERT_EQ(keys.size(), 3u);
+  EXPECT_EQ(keys[0], (EntryKey{SELF, "diag.echo", Version{3, 0}}));
+  EXPECT_EQ(keys[1].version, (Version{1, 0}));
+  EXPECT_EQ(keys[2].version, (Version{2, 0}));
 }
 
 TEST(BusRegistry, FindByVersionCompatibilityLocalFirst) {

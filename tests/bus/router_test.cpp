@@ -140,8 +140,51 @@ TEST_F(BusRouter, NotFoundAndCapacity) {
   EXPECT_EQ(r.error().code, ErrorCode::capacity_exceeded);
   EXPECT_TRUE(r.error().retry_after_ms.has_value());
   auto newer = req();
-  newer.version_req = Version{1, 1};  // nothing offers >= 1.1
-  EXPECT_EQ(router.route(newer).error().code, ErrorCode::not_found);
+  newer.version_req = Version{1, 1};  // nothing offers >= 1.1, but 1.0 is offered
+  auto mismatch = router.route(newer);
+  ASSERT_FALSE(mismatch);
+  EXPECT_EQ(mismatch.error().code, ErrorCode::schema_mismatch);
+  EXPECT_EQ(mismatch.error().detail["alt_capabilities"], Json::array({"experimental.calc@1.0"}));
+}
+
+TEST_F(BusRouter, MajorVersionMismatchNamesTheOfferedVersions) {
+  // CONTRACT §2.1: a major bump is breaking — old callers get schema_mismatch (§5.4:
+  // alt_capabilities), whichever node offers the other majors.
+  auto v2 = local_calc();
+  v2.descriptor.version = Version{2, 1};
+  ASSERT_TRUE(registry.register_local(v2));
+  add_remote(A);  // 1.0 on A
+  auto old = req();
+  old.version_req = Version{3, 0};
+  auto r = router.route(old);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::schema_mismatch);
+  EXPECT_EQ(r.error().detail["alt_capabilities"],
+            Json::array({"experimental.calc@1.0", "experimental.calc@2.1"}));
+  old.local_only = true;  // an inbound call: only what this node offers
+  EXPECT_EQ(router.route(old).error().detail["alt_capabilities"],
+            Json::array({"experimental.calc@2.1"}));
+  auto other = req();
+  other.capability = "experimental.nothing";
+  EXPECT_EQ(router.route(other).error().code, ErrorCode::not_found);
+}
+
+TEST_F(BusRouter, LocalOnlyNotFoundNamesTheNodesThatOfferIt) {
+  add_remote(A);
+  add_remote(B);
+  add_remote(C, TrustLevel::unknown);  // not a member: never suggested
+  auto r = req();
+  r.local_only = true;
+  auto routed = router.route(r);
+  ASSERT_FALSE(routed);
+  EXPECT_EQ(routed.error().code, ErrorCode::not_found);
+  EXPECT_EQ(routed.error().detail["alt_nodes"], Json::array({A.str(), B.str()}));
+  ASSERT_TRUE(registry.register_local(local_calc(1)));
+  ASSERT_TRUE(registry.try_acquire({SELF, "experimental.calc", Version{1, 0}}));
+  auto full = router.route(r);
+  ASSERT_FALSE(full);
+  EXPECT_EQ(full.error().code, ErrorCode::capacity_exceeded);
+  EXPECT_EQ(full.error().detail["alt_nodes"], Json::array({A.str(), B.str()}));
 }
 
 TEST_F(BusRouter, StaleAndNonMemberRemotesExcluded) {

@@ -153,7 +153,7 @@ TEST(BusSchema, ValidatorCarriesExpectedHash) {
   EXPECT_TRUE(v.check_descriptor(d));
   auto s = v.validate_request(d, Json::object());
   ASSERT_FALSE(s);
-  EXPECT_EQ(s.error().code, ErrorCode::bad_request);
+  EXPECT_EQ(s.error().code, ErrorCode::schema_mismatch);  // M03 §3.4, CONTRACT §5.4
   EXPECT_EQ(s.error().detail["schema_hash_expected"], d.schema_hash().str());
   EXPECT_FALSE(v.validate_response(d, Json::array()));
   d.response_schema = nullptr;

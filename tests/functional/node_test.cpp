@@ -89,7 +89,7 @@ TEST_F(NodeProcessTest, StreamPrintsOneFramePerLine) {
 TEST_F(NodeProcessTest, WireErrorsBecomeExitCodes) {
   auto bad = s_node->cli({"call", "diag.echo@1.0", "--body", R"({"input":{"text":5}})"});
   EXPECT_EQ(bad.exit_code, 1);
-  EXPECT_NE(bad.err.find("bad_request"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("schema_mismatch"), std::string::npos) << bad.err;  // M03 §3.4
 
   auto missing = s_node->cli({"call", "nothing.here@1.0", "--body", "{}"});
   EXPECT_EQ(missing.exit_code, 1);

@@ -161,6 +161,17 @@ class TransportE2E : public ::testing::Test {
             co_await w->async_emit_token(std::move(token));
             co_return Response::json(Json{{"streamed", true}});
           });
+      // An async route that chooses stream or plain from the body (CONTRACT §5.1: the
+      // capability and the request decide), not from the Accept header.
+      m_server->add_async_route(
+          "POST", "/test/v1/choice",
+          [](Request r, Respond respond) { respond(Response::json(Json{{"plain", r.body}})); },
+          [](Request, std::shared_ptr<SseWriter> w) -> asio::awaitable<Response> {
+            Json token{{"i", 1}};
+            co_await w->async_emit_token(std::move(token));
+            co_return Response::json(Json{{"streamed", true}});
+          },
+          [](const Request& r) { return r.body.value("stream", false); });
       auto port = m_server->start();
       ASSERT_TRUE(port.has_value()) << port.error().to_string();
       m_port = *port;
@@ -255,7 +266,10 @@ class TransportE2E : public ::testing::Test {
     asio::write(s, asio::buffer(request));
     beast::flat_buffer buf;
     http::response<http::string_body> res;
-    http::read(s, buf, res);
+    beast::error_code ec;
+    http::read(s, buf, res, ec);
+    // A stream ends with a TCP FIN and no TLS close_notify (server.cpp, STREAM_LINGER).
+    if (ec && ec != asio::ssl::error::stream_truncated) throw beast::system_error(ec);
     auto j = parse_json(res.body());
     return {static_cast<int>(res.result_int()), j ? *j : Json()};
   }
@@ -498,6 +512,48 @@ TEST_F(TransportE2E, AsyncRouteAnswersFromTheWorkersThreadWithTheSameChecks) {
   });
   ASSERT_TRUE(streamed.has_value()) << streamed.error().to_string();
   EXPECT_EQ(streamed->data["streamed"], true);
+}
+
+// CONTRACT §5.1: with the contract's own `Accept: application/json, text/event-stream` the
+// route's StreamChoice decides; without one, only a request that takes nothing but a
+// stream streams. A stream request answered plainly gets the answer as its `done` frame.
+TEST_F(TransportE2E, StreamOrPlainIsTheRoutesChoiceNotTheAcceptHeaders) {
+  auto post = [&](const std::string& path, const Json& body, const std::string& accept) {
+    auto env =
+        sign_request(member_keys(), path, "0.0", kCommunity.str(), body, SystemClock::instance());
+    const std::string wire = canonical_json(body);
+    std::string req = "POST " + path + " HTTP/1.1\r\nHost: x\r\n";
+    req += "Content-Type: application/json\r\n";
+    for (auto& [k, v] : envelope_headers(env)) req += k + ": " + v + "\r\n";
+    req += "Accept: " + accept + "\r\nConnection: close\r\n";
+    req += "Content-Length: " + std::to_string(wire.size()) + "\r\n\r\n" + wire;
+    return raw(req);
+  };
+  const std::string contract = "application/json, text/event-stream";
+  auto plain = post("/test/v1/choice", Json{{"stream", false}}, contract);
+  EXPECT_EQ(plain.first, 200);
+  EXPECT_EQ(plain.second["plain"]["stream"], false) << plain.second.dump();
+  auto streamed = post("/test/v1/choice", Json{{"stream", true}}, contract);
+  EXPECT_EQ(streamed.first, 200);
+  EXPECT_TRUE(streamed.second.is_null()) << "expected an event stream";
+  auto plain_anyway = post("/test/v1/choice", Json{{"stream", false}}, "text/event-stream");
+  EXPECT_EQ(plain_anyway.second["plain"]["stream"], false);
+  // No chooser: the contract's header gets the plain handler.
+  auto async_plain = post("/test/v1/async", Json{{"now", true}}, contract);
+  EXPECT_EQ(async_plain.first, 400);
+  EXPECT_EQ(async_plain.second["error"], "bad_request");
+
+  // Our client's stream request to a route that answers plainly: the signed answer is the
+  // `done` frame, with no frame before it.
+  int frames = 0;
+  auto done = m_io.run<Result<Frame>>([&]() {
+    return m_client->async_stream_request(peer(), "/test/v1/choice", Json{{"stream", false}},
+                                          [&](Frame&) { return ++frames, true; });
+  });
+  ASSERT_TRUE(done.has_value()) << done.error().to_string();
+  EXPECT_EQ(done->event, "done");
+  EXPECT_EQ(done->data["plain"]["stream"], false);
+  EXPECT_EQ(frames, 0);
 }
 
 // CallOptions::before_read (relay backpressure): awaited before every socket read; while

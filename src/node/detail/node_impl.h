@@ -133,6 +133,11 @@ struct Node::Impl {
                     bus::CallDone done);
   Result<bus::RouteRequest> parse_node_call(const transport::Request& r);
   static bus::RouteRequest route_request_of(transport::Request& r);
+  // CONTRACT §5.1: whether a call is answered with a stream — the capability (the first
+  // provider within the call's reach whose schemas are known) and the body decide.
+  bool answers_with_stream(const transport::Request& r, const CapabilityName& capability,
+                           Version version, const Json& body, bool local_only,
+                           bool remote_only, const std::optional<NodeId>& target) const;
   static bus::CallOptions self_options(const bus::RouteRequest& rr, const bus::CancelToken& cancel);
   std::uint64_t add_active(bus::CancelToken cancel, std::shared_ptr<detail::StreamBridge> bridge);
   void remove_active(std::uint64_t id);
@@ -175,6 +180,9 @@ struct Node::Impl {
 
   // --- views (status.cpp) ---
   Json status() const;
+  // GET /ready (X01 §3.2): {"ready", "node_id", "capabilities", "peers_expected",
+  // "peers_reachable", "reason"?}.
+  Json readiness() const;
   Json node_queues() const;
   Json capabilities(const CapsFilter& filter) const;
   identity::NodeManifest manifest() const;
@@ -216,6 +224,7 @@ struct Node::Impl {
   mutable std::mutex peers_mutex;
   std::map<NodeId, Peer> peers;
   std::vector<discovery::PeerEndpoint> static_peers;
+  std::atomic<bool> peers_configured{false};  // static or bootstrap peers were given
   // M02: the live peer table (discovery's, fed by UDP, mDNS and static peers).
   std::unique_ptr<discovery::PeerRegistry> registry;
   std::unique_ptr<discovery::FunctionManifestFetcher> fetcher;

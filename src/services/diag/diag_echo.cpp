@@ -48,7 +48,8 @@ CapabilityDescriptor diag_echo_descriptor() {
           "text": {"type": "string", "maxLength": 65536},
           "fail": {"type": "boolean"},
           "delay_ms": {"type": "integer", "minimum": 0, "maximum": 10000},
-          "n": {"type": "integer", "minimum": 0, "maximum": 100000}
+          "n": {"type": "integer", "minimum": 0, "maximum": 100000},
+          "stream": {"type": "boolean", "default": false}
         },
         "additionalProperties": false
       }

@@ -5,7 +5,8 @@
 // The prefix `diag` extends CONTRACT §3.1's table (doc/design/architecture.md).
 //
 // Request  {"params"?: {}, "input": {"text": string, "fail"?: bool, "delay_ms"?: 0..10000,
-//           "n"?: 0..100000}}
+//           "n"?: 0..100000, "stream"?: bool (default false: a plain answer; true: the
+//           stream — CONTRACT §5.1, bus::answers_with_stream)}}
 // Response {"output": {"text": <input.text>}, "meta": {"node_id": <provider>}}
 // Stream   n frames `echo` {"seq": i, "text": <input.text>} (n defaults to 3), then done
 //          {"frames": n}. "fail": true answers internal_error before any frame;

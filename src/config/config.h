@@ -172,10 +172,15 @@ struct ObservabilityConfig {
   bool operator==(const ObservabilityConfig&) const = default;
 };
 
-// [events] — X02 storage locations (M12 §4: <state_dir>/events.sqlite, /snapshots).
+// [events] — X02 storage locations (M12 §4: <state_dir>/events.sqlite, /snapshots) and
+// the log's upkeep (X02 §5.4; X04 names no keys for it: doc/design/events.md).
 struct EventsConfig {
   fs::path db_path;                         // empty → <community state dir>/events.sqlite
   fs::path snapshots_dir;                   // empty → <community state dir>/snapshots
+  std::int64_t snapshot_lag_lamport = 1000; // SNAPSHOT_LAG_LAMPORT: build when the head is this far on
+  std::int64_t snapshot_hour = 3;           // X02 §5.4: the daily snapshot, local hour 0..23
+  std::int64_t retention_days = 30;         // EVENT_LOG_RETENTION_DAYS; 0 = prune once covered
+  std::int64_t snapshots_kept = 7;          // X02 §3.5 prune(keep_last_n = 7)
   bool operator==(const EventsConfig&) const = default;
 };
 

@@ -58,6 +58,21 @@ CREATE TABLE IF NOT EXISTS clock (
   community_id TEXT PRIMARY KEY,
   lamport      INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS pruned (
+  event_id     TEXT PRIMARY KEY,
+  community_id TEXT NOT NULL,
+  lamport      INTEGER NOT NULL,
+  event_type   TEXT NOT NULL,
+  pruned_at    TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS idx_pruned_lamport ON pruned(community_id, lamport, event_id);
+CREATE TABLE IF NOT EXISTS peer_acks (
+  community_id TEXT NOT NULL,
+  peer         TEXT NOT NULL,
+  seq          INTEGER NOT NULL,
+  acked_at     TEXT NOT NULL,
+  PRIMARY KEY (community_id, peer)
+);
 )sql";
 
 constexpr const char* EVENT_COLUMNS =
@@ -129,7 +144,10 @@ Status EventLog::init(const std::filesystem::path& db_path, const EventLogOption
 
   HN_TRY_ASSIGN(m_read_db, Db::open(db_path.string(), false));
   HN_TRY(m_read_db.exec("PRAGMA query_only=1"));
-  return prepare_statements();
+  HN_TRY(prepare_statements());
+  HN_TRY_ASSIGN(auto pruned, pruned_count());
+  m_has_pruned = pruned > 0;
+  return {};
 }
 
 Status EventLog::prepare_statements() {
@@ -144,6 +162,8 @@ Status EventLog::prepare_statements() {
   HN_TRY_ASSIGN(m_rollback, m_write_db.prepare("ROLLBACK"));
   HN_TRY_ASSIGN(m_get, m_read_db.prepare(std::string("SELECT ") + EVENT_COLUMNS +
                                          " FROM events WHERE event_id = ?1 AND community_id = ?2"));
+  HN_TRY_ASSIGN(m_get_pruned, m_read_db.prepare(
+      "SELECT 1 FROM pruned WHERE event_id = ?1 AND community_id = ?2"));
   return {};
 }
 
@@ -328,6 +348,19 @@ Result<BatchResult> EventLog::append_batch(std::span<const Event> events, bool w
         return stored.take_error();
       }
       if (*stored && **stored == events[i]) decided[i] = AppendOutcome::duplicate;
+      // A pruned event comes back from a peer that still holds it: we had it (X02 §5.4).
+      if (!*stored && m_has_pruned.load()) {
+        m_get_pruned.reset();
+        m_get_pruned.bind(1, events[i].event_id.str());
+        m_get_pruned.bind(2, m_community.str());
+        auto pruned = m_get_pruned.step();
+        m_get_pruned.reset();
+        if (!pruned) {
+          if (snapshot) (void)m_read_db.exec("COMMIT");
+          return pruned.take_error();
+        }
+        if (*pruned) decided[i] = AppendOutcome::duplicate;
+      }
     }
     if (snapshot) (void)m_read_db.exec("COMMIT");
   }
@@ -555,8 +588,13 @@ Lamport EventLog::clock() {
 
 Result<std::map<EventType, Lamport>> EventLog::heads_by_type() {
   std::lock_guard lk(m_read_mutex);
+  // Pruned keys count as held (X02 §5.4): a peer sees the same heads before and after.
   HN_TRY_ASSIGN(auto q, m_read_db.prepare(
-      "SELECT event_type, MAX(lamport) FROM events WHERE community_id = ?1 GROUP BY event_type"));
+      m_has_pruned.load()
+          ? "SELECT event_type, MAX(lamport) FROM (SELECT event_type, lamport FROM events WHERE "
+            "community_id = ?1 UNION ALL SELECT event_type, lamport FROM pruned WHERE "
+            "community_id = ?1) GROUP BY event_type"
+          : "SELECT event_type, MAX(lamport) FROM events WHERE community_id = ?1 GROUP BY event_type"));
   q.bind(1, m_community.str());
   std::map<EventType, Lamport> out;
   while (true) {

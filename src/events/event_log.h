@@ -20,8 +20,13 @@
 // subscriber may append. A Subscription's callback is never called after reset() returns.
 // Invariants: events(lamport,event_id) order is the replay order; the clock row is ≥ the
 // highest stored Lamport; every stored event verified against its author's key.
+// Retention (X02 §5.4, event_log_upkeep.cpp): prune() moves an event's KEY to the `pruned`
+// ledger when it deletes the event; a pruned id is never stored again (a peer's copy counts
+// as a duplicate) and sync_keys() still lists it, so set reconciliation with peers that
+// still hold it sees equal sets (doc/design/events.md "Retention").
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <filesystem>
@@ -82,6 +87,21 @@ struct Head {
   Lamport lamport = 0;  // 0 for an empty log
   EventId event_id;     // empty for an empty log
   bool operator==(const Head&) const = default;
+};
+
+// What prune() may delete (all must hold; doc/design/events.md "Retention").
+struct PruneRule {
+  Lamport max_lamport = 0;          // covered by a snapshot: lamport ≤ this
+  std::int64_t max_seq = 0;         // acknowledged by every peer: local seq ≤ this
+  std::int64_t received_before_ms = 0;  // older than the retention window (received_at)
+  std::vector<EventType> keep_types;    // never pruned (the community's governance)
+};
+
+// Every key sync must account for, read in one transaction (SyncIndex::build).
+struct SyncKeys {
+  std::vector<std::pair<Lamport, EventId>> stored;  // events held, replay order
+  std::vector<std::pair<Lamport, EventId>> pruned;  // keys of pruned events, replay order
+  std::int64_t max_seq = 0;  // highest local seq committed when the read began
 };
 
 // Filters for replay / read_events.
@@ -205,6 +225,25 @@ class EventLog {
   // The fingerprint of the same range.
   Result<RangeFingerprint> range_fingerprint(Lamport lo, Lamport hi);
 
+  // -- retention and peer acknowledgements (event_log_upkeep.cpp) --
+
+  // Stored and pruned keys plus the seq high-water mark, under one read snapshot.
+  Result<SyncKeys> sync_keys();
+  // The highest local seq committed (0 for an empty log).
+  Result<std::int64_t> max_seq();
+  // Deletes the events rule allows and records their keys in the pruned ledger, in one
+  // transaction. Returns how many were pruned.
+  Result<std::int64_t> prune(const PruneRule& rule);
+  // Whether id was pruned here.
+  Result<bool> is_pruned(const EventId& id);
+  // Number of pruned keys.
+  Result<std::int64_t> pruned_count();
+  // Records that `peer` holds every event with local seq ≤ seq (a clean sync round);
+  // keeps the highest seq seen per peer. Persistent.
+  Status record_peer_ack(std::string_view peer, std::int64_t seq);
+  // Acknowledged seq per peer key.
+  Result<std::map<std::string, std::int64_t>> peer_acks();
+
   // Runs PRAGMA quick_check; db_corrupt when SQLite reports damage.
   Status check_integrity();
 
@@ -271,6 +310,8 @@ class EventLog {
   std::recursive_mutex m_read_mutex;  // guards the read connection and its statements
   detail::Db m_read_db;
   detail::Stmt m_get;
+  detail::Stmt m_get_pruned;
+  std::atomic<bool> m_has_pruned{false};  // any key in the pruned ledger (skips lookups)
 
   std::mutex m_fanout_mutex;  // guards subscribers, the pending queue and m_draining
   std::vector<std::shared_ptr<Subscription::Slot>> m_subscribers;

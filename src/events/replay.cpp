@@ -70,6 +70,7 @@ Status ReplayEngine::rebuild_locked(Entry& entry) {
   HN_TRY_ASSIGN(auto max_seq, m_log.replay_sequenced(options, [&](const Event& e, std::int64_t) {
     entry.view->apply(e);
     entry.last_key = std::make_pair(e.lamport, e.event_id.str());
+    ++m_replayed;
     return true;
   }));
   entry.covered_seq = max_seq;
@@ -94,9 +95,44 @@ void ReplayEngine::on_event(const Event& event, std::int64_t seq) {
       entry.last_key = std::move(key);
       entry.covered_seq = seq;
     } else {
-      (void)rebuild_locked(entry);  // a late arrival sorts earlier: replay in order
+      // A late arrival sorts earlier: replay in order. One at or below the snapshot base
+      // is missing from the base's state, so the base goes and the log alone is replayed.
+      if (m_base && event.lamport <= m_base->covers) m_base.reset();
+      (void)rebuild_locked(entry);
     }
   }
+}
+
+Status ReplayEngine::set_base(Json state, Lamport covers_events_up_to) {
+  std::lock_guard lk(m_mutex);
+  if (!state.is_object()) return make_error(ErrorCode::bad_request, "snapshot state is not an object");
+  if (!m_entries.empty()) {
+    return make_error(ErrorCode::bad_request, "set_base before any view is registered");
+  }
+  m_base = Base{std::move(state), covers_events_up_to};
+  return {};
+}
+
+Status ReplayEngine::drop_base() {
+  std::lock_guard lk(m_mutex);
+  m_base.reset();
+  Status first;
+  for (auto& e : m_entries) {
+    auto st = rebuild_locked(e);
+    if (!st && first.has_value()) first = std::move(st);
+  }
+  return first;
+}
+
+std::optional<Lamport> ReplayEngine::base_covers() {
+  std::lock_guard lk(m_mutex);
+  if (!m_base) return std::nullopt;
+  return m_base->covers;
+}
+
+std::int64_t ReplayEngine::replayed_events() {
+  std::lock_guard lk(m_mutex);
+  return m_replayed;
 }
 
 Result<EngineCapture> ReplayEngine::capture() {

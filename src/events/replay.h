@@ -8,7 +8,9 @@
 // Invariants: a view has seen exactly the events of its types in replay order — when a
 // live event sorts before the last one it applied (a late arrival from a partition), the
 // engine rebuilds that view instead of applying out of order; an event a rebuild already
-// covered is never applied twice (tracked with the log's local sequence numbers).
+// covered is never applied twice (tracked with the log's local sequence numbers). A live
+// event at or below a restored snapshot's coverage invalidates the snapshot: the engine
+// drops it and rebuilds the views that take the event from the log alone.
 // Lifetime: views and the log must outlive the engine.
 #pragma once
 
@@ -59,6 +61,20 @@ class ReplayEngine {
   ReplayEngine(const ReplayEngine&) = delete;
   ReplayEngine& operator=(const ReplayEngine&) = delete;
 
+  // Start-up from a snapshot (X02 §5.4): views registered after this start from their
+  // entry in `state` (when present) and replay only events with lamport >
+  // covers_events_up_to. The state must be verified by the caller. bad_request when state
+  // is not an object or views are already registered.
+  Status set_base(Json state, Lamport covers_events_up_to);
+  // Forgets the snapshot base and rebuilds every view from the whole log (a base a view
+  // could not restore from).
+  Status drop_base();
+  // The Lamport the current snapshot base covers, if any.
+  std::optional<Lamport> base_covers();
+  // Events applied by rebuilds (register, rebuild, restore) since construction: what a
+  // start-up replayed.
+  std::int64_t replayed_events();
+
   // Registers view for events of `types` (all when empty) and rebuilds it from the log.
   // bad_request when a view of that name exists.
   Status register_view(MaterialisedView& view, std::vector<EventType> types = {});
@@ -100,6 +116,7 @@ class ReplayEngine {
   std::vector<Entry> m_entries;
   std::optional<Base> m_base;       // the snapshot the views were restored from, if any
   std::int64_t m_delivered_seq = 0;  // highest seq delivered by the log
+  std::int64_t m_replayed = 0;       // events applied by rebuild_locked
   Subscription m_subscription;      // last member: unsubscribed first on destruction
 };
 

@@ -478,14 +478,18 @@ Result<FetchRequest> parse_fetch_request(const Json& json) {
 Json to_json(const FetchReply& reply) {
   Json events = Json::array();
   for (const auto& e : reply.events) events.push_back(to_json(e));
-  return Json{{"events", std::move(events)}, {"truncated", reply.truncated}};
+  Json out{{"events", std::move(events)}, {"truncated", reply.truncated}};
+  if (!reply.pruned.empty()) out["pruned"] = key_array(reply.pruned);
+  return out;
 }
 
 Json to_json(FetchReply&& reply) {
   Json events = Json::array();
   events.get_ref<Json::array_t&>().reserve(reply.events.size());
   for (auto& e : reply.events) events.push_back(to_json(std::move(e)));
-  return Json{{"events", std::move(events)}, {"truncated", reply.truncated}};
+  Json out{{"events", std::move(events)}, {"truncated", reply.truncated}};
+  if (!reply.pruned.empty()) out["pruned"] = key_array(reply.pruned);
+  return out;
 }
 
 Result<FetchReply> parse_fetch_reply(Json json) {
@@ -495,6 +499,11 @@ Result<FetchReply> parse_fetch_reply(Json json) {
   HN_TRY_ASSIGN(const Json* truncated, field(json, "truncated"));
   if (!truncated->is_boolean()) return bad("field 'truncated' must be a boolean");
   r.truncated = truncated->get<bool>();
+  if (json.contains("pruned")) {
+    HN_TRY_ASSIGN(const Json* pruned, array_field(json, "pruned", SYNC_MAX_BATCH));
+    std::size_t budget = SYNC_MAX_BATCH;
+    HN_TRY_ASSIGN(r.pruned, parse_key_list(*pruned, budget));
+  }
   return r;
 }
 
@@ -554,12 +563,22 @@ Result<EventsReply> parse_events_reply(const Json& json) {
 // SyncIndex
 
 Result<SyncIndex> SyncIndex::build(EventLog& log) {
-  HN_TRY_ASSIGN(auto ids, log.ids_in_range(std::numeric_limits<Lamport>::min(),
-                                           std::numeric_limits<Lamport>::max()));
+  HN_TRY_ASSIGN(auto all, log.sync_keys());
   std::vector<SyncKey> keys;
-  keys.reserve(ids.size());
-  for (auto& [lamport, id] : ids) keys.push_back(SyncKey{lamport, id.str()});
-  return from_sorted_keys(std::move(keys));
+  keys.reserve(all.stored.size() + all.pruned.size());
+  // Merge the two ordered lists; a key in both (a pruned id stored again by a race) once.
+  auto a = all.stored.begin();
+  auto b = all.pruned.begin();
+  while (a != all.stored.end() || b != all.pruned.end()) {
+    const bool take_a = b == all.pruned.end() || (a != all.stored.end() && *a <= *b);
+    auto& src = take_a ? a : b;
+    SyncKey k{src->first, src->second.str()};
+    ++src;
+    if (keys.empty() || keys.back() < k) keys.push_back(std::move(k));
+  }
+  SyncIndex index = from_sorted_keys(std::move(keys));
+  index.m_covered_seq = all.max_seq;
+  return index;
 }
 
 SyncIndex SyncIndex::from_sorted_keys(std::vector<SyncKey> keys) {
@@ -692,6 +711,16 @@ Result<FetchReply> SyncServer::serve_fetch(const FetchRequest& request) {
   HN_TRY_ASSIGN(auto batch, read_by_keys(m_log, *index, keys, SYNC_MAX_BATCH_BYTES));
   FetchReply reply;
   reply.truncated = batch.consumed < keys.size();
+  // Keys answered without an event: pruned ones are said so (not_found for good).
+  std::size_t e = 0;
+  for (std::size_t k = 0; k < batch.consumed; ++k) {
+    if (e < batch.events.size() && batch.events[e].event_id.str() == keys[k].event_id) {
+      ++e;
+      continue;
+    }
+    HN_TRY_ASSIGN(bool pruned, m_log.is_pruned(EventId(keys[k].event_id)));
+    if (pruned) reply.pruned.push_back(keys[k]);
+  }
   reply.events = std::move(batch.events);
   return reply;
 }
@@ -879,11 +908,15 @@ Result<SyncResult> SyncClient::run_round_locked(SyncPeer& peer) {
     if (it == map.end()) return false;
     return it->second.reason != ErrorCode::unknown_author || it->second.log_count == count;
   };
+  // Clean (the peer ends the round holding every event of our index, or refused it for
+  // good): no push refused or skipped for a reason that may change (unknown_author).
+  bool clean = true;
   std::vector<SyncKey> give_keys;
   give_keys.reserve(diff.give.size());
   for (std::size_t p : diff.give) {
     if (refused(refusals.pushed, index->key(p).event_id, heads->count)) {
       ++res.skipped_count;
+      if (refusals.pushed[index->key(p).event_id].reason == ErrorCode::unknown_author) clean = false;
     } else {
       give_keys.push_back(index->key(p));
     }
@@ -926,6 +959,7 @@ Result<SyncResult> SyncClient::run_round_locked(SyncPeer& peer) {
       if (!sent_ids.contains(rej.event_id.str()))
         return bad("peer refused an event it was not sent");
       pushed_refusals.emplace_back(rej.event_id.str(), rej.reason);
+      if (rej.reason == ErrorCode::unknown_author) clean = false;
     }
     res.sent_count += sent;
     res.peer_accepted_count += reply->accepted;
@@ -937,6 +971,7 @@ Result<SyncResult> SyncClient::run_round_locked(SyncPeer& peer) {
   // time, the log is written from this one.
   struct Fetched {
     std::vector<Event> events;
+    std::vector<SyncKey> pruned;  // keys the peer pruned (retention)
     std::int64_t missing = 0;
     std::int64_t messages = 0;
   };
@@ -961,6 +996,12 @@ Result<SyncResult> SyncClient::run_round_locked(SyncPeer& peer) {
         out.missing += static_cast<std::int64_t>(pos - cursor);
         cursor = pos + 1;
       }
+      // Pruned keys must be ones we asked for; they are answered, not missing.
+      for (const auto& k : reply->pruned) {
+        if (!std::binary_search(keys.begin(), keys.end(), k))
+          return bad("peer says it pruned an event it was not asked for");
+      }
+      for (auto& k : reply->pruned) out.pruned.push_back(std::move(k));
       const std::size_t returned = reply->events.size();
       for (auto& e : reply->events) out.events.push_back(std::move(e));
       if (!reply->truncated) {
@@ -970,11 +1011,18 @@ Result<SyncResult> SyncClient::run_round_locked(SyncPeer& peer) {
       if (returned == 0) return bad("peer truncated a fetch reply without sending an event");
       keys.erase(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(cursor));
     }
+    // Every asked key not delivered was counted missing once; a pruned one (reported once
+    // or, across truncated replies, more often) is accounted as pruned instead.
+    std::sort(out.pruned.begin(), out.pruned.end());
+    out.pruned.erase(std::unique(out.pruned.begin(), out.pruned.end()), out.pruned.end());
+    out.missing = std::max<std::int64_t>(0, out.missing - static_cast<std::int64_t>(out.pruned.size()));
     return out;
   };
   auto apply = [&](Fetched fetched) -> Status {
     res.messages += fetched.messages;
     res.missing_count += fetched.missing;
+    res.pruned_count += static_cast<std::int64_t>(fetched.pruned.size());
+    for (const auto& k : fetched.pruned) pulled_refusals.emplace_back(k.event_id, ErrorCode::not_found);
     if (fetched.events.empty()) return {};
     HN_TRY_ASSIGN(auto batch, m_log.append_received_batch(fetched.events));
     res.received_count += static_cast<std::int64_t>(batch.accepted);
@@ -1028,6 +1076,14 @@ Result<SyncResult> SyncClient::run_round_locked(SyncPeer& peer) {
   remember(refusals.pushed, pushed_refusals, heads->count + res.peer_accepted_count);
   remember(refusals.pulled, pulled_refusals, local_count + res.received_count);
   if (!pulled) return pulled.take_error();
+
+  // X02 §5.4: what this peer is known to hold bounds what retention may prune.
+  if (clean) {
+    res.acked_seq = index->covered_seq();
+    if (res.acked_seq > 0 && !peer.peer_key().empty()) {
+      HN_TRY(m_log.record_peer_ack(peer.peer_key(), res.acked_seq));
+    }
+  }
 
   res.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                         std::chrono::steady_clock::now() - started)

@@ -140,10 +140,14 @@ struct FetchRequest {
 };
 
 // The events the server holds among those asked for, in replay order. truncated: the byte
-// budget ran out; ask again for the ones not returned.
+// budget ran out; ask again for the ones not returned. pruned: keys asked for whose events
+// the server deleted under retention (X02 §5.4) — not_found for good; a node that needs
+// them bootstraps from a snapshot (doc/design/events.md "Retention"). On the wire only
+// when non-empty.
 struct FetchReply {
   std::vector<Event> events;
   bool truncated = false;
+  std::vector<SyncKey> pruned;
 };
 
 // POST /sync/v1/events — X02 §6 body.
@@ -191,7 +195,8 @@ Result<EventsRequest> parse_events_request(Json json);
 Result<EventsReply> parse_events_reply(const Json& json);
 
 // Every key of a log in replay order with prefix-XOR fingerprints: any range's fingerprint
-// in O(log n), built from ONE ordered scan of the log's keys.
+// in O(log n), built from ONE ordered scan of the log's keys. The keys of pruned events
+// count as held (EventLog::sync_keys), so retention never shows as a difference.
 class SyncIndex {
  public:
   SyncIndex() = default;
@@ -200,6 +205,8 @@ class SyncIndex {
   static SyncIndex from_sorted_keys(std::vector<SyncKey> keys);
 
   std::size_t size() const { return m_keys.size(); }
+  // Every event with local seq ≤ covered_seq() is in the index (build() only).
+  std::int64_t covered_seq() const { return m_covered_seq; }
   const SyncKey& key(std::size_t i) const { return m_keys[i]; }
   // The first position whose key is ≥ k.
   std::size_t lower_bound(const SyncKey& k) const;
@@ -213,6 +220,7 @@ class SyncIndex {
  private:
   std::vector<SyncKey> m_keys;
   std::vector<Digest> m_prefix;  // m_prefix[i] = XOR of the first i key digests
+  std::int64_t m_covered_seq = 0;
 };
 
 // The SyncIndex of one log, rebuilt only after the log changed (it subscribes to commits).
@@ -303,6 +311,11 @@ struct SyncResult {
   std::int64_t peer_rejected_count = 0;  // pushed events the peer refused
   std::int64_t skipped_count = 0;        // differences not moved: refused in an earlier round
   std::int64_t missing_count = 0;        // keys the peer listed but did not deliver
+  std::int64_t pruned_count = 0;         // keys the peer pruned under retention (not_found)
+  // When the round was clean (everything the peer lacked was pushed and stored, or refused
+  // for good): our local seq up to which the peer holds every event; else 0. Recorded with
+  // EventLog::record_peer_ack when the peer has a key.
+  std::int64_t acked_seq = 0;
   std::int64_t rounds = 0;               // reconcile round trips (tree levels)
   std::int64_t messages = 0;             // requests sent to the peer
   std::int64_t duration_ms = 0;

@@ -107,12 +107,14 @@ void Node::Impl::stop_work() {
 
 Node::Impl::~Impl() {
   stopping = true;
+  upkeep_subscription.reset();
   if (invoker) invoker->shutdown();
   if (registry && registry_subscription) registry->unsubscribe(registry_subscription);
   if (publisher) publisher->stop();
   for (auto& s : extra_static) s->stop();
   if (discovery) discovery->stop();
   sync_timer.reset();
+  snapshot_timer.reset();
   signals.reset();
   probe_client.reset();
   client.reset();
@@ -188,8 +190,7 @@ Status Node::Impl::open_state() {
   // X02: the log, the community view, the replay engine (M12 §5 step 4).
   events::EventLogOptions lo;
   HN_TRY_ASSIGN(log, events::EventLog::open(home.paths.events_db, community, *keys, lo));
-  replay = std::make_unique<events::ReplayEngine>(*log);
-  HN_TRY(replay->register_view(view, events::CommunityView::event_types()));
+  HN_TRY(open_views());  // from the newest usable snapshot (log_upkeep.cpp)
   log->set_author_policy(view.author_policy());
 
   // The community manifest: regenerated from the log when we may sign and it is ahead,
@@ -361,6 +362,8 @@ Status Node::Impl::start() {
   add_bootstrap_peers();
   HN_TRY(start_discovery());
   start_sync_timer();
+  arm_daily_snapshot();
+  if (auto head = log->head(); head && upkeep->snapshot_due(head->lamport)) schedule_upkeep(false);
   started = true;
   node_log().info("node started", Json{{"host", home.config.transport.host},
                                        {"port", bound},
@@ -378,6 +381,7 @@ void Node::Impl::begin_shutdown() {
     signals->cancel(ec);
   }
   if (sync_timer) sync_timer->cancel();
+  if (snapshot_timer) snapshot_timer->cancel();
   if (registry && registry_subscription) {
     registry->unsubscribe(registry_subscription);
     registry_subscription = 0;

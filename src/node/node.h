@@ -27,6 +27,8 @@
 //                            anything else answers bad_request.)
 // Sync rounds (events/sync.h SyncClient, one at a time on the sync queue, I/O posted to the
 // network thread) run with every peer when a peer is added and every 300 s (X02 §3.6);
+// log upkeep (X02 §5.4, node/log_upkeep.cpp): views start from the newest own snapshot;
+// snapshots every [events] snapshot_lag_lamport and daily, then retention, on the sync queue;
 // Test hooks (environment, for tests/functional): HEARTHNET_SYNC_INTERVAL_SECONDS overrides
 // the sync period (a whole number of seconds ≥ 1; anything else makes open() fail with
 // config_error); HEARTHNET_DIAG_FAIL=1 makes this node's diag.echo fail every call.

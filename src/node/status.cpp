@@ -214,6 +214,7 @@ Json Node::Impl::status() const {
   if (auto heads = sync_server->serve_heads()) {
     event_log["fingerprint"] = hex_encode(heads->fingerprint);
   }
+  event_log["upkeep"] = upkeep_status();  // snapshots and retention (log_upkeep.cpp)
   std::int64_t blob_bytes = 0;
   if (auto b = blobs->total_bytes()) blob_bytes = static_cast<std::int64_t>(*b);
   const std::int64_t event_bytes =

@@ -7,6 +7,7 @@
 
 #include <string>
 
+#include "core/constants.h"
 #include "core/file_util.h"
 #include "support/test_support.h"
 
@@ -138,6 +139,10 @@ TEST(ConfigDefaults, MatchTheSpec) {
   EXPECT_FALSE(c.observability.trackio_project.has_value());
   EXPECT_EQ(c.observability.log_max_files, 14);
   EXPECT_TRUE(c.events.db_path.empty());
+  EXPECT_EQ(c.events.snapshot_lag_lamport, SNAPSHOT_LAG_LAMPORT);
+  EXPECT_EQ(c.events.snapshot_hour, 3);
+  EXPECT_EQ(c.events.retention_days, EVENT_LOG_RETENTION_DAYS);
+  EXPECT_EQ(c.events.snapshots_kept, 7);
   EXPECT_TRUE(validate(c).has_value());
 }
 
@@ -343,6 +348,10 @@ TEST(ConfigErrors, OutOfRangeNamesKeyAndValue) {
   EXPECT_NE(msg.find("bus.local_load_threshold"), std::string::npos) << msg;
   msg = parse_error("[market]\ndefault_ttl_seconds = -1\n");
   EXPECT_NE(msg.find("market.default_ttl_seconds"), std::string::npos) << msg;
+  msg = parse_error("[events]\nsnapshot_lag_lamport = 0\n");
+  EXPECT_NE(msg.find("events.snapshot_lag_lamport: 0 is out of range"), std::string::npos) << msg;
+  msg = parse_error("[events]\nsnapshot_hour = 24\n");
+  EXPECT_NE(msg.find("events.snapshot_hour: 24 is out of range"), std::string::npos) << msg;
   msg = parse_error("[observability]\nlog_max_files = 0\n");
   EXPECT_NE(msg.find("observability.log_max_files: 0 is out of range"), std::string::npos)
       << msg;

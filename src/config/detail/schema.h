@@ -168,6 +168,10 @@ inline constexpr Field<ObservabilityConfig> OBSERVABILITY_FIELDS[] = {
 inline constexpr Field<EventsConfig> EVENTS_FIELDS[] = {
     {"db_path", &EventsConfig::db_path},
     {"snapshots_dir", &EventsConfig::snapshots_dir},
+    {"snapshot_lag_lamport", &EventsConfig::snapshot_lag_lamport, range(1, INT64_MAX)},
+    {"snapshot_hour", &EventsConfig::snapshot_hour, range(0, 23)},
+    {"retention_days", &EventsConfig::retention_days, range(0, 36500)},
+    {"snapshots_kept", &EventsConfig::snapshots_kept, range(1, 1000)},
 };
 
 // X04 §3 section order (the order save writes them in), plus [node] and [events].

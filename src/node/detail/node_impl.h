@@ -13,6 +13,8 @@
 //   governance.cpp    member promote / demote / revoke (co-signed) and the policy routes
 //   sync_scheduler.cpp  event sync (X02 §3.6): served requests, rounds, the timer, and
 //                     the emergency-mode switch (M09)
+//   log_upkeep.cpp    views from the newest snapshot at open; snapshots and retention
+//                     (X02 §5.4) on the sync queue
 //   status.cpp        what the node reports: status, caps, manifest, traces, metrics
 //
 // Thread-safety: `io` runs on the network thread (the one in Node::run), which owns the
@@ -52,6 +54,7 @@
 #include "events/event_log.h"
 #include "events/replay.h"
 #include "events/sync.h"
+#include "events/upkeep.h"
 #include "identity/tls_cert.h"
 #include "node/detail/stream_bridge.h"
 #include "node/detail/node_publisher.h"
@@ -178,6 +181,15 @@ struct Node::Impl {
   void set_emergency_mode(bool to_offline);
   std::chrono::milliseconds current_sync_interval() const;
 
+  // --- event log upkeep (log_upkeep.cpp, X02 §5.4) ---
+  // The replay engine and the community view, from the newest usable snapshot.
+  Status open_views();
+  // Queues one upkeep pass on the sync queue (daily: build a snapshot even below the lag).
+  void schedule_upkeep(bool daily);
+  void run_upkeep(bool daily);
+  void arm_daily_snapshot();
+  Json upkeep_status() const;
+
   // --- views (status.cpp) ---
   Json status() const;
   // GET /ready (X01 §3.2): {"ready", "node_id", "capabilities", "peers_expected",
@@ -202,6 +214,12 @@ struct Node::Impl {
   std::unique_ptr<events::EventLog> log;
   events::CommunityView view;
   std::unique_ptr<events::ReplayEngine> replay;
+  std::unique_ptr<events::LogUpkeep> upkeep;
+  events::StartReport start_report;   // what open_views restored
+  std::int64_t replayed_at_start = 0;  // events the views replayed at open
+  std::atomic<bool> upkeep_pending{false};
+  std::atomic<bool> upkeep_daily{false};
+  events::Subscription upkeep_subscription;  // snapshot_due on every commit
   events::Subscription community_subscription;
   mutable std::mutex community_mutex;
   std::optional<identity::CommunityManifest> community_manifest;
@@ -254,6 +272,7 @@ struct Node::Impl {
   std::shared_ptr<discovery::ManifestPublisher> publisher;
   std::vector<std::shared_ptr<discovery::StaticPeers>> extra_static;
   std::unique_ptr<boost::asio::steady_timer> sync_timer;
+  std::unique_ptr<boost::asio::steady_timer> snapshot_timer;  // daily snapshot
   std::atomic<bool> stopping{false};
   std::atomic<bool> started{false};
   std::atomic<std::uint16_t> port{0};

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "config/env.h"
+#include "core/constants.h"
 #include "core/error.h"
 #include "core/types.h"
 
@@ -165,10 +166,12 @@ struct ObservabilityConfig {
   std::optional<std::string> otlp_endpoint;     // Phase 2
   std::optional<std::string> trackio_project;
   std::optional<std::string> trackio_space;
-  // X03 §3.3 rotates daily and keeps LOG_RETENTION_DAYS files; a file also rotates when
-  // it reaches log_max_file_bytes.
+  // X03 §3.3: log files rotate daily at UTC midnight and are kept log_retention_days days;
+  // a file also rotates when it reaches log_max_file_bytes, and at most log_max_files
+  // rotated files are kept (bounds on disk beside the days).
+  std::int64_t log_retention_days = LOG_RETENTION_DAYS;
   std::int64_t log_max_file_bytes = 64ll * 1024 * 1024;
-  std::int64_t log_max_files = 14;          // LOG_RETENTION_DAYS
+  std::int64_t log_max_files = 100;
   bool operator==(const ObservabilityConfig&) const = default;
 };
 

@@ -16,6 +16,7 @@
 
 #include "core/json.h"
 #include "node/detail/node_impl.h"
+#include "observability/standard_metrics.h"
 
 namespace hn::node {
 namespace asio = boost::asio;
@@ -216,6 +217,14 @@ asio::awaitable<transport::Response> Node::Impl::async_bus_call(
 // This coroutine moves the frames to the SSE writer.
 asio::awaitable<transport::Response> Node::Impl::async_stream_route(
     bus::RouteRequest rr, std::shared_ptr<transport::SseWriter> w) {
+  // X03 hearthnet_active_streams{capability}: open while this coroutine runs.
+  struct OpenStream {
+    std::string capability;
+    explicit OpenStream(std::string c) : capability(std::move(c)) {
+      observability::standard_metrics().active_streams->inc({capability});
+    }
+    ~OpenStream() { observability::standard_metrics().active_streams->dec({capability}); }
+  } open_stream(rr.capability);
   bus::CancelToken cancel;
   auto bridge = std::make_shared<detail::StreamBridge>(io.get_executor());
   rr.flow = bridge;  // a relayed stream reads its peer only as fast as our client reads us

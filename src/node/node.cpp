@@ -140,6 +140,7 @@ Status Node::Impl::open_observability() {
   if (options.debug) lo.level = observability::LogLevel::debug;
   lo.max_file_bytes = static_cast<std::size_t>(home.config.observability.log_max_file_bytes);
   lo.max_files = static_cast<std::size_t>(home.config.observability.log_max_files);
+  lo.retention_days = static_cast<int>(home.config.observability.log_retention_days);
   lo.console = options.debug;
   if (keys) lo.node_id = keys->node_id().str();
   if (options.init_logging) HN_TRY(observability::init_logging(lo));
@@ -315,6 +316,7 @@ Status Node::Impl::open_transport() {
     return Json{{"services", states}};
   };
   hooks.metrics = [this] { return metrics_text(); };
+  hooks.on_request = [this](const transport::RequestRecord& rec) { record_request(rec); };
   hooks.trace_recent = [this](const std::map<std::string, std::string>& q) {
     return trace_recent(q);
   };

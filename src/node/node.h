@@ -83,8 +83,9 @@ inline constexpr const char* NODE_CAPS_PATH = "/node/v1/caps";
 // POST {"capability": "NAME@MAJ.MIN", "node": "self" | "remote" | FULL_NODE_ID, "body": {..}}:
 // a call pinned to one provider (`hearthnet call --node`), bypassing the router's choice.
 inline constexpr const char* NODE_CALL_PATH = "/node/v1/call";
-// POST {"count": N}: appends N node.manifest.updated events with {"debug": true} data —
-// a diagnostic for sync tests (`hearthnet debug emit N`). Trust `self` only.
+// POST {"count": N}: appends N node.manifest.updated events, each with this node's
+// current manifest as its data (CONTRACT §7.2) — a diagnostic for sync tests
+// (`hearthnet debug emit N`). Trust `self` only.
 inline constexpr const char* NODE_DEBUG_EMIT_PATH = "/node/v1/debug/emit";
 // POST {"node_id": FULL_ID, "reason": "...", "client_id"?, "co_signers"?: [...]}: appends
 // community.member.revoked authored by this node when the policy's co-signatures are there

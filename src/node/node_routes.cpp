@@ -114,11 +114,11 @@ Result<Json> Node::Impl::debug_emit(const Json& request) {
   HN_TRY_ASSIGN(std::int64_t count, get_int(request, "count"));
   if (count < 1 || count > 100000)
     return make_error(ErrorCode::bad_request, "count must be 1..100000");
-  // node.manifest.updated is the one type of the 19 no view interprets beyond storing it.
+  // node.manifest.updated is the one type of the 19 no view interprets beyond storing it;
+  // each carries the spec's data (CONTRACT §7.2: {"manifest": <full node manifest>}).
+  const Json data{{"manifest", manifest().to_json()}};
   for (std::int64_t i = 0; i < count; ++i) {
-    HN_TRY(
-        log->append_local(events::EventType::node_manifest_updated,
-                          Json{{"debug", true}, {"seq", i}, {"node_id", keys->node_id().str()}}));
+    HN_TRY(log->append_local(events::EventType::node_manifest_updated, data));
   }
   Json out{{"appended", count}};
   if (auto n = log->count()) out["events"] = *n;

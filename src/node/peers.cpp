@@ -210,6 +210,9 @@ Status Node::Impl::start_discovery() {
       io, [this]() -> Result<identity::NodeManifest> { return manifest(); });
   publisher->add_sink([this](const identity::NodeManifest& m) {
     if (discovery) discovery->update_capabilities(discovery::capability_names(m));
+    // CONTRACT §8 node.manifest.updated: each (re)issued manifest, signed, as it is.
+    if (service_publisher)
+      service_publisher->publish(std::string(transport::TOPIC_NODE_MANIFEST_UPDATED), m.to_json());
   });
   publisher->watch_registry(*registry);
   publisher->start();

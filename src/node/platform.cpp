@@ -1,5 +1,5 @@
 // platform.cpp — the node's operating-system helpers: advertised address, hardware,
-// worker priority, file sizes, glob match.
+// CPU load, worker priority, file sizes, glob match.
 #include "node/platform.h"
 
 #include <ifaddrs.h>
@@ -9,6 +9,9 @@
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <latch>
 #include <memory>
 #include <system_error>
@@ -60,6 +63,17 @@ identity::HardwareSpec detect_hardware(const fs::path& data_dir) {
         10;
   }
   return hw;
+}
+
+double cpu_load() {
+  double avg = 0;
+  if (std::FILE* f = std::fopen("/proc/loadavg", "r")) {
+    if (std::fscanf(f, "%lf", &avg) != 1) avg = 0;
+    std::fclose(f);
+  }
+  const double cores = std::max(1u, std::thread::hardware_concurrency());
+  const double per_core = std::clamp(avg / cores, 0.0, 1.0);
+  return std::round(per_core * 100) / 100;
 }
 
 // Each pool thread runs one setup task; the latch holds them until all have taken one.

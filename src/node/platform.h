@@ -1,5 +1,5 @@
 // platform.h — what the node asks of the operating system: the address peers should use,
-// the machine's hardware (for the node manifest), worker thread priority, file sizes; and
+// the machine's hardware and CPU load (for the node manifest), worker thread priority, file sizes; and
 // the glob match the caps filter uses.
 //
 // Thread-safety: every function is safe from any thread (lower_worker_priority blocks
@@ -27,6 +27,10 @@ std::string advertised_host(const std::string& listen_host);
 
 // RAM and free disk (GB, one decimal) and CPU cores, for the node manifest (CONTRACT §6.1).
 identity::HardwareSpec detect_hardware(const std::filesystem::path& data_dir);
+
+// CONTRACT §6.1 load.cpu: the 1-minute load average per core, 0..1 (two decimals), from
+// /proc/loadavg; 0 where it cannot be read.
+double cpu_load();
 
 // Worker threads run at a lower CPU priority (nice +WORKER_NICE) than the network thread:
 // on a busy machine, reading and answering requests is not queued behind long CPU work.

@@ -1,6 +1,6 @@
 // status.cpp — what the node reports about itself: the `hearthnet status` report (M12 §3.3),
 // the caps list (M12 §3.4), its signed node manifest (CONTRACT §6.1), the recent traces and
-// metrics it serves (X03), and the per-call metrics and debug log line.
+// metrics it serves (X03), the per-call and per-request metrics and the debug log line.
 #include <filesystem>
 #include <utility>
 
@@ -62,6 +62,19 @@ void Node::Impl::record_trace(const bus::CallTraceEvent& e) {
   }
 }
 
+// Every finished request (transport's on_request hook): the refusals the request checks
+// count — rate limits (a 429 is "soft", a dropped connection "hard") and signatures.
+void Node::Impl::record_request(const transport::RequestRecord& rec) {
+  const auto& m = observability::standard_metrics();
+  if (rec.dropped) {
+    m.rate_limited_total->inc({rec.capability, "hard"});
+  } else if (rec.error_code == "rate_limited") {
+    m.rate_limited_total->inc({rec.capability, "soft"});
+  } else if (rec.error_code == "invalid_signature") {
+    m.signature_failures_total->inc({rec.reason.empty() ? "other" : rec.reason});
+  }
+}
+
 // GET /trace/recent?n=&capability=: newest first, like the X03 ring; a call's Trace is
 // built here, not per call. bad_request when n is not an integer.
 Result<Json> Node::Impl::trace_recent(const std::map<std::string, std::string>& q) const {
@@ -92,6 +105,19 @@ std::string Node::Impl::metrics_text() const {
     std::lock_guard lock(peers_mutex);
     m.nodes_online->set(static_cast<double>(registry->size() + 1), {community.str()});
   }
+  const bool is_offline = offline.load();
+  m.emergency_mode->set(is_offline ? 0 : 1, {"online"});
+  m.emergency_mode->set(is_offline ? 1 : 0, {"offline"});
+  if (auto b = blobs->total_bytes()) m.blob_storage_bytes->set(static_cast<double>(*b));
+  // The bus's health window per provider (M03 §3.3), and its quarantine count (the
+  // counter catches up with the tracker's total).
+  const auto snap = bus->topology_snapshot();
+  for (const auto* entries : {&snap.capabilities_local, &snap.capabilities_remote}) {
+    for (const auto& e : *entries)
+      m.capability_health_success_rate->set(e.success_rate, {e.descriptor.name, e.node_id.str()});
+  }
+  const double quarantines = static_cast<double>(bus->health().quarantines_total());
+  m.quarantines_total->inc({}, quarantines - m.quarantines_total->value());
   return observability::default_registry().render_prometheus();
 }
 
@@ -106,7 +132,10 @@ identity::NodeManifest Node::Impl::manifest() const {
   for (const auto& e : bus->registry().all_local())
     in.capabilities.push_back(e.descriptor.to_spec());
   in.uptime_seconds = (clock.now_ms() - started_ms) / 1000;
-  in.load = Json{{"in_flight", bus->topology_snapshot().in_flight_total}};
+  // CONTRACT §6.1. No GPU backend reports VRAM yet (the LLM service will): 0.
+  in.load = Json{{"cpu", cpu_load()},
+                 {"vram_used_gb", 0},
+                 {"in_flight_total", bus->topology_snapshot().in_flight_total}};
   return identity::build_node_manifest(*keys, in, clock);
 }
 

@@ -14,6 +14,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "core/time.h"
 #include "node/detail/node_impl.h"
 #include "node/detail/parse.h"
 #include "node/detail/sync_peer.h"
@@ -201,6 +202,12 @@ void Node::Impl::set_emergency_mode(bool to_offline) {
                     Json{{"state", to_offline ? "offline" : "online"},
                          {"sync_interval_s", current_sync_interval().count() / 1000}});
     if (discovery) discovery->set_emergency_mode(to_offline);
+    // CONTRACT §8: the local UI learns of the change (the topic never leaves the node).
+    if (service_publisher) {
+      service_publisher->publish(std::string(transport::TOPIC_EMERGENCY_MODE_CHANGED),
+                                 Json{{"online", !to_offline},
+                                      {"since", format_rfc3339_ms(mode_since_ms.load())}});
+    }
     arm_sync_timer();  // re-armed with the new period (the pending wait is cancelled)
     if (to_offline) schedule_sync();
   });

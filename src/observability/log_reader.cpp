@@ -1,6 +1,8 @@
 // log_reader.cpp — reading JSON-lines logs back (M12 §3.6).
 #include "observability/log_reader.h"
 
+#include "observability/log_files.h"
+
 #include <algorithm>
 #include <charconv>
 #include <deque>
@@ -21,11 +23,12 @@ Result<LogEntry> parse_log_line(std::string_view line) {
   auto parsed = parse_log_level(level);
   if (!parsed) return make_error(ErrorCode::bad_request, "unknown log level: " + level);
   e.level = *parsed;
-  HN_TRY_ASSIGN(e.component, get_string(j, "component"));
+  // X03 §3.3 names the logger `logger`; lines written before that said `component`.
+  HN_TRY_ASSIGN(e.component, get_string(j, j.contains("logger") ? "logger" : "component"));
   HN_TRY_ASSIGN(e.msg, get_string(j, "msg"));
   for (auto it = j.begin(); it != j.end(); ++it) {
     const std::string& k = it.key();
-    if (k == "ts" || k == "level" || k == "component" || k == "msg") continue;
+    if (k == "ts" || k == "level" || k == "logger" || k == "component" || k == "msg") continue;
     e.fields[k] = it.value();
   }
   e.raw = std::string(line);
@@ -49,15 +52,21 @@ bool matches(const LogEntry& entry, const LogFilter& filter) {
 }
 
 std::vector<fs::path> list_log_files(const fs::path& dir, const std::string& file_name) {
-  // spdlog's rotating sink names rotated files <stem>.<N><ext>, 1 = newest.
+  // Rotated files are <stem>.<YYYY-MM-DD>.<N><ext> (log_files.h), oldest day and N first;
+  // older releases left spdlog's <stem>.<N><ext> (1 = newest), which come before them.
   const fs::path base(file_name);
   const std::string stem = base.stem().string();
   const std::string ext = base.extension().string();
   std::vector<std::pair<unsigned, fs::path>> rotated;
+  std::vector<std::pair<RotatedLogName, fs::path>> dated;
   std::error_code ec;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     if (!it->is_regular_file(ec)) continue;
     const std::string name = it->path().filename().string();
+    if (auto d = parse_rotated_log_name(name, stem, ext)) {
+      dated.emplace_back(std::move(*d), it->path());
+      continue;
+    }
     if (name.size() <= stem.size() + 1 + ext.size()) continue;
     if (name.compare(0, stem.size() + 1, stem + ".") != 0) continue;
     if (name.compare(name.size() - ext.size(), ext.size(), ext) != 0) continue;
@@ -72,6 +81,8 @@ std::vector<fs::path> list_log_files(const fs::path& dir, const std::string& fil
             [](const auto& a, const auto& b) { return a.first > b.first; });
   std::vector<fs::path> files;
   for (auto& [index, path] : rotated) files.push_back(std::move(path));
+  std::sort(dated.begin(), dated.end());
+  for (auto& [name, path] : dated) files.push_back(std::move(path));
   if (fs::is_regular_file(dir / base, ec)) files.push_back(dir / base);
   return files;
 }

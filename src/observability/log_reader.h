@@ -1,10 +1,10 @@
 // log_reader.h — reads the JSON-lines log files back (for `hearthnet log`, M12 §3.6):
 // the current file and its rotated predecessors in chronological order, filtered by
-// minimum level and component.
+// minimum level and logger name (the CLI's --component, M12 §3.6).
 //
 // Thread-safety: pure functions over the filesystem; safe to call while a node writes
 // (a line being written may be skipped as unparsable).
-// Invariants: lines that do not parse as a JSON object with string ts/level/component/msg
+// Invariants: lines that do not parse as a JSON object with string ts/level/logger/msg
 // are skipped, never fatal (log files are outside bytes).
 #pragma once
 
@@ -23,7 +23,7 @@ namespace hn::observability {
 struct LogEntry {
   std::string ts;
   LogLevel level = LogLevel::info;
-  std::string component;
+  std::string component;  // the line's `logger` (X03 §3.3)
   std::string msg;
   Json fields = Json::object();  // every other key of the line (node_id, trace_id, …)
   std::string raw;               // the line as read
@@ -47,7 +47,8 @@ Result<std::vector<LogEntry>> read_log_lines(const std::filesystem::path& dir,
                                              std::size_t max_entries = 1000,
                                              const std::string& file_name = "hearthnet.log");
 
-// The log files for <dir>/<file_name>, oldest first (rotated .N … .1, then the current).
+// The log files for <dir>/<file_name>, oldest first (rotated by day and order within it,
+// then the current).
 std::vector<std::filesystem::path> list_log_files(const std::filesystem::path& dir,
                                                   const std::string& file_name = "hearthnet.log");
 

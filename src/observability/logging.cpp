@@ -1,6 +1,6 @@
 // logging.cpp — JSON-lines logging on spdlog (X03 §3). We render the whole JSON line
-// ourselves and hand it to spdlog with the "%v" pattern, so spdlog only does sinks,
-// rotation and flushing.
+// ourselves and hand it to spdlog with the "%v" pattern, so spdlog only does sinks and
+// flushing; the file sink and its rotation are ours (log_files.h).
 #include "observability/logging.h"
 
 #include <memory>
@@ -10,11 +10,11 @@
 #include <spdlog/logger.h>
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/base_sink.h>
-#include <spdlog/sinks/rotating_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
 #include "core/file_util.h"
 #include "core/time.h"
+#include "observability/log_files.h"
 
 namespace hn::observability {
 
@@ -96,7 +96,7 @@ void append_field(std::string& out, std::string_view key, const Json& value) {
 }
 
 bool is_reserved_key(std::string_view key) {
-  return key == "ts" || key == "level" || key == "component" || key == "msg" ||
+  return key == "ts" || key == "level" || key == "logger" || key == "msg" ||
          key == "node_id";
 }
 
@@ -120,14 +120,14 @@ std::optional<LogLevel> parse_log_level(std::string_view name) {
   return std::nullopt;
 }
 
-std::string format_log_line(std::int64_t ts_ms, LogLevel level, std::string_view component,
+std::string format_log_line(std::int64_t ts_ms, LogLevel level, std::string_view logger,
                             std::string_view msg, const Json& fields,
                             std::string_view node_id) {
-  // X03 §3.3: reserved keys first, then the caller's structured fields.
+  // X03 §3.3: reserved keys first (ts, level, logger, msg), then the structured fields.
   std::string out = "{\"ts\":";
   out += Json(format_rfc3339_ms(ts_ms)).dump();
   append_field(out, "level", Json(std::string(to_string(level))));
-  append_field(out, "component", Json(std::string(component)));
+  append_field(out, "logger", Json(std::string(logger)));
   append_field(out, "msg", Json(std::string(msg)));
   if (!node_id.empty()) append_field(out, "node_id", Json(std::string(node_id)));
   if (fields.is_object()) {
@@ -157,9 +157,14 @@ Status init_logging(const LogOptions& options) {
       if (options.max_file_bytes == 0) {
         return make_error(ErrorCode::config_error, "log max_file_bytes must be > 0");
       }
-      auto path = (options.dir / options.file_name).string();
-      sinks.push_back(std::make_shared<spdlog::sinks::rotating_file_sink_mt>(
-          path, options.max_file_bytes, options.max_files));
+      LogFileOptions fo;
+      fo.dir = options.dir;
+      fo.file_name = options.file_name;
+      fo.max_file_bytes = options.max_file_bytes;
+      fo.retention_days = options.retention_days;
+      fo.max_files = options.max_files;
+      fo.clock = options.clock;
+      sinks.push_back(std::make_shared<DailyFileSink>(std::move(fo)));
     }
     if (options.console) sinks.push_back(std::make_shared<spdlog::sinks::stderr_sink_mt>());
     if (options.line_callback) sinks.push_back(std::make_shared<CallbackSink>(options.line_callback));

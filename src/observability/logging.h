@@ -1,9 +1,10 @@
 // logging.h — structured JSON-lines logging (X03 §3). Every module logs through a Logger
 // obtained from get_logger(component); one line per event:
-//   {"ts":"2026-05-26T08:14:22.281Z","level":"info","component":"bus.router","msg":"routed",
+//   {"ts":"2026-05-26T08:14:22.281Z","level":"info","logger":"bus.router","msg":"routed",
 //    "node_id":"…","trace_id":"01HX…","capability":"llm.chat","ms":12}
-// Files rotate by size (rotating file sink, LogOptions::max_file_bytes / max_files); the
-// current file is <dir>/<file_name>, rotated ones <stem>.1<ext> (newest) … <stem>.N<ext>.
+// Files rotate daily at UTC midnight, and by size within a day, keeping retention_days
+// days (X03 §3.3; observability/log_files.h): the current file is <dir>/<file_name>,
+// rotated ones <stem>.<YYYY-MM-DD>.<N><ext>.
 //
 // Thread-safety: init_logging/shutdown_logging may race with logging threads safely (the
 // backend is swapped under a mutex; a line goes to the old or the new backend, never torn).
@@ -11,7 +12,7 @@
 // calls (a Logger obtained before init logs to the backend installed at the time of the
 // call).
 // Invariants: every emitted line is one JSON object (parse_json succeeds on it); the
-// reserved keys ts/level/component/msg/node_id always come first and are never overridden
+// reserved keys ts/level/logger/msg/node_id always come first and are never overridden
 // by caller fields (a colliding caller field is renamed with a leading underscore).
 #pragma once
 
@@ -24,6 +25,7 @@
 #include <string_view>
 
 #include "core/clock.h"
+#include "core/constants.h"
 #include "core/error.h"
 #include "core/json.h"
 
@@ -43,10 +45,12 @@ struct LogOptions {
   std::filesystem::path dir;
   std::string file_name = "hearthnet.log";
   LogLevel level = LogLevel::info;
-  // Rotation: a file is rotated before it would exceed max_file_bytes; max_files rotated
-  // files are kept besides the current one.
+  // Rotation (log_files.h): at UTC midnight, and before a file would exceed
+  // max_file_bytes; rotated files older than retention_days are deleted, and at most
+  // max_files are kept besides the current one.
   std::size_t max_file_bytes = 10 * 1024 * 1024;
-  std::size_t max_files = 5;
+  int retention_days = LOG_RETENTION_DAYS;
+  std::size_t max_files = 100;
   // Also write each line to stderr.
   bool console = false;
   // Added as "node_id" to every line when non-empty.
@@ -54,7 +58,8 @@ struct LogOptions {
   // Receives every emitted line (without newline), e.g. for tests or a live log view.
   // Called on the logging thread; must not log.
   std::function<void(std::string_view line)> line_callback;
-  // Source of "ts"; null = SystemClock. Must outlive the logging backend.
+  // Source of "ts" and of the day files rotate on; null = SystemClock. Must outlive the
+  // logging backend.
   const Clock* clock = nullptr;
 };
 
@@ -72,7 +77,7 @@ LogLevel current_log_level();
 // Renders one log line (no trailing newline). Exposed for tests and for tools that write
 // compatible lines. fields: a JSON object of structured fields (null = none; a non-object
 // value is stored under "fields").
-std::string format_log_line(std::int64_t ts_ms, LogLevel level, std::string_view component,
+std::string format_log_line(std::int64_t ts_ms, LogLevel level, std::string_view logger,
                             std::string_view msg, const Json& fields,
                             std::string_view node_id = {});
 

@@ -28,6 +28,7 @@
 #include "transport/flow_control.h"
 #include "transport/replay_guard.h"
 #include "transport/sse.h"
+#include "transport/topic_policy.h"
 
 namespace hn::transport {
 
@@ -457,10 +458,9 @@ void Server::Impl::add_builtin_routes() {
           if (!v || *v < 0) co_return Response::error(make_error(ErrorCode::bad_request, "bad timeout"));
           timeout_s = std::min<std::int64_t>(*v, opts.pubsub_max_timeout_seconds);
         }
-        if (hooks.topic_authorizer) {
-          Status st = hooks.topic_authorizer(r.caller, topic);
-          if (!st) co_return Response::error(st.error());
-        }
+        Status allowed = hooks.topic_authorizer ? hooks.topic_authorizer(r.caller, r.trust, topic)
+                                                : authorize_subscription(r.caller, r.trust, topic);
+        if (!allowed) co_return Response::error(allowed.error());
         Json j = co_await pubsub.async_subscribe(topic, last_seq,
                                                  std::chrono::milliseconds(timeout_s * 1000));
         co_return Response::json(std::move(j));
@@ -721,7 +721,10 @@ asio::awaitable<Server::Impl::Outcome> Server::Impl::async_handle(
       if (it == req.end()) return std::nullopt;
       return std::string_view(it->value().data(), it->value().size());
     });
-    if (!env) co_return fail(env.error());
+    if (!env) {
+      if (env.error().code == ErrorCode::invalid_signature) rec.reason = "malformed_envelope";
+      co_return fail(env.error());
+    }
     r.request_id = env->request_id;
     if (recording) {
       rec.request_id = env->request_id;
@@ -732,12 +735,16 @@ asio::awaitable<Server::Impl::Outcome> Server::Impl::async_handle(
     // other route carries its own path.
     const bool bus = r.path == BUS_CALL_PATH;
     if (bus ? (env->capability.empty() || env->capability.front() == '/') : env->capability != r.path) {
+      rec.reason = "route_mismatch";
       co_return fail(make_error(ErrorCode::invalid_signature, "capability header does not match the route"));
     }
     // The checks run here, on the network thread: an Ed25519 verify and a few map lookups
     // (tens of µs, like the TLS work this thread already does) cost less than the two
     // cross-thread wake-ups a hop to the pool and back takes.
-    if (Status verified = verify_request(*env, r.body); !verified) co_return fail(verified.error());
+    if (Status verified = verify_request(*env, r.body); !verified) {
+      rec.reason = "bad_signature";
+      co_return fail(verified.error());
+    }
     if (auto refused = admit(*env, r, s->loopback)) co_return finish(std::move(*refused));
     // CONTRACT §5.1: the route decides (for /bus/v1/call the capability and the request,
     // bus::answers_with_stream); without a chooser, a request that takes only a stream.

@@ -155,8 +155,8 @@ enum class RouteAuth { signed_request, public_route };
 
 // Membership of a caller in a community: its trust level, or unauthorized / revoked.
 using MembershipCheck = std::function<Result<TrustLevel>(const NodeId&, const CommunityId&)>;
-// May `caller` subscribe to `topic`? (e.g. chat.message.<recipient> only for the recipient)
-using TopicAuthorizer = std::function<Status(const NodeId&, const std::string&)>;
+// May `caller` (with the trust the request's checks gave it) subscribe to `topic`?
+using TopicAuthorizer = std::function<Status(const NodeId&, TrustLevel, const std::string&)>;
 
 // One finished request, for metrics and traces (X03 wires it).
 struct RequestRecord {
@@ -167,6 +167,9 @@ struct RequestRecord {
   std::string caller;
   int status = 0;
   std::string error_code;  // empty on success
+  // Which check refused it, for invalid_signature: "malformed_envelope", "route_mismatch"
+  // or "bad_signature" (hearthnet_signature_failures_total's reason); empty otherwise.
+  std::string reason;
   std::int64_t duration_ms = 0;
   bool streamed = false;
   bool dropped = false;  // hard rate limit
@@ -174,7 +177,7 @@ struct RequestRecord {
 
 struct ServerHooks {
   MembershipCheck membership;  // unset: only `self` callers pass
-  TopicAuthorizer topic_authorizer;                        // unset: any member may subscribe
+  TopicAuthorizer topic_authorizer;  // unset: CONTRACT §8 (transport/topic_policy.h)
   std::function<Json()> manifest;                          // GET /manifest (404 when unset)
   std::function<Json()> community_manifest;                // GET /community/manifest
   std::function<Json()> ready;                             // GET /ready: {"ready": bool, ...}

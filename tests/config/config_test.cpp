@@ -137,7 +137,8 @@ TEST(ConfigDefaults, MatchTheSpec) {
   EXPECT_TRUE(c.observability.metrics_enabled);
   EXPECT_FALSE(c.observability.otlp_endpoint.has_value());
   EXPECT_FALSE(c.observability.trackio_project.has_value());
-  EXPECT_EQ(c.observability.log_max_files, 14);
+  EXPECT_EQ(c.observability.log_retention_days, LOG_RETENTION_DAYS);  // X03 §3.3
+  EXPECT_EQ(c.observability.log_max_files, 100);
   EXPECT_TRUE(c.events.db_path.empty());
   EXPECT_EQ(c.events.snapshot_lag_lamport, SNAPSHOT_LAG_LAMPORT);
   EXPECT_EQ(c.events.snapshot_hour, 3);

@@ -17,6 +17,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 
+#include "core/time.h"
 #include "events/event_log.h"
 #include "identity/manifest.h"
 #include "node/init.h"
@@ -239,6 +240,40 @@ TEST(NodeRun, ServesItsOwnCliAndShutsDownCleanly) {
     EXPECT_TRUE(running.status().has_value());
   }
   EXPECT_FALSE(std::filesystem::exists(home.paths.control_port_file));
+}
+
+// CONTRACT §8: the node publishes its emergency state on `emergency.mode.changed` (for its
+// local UI: {online, since}) and X03's hearthnet_emergency_mode follows it.
+TEST(NodeRun, EmergencyModeChangesArePublishedAndExported) {
+  test::TempDir dir;
+  auto home = founded_home(dir.path(), "emergency");
+  auto opened = Node::open(home, test_options());
+  ASSERT_TRUE(opened.has_value()) << opened.error().to_string();
+  Node& node = **opened;
+  Running running(node);
+  auto client = LocalClient::connect(home);
+  ASSERT_TRUE(client.has_value()) << client.error().to_string();
+  const std::string topic = "emergency.mode.changed";
+  node.set_emergency_mode(true);
+  auto got = (*client)->get_json("/pubsub/v1/subscribe",
+                                 Json{{"topic", topic}, {"last_seq", "0"}, {"timeout", "10"}});
+  ASSERT_TRUE(got.has_value()) << got.error().to_string();
+  ASSERT_EQ((*got)["messages"].size(), 1u) << got->dump();
+  const Json& payload = (*got)["messages"][0]["payload"];
+  EXPECT_EQ(payload["online"], false);
+  EXPECT_TRUE(parse_rfc3339_ms(payload["since"].get<std::string>()).has_value()) << payload.dump();
+  auto metrics = (*client)->get_public("/metrics");
+  ASSERT_TRUE(metrics.has_value());
+  EXPECT_NE(metrics->text.find("hearthnet_emergency_mode{state=\"offline\"} 1"), std::string::npos)
+      << metrics->text;
+
+  node.set_emergency_mode(false);
+  auto back = (*client)->get_json("/pubsub/v1/subscribe",
+                                  Json{{"topic", topic}, {"last_seq", "1"}, {"timeout", "10"}});
+  ASSERT_TRUE(back.has_value()) << back.error().to_string();
+  ASSERT_EQ((*back)["messages"].size(), 1u) << back->dump();
+  EXPECT_EQ((*back)["messages"][0]["payload"]["online"], true);
+  client->reset();
 }
 
 // B joins A's community through log events (what onboarding will write), then reaches A.

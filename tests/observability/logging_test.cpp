@@ -66,7 +66,7 @@ TEST(LogFormat, LineCarriesReservedKeysFirstThenFields) {
                                            Json{{"capability", "llm.chat"}, {"ms", 12}},
                                            "ed25519:7H4G");
   EXPECT_EQ(line,
-            R"({"ts":"2026-05-26T08:14:22.281Z","level":"info","component":"bus.router",)"
+            R"({"ts":"2026-05-26T08:14:22.281Z","level":"info","logger":"bus.router",)"
             R"("msg":"routed","node_id":"ed25519:7H4G","capability":"llm.chat","ms":12})");
   auto j = parse_json(line);
   ASSERT_TRUE(j);
@@ -121,10 +121,10 @@ TEST_F(LoggingTest, WritesJsonLinesWithExpectedFields) {
   for (const auto& l : lines) {
     auto j = parse_json(l);
     ASSERT_TRUE(j) << l;
-    for (const char* key : {"ts", "level", "component", "msg", "node_id"}) {
+    for (const char* key : {"ts", "level", "logger", "msg", "node_id"}) {  // X03 §3.3
       EXPECT_TRUE(j->contains(key)) << key << " in " << l;
     }
-    EXPECT_EQ((*j)["component"], "bus.router");
+    EXPECT_EQ((*j)["logger"], "bus.router");
     EXPECT_EQ((*j)["node_id"], "ed25519:7H4G-Y9KL-2P3M-X8QR");
     parsed.push_back(*j);
   }
@@ -166,13 +166,12 @@ TEST_F(LoggingTest, RotatesBySizeAndReaderReturnsNewestInOrder) {
   for (int i = 0; i < 200; ++i) log.info("stored chunk", {{"i", i}, {"pad", std::string(40, 'x')}});
   flush_logging();
 
+  // Size rotations within one day: <stem>.<day>.<N><ext>, the newest max_files kept.
   EXPECT_TRUE(fs::exists(dir.path() / "hearthnet.log"));
-  EXPECT_TRUE(fs::exists(dir.path() / "hearthnet.1.log"));
-  EXPECT_TRUE(fs::exists(dir.path() / "hearthnet.3.log"));
-  EXPECT_FALSE(fs::exists(dir.path() / "hearthnet.4.log"));  // max_files rotated files kept
+  EXPECT_FALSE(fs::exists(dir.path() / "hearthnet.2026-05-26.1.log"));  // pruned (max_files)
   const auto files = list_log_files(dir.path());
   ASSERT_EQ(files.size(), 4u);
-  EXPECT_EQ(files.front().filename(), "hearthnet.3.log");
+  EXPECT_TRUE(files.front().filename().string().starts_with("hearthnet.2026-05-26.")) << files.front();
   EXPECT_EQ(files.back().filename(), "hearthnet.log");
   for (const auto& f : files) {
     EXPECT_LE(fs::file_size(f), 2048u) << f;
@@ -186,6 +185,49 @@ TEST_F(LoggingTest, RotatesBySizeAndReaderReturnsNewestInOrder) {
     EXPECT_EQ((*entries)[k].fields["i"], 190 + static_cast<int>(k));
     EXPECT_EQ((*entries)[k].component, "blobs");
   }
+}
+
+// X03 §3.3: files rotate daily at midnight UTC and LOG_RETENTION_DAYS are kept; the day
+// comes from the injected clock.
+TEST_F(LoggingTest, RotatesAtUtcMidnightAndKeepsRetentionDays) {
+  test::TempDir dir;
+  ManualClock clock(1'779'839'999'000);  // 2026-05-26T23:59:59Z
+  LogOptions opts;
+  opts.dir = dir.path();
+  opts.retention_days = 2;
+  opts.clock = &clock;
+  ASSERT_TRUE(init_logging(opts));
+  Logger log = get_logger("node");
+  log.info("before midnight");
+  clock.advance_ms(2000);  // 2026-05-27T00:00:01Z
+  log.info("after midnight");
+  flush_logging();
+  const auto first = read_lines(dir.path() / "hearthnet.2026-05-26.1.log");
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_NE(first[0].find("before midnight"), std::string::npos);
+  const auto current = read_lines(dir.path() / "hearthnet.log");
+  ASSERT_EQ(current.size(), 1u);
+  EXPECT_NE(current[0].find("after midnight"), std::string::npos);
+
+  // Three more days: the files of days before today − retention_days are deleted.
+  for (int day = 0; day < 3; ++day) {
+    clock.advance_ms(24LL * 60 * 60 * 1000);
+    log.info("next day", {{"day", day}});
+  }
+  flush_logging();  // now 2026-05-30
+  EXPECT_FALSE(fs::exists(dir.path() / "hearthnet.2026-05-26.1.log"));
+  EXPECT_FALSE(fs::exists(dir.path() / "hearthnet.2026-05-27.1.log"));
+  EXPECT_TRUE(fs::exists(dir.path() / "hearthnet.2026-05-28.1.log"));
+  EXPECT_TRUE(fs::exists(dir.path() / "hearthnet.2026-05-29.1.log"));
+  const auto files = list_log_files(dir.path());
+  ASSERT_EQ(files.size(), 3u);
+  EXPECT_EQ(files[0].filename(), "hearthnet.2026-05-28.1.log");
+  EXPECT_EQ(files[2].filename(), "hearthnet.log");
+  auto entries = read_log_lines(dir.path(), LogFilter{}, 10);
+  ASSERT_TRUE(entries);
+  ASSERT_EQ(entries->size(), 3u);
+  EXPECT_EQ((*entries)[2].fields["day"], 2);
+  EXPECT_EQ((*entries)[2].component, "node");
 }
 
 TEST_F(LoggingTest, ReaderFiltersByLevelAndComponentAndSkipsGarbage) {

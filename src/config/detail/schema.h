@@ -160,6 +160,7 @@ inline constexpr Field<ObservabilityConfig> OBSERVABILITY_FIELDS[] = {
      format(is_http_url, "must start with http:// or https://")},
     {"trackio_project", &ObservabilityConfig::trackio_project},
     {"trackio_space", &ObservabilityConfig::trackio_space},
+    {"log_retention_days", &ObservabilityConfig::log_retention_days, range(1, 36500)},
     {"log_max_file_bytes", &ObservabilityConfig::log_max_file_bytes, range(4096, INT64_MAX)},
     {"log_max_files", &ObservabilityConfig::log_max_files, range(1, 100000)},
 };

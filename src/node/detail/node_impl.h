@@ -201,6 +201,7 @@ struct Node::Impl {
   Result<Json> trace_recent(const std::map<std::string, std::string>& query) const;
   std::string metrics_text() const;
   void record_trace(const bus::CallTraceEvent& e);
+  void record_request(const transport::RequestRecord& rec);
 
   NodeHome home;
   NodeOptions options;

@@ -12,6 +12,7 @@
 #include "core/json.h"
 #include "service/context.h"
 #include "transport/server.h"
+#include "transport/topic_policy.h"
 
 namespace hn::node::detail {
 

@@ -37,6 +37,10 @@ int run(int argc, char** argv) {
   init_cmd->add_option("--profile", init.profile, "anchor | hearth | spark | bridge");
   init_cmd->add_option("--community-name", init.community_name, "Name of a new community");
   init_cmd->add_flag("--non-interactive", init.non_interactive, "Ask nothing; use defaults");
+  auto* init_create = init_cmd->add_flag("--create", init.create, "Found a new community (do not ask)");
+  init_cmd->add_option("--join", init.join, "Join with this invite: hearthnet://v1/... text, a file, or -")
+      ->excludes(init_create);
+  init_cmd->add_flag("--json", init.json, "Machine-readable output");
 
   auto* version_cmd = app.add_subcommand("version", "Print version information");
 
@@ -46,15 +50,21 @@ int run(int argc, char** argv) {
   doctor_cmd->add_flag("--json", doctor.json, "Machine-readable output");
 
   ExportArgs export_args;
-  auto* export_cmd = app.add_subcommand("export", "Write a signed archive of keys, state and logs");
+  auto* export_cmd = app.add_subcommand("export", "Write a signed archive of settings, state and logs (no secrets)");
   export_cmd->add_option("--out", export_args.out, "Output ZIP (default ~/hearthnet-export-<date>.zip)");
+  export_cmd->add_flag("--include-keys", export_args.include_keys,
+                       "Also the private key, sealed under a passphrase");
+  export_cmd->add_option("--passphrase-file", export_args.passphrase_file,
+                         "Read the passphrase from this file (else $HEARTHNET_EXPORT_PASSPHRASE, else asked)");
+  export_cmd->add_flag("--json", export_args.json, "Machine-readable output");
 
   EraseArgs erase;
-  auto* erase_cmd = app.add_subcommand("erase", "Erase local state");
+  auto* erase_cmd = app.add_subcommand("erase", "Stop the node and erase its local state");
   erase_cmd->add_flag("--keep-keys", erase.keep_keys, "Keep the device key (rejoin later)");
   erase_cmd->add_flag("--keep-blobs", erase.keep_blobs, "Keep stored files");
   erase_cmd->add_flag("--keep-logs", erase.keep_logs, "Keep log files");
   erase_cmd->add_flag("--yes", erase.yes, "Do not ask for confirmation");
+  erase_cmd->add_flag("--json", erase.json, "Machine-readable output");
 
   RunArgs run_args;
   auto* run_cmd = app.add_subcommand("run", "Start the node in the foreground (until Ctrl-C)");
@@ -112,7 +122,10 @@ int run(int argc, char** argv) {
   invite_create_cmd->add_option("--level", invite_create.level, "member | trusted (default member)");
   invite_create_cmd->add_option("--ttl", invite_create.ttl_hours, "Hours the invite stays valid (default 24)");
   auto* invite_redeem_cmd = invite_cmd->add_subcommand("redeem", "Join a community with an invite (node stopped)");
-  invite_redeem_cmd->add_option("text", invite_redeem.text, "The hearthnet://v1/... invite")->required();
+  invite_redeem_cmd->add_option("text", invite_redeem.text,
+                                "The hearthnet://v1/... invite, a file holding it, or - for stdin")
+      ->required();
+  invite_redeem_cmd->add_flag("--json", invite_redeem.json, "Machine-readable output");
 
   auto* member_cmd = app.add_subcommand("member", "Manage community members (co-signed, see docs)");
   member_cmd->require_subcommand(1);

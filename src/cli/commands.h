@@ -24,7 +24,13 @@ struct InitArgs {
   std::optional<std::string> profile;
   std::optional<std::string> community_name;
   bool non_interactive = false;
+  bool create = false;               // --create: found a community without asking
+  std::optional<std::string> join;   // --join TEXT_OR_PATH: join with this invite instead
+  bool json = false;
 };
+// `hearthnet init` (M12 §3.1, M13 first run): asks create-or-join when stdin is a terminal
+// and the node has no community yet (commands_init.cpp); otherwise founds one, as before,
+// unless --join names an invite.
 int command_init(const GlobalOptions& global, const InitArgs& args);
 
 int command_version();
@@ -37,7 +43,11 @@ int command_doctor(const GlobalOptions& global, const DoctorArgs& args);
 
 struct ExportArgs {
   std::optional<std::filesystem::path> out;
+  bool include_keys = false;  // the private key, sealed under a passphrase
+  std::optional<std::filesystem::path> passphrase_file;
+  bool json = false;
 };
+// `hearthnet export` / `erase` (commands_data.cpp).
 int command_export(const GlobalOptions& global, const ExportArgs& args);
 
 struct EraseArgs {
@@ -45,6 +55,7 @@ struct EraseArgs {
   bool keep_blobs = false;
   bool keep_logs = false;
   bool yes = false;
+  bool json = false;
 };
 int command_erase(const GlobalOptions& global, const EraseArgs& args);
 
@@ -157,9 +168,11 @@ struct InviteCreateArgs {
 int command_invite_create(const GlobalOptions& global, const InviteCreateArgs& args);
 
 struct InviteRedeemArgs {
-  std::string text;
+  std::string text;  // the invite text, a file holding it, or "-" for stdin (M12 §3.12)
+  bool json = false;
 };
-// `hearthnet invite redeem TEXT`: joins standalone (node/join.h); the node must not run.
+// `hearthnet invite redeem TEXT_OR_PATH`: joins standalone (node/join.h); the node must
+// not run.
 int command_invite_redeem(const GlobalOptions& global, const InviteRedeemArgs& args);
 
 }  // namespace hn::cli

@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/prompt.h"
 #include "node/home.h"
 #include "node/join.h"
 #include "node/local_client.h"
@@ -81,8 +82,22 @@ int command_invite_create(const GlobalOptions& global, const InviteCreateArgs& a
 int command_invite_redeem(const GlobalOptions& global, const InviteRedeemArgs& args) {
   auto home = node::open_home(global.config_path, global.env);
   if (!home) return fail_with(home.error());
-  auto report = node::join_community(*home, args.text, global.env);
+  auto invite = read_invite_argument(args.text, std::cin);  // M12 §3.12 TEXT_OR_PATH
+  if (!invite) return fail_with(invite.error());
+  auto report = node::join_community(*home, *invite, global.env);
   if (!report) return fail_with(report.error());
+  if (args.json) {
+    std::cout << Json{{"community_id", report->community_id.str()},
+                      {"community_name", report->community_name},
+                      {"level", to_string(report->level)},
+                      {"node_id", report->node_id.str()},
+                      {"inviter_node_id", report->inviter_node_id.str()},
+                      {"bootstrap", report->bootstrap},
+                      {"pushed", report->pushed}}
+                     .dump()
+              << std::endl;
+    return EXIT_OK;
+  }
   std::cout << "Joined community \"" << report->community_name << "\" ("
             << report->community_id.str() << ") as " << to_string(report->level) << " via "
             << report->bootstrap << "\n";

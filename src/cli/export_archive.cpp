@@ -82,7 +82,7 @@ Status write_signed_export(const std::filesystem::path& out, const std::vector<E
   return fsync_directory(out.has_parent_path() ? out.parent_path() : ".");
 }
 
-Result<Json> verify_signed_export(const std::filesystem::path& path) {
+Result<std::map<std::string, std::string>> read_export_entries(const std::filesystem::path& path) {
   ArchivePtr a(archive_read_new(), archive_read_free);
   archive_read_support_format_zip(a.get());
   if (archive_read_open_filename(a.get(), path.c_str(), 65536) != ARCHIVE_OK) {
@@ -101,6 +101,11 @@ Result<Json> verify_signed_export(const std::filesystem::path& path) {
     contents[name] = std::move(data);
   }
   if (rc != ARCHIVE_EOF) return make_error(ErrorCode::bad_request, "corrupt ZIP: " + path.string());
+  return contents;
+}
+
+Result<Json> verify_signed_export(const std::filesystem::path& path) {
+  HN_TRY_ASSIGN(auto contents, read_export_entries(path));
   auto it = contents.find(EXPORT_MANIFEST_NAME);
   if (it == contents.end()) return make_error(ErrorCode::bad_request, "export has no manifest");
   HN_TRY_ASSIGN(Json manifest, parse_json(it->second));
@@ -120,6 +125,18 @@ Result<Json> verify_signed_export(const std::filesystem::path& path) {
     return make_error(ErrorCode::bad_request, "export holds files its manifest does not list");
   }
   return manifest;
+}
+
+Result<SecretFiles> open_export_keys(const std::filesystem::path& path, std::string_view passphrase) {
+  HN_TRY(verify_signed_export(path));
+  HN_TRY_ASSIGN(auto contents, read_export_entries(path));
+  auto it = contents.find(SEALED_KEYS_PATH);
+  if (it == contents.end()) {
+    return make_error(ErrorCode::not_found,
+                      "this export holds no keys (it was written without --include-keys)");
+  }
+  HN_TRY_ASSIGN(Json sealed, parse_json(it->second));
+  return open_secrets(sealed, passphrase);
 }
 
 }  // namespace hn::cli

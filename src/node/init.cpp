@@ -119,11 +119,11 @@ Result<InitReport> initialise_node(NodeHome& home, const InitOptions& options,
   report.profile = cfg.node.profile;
 
   // 3. Community: found one with this node as root when the config names none.
-  if (!cfg.community.community_id) {
+  if (!cfg.community.community_id && options.found_community) {
     cfg.community.community_id = keys.node_id().str();  // CONTRACT §6.2: community_id = root key
     report.created_community = true;
   }
-  report.community_id = *cfg.community.community_id;
+  report.community_id = cfg.community.community_id.value_or("");
   HN_TRY(refresh_paths(home, env));
 
   const bool founder = report.community_id == keys.node_id().str();

@@ -22,12 +22,15 @@ struct InitOptions {
   std::optional<std::string> display_name;    // default: the host name
   std::optional<Profile> profile;             // default: detected from the hardware
   std::optional<std::string> community_name;  // default: "<display name>'s community"
+  // false: identity and config only, no community founded (the node joins one next with
+  // an invite; M13 first run, `hearthnet init --join`).
+  bool found_community = true;
 };
 
 struct InitReport {
   NodeId node_id;
   std::string short_id;
-  std::string community_id;
+  std::string community_id;  // "" when found_community was false and none is set
   std::string community_name;
   std::string display_name;
   Profile profile = Profile::hearth;

@@ -1,10 +1,6 @@
 // join.cpp — joining with an invite from the CLI (M13 §4.2) over a private io_context.
 #include "node/join.h"
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -155,33 +151,6 @@ class ClientBootstrapPeer final : public onboarding::BootstrapPeer {
   std::thread m_thread;
 };
 
-// Holds the home's node lock for the join (a running node would own the log).
-class HomeLock {
- public:
-  static Result<HomeLock> acquire(const NodeHome& home) {
-    HN_TRY(ensure_directory(home.paths.run_dir, fs::perms(0700)));
-    const fs::path p = home.paths.run_dir / NODE_LOCK_FILE;
-    int fd = ::open(p.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) return make_error(ErrorCode::io_error, "cannot open " + p.string());
-    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-      ::close(fd);
-      return make_error(ErrorCode::io_error, "a HearthNet node is running on " +
-                                                 home.paths.home.string() +
-                                                 "; stop it before redeeming an invite");
-    }
-    return HomeLock(fd);
-  }
-  HomeLock(HomeLock&& o) noexcept : m_fd(std::exchange(o.m_fd, -1)) {}
-  HomeLock& operator=(HomeLock&&) = delete;
-  ~HomeLock() {
-    if (m_fd >= 0) ::close(m_fd);
-  }
-
- private:
-  explicit HomeLock(int fd) : m_fd(fd) {}
-  int m_fd = -1;
-};
-
 }  // namespace
 
 Result<std::string> node_id_card(const NodeHome& home) {
@@ -199,7 +168,7 @@ Result<JoinReport> join_community(NodeHome& home, std::string_view invite_text,
                       "this node already belongs to community " + *current +
                           "; `hearthnet erase --keep-keys` first to join another");
   }
-  HN_TRY_ASSIGN(auto lock, HomeLock::acquire(home));
+  HN_TRY_ASSIGN(auto lock, HomeLock::try_acquire(home, "before redeeming an invite"));
   HN_TRY_ASSIGN(auto keys, identity::load_or_generate_keys(home.paths.keys_dir));
 
   config::Config cfg = home.config;

@@ -37,8 +37,6 @@ using detail::node_log;
 namespace {
 
 constexpr const char* PINNED_CERTS_FILE = "pinned_certs.sqlite";
-constexpr const char* TLS_CERT_FILE = "tls_cert.pem";  // in keys_dir, next to the key it certifies
-constexpr const char* TLS_KEY_FILE = "tls_key.pem";
 // How long shutdown runs what closed objects left queued (their stop handlers).
 constexpr auto SHUTDOWN_DRAIN = std::chrono::milliseconds(500);
 

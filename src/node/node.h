@@ -20,6 +20,7 @@
 //   POST /node/v1/debug/emit signed, trust `self` only: append N diagnostic events.
 //   POST /node/v1/member/revoke  signed, trust `self` only: revoke a member.
 //   POST /node/v1/invite     signed, trust `self` only: issue an invite.
+//   POST /node/v1/shutdown   signed, trust `self` only: stop as on SIGTERM.
 //   GET  /sync/v1/heads, POST /sync/v1/reconcile|fetch|events   signed, members only
 //                            (events/sync.h SyncServer on the node's sync queue).
 //   GET  /manifest, /community/manifest, /metrics, /trace/recent, /health, /ready (public).
@@ -101,8 +102,12 @@ inline constexpr const char* NODE_POLICY_PATH = "/node/v1/community/policy";
 // issue_invite (onboarding/issue.h) with this node's endpoint as bootstrap endpoint;
 // answers {"invite": "hearthnet://v1/...", ...}.
 inline constexpr const char* NODE_INVITE_PATH = "/node/v1/invite";
-// The lock file inside paths.run_dir.
-inline constexpr const char* NODE_LOCK_FILE = "node.lock";
+// POST {}: the node answers {"stopping": true} and shuts down as on SIGTERM (`hearthnet
+// erase` stops the node first, M12 §3.10). Trust `self` only.
+inline constexpr const char* NODE_SHUTDOWN_PATH = "/node/v1/shutdown";
+// The node's TLS certificate and its key (PKCS#8 of the device key: a secret) in keys_dir.
+inline constexpr const char* TLS_CERT_FILE = "tls_cert.pem";
+inline constexpr const char* TLS_KEY_FILE = "tls_key.pem";
 
 struct NodeOptions {
   bool debug = false;    // --debug: log level debug, and every log line also to stderr

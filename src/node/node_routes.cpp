@@ -1,7 +1,7 @@
 // node_routes.cpp — the node's own routes (X01 §3.2, CONTRACT §5): the admin routes the
-// CLI uses (status, caps, debug emit, invite, and the governance routes of governance.cpp;
-// trust `self` only) and the X02 §6 sync routes (members, and invitees while they join).
-// The bus-call routes are in call_routes.cpp.
+// CLI uses (status, caps, debug emit, invite, shutdown, and the governance routes of
+// governance.cpp; trust `self` only) and the X02 §6 sync routes (members, and invitees while
+// they join). The bus-call routes are in call_routes.cpp.
 #include <string>
 #include <utility>
 
@@ -33,6 +33,20 @@ void Node::Impl::add_node_routes() {
   add_self_route(NODE_MEMBER_LEVEL_PATH, [this](const Json& b) { return change_member_level(b); });
   add_self_route(NODE_POLICY_PATH, [this](const Json& b) { return update_policy(b); });
   add_self_route(NODE_INVITE_PATH, [this](const Json& b) { return create_invite(b); });
+  // M12 §3.10: `hearthnet erase` stops the node first. Shutdown starts from a timer armed
+  // now, so this answer is written before the server closes its connections.
+  server->add_route("POST", NODE_SHUTDOWN_PATH,
+                    [this](transport::Request r, std::shared_ptr<transport::SseWriter>)
+                        -> asio::awaitable<transport::Response> {
+                      if (r.trust != TrustLevel::self) co_return not_self(r);
+                      detail::node_log().info("shutdown asked for over the control route");
+                      auto timer = std::make_shared<asio::steady_timer>(
+                          io, std::chrono::milliseconds(100));
+                      timer->async_wait([this, timer](const boost::system::error_code&) {
+                        begin_shutdown();
+                      });
+                      co_return transport::Response::json(Json{{"stopping", true}});
+                    });
   // X02 §6 sync endpoints (members only; the work runs on the node's sync queue).
   auto sync_route = [this](const char* method, std::string_view path, JsonJob fn) {
     server->add_route(method, std::string(path),

@@ -92,7 +92,8 @@ TEST_F(CliTest, ExportIsSignedAndTamperEvident) {
   ASSERT_TRUE(manifest.has_value()) << manifest.error().to_string();
   std::set<std::string> files;
   for (const auto& f : (*manifest)["files"]) files.insert(f["path"]);
-  EXPECT_TRUE(files.count("keys/device.ed25519"));
+  EXPECT_TRUE(files.count("keys/device.pub"));
+  EXPECT_FALSE(files.count("keys/device.ed25519"));  // no secrets without --include-keys
   EXPECT_TRUE(files.count("config.toml"));
   EXPECT_TRUE(files.count("state/events.sqlite"));
   EXPECT_TRUE(files.count("state/manifest.json"));

@@ -52,6 +52,9 @@ inline constexpr std::string_view SYNC_PATH_HEADS = "/sync/v1/heads";
 inline constexpr std::string_view SYNC_PATH_RECONCILE = "/sync/v1/reconcile";
 inline constexpr std::string_view SYNC_PATH_FETCH = "/sync/v1/fetch";
 inline constexpr std::string_view SYNC_PATH_EVENTS = "/sync/v1/events";
+// The serving node's newest snapshot (CONTRACT §7.5) for snapshot-assisted bootstrap; the
+// path is ours (X02 names the feature, not a route): doc/design/events.md "Bootstrap".
+inline constexpr std::string_view SYNC_PATH_SNAPSHOT = "/sync/v1/snapshot";
 
 // -- protocol limits --
 // A range whose holder has at most this many keys is answered with its key list.
@@ -275,6 +278,8 @@ class SyncPeer {
   virtual Result<Json> reconcile(const Json& request) = 0;    // POST /sync/v1/reconcile
   virtual Result<Json> fetch(const Json& request) = 0;        // POST /sync/v1/fetch
   virtual Result<Json> push_events(const Json& request) = 0;  // POST /sync/v1/events
+  // GET /sync/v1/snapshot: the peer's newest snapshot (untrusted); not_found by default.
+  virtual Result<Json> snapshot() { return make_error(ErrorCode::not_found, "peer serves no snapshot"); }
   // A stable name for the peer (its node id) for per-peer bookkeeping; "" when unknown.
   virtual std::string peer_key() const { return {}; }
 };

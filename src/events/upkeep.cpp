@@ -7,6 +7,16 @@
 
 namespace hn::events {
 
+std::vector<NodeId> peer_signers(const CommunityState& state) {
+  std::vector<NodeId> out;
+  for (const auto& [id, member] : state.members) {
+    if (member.level == TrustLevel::trusted || member.level == TrustLevel::anchor) {
+      out.push_back(member.node_id);
+    }
+  }
+  return out;
+}
+
 LogUpkeep::LogUpkeep(EventLog& log, ReplayEngine& engine, SnapshotStore store,
                      const identity::KeyPair& keys, UpkeepOptions options, const Clock& clock)
     : m_log(log),
@@ -23,12 +33,16 @@ LogUpkeep::LogUpkeep(EventLog& log, ReplayEngine& engine, SnapshotStore store,
 Result<std::optional<Snapshot>> LogUpkeep::find_usable(bool newest, std::int64_t* skipped) const {
   HN_TRY_ASSIGN(auto lamports, m_store.list());
   if (newest) std::reverse(lamports.begin(), lamports.end());
-  HN_TRY_ASSIGN(auto head, m_log.head());
+  // The highest Lamport the log holds or pruned (pruned events count as held: the head of
+  // a pruned log may be far below what its snapshots rightly cover).
+  HN_TRY_ASSIGN(auto heads, m_log.heads_by_type());
+  Lamport held = 0;
+  for (const auto& [type, lamport] : heads) held = std::max(held, lamport);
   for (Lamport l : lamports) {
     auto snap = read_snapshot(m_store.path_for(l), m_log.community_id(), m_trusted);
     // A snapshot covering more than the log holds describes events we no longer have
     // (a log restored from an older copy): its state would be ahead of what sync serves.
-    if (snap && snap->covers_events_up_to <= head.lamport) return std::optional<Snapshot>(std::move(*snap));
+    if (snap && snap->covers_events_up_to <= held) return std::optional<Snapshot>(std::move(*snap));
     if (skipped != nullptr) ++*skipped;
   }
   return std::optional<Snapshot>();
@@ -87,11 +101,43 @@ Result<std::int64_t> LogUpkeep::prune(std::span<const std::string> peers) {
   return n;
 }
 
+Result<Json> LogUpkeep::serve_snapshot() const {
+  std::lock_guard lk(m_mutex);
+  HN_TRY_ASSIGN(auto snap, find_usable(true, nullptr));
+  if (!snap) return make_error(ErrorCode::not_found, "no snapshot yet");
+  return to_json(*snap);
+}
+
+Result<std::optional<Lamport>> LogUpkeep::adopt_peer_snapshot(const Json& json,
+                                                              std::span<const NodeId> trusted) {
+  HN_TRY_ASSIGN(auto snap, parse_snapshot(json));
+  if (snap.community_id != m_log.community_id()) {
+    return make_error(ErrorCode::wrong_community, "the peer's snapshot is for community " +
+                                                      snap.community_id.str());
+  }
+  // Only this path trusts keys other than ours: the peer's state replaces what pruned
+  // events would have built, so its signer must be one the community itself trusts.
+  HN_TRY(verify_snapshot_signature(snap, trusted));
+  std::lock_guard lk(m_mutex);
+  if (snap.covers_events_up_to <= m_engine.base_covers().value_or(-1)) return std::optional<Lamport>();
+  HN_TRY(m_engine.restore(snap.state, snap.covers_events_up_to));
+  m_adopted_covers = snap.covers_events_up_to;
+  ++m_adopted;
+  return std::optional<Lamport>(snap.covers_events_up_to);
+}
+
+Result<std::optional<Lamport>> LogUpkeep::bootstrap_from(SyncPeer& peer, std::span<const NodeId> trusted) {
+  HN_TRY_ASSIGN(auto json, peer.snapshot());
+  return adopt_peer_snapshot(json, trusted);
+}
+
 UpkeepStats LogUpkeep::stats() const {
   UpkeepStats s;
   if (const Lamport c = m_newest_covers.load(); c >= 0) s.newest_covers = c;
   s.built = m_built.load();
   s.pruned = m_pruned.load();
+  if (const Lamport c = m_adopted_covers.load(); c >= 0) s.adopted_covers = c;
+  s.adopted = m_adopted.load();
   return s;
 }
 

@@ -13,6 +13,11 @@
 //   any kept snapshot can restore without it), it was received more than retention_days
 //   ago, every current peer acknowledged holding it (EventLog::record_peer_ack, written by
 //   clean sync rounds), and its type is not kept (governance: community.*).
+// - Bootstrap: a node told that keys are pruned (SyncResult::pruned_count) fetches the
+//   peer's newest snapshot and adopts it when it parses, is for this community, is signed
+//   by a member at trusted or anchor level in the node's OWN community view (peer_signers)
+//   and covers more than the current base; the views take its state and replay the log
+//   after it, all-or-nothing. Anything else is a typed error and changes nothing.
 //
 // Thread-safety: safe for concurrent use (one internal mutex serialises build and prune).
 // Lifetime: the log, the engine and the keys must outlive it.
@@ -30,8 +35,10 @@
 #include "core/constants.h"
 #include "core/error.h"
 #include "events/event_log.h"
+#include "events/community_view.h"
 #include "events/replay.h"
 #include "events/snapshot.h"
+#include "events/sync.h"
 #include "identity/keys.h"
 
 namespace hn::events {
@@ -54,7 +61,13 @@ struct UpkeepStats {
   std::optional<Lamport> newest_covers;  // of the newest snapshot on disk (ours)
   std::int64_t built = 0;                // snapshots built by this process
   std::int64_t pruned = 0;               // events pruned by this process
+  std::optional<Lamport> adopted_covers;  // of the last peer snapshot adopted
+  std::int64_t adopted = 0;               // peer snapshots adopted by this process
 };
+
+// Who may sign a snapshot another node serves us: the members at trusted or anchor level
+// (revoked ones are no members). Our own key is trusted separately.
+std::vector<NodeId> peer_signers(const CommunityState& state);
 
 class LogUpkeep {
  public:
@@ -71,6 +84,17 @@ class LogUpkeep {
   // Prunes what the rules allow; `peers` are the peer keys (full node ids) whose
   // acknowledgement is needed. Returns the number pruned.
   Result<std::int64_t> prune(std::span<const std::string> peers);
+
+  // Our newest usable snapshot, CONTRACT §7.5 JSON (GET /sync/v1/snapshot); not_found
+  // when there is none.
+  Result<Json> serve_snapshot() const;
+  // Verifies a peer's snapshot (bad_request / schema_unknown when malformed,
+  // wrong_community, invalid_signature unless signed by one of `trusted`) and, when it
+  // covers more than the current base, restores every view from it (ReplayEngine::restore:
+  // all-or-nothing). Returns its coverage, or nullopt when it brings nothing newer.
+  Result<std::optional<Lamport>> adopt_peer_snapshot(const Json& json, std::span<const NodeId> trusted);
+  // peer.snapshot(), then adopt_peer_snapshot.
+  Result<std::optional<Lamport>> bootstrap_from(SyncPeer& peer, std::span<const NodeId> trusted);
 
   UpkeepStats stats() const;
   const UpkeepOptions& options() const { return m_options; }
@@ -91,6 +115,8 @@ class LogUpkeep {
   std::atomic<Lamport> m_newest_covers{-1};  // -1: no snapshot
   std::atomic<std::int64_t> m_built{0};
   std::atomic<std::int64_t> m_pruned{0};
+  std::atomic<Lamport> m_adopted_covers{-1};  // -1: none adopted
+  std::atomic<std::int64_t> m_adopted{0};
 };
 
 }  // namespace hn::events

@@ -108,6 +108,21 @@ void Node::Impl::run_upkeep(bool daily) {
   }
 }
 
+bool Node::Impl::bootstrap_from_snapshot(events::SyncPeer& peer, const NodeId& peer_id) {
+  // The signers our own community view trusts: its community.* events are never pruned,
+  // so it is complete even when other events are gone.
+  const auto trusted = events::peer_signers(view.state());
+  auto adopted = upkeep->bootstrap_from(peer, trusted);
+  if (!adopted) {
+    node_log().warning("peer snapshot refused",
+                       Json{{"peer", peer_id.str()}, {"error", adopted.error().to_string()}});
+    return false;
+  }
+  if (!*adopted) return false;  // nothing newer than what the views start from
+  node_log().info("peer snapshot adopted", Json{{"peer", peer_id.str()}, {"covers", **adopted}});
+  return true;
+}
+
 void Node::Impl::arm_daily_snapshot() {
   if (stopping.load()) return;
   if (!snapshot_timer) snapshot_timer = std::make_unique<boost::asio::steady_timer>(io);
@@ -128,6 +143,8 @@ Json Node::Impl::upkeep_status() const {
          {"snapshots_skipped", start_report.skipped},
          {"snapshot_covers", stats.newest_covers ? Json(*stats.newest_covers) : Json()},
          {"snapshots_built", stats.built},
+         {"snapshot_adopted", stats.adopted_covers ? Json(*stats.adopted_covers) : Json()},
+         {"snapshots_adopted", stats.adopted},
          {"snapshot_lag_lamport", upkeep->options().snapshot_lag},
          {"retention_days", upkeep->options().retention_days}};
   if (auto n = log->pruned_count()) j["pruned"] = *n;

@@ -21,7 +21,7 @@
 //   POST /node/v1/member/revoke  signed, trust `self` only: revoke a member.
 //   POST /node/v1/invite     signed, trust `self` only: issue an invite.
 //   POST /node/v1/shutdown   signed, trust `self` only: stop as on SIGTERM.
-//   GET  /sync/v1/heads, POST /sync/v1/reconcile|fetch|events   signed, members only
+//   GET  /sync/v1/heads|snapshot, POST /sync/v1/reconcile|fetch|events   signed, members only
 //                            (events/sync.h SyncServer on the node's sync queue).
 //   GET  /manifest, /community/manifest, /metrics, /trace/recent, /health, /ready (public).
 //                            (/trace/recent?n= takes an integer, clamped to the ring;

@@ -60,6 +60,9 @@ void Node::Impl::add_node_routes() {
              [this](const Json& b) { return sync_server->handle_reconcile(b); });
   sync_route("POST", events::SYNC_PATH_FETCH,
              [this](const Json& b) { return sync_server->handle_fetch(b); });
+  // Snapshot-assisted bootstrap (X02 §5.4): our newest snapshot, for a member told `pruned`.
+  sync_route("GET", events::SYNC_PATH_SNAPSHOT,
+             [this](const Json&) { return upkeep->serve_snapshot(); });
   // Pushed community.* events refresh the manifest through the log subscription.
   sync_route("POST", events::SYNC_PATH_EVENTS,
              [this](const Json& b) { return sync_server->handle_events(b); });

@@ -173,6 +173,8 @@ void Node::Impl::run_sync_rounds() {
                                          {"ms", r->duration_ms}});
     }
     if (r->received_count > 0) community_changed = true;
+    // Events the peer pruned will never come: their effects come with its snapshot.
+    if (r->pruned_count > 0 && bootstrap_from_snapshot(peer, id)) community_changed = true;
   }
   // New community.* events: the manifest (and with it membership) follows the log.
   if (community_changed) refresh_community_manifest();

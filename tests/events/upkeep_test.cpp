@@ -2,7 +2,9 @@
 // newest usable snapshot and replays only what follows it, damaged or foreign snapshots are
 // skipped, snapshots are due every `lag` Lamports, and retention prunes only events that are
 // covered, old, acknowledged by every peer and not governance — without sync seeing a
-// difference, and telling a peer that lacks a pruned event so (not_found), not silence.
+// difference, and telling a peer that lacks a pruned event so (not_found), not silence;
+// such a peer adopts the other's snapshot (signed by a member its own view trusts) and its
+// views then equal the other's, while a tampered, foreign or untrusted snapshot is refused.
 #include "events/upkeep.h"
 
 #include <fstream>
@@ -283,6 +285,85 @@ TEST_F(UpkeepTest, SyncSeesNoDifferenceForPrunedKeysAndAFreshPeerIsToldNotFound)
   ASSERT_TRUE(second.has_value());
   EXPECT_EQ(second->pruned_count, 0);
   EXPECT_EQ(second->skipped_count, 8);
+}
+
+// An in-process peer that also serves a snapshot (GET /sync/v1/snapshot).
+class SnapshotPeer final : public InProcessSyncPeer {
+ public:
+  SnapshotPeer(SyncServer& server, Json snapshot) : InProcessSyncPeer(server, "a"), served(std::move(snapshot)) {}
+  Result<Json> snapshot() override { return served; }
+  Json served;
+};
+
+TEST_F(UpkeepTest, APeerToldPrunedAdoptsTheTrustedSnapshotAndConverges) {
+  auto log = open_log();
+  Views a(*log);
+  ASSERT_TRUE(a.register_all());
+  LogUpkeep upkeep_a(*log, a.engine, store(), keys, options(), clock);
+  seed(*log, 8);
+  ASSERT_TRUE(upkeep_a.build_snapshot_now());
+  clock.advance_ms(31 * DAY_MS);
+  ASSERT_EQ(*upkeep_a.prune({}), 8);
+  auto served = upkeep_a.serve_snapshot();
+  ASSERT_TRUE(served.has_value()) << served.error().to_string();
+
+  // A node joining now gets the community's events and hears the rest were pruned.
+  hn::test::TempDir c_dir;
+  auto c_log = *EventLog::open(c_dir / "e.db", community, keys);
+  Views c(*c_log);
+  ASSERT_TRUE(c.register_all());
+  LogUpkeep upkeep_c(*c_log, c.engine, SnapshotStore(c_dir / "snapshots", community), keys, options(), clock);
+  SyncServer server_a(*log);
+  SnapshotPeer to_a(server_a, *served);
+  SyncClient client_c(*c_log);
+  auto round = client_c.run_round(to_a);
+  ASSERT_TRUE(round.has_value()) << round.error().to_string();
+  ASSERT_EQ(round->pruned_count, 8);
+  ASSERT_NE(c.tally.seen, a.tally.seen);
+  const auto trusted = peer_signers(c.community.state());
+  ASSERT_EQ(trusted, std::vector<NodeId>{keys.node_id()});  // the founder: anchor
+
+  // Refused, views untouched: tampered state, another community, an untrusted signer.
+  const auto before = c.tally.seen;
+  Json tampered = *served;
+  tampered["state"]["tally"]["seen"].push_back("forged");
+  to_a.served = tampered;
+  auto bad = upkeep_c.bootstrap_from(to_a, trusted);
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().code, ErrorCode::invalid_signature);
+  auto foreign = build_snapshot(a.engine, CommunityId("ed25519:other"), keys, clock);
+  ASSERT_TRUE(foreign.has_value());
+  auto wrong = upkeep_c.adopt_peer_snapshot(to_json(*foreign), trusted);
+  ASSERT_FALSE(wrong.has_value());
+  EXPECT_EQ(wrong.error().code, ErrorCode::wrong_community);
+  auto stranger_signed = build_snapshot(a.engine, community, key_from_byte(77), clock);
+  ASSERT_TRUE(stranger_signed.has_value());
+  auto untrusted = upkeep_c.adopt_peer_snapshot(to_json(*stranger_signed), trusted);
+  ASSERT_FALSE(untrusted.has_value());
+  EXPECT_EQ(untrusted.error().code, ErrorCode::invalid_signature);
+  auto garbage = upkeep_c.adopt_peer_snapshot(Json{{"schema_version", 1}}, trusted);
+  ASSERT_FALSE(garbage.has_value());
+  EXPECT_EQ(garbage.error().code, ErrorCode::bad_request);
+  EXPECT_EQ(c.tally.seen, before);
+  EXPECT_FALSE(c.engine.base_covers().has_value());
+
+  // The genuine one: every view equals the peer's; asking again brings nothing newer.
+  to_a.served = *served;
+  auto adopted = upkeep_c.bootstrap_from(to_a, trusted);
+  ASSERT_TRUE(adopted.has_value()) << adopted.error().to_string();
+  ASSERT_TRUE(adopted->has_value());
+  EXPECT_EQ(**adopted, (*served)["covers_events_up_to"].get<Lamport>());
+  EXPECT_EQ(c.tally.seen, a.tally.seen);
+  EXPECT_EQ(c.community.state(), a.community.state());
+  EXPECT_EQ(upkeep_c.stats().adopted, 1);
+  auto again = upkeep_c.bootstrap_from(to_a, trusted);
+  ASSERT_TRUE(again.has_value());
+  EXPECT_FALSE(again->has_value());
+
+  // Events after the snapshot still reach the views on top of the adopted state.
+  ASSERT_TRUE(log->append_local(EventType::chat_message_sent, {{"i", 99}}));
+  ASSERT_TRUE(client_c.run_round(to_a));
+  EXPECT_EQ(c.tally.seen, a.tally.seen);
 }
 
 TEST_F(UpkeepTest, ACleanRoundRecordsThePeersAcknowledgement) {

@@ -187,6 +187,9 @@ struct Node::Impl {
   // Queues one upkeep pass on the sync queue (daily: build a snapshot even below the lag).
   void schedule_upkeep(bool daily);
   void run_upkeep(bool daily);
+  // After a round that heard `pruned`: adopt the peer's snapshot (log_upkeep.cpp). True
+  // when the views took it.
+  bool bootstrap_from_snapshot(events::SyncPeer& peer, const NodeId& peer_id);
   void arm_daily_snapshot();
   Json upkeep_status() const;
 

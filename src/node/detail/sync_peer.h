@@ -34,6 +34,9 @@ class TransportSyncPeer final : public events::SyncPeer {
   Result<Json> push_events(const Json& r) override {
     return m_request("POST", events::SYNC_PATH_EVENTS, r);
   }
+  Result<Json> snapshot() override {
+    return m_request("GET", events::SYNC_PATH_SNAPSHOT, Json::object());
+  }
   std::string peer_key() const override { return m_key; }
 
  private:

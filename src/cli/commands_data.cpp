@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/node_access.h"
 #include "cli/erase.h"
 #include "cli/export_archive.h"
 #include "cli/prompt.h"
@@ -21,11 +22,6 @@
 namespace hn::cli {
 namespace fs = std::filesystem;
 namespace {
-
-int fail(const Error& error) {
-  std::cerr << "hearthnet: " << error.to_string() << "\n";
-  return exit_code_for(error);
-}
 
 // Copies an SQLite database consistently (also while a node writes to it): VACUUM INTO.
 Status snapshot_database(const fs::path& from, const fs::path& to) {

@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/node_access.h"
 #include "cli/first_run.h"
 #include "cli/prompt.h"
 #include "core/types.h"
@@ -17,15 +18,6 @@
 #include "node/join.h"
 
 namespace hn::cli {
-namespace {
-
-int fail(const Error& error) {
-  std::cerr << "hearthnet: " << error.to_string() << "\n";
-  return exit_code_for(error);
-}
-
-}  // namespace
-
 int command_init(const GlobalOptions& global, const InitArgs& args) {
   auto home = node::open_home(global.config_path, global.env);
   if (!home) return fail(home.error());

@@ -6,21 +6,13 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/node_access.h"
 #include "core/constants.h"
 #include "node/doctor_checks.h"
 #include "node/home.h"
 #include "observability/doctor.h"
 
 namespace hn::cli {
-namespace {
-
-int fail(const Error& error) {
-  std::cerr << "hearthnet: " << error.to_string() << "\n";
-  return exit_code_for(error);
-}
-
-}  // namespace
-
 int command_version() {
   std::cout << "hearthnet " << HN_VERSION << " (contract " << CONTRACT_VERSION << ", C++"
             << __cplusplus / 100 % 100 << ", " << __VERSION__ << ", Linux)\n";

@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/node_access.h"
 #include "cli/prompt.h"
 #include "node/home.h"
 #include "node/join.h"
@@ -18,28 +19,15 @@
 namespace hn::cli {
 namespace {
 
-int fail_with(const Error& error) {
-  std::cerr << "hearthnet: " << error.to_string() << "\n";
-  return exit_code_for(error);
-}
-
 // POSTs body to a self-only route of the running node; prints the JSON answer (or, with
 // field, only that string field of it).
 int post_to_node(const GlobalOptions& global, const std::string& path, const Json& body,
                  const char* field = nullptr) {
-  auto home = node::open_home(global.config_path, global.env);
-  if (!home) return fail_with(home.error());
-  auto client = node::LocalClient::connect(*home);
-  if (!client) {
-    if (node::is_no_node_error(client.error())) {
-      std::cerr << "hearthnet: " << client.error().message << "\n";
-      return EXIT_NO_NODE;
-    }
-    return fail_with(client.error());
-  }
-  auto r = (*client)->request("POST", path, body);
-  if (!r) return fail_with(r.error());
-  if (r->status / 100 != 2) return fail_with(transport::parse_error_response(r->status, r->body));
+  auto c = connect_to_node(global);
+  if (!c.client) return c.exit_code;
+  auto r = c.client->request("POST", path, body);
+  if (!r) return fail(r.error());
+  if (r->status / 100 != 2) return fail(transport::parse_error_response(r->status, r->body));
   if (field != nullptr && r->body.contains(field) && r->body[field].is_string()) {
     std::cout << r->body[field].get<std::string>() << std::endl;
   } else {
@@ -60,9 +48,9 @@ int command_debug_emit(const GlobalOptions& global, const DebugEmitArgs& args) {
 
 int command_id(const GlobalOptions& global) {
   auto home = node::open_home(global.config_path, global.env);
-  if (!home) return fail_with(home.error());
+  if (!home) return fail(home.error());
   auto card = node::node_id_card(*home);
-  if (!card) return fail_with(card.error());
+  if (!card) return fail(card.error());
   std::cout << *card << std::endl;
   return EXIT_OK;
 }
@@ -81,11 +69,11 @@ int command_invite_create(const GlobalOptions& global, const InviteCreateArgs& a
 
 int command_invite_redeem(const GlobalOptions& global, const InviteRedeemArgs& args) {
   auto home = node::open_home(global.config_path, global.env);
-  if (!home) return fail_with(home.error());
+  if (!home) return fail(home.error());
   auto invite = read_invite_argument(args.text, std::cin);  // M12 §3.12 TEXT_OR_PATH
-  if (!invite) return fail_with(invite.error());
+  if (!invite) return fail(invite.error());
   auto report = node::join_community(*home, *invite, global.env);
-  if (!report) return fail_with(report.error());
+  if (!report) return fail(report.error());
   if (args.json) {
     std::cout << Json{{"community_id", report->community_id.str()},
                       {"community_name", report->community_name},

@@ -16,6 +16,7 @@
 #include "bus/capability.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/node_access.h"
 #include "core/clock.h"
 #include "node/home.h"
 #include "node/local_client.h"
@@ -25,41 +26,6 @@
 
 namespace hn::cli {
 namespace {
-
-int fail(const Error& error) {
-  std::cerr << "hearthnet: " << error.to_string() << "\n";
-  return exit_code_for(error);
-}
-
-// The running node of this home, or the exit code to return.
-struct Connected {
-  node::NodeHome home;
-  std::unique_ptr<node::LocalClient> client;
-  int exit_code = EXIT_OK;
-};
-
-Connected connect_to_node(const GlobalOptions& global,
-                          std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
-  Connected c;
-  auto home = node::open_home(global.config_path, global.env);
-  if (!home) {
-    c.exit_code = fail(home.error());
-    return c;
-  }
-  c.home = std::move(*home);
-  auto client = node::LocalClient::connect(c.home, timeout);
-  if (!client) {
-    if (node::is_no_node_error(client.error())) {
-      std::cerr << "hearthnet: " << client.error().message << "\n";
-      c.exit_code = EXIT_NO_NODE;
-    } else {
-      c.exit_code = fail(client.error());
-    }
-    return c;
-  }
-  c.client = std::move(*client);
-  return c;
-}
 
 std::string human_bytes(std::int64_t n) {
   const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};

@@ -161,7 +161,8 @@ void Node::Impl::add_static_peer(discovery::PeerEndpoint p) {
     static_peers.push_back(p);
     return;
   }
-  auto s = discovery::StaticPeers::create(io, {p}, discovery->intake()->sink());
+  auto s = discovery::StaticPeers::create(io, {p}, discovery->intake()->sink(),
+                                          static_peer_interval);
   s->start();
   extra_static.push_back(std::move(s));
 }
@@ -189,6 +190,7 @@ Status Node::Impl::start_discovery() {
     if (!ec && addr.is_v4()) o.udp.interface_address = home.config.transport.host;
   }
   o.static_peers = static_peers;
+  o.static_poll_interval = static_peer_interval;
   o.display_name = home.config.node.display_name;
   o.profile = home.config.node.profile;
   o.https_port = port.load();

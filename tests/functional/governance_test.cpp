@@ -130,7 +130,8 @@ TEST_F(GovernanceMesh, ActionsNeedThePolicysCoSignatures) {
   // community manifest file, so the file there still holds the founding policy).
   auto revoke_on = [](const NodeProcess& n) -> Json {
     auto s = n.cli({"community", "policy", "show", "--json"});
-    auto j = s.exit_code == 0 ? parse_json(s.out) : std::nullopt;
+    if (s.exit_code != 0) return Json();
+    auto j = parse_json(s.out);
     return j ? (*j)["policy"]["min_signatures_to_revoke"] : Json();
   };
   EXPECT_TRUE(eventually([&] { return revoke_on(*b) == 1; })) << revoke_on(*b).dump();

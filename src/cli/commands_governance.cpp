@@ -244,16 +244,26 @@ int command_policy_set(const GlobalOptions& global, const PolicySetArgs& args) {
   return EXIT_OK;
 }
 
+// The policy in force: the running node's community view (GET NODE_POLICY_PATH), which
+// every node replays; with no node running, the community manifest file (on a member's
+// node that file can lag a policy change: only the root regenerates it).
+Result<Json> policy_in_force(const node::NodeHome& home) {
+  auto client = node::LocalClient::connect(home);
+  if (client) return (*client)->get_json(node::NODE_POLICY_PATH);
+  if (!node::is_no_node_error(client.error())) return client.take_error();
+  HN_TRY_ASSIGN(auto manifest, identity::load_community_manifest(home.paths.community_dir));
+  return Json{{"policy", manifest.policy.to_json()}, {"head_lamport", manifest.head_lamport}};
+}
+
 int command_policy_show(const GlobalOptions& global, const PolicyShowArgs& args) {
   auto home = node::open_home(global.config_path, global.env);
   if (!home) return fail_with(home.error());
-  auto manifest = identity::load_community_manifest(home->paths.community_dir);
-  if (!manifest) return fail_with(manifest.error());
-  const Json policy = manifest->policy.to_json();
+  auto shown = policy_in_force(*home);
+  if (!shown) return fail_with(shown.error());
   if (args.json) {
-    std::cout << Json{{"policy", policy}, {"head_lamport", manifest->head_lamport}}.dump()
-              << std::endl;
+    std::cout << shown->dump() << std::endl;
   } else {
+    const Json policy = (*shown)["policy"];
     for (const auto& [key, value] : policy.items())
       std::cout << key << " = " << value.dump() << "\n";
   }

@@ -3,6 +3,8 @@
 
 #include <charconv>
 
+#include "observability/standard_metrics.h"
+
 namespace hn::discovery {
 
 std::string PeerEndpoint::to_string() const {
@@ -49,7 +51,13 @@ ManifestVerifier make_default_manifest_verifier(const Clock& clock,
                                                 identity::KeyPinStore* pins) {
   return [&clock, pins](const Json& json) -> Result<identity::NodeManifest> {
     HN_TRY_ASSIGN(auto manifest, identity::parse_node_manifest(json));
-    HN_TRY(identity::verify_node_manifest(manifest, clock, pins));
+    if (Status st = identity::verify_node_manifest(manifest, clock, pins); !st) {
+      // X03 §4.2: a peer manifest whose signature fails counts.
+      if (st.error().code == ErrorCode::invalid_signature) {
+        observability::standard_metrics().signature_failures_total->inc({"peer_manifest"});
+      }
+      return st.take_error();
+    }
     return manifest;
   };
 }

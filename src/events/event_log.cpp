@@ -10,6 +10,7 @@
 #include "core/file_util.h"
 #include "core/parallel.h"
 #include "core/time.h"
+#include "observability/standard_metrics.h"
 
 namespace hn::events {
 
@@ -394,6 +395,14 @@ Result<BatchResult> EventLog::append_batch(std::span<const Event> events, bool w
     run_on_all_cores(check_chunks);
   } else {
     check_chunks();
+  }
+  // X03 §4.2: every received event whose signature fails counts (reason "sync_event").
+  const auto bad_signatures = std::count_if(decided.begin(), decided.end(), [](const auto& d) {
+    return d && !d->has_value() && d->error().code == ErrorCode::invalid_signature;
+  });
+  if (bad_signatures > 0) {
+    observability::standard_metrics().signature_failures_total->inc(
+        {"sync_event"}, static_cast<double>(bad_signatures));
   }
 
   // 3. One transaction for everything that passed.

@@ -100,6 +100,15 @@ Result<Json> Node::Impl::change_member_level(const Json& request) {
   return change_member(type, request);
 }
 
+Result<Json> Node::Impl::current_policy() {
+  const auto state = view.state();
+  if (!state.created) return make_error(ErrorCode::not_found, "the community is not created yet");
+  auto parsed = identity::parse_community_policy(state.policy);
+  Json policy = parsed ? parsed->to_json() : identity::CommunityPolicy{}.to_json();
+  HN_TRY_ASSIGN(auto head, log->head());
+  return Json{{"policy", std::move(policy)}, {"head_lamport", head.lamport}};
+}
+
 Result<Json> Node::Impl::update_policy(const Json& request) {
   auto set = request.find("set");
   if (set == request.end() || !set->is_object() || set->empty()) {

@@ -32,7 +32,8 @@
 // snapshots every [events] snapshot_lag_lamport and daily, then retention, on the sync queue;
 // Test hooks (environment, for tests/functional): HEARTHNET_SYNC_INTERVAL_SECONDS overrides
 // the sync period (a whole number of seconds ≥ 1; anything else makes open() fail with
-// config_error); HEARTHNET_DIAG_FAIL=1 makes this node's diag.echo fail every call.
+// config_error); HEARTHNET_STATIC_PEER_INTERVAL_SECONDS the static peers' 30 s re-poll
+// period, parsed the same way; HEARTHNET_DIAG_FAIL=1 makes this node's diag.echo fail every call.
 // Invitees (a pending community.member.invited for them) pass the transport as `unknown`
 // and may use only the sync routes, to pull the log and push their join (M13 §4.2).
 // Membership (DESIGN.md): revoked wins; a node the community view does not list is
@@ -96,7 +97,8 @@ inline constexpr const char* NODE_MEMBER_REVOKE_PATH = "/node/v1/member/revoke";
 // same for community.member.promoted / demoted.
 inline constexpr const char* NODE_MEMBER_LEVEL_PATH = "/node/v1/member/level";
 // POST {"set": {policy field: value, ...}}: community.policy.updated with the merged, whole
-// policy (M01); the community root only.
+// policy (M01); the community root only. GET: {"policy", "head_lamport"}, the policy in
+// force by this node's community view (`hearthnet community policy show`).
 inline constexpr const char* NODE_POLICY_PATH = "/node/v1/community/policy";
 // POST {"invitee": ID_OR_CARD, "level": "member|trusted", "ttl_seconds": N}:
 // issue_invite (onboarding/issue.h) with this node's endpoint as bootstrap endpoint;
@@ -130,7 +132,7 @@ class Node {
  public:
   // M12 §5 steps 1–7 (nothing listens yet). Errors: keys_missing / keys_* (with a hint to
   // run `hearthnet init`), not_found when the node has no community, config_error (also a
-  // malformed HEARTHNET_SYNC_INTERVAL_SECONDS),
+  // malformed HEARTHNET_SYNC_INTERVAL_SECONDS or HEARTHNET_STATIC_PEER_INTERVAL_SECONDS),
   // storage_error / db_corrupt, io_error when the home is locked by a running node.
   static Result<std::unique_ptr<Node>> open(NodeHome home, NodeOptions options = {});
   ~Node();

@@ -32,6 +32,16 @@ void Node::Impl::add_node_routes() {
   add_self_route(NODE_MEMBER_REVOKE_PATH, [this](const Json& b) { return revoke_member(b); });
   add_self_route(NODE_MEMBER_LEVEL_PATH, [this](const Json& b) { return change_member_level(b); });
   add_self_route(NODE_POLICY_PATH, [this](const Json& b) { return update_policy(b); });
+  server->add_route("GET", NODE_POLICY_PATH,
+                    [this](transport::Request r, std::shared_ptr<transport::SseWriter>)
+                        -> asio::awaitable<transport::Response> {
+                      if (r.trust != TrustLevel::self) co_return not_self(r);
+                      auto op = async_on(
+                          *admin_queue, [this](const Json&) { return current_policy(); }, Json());
+                      Result<Json> result = co_await std::move(op);
+                      if (!result) co_return transport::Response::error(result.error());
+                      co_return transport::Response::json(std::move(*result));
+                    });
   add_self_route(NODE_INVITE_PATH, [this](const Json& b) { return create_invite(b); });
   // M12 §3.10: `hearthnet erase` stops the node first. Shutdown starts from a timer armed
   // now, so this answer is written before the server closes its connections.

@@ -2,6 +2,7 @@
 // bootstrap peers) feeds one PeerRegistry; its events verify each peer's manifest, check
 // membership, feed the bus and the peer table, and start a sync round when a peer appears.
 // Revoked peers leave the table (DESIGN.md "revoked wins").
+#include <algorithm>
 #include <string>
 #include <utility>
 
@@ -161,7 +162,8 @@ void Node::Impl::add_static_peer(discovery::PeerEndpoint p) {
     static_peers.push_back(p);
     return;
   }
-  auto s = discovery::StaticPeers::create(io, {p}, discovery->intake()->sink());
+  auto s = discovery::StaticPeers::create(io, {p}, discovery->intake()->sink(),
+                                          static_peer_interval);
   s->start();
   extra_static.push_back(std::move(s));
 }
@@ -189,6 +191,12 @@ Status Node::Impl::start_discovery() {
     if (!ec && addr.is_v4()) o.udp.interface_address = home.config.transport.host;
   }
   o.static_peers = static_peers;
+  o.static_poll_interval = static_peer_interval;
+  // A shorter re-poll (the test hook) would still wait out the intake's 15 s failure
+  // backoff; the backoff is at most one re-poll period so each poll fetches.
+  const auto poll_s = std::chrono::duration_cast<std::chrono::seconds>(static_peer_interval);
+  o.intake.failure_backoff_seconds = static_cast<int>(std::clamp<std::int64_t>(
+      poll_s.count(), 1, o.intake.failure_backoff_seconds));
   o.display_name = home.config.node.display_name;
   o.profile = home.config.node.profile;
   o.https_port = port.load();

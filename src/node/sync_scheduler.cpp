@@ -31,6 +31,10 @@ Status Node::Impl::open_sync() {
   HN_TRY_ASSIGN(auto interval, detail::parse_sync_interval_override(
                                    std::getenv("HEARTHNET_SYNC_INTERVAL_SECONDS")));
   if (interval) sync_interval = *interval;
+  // The same for the static peers' re-poll (peers.cpp).
+  HN_TRY_ASSIGN(auto poll, detail::parse_static_peer_interval_override(
+                               std::getenv("HEARTHNET_STATIC_PEER_INTERVAL_SECONDS")));
+  if (poll) static_peer_interval = *poll;
   return {};
 }
 

@@ -21,6 +21,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include "observability/standard_metrics.h"
 #include "transport/flow_control.h"
 
 namespace hn::transport {
@@ -228,8 +229,17 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
 
   // CONTRACT §5.2: a signed response must be the peer's answer to this request; a
   // mutating capability's response must be signed.
+  // Every refusal counts in hearthnet_signature_failures_total{reason="response"} (X03 §4.2).
   static Status check_response_signature(const Headers& headers, int status, const Json& body,
                                          const Endpoint& peer, const RequestEnvelope& request) {
+    Status st = check_response_signature_unmetered(headers, status, body, peer, request);
+    if (!st) observability::standard_metrics().signature_failures_total->inc({"response"});
+    return st;
+  }
+
+  static Status check_response_signature_unmetered(const Headers& headers, int status,
+                                                   const Json& body, const Endpoint& peer,
+                                                   const RequestEnvelope& request) {
     auto sig = response_signature_from_headers(headers);
     if (!sig) {
       if (response_signature_mandatory(request.capability)) {

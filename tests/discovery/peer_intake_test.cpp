@@ -9,6 +9,7 @@
 #include "discovery/manifest_publisher.h"
 #include "discovery/static_peers.h"
 #include "discovery_test_util.h"
+#include "observability/standard_metrics.h"
 
 namespace hn::discovery {
 namespace {
@@ -140,6 +141,29 @@ TEST_F(DiscoveryIntake, InvalidManifestIsRefusedWithBackoff) {
   intake->on_sighting(udp_sighting(peer, ep));
   EXPECT_EQ(fetcher.calls(), 2u);
   EXPECT_EQ(registry.size(), 1u);
+}
+
+// X03 §4.2: a forged peer manifest counts in
+// hearthnet_signature_failures_total{reason="peer_manifest"}; an expired one is no signature failure.
+TEST_F(DiscoveryIntake, ForgedManifestCountsAsSignatureFailure) {
+  const auto* counter = observability::standard_metrics().signature_failures_total;
+  const double before = counter->value({"peer_manifest"});
+  auto peer = identity::KeyPair::generate();
+  PeerEndpoint ep{"192.168.1.20", 7080};
+  Json forged = make_manifest(peer, community, 7080, clock).to_json();
+  forged["display_name"] = "evil";  // signature no longer matches
+  fetcher.set(ep, forged);
+  intake->on_sighting(udp_sighting(peer, ep));
+  EXPECT_EQ(intake->stats().manifest_invalid, 1u);
+  EXPECT_EQ(counter->value({"peer_manifest"}) - before, 1.0);
+
+  auto other = identity::KeyPair::generate();
+  PeerEndpoint ep2{"192.168.1.21", 7080};
+  fetcher.set_manifest(ep2, make_manifest(other, community, 7080, clock));
+  clock.advance_seconds(40);
+  intake->on_sighting(udp_sighting(other, ep2));
+  EXPECT_EQ(intake->stats().manifest_invalid, 2u);
+  EXPECT_EQ(counter->value({"peer_manifest"}) - before, 1.0);
 }
 
 TEST_F(DiscoveryIntake, ExpiredManifestIsRefused) {

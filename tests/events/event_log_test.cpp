@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include "events_test_util.h"
+#include "observability/standard_metrics.h"
 
 namespace hn::events {
 namespace {
@@ -328,6 +329,29 @@ TEST_F(EventLogTest, SubscriberMayAppendReentrantly) {
   ASSERT_TRUE(log->append_local(EventType::chat_message_sent, Json::object()));
   ASSERT_EQ(seen.size(), 2u);
   EXPECT_EQ(seen[1], EventType::chat_message_delivered);
+}
+
+// X03 §4.2: a received (synced) event whose signature fails counts in
+// hearthnet_signature_failures_total{reason="sync_event"}; a valid one does not.
+TEST_F(EventLogTest, ReceivedEventWithBadSignatureCountsAsSignatureFailure) {
+  auto log = open_log();
+  const auto* counter = observability::standard_metrics().signature_failures_total;
+  const double before = counter->value({"sync_event"});
+  std::vector<Event> batch;
+  batch.push_back(make_signed(peer, community, EventType::chat_message_sent, 10, {}));
+  for (int i = 0; i < 2; ++i) {
+    auto tampered = make_signed(peer, community, EventType::chat_message_sent, 11 + i, Json{{"a", 1}});
+    tampered.data["a"] = 2;
+    batch.push_back(tampered);
+  }
+  auto r = log->append_received_batch(batch);
+  ASSERT_TRUE(r.has_value()) << r.error().to_string();
+  EXPECT_EQ(r->rejected, 2u);
+  EXPECT_EQ(counter->value({"sync_event"}) - before, 2.0);
+  auto tampered = make_signed(peer, community, EventType::chat_message_sent, 20, Json{{"a", 1}});
+  tampered.data["a"] = 3;
+  EXPECT_FALSE(log->append_received(tampered));
+  EXPECT_EQ(counter->value({"sync_event"}) - before, 3.0);
 }
 
 // Decision: valid events of a batch land in one transaction; invalid ones are reported

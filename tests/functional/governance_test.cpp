@@ -126,6 +126,15 @@ TEST_F(GovernanceMesh, ActionsNeedThePolicysCoSignatures) {
   EXPECT_EQ((*parse_json(shown.out))["policy"]["min_signatures_to_revoke"], 1);
   auto bad = a->cli({"community", "policy", "set", "no_such_field", "1"});
   EXPECT_NE(bad.exit_code, 0);
+  // A member's `policy show` is its running node's view (only the root rewrites the
+  // community manifest file, so the file there still holds the founding policy).
+  auto revoke_on = [](const NodeProcess& n) -> Json {
+    auto s = n.cli({"community", "policy", "show", "--json"});
+    if (s.exit_code != 0) return Json();
+    auto j = parse_json(s.out);
+    return j ? (*j)["policy"]["min_signatures_to_revoke"] : Json();
+  };
+  EXPECT_TRUE(eventually([&] { return revoke_on(*b) == 1; })) << revoke_on(*b).dump();
   ASSERT_TRUE(eventually([&] {
     return b->cli({"member", "revoke", id_c, "--reason", "t"}).exit_code == 0;
   }));
@@ -133,6 +142,9 @@ TEST_F(GovernanceMesh, ActionsNeedThePolicysCoSignatures) {
     return status_of(*a)["community"]["revoked_count"] == 1 &&
            status_of(*b)["community"]["revoked_count"] == 1;
   }));
+  // With its node stopped, `policy show` falls back to the manifest file.
+  ASSERT_EQ(a->stop(), 0);
+  EXPECT_EQ(revoke_on(*a), 1);
 }
 
 }  // namespace

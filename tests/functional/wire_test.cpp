@@ -153,6 +153,7 @@ TEST(WireReady, ReadyNeedsAReachablePeerWhenPeersAreConfigured) {
       .discovery = std::string(test::NO_DISCOVERY) + "bootstrap_peers = [\"127.0.0.1:" +
                    std::to_string(port_a) + "\"]\n",
       .found_community = false});
+  b.add_env("HEARTHNET_STATIC_PEER_INTERVAL_SECONDS=1");  // not the 30 s re-poll
   ASSERT_TRUE(test::join(a, b));
   ASSERT_EQ(a.stop(), 0);
   ASSERT_TRUE(b.start(&error)) << error;

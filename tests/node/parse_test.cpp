@@ -39,5 +39,17 @@ TEST(NodeParse, SyncIntervalHook) {
   }
 }
 
+TEST(NodeParse, StaticPeerIntervalHook) {
+  EXPECT_FALSE(parse_static_peer_interval_override(nullptr)->has_value());
+  EXPECT_FALSE(parse_static_peer_interval_override("")->has_value());
+  EXPECT_EQ(**parse_static_peer_interval_override("1"), std::chrono::seconds(1));
+  for (const char* bad : {"0", "-1", "2s", "soon", "3000000000"}) {
+    auto r = parse_static_peer_interval_override(bad);
+    ASSERT_FALSE(r.has_value()) << bad;
+    EXPECT_EQ(r.error().code, ErrorCode::config_error) << bad;
+    EXPECT_NE(r.error().message.find("HEARTHNET_STATIC_PEER_INTERVAL_SECONDS"), std::string::npos);
+  }
+}
+
 }  // namespace
 }  // namespace hn::node::detail

@@ -23,6 +23,7 @@
 #include <boost/beast/ssl.hpp>
 
 #include "core/work_queue.h"
+#include "observability/standard_metrics.h"
 #include "test_cert.h"
 #include "support/test_support.h"
 #include "transport/client.h"
@@ -308,6 +309,25 @@ TEST_F(TransportE2E, SignedCallSucceedsAndReusesTheConnection) {
   std::size_t idle = 0;
   m_io.sync([&] { idle = m_client->idle_connections(); });
   EXPECT_EQ(idle, 1u);  // keep-alive: one connection served both calls
+}
+
+// X03 §4.2: a response whose signature fails (here: signed by a key other than the node
+// the client meant to reach) is refused and counts in
+// hearthnet_signature_failures_total{reason="response"}.
+TEST_F(TransportE2E, ResponseWithBadSignatureCountsAsSignatureFailure) {
+  const auto* counter = observability::standard_metrics().signature_failures_total;
+  const double before = counter->value({"response"});
+  auto stranger = identity::KeyPair::generate();
+  Endpoint wrong{"127.0.0.1", m_port, stranger.node_id()};
+  auto r = m_io.run<Result<Json>>([&]() {
+    return m_client->async_call(wrong, "market.post", Version{1, 0}, Json{{"title", "x"}});
+  });
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::invalid_signature) << r.error().to_string();
+  EXPECT_EQ(counter->value({"response"}) - before, 1.0);
+  auto ok = call(*m_client, "market.post", Json{{"title", "x"}});
+  ASSERT_TRUE(ok.has_value()) << ok.error().to_string();
+  EXPECT_EQ(counter->value({"response"}) - before, 1.0);
 }
 
 TEST_F(TransportE2E, SelfOverLoopbackIsTrustSelf) {

@@ -122,6 +122,9 @@ struct Node::Impl {
   Result<Json> revoke_member(const Json& request);
   Result<Json> change_member_level(const Json& request);
   Result<Json> update_policy(const Json& request);
+  // GET NODE_POLICY_PATH: the policy in force by the community view (what every node
+  // replays), not the manifest file only the root regenerates.
+  Result<Json> current_policy();
 
   // --- bus-call routes (call_routes.cpp) ---
   void add_call_routes();
@@ -246,6 +249,8 @@ struct Node::Impl {
   mutable std::mutex peers_mutex;
   std::map<NodeId, Peer> peers;
   std::vector<discovery::PeerEndpoint> static_peers;
+  // Their re-poll period (HEARTHNET_STATIC_PEER_INTERVAL_SECONDS overrides it, open_sync).
+  std::chrono::milliseconds static_peer_interval{discovery::StaticPeers::DEFAULT_INTERVAL};
   std::atomic<bool> peers_configured{false};  // static or bootstrap peers were given
   // M02: the live peer table (discovery's, fed by UDP, mDNS and static peers).
   std::unique_ptr<discovery::PeerRegistry> registry;

@@ -27,17 +27,25 @@ Result<std::size_t> parse_trace_count(std::string_view text, std::size_t max) {
   return static_cast<std::size_t>(std::clamp<std::int64_t>(n, 1, upper));
 }
 
-Result<std::optional<std::chrono::seconds>> parse_sync_interval_override(const char* value) {
+Result<std::optional<std::chrono::seconds>> parse_interval_override(const char* value,
+                                                                    std::string_view name) {
   if (value == nullptr || *value == '\0') return std::optional<std::chrono::seconds>();
-  auto n = parse_decimal(value, "HEARTHNET_SYNC_INTERVAL_SECONDS");
+  auto n = parse_decimal(value, name);
   if (!n || *n < 1 || *n > std::numeric_limits<std::int32_t>::max()) {
-    return make_error(
-        ErrorCode::config_error,
-        std::string("HEARTHNET_SYNC_INTERVAL_SECONDS must be a whole number of seconds "
-                    "from 1, not '") +
-            value + "'");
+    return make_error(ErrorCode::config_error,
+                      std::string(name) + " must be a whole number of seconds from 1, not '" +
+                          value + "'");
   }
   return std::optional<std::chrono::seconds>(std::chrono::seconds(*n));
+}
+
+Result<std::optional<std::chrono::seconds>> parse_sync_interval_override(const char* value) {
+  return parse_interval_override(value, "HEARTHNET_SYNC_INTERVAL_SECONDS");
+}
+
+Result<std::optional<std::chrono::seconds>> parse_static_peer_interval_override(
+    const char* value) {
+  return parse_interval_override(value, "HEARTHNET_STATIC_PEER_INTERVAL_SECONDS");
 }
 
 }  // namespace hn::node::detail

@@ -24,9 +24,15 @@ Result<std::int64_t> parse_decimal(std::string_view text, std::string_view what)
 // bad_request when `text` is not an integer.
 Result<std::size_t> parse_trace_count(std::string_view text, std::size_t max);
 
-// The HEARTHNET_SYNC_INTERVAL_SECONDS test hook (tests/functional): unset or empty →
-// nullopt (the spec's period); else a whole number of seconds in 1..2^31-1, config_error
-// otherwise.
+// An interval test hook of the environment named `name` (tests/functional): unset or
+// empty → nullopt (the spec's period); else a whole number of seconds in 1..2^31-1,
+// config_error (naming `name`) otherwise.
+Result<std::optional<std::chrono::seconds>> parse_interval_override(const char* value,
+                                                                    std::string_view name);
+// HEARTHNET_SYNC_INTERVAL_SECONDS: the sync period (X02 §3.6, 300 s).
 Result<std::optional<std::chrono::seconds>> parse_sync_interval_override(const char* value);
+// HEARTHNET_STATIC_PEER_INTERVAL_SECONDS: the static peers' re-poll period (M02, 30 s).
+Result<std::optional<std::chrono::seconds>> parse_static_peer_interval_override(
+    const char* value);
 
 }  // namespace hn::node::detail

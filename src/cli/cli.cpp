@@ -27,6 +27,10 @@ int exit_code_for(const Error& error) {
 int run(int argc, char** argv) {
   CLI::App app{"HearthNet — a local-first community mesh node"};
   app.require_subcommand(1);
+  // Global options go before or after the subcommand (`hearthnet run --config PATH`, as
+  // M12 §3.2 writes it): subcommands made after this inherit it, and an option they do not
+  // know falls through to their parent.
+  app.fallthrough();
   GlobalOptions global;
   std::string config_path;
   app.add_option("--config", config_path, "Path to config.toml (default: $HEARTHNET_HOME or XDG)");

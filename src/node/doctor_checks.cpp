@@ -6,6 +6,7 @@
 #include "events/event_log.h"
 #include "identity/keys.h"
 #include "identity/manifest.h"
+#include "node/doctor_live_checks.h"
 #include "observability/doctor_checks.h"
 
 namespace hn::node {
@@ -74,8 +75,15 @@ Status register_standard_checks(observability::Doctor& doctor, const NodeHome& h
     return check_ok(paths.events_db.string());
   }}));
 
+  auto node = running_node(home);
+  HN_TRY(doctor.register_check(make_mdns_socket_check(home)));
+  HN_TRY(doctor.register_check(make_udp_multicast_check(home, node)));
+  HN_TRY(doctor.register_check(make_transport_port_check(home, node)));
+  HN_TRY(doctor.register_check(make_capability_check(node)));
   HN_TRY(doctor.register_check(observability::make_disk_space_check(paths.home)));
   HN_TRY(doctor.register_check(observability::make_clock_sanity_check(SystemClock::instance())));
+  HN_TRY(doctor.register_check(make_llm_backend_check(home, node)));
+  HN_TRY(doctor.register_check(make_error_rate_check(node)));
   return {};
 }
 

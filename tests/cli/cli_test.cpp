@@ -1,7 +1,11 @@
 // cli_test.cpp — the standalone commands of M12 run as the real `hearthnet` binary against
 // a scratch HEARTHNET_HOME: init, doctor, export, erase, exit codes.
 #include <gtest/gtest.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 
@@ -20,6 +24,24 @@ class CliTest : public ::testing::Test {
     return test::run_process(args, test::home_env(m_home.path()), input);
   }
   test::TempDir m_home;
+};
+
+// A TCP port held by "another program": a listening socket on every address.
+struct HeldPort {
+  HeldPort() {
+    fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_ANY);
+    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    ::listen(fd, 1);
+    socklen_t len = sizeof addr;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    port = ntohs(addr.sin_port);
+  }
+  ~HeldPort() { ::close(fd); }
+  int fd = -1;
+  int port = 0;
 };
 
 mode_t mode_of(const fs::path& p) {
@@ -52,12 +74,64 @@ TEST_F(CliTest, DoctorReportsEveryCheckAfterInit) {
   auto report = parse_json(r.out);
   ASSERT_TRUE(report.has_value()) << r.out << r.err;
   std::map<std::string, std::string> status;
-  for (const auto& c : (*report)["checks"]) status[c["name"]] = c["status"];
+  std::map<std::string, std::string> message;
+  std::vector<std::string> order;
+  for (const auto& c : (*report)["checks"]) {
+    status[c["name"]] = c["status"];
+    message[c["name"]] = c["message"];
+    order.push_back(c["name"]);
+  }
+  // The twelve standard checks of X03 §6.2, in the spec's order.
+  const std::vector<std::string> standard = {
+      "keys_present", "keys_loadable", "community_present", "event_log_writable",
+      "mdns_socket", "udp_multicast", "transport_port", "at_least_one_capability",
+      "disk_space", "clock_sanity", "llm_backend_reachable", "recent_error_rate"};
+  EXPECT_EQ(order, standard);
   for (const char* name : {"keys_present", "keys_loadable", "community_present", "event_log_writable",
                            "clock_sanity"}) {
     EXPECT_EQ(status[name], "ok") << name;
   }
-  EXPECT_TRUE(status.count("disk_space"));
+  // Without a running node, what only it can answer says so (a warning, not a failure).
+  for (const char* name : {"at_least_one_capability", "llm_backend_reachable", "recent_error_rate"}) {
+    EXPECT_EQ(status[name], "warn") << name;
+    EXPECT_EQ(message[name], "node not running") << name;
+  }
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+}
+
+TEST_F(CliTest, TransportPortTakenByAnotherProgramFails) {
+  ASSERT_EQ(hearthnet({"init", "--non-interactive"}).exit_code, 0);
+  HeldPort other;
+  auto text = read_file(m_home / "config.toml");
+  ASSERT_TRUE(text.has_value());
+  std::string config = *text;
+  const auto at = config.find("port = ");
+  ASSERT_NE(at, std::string::npos);
+  config.replace(at, config.find('\n', at) - at, "port = " + std::to_string(other.port));
+  ASSERT_TRUE(atomic_write_file(m_home / "config.toml", config).has_value());
+  auto r = hearthnet({"doctor", "--check", "transport_port"});
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("taken by another program"), std::string::npos) << r.out;
+}
+
+// M12 §3.2 writes `hearthnet run --config PATH`: global options go after the subcommand too.
+TEST_F(CliTest, GlobalOptionsGoAfterTheSubcommandToo) {
+  ASSERT_EQ(hearthnet({"init", "--non-interactive"}).exit_code, 0);
+  test::TempDir elsewhere;
+  std::ofstream(elsewhere / "config.toml") << "[transport]\nportt = 1\n";
+  const std::string bad = (elsewhere / "config.toml").string();
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"doctor", "--config", bad},
+        std::vector<std::string>{"--config", bad, "doctor"},
+        std::vector<std::string>{"status", "--config", bad},
+        std::vector<std::string>{"trace", "recent", "--config", bad}}) {
+    auto r = hearthnet(args);
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_NE(r.err.find("transport.portt"), std::string::npos) << args[0] << ": " << r.err;
+  }
+  // The good config after the subcommand is the one used.
+  auto ok = hearthnet({"doctor", "--check", "keys_present", "--config", (m_home / "config.toml").string()});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
 }
 
 TEST_F(CliTest, DoctorFailsOnWorldReadableKeyAndUnknownCheck) {

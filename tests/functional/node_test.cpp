@@ -118,6 +118,25 @@ TEST_F(NodeProcessTest, TraceAndLogShowTheCalls) {
   EXPECT_NE(log.out.find("node started"), std::string::npos) << log.out;
 }
 
+// X03 §6.2: the checks only the running node can answer are asked of it.
+TEST_F(NodeProcessTest, DoctorAsksTheRunningNode) {
+  ASSERT_EQ(s_node->cli({"call", "diag.echo@1.0", "--body", R"({"input":{"text":"ok"}})"}).exit_code, 0);
+  auto r = s_node->cli({"doctor", "--json"});
+  auto report = parse_json(r.out);
+  ASSERT_TRUE(report.has_value()) << r.out << r.err;
+  std::map<std::string, Json> checks;
+  for (const auto& c : (*report)["checks"]) checks[c["name"]] = c;
+  EXPECT_EQ(checks["at_least_one_capability"]["status"], "ok");
+  EXPECT_NE(checks["at_least_one_capability"]["message"].get<std::string>().find("capabilit"), std::string::npos);
+  EXPECT_EQ(checks["transport_port"]["status"], "ok");
+  EXPECT_NE(checks["transport_port"]["message"].get<std::string>().find("owned by the running node"),
+            std::string::npos);
+  EXPECT_EQ(checks["recent_error_rate"]["status"], "ok") << checks["recent_error_rate"].dump();
+  EXPECT_NE(checks["recent_error_rate"]["message"].get<std::string>().find("of the last"), std::string::npos);
+  EXPECT_TRUE(checks.count("llm_backend_reachable"));
+  EXPECT_NE(checks["llm_backend_reachable"]["message"].get<std::string>(), "node not running");
+}
+
 TEST_F(NodeProcessTest, PublicRoutesAnswer) {
   std::string body;
   ASSERT_EQ(test::https_get(s_node->port(), "/manifest", &body), 200);

@@ -646,6 +646,12 @@ Result<BlobStat> BlobStore::stat(std::string_view cid) const {
 
 Result<DiskUsage> BlobStore::disk_usage() const {
   if (m_options.disk_usage) return m_options.disk_usage();
+  if (m_options.capacity_bytes > 0) {
+    DiskUsage u;
+    u.capacity_bytes = m_options.capacity_bytes;
+    for (const auto& e : scan_store(m_dir, {})) u.used_bytes += e.size;
+    return u;
+  }
   return filesystem_disk_usage(m_dir);
 }
 

@@ -78,7 +78,10 @@ Result<DiskUsage> filesystem_disk_usage(const fs::path& dir);
 struct BlobStoreOptions {
   double gc_threshold = BLOB_GC_DISK_THRESHOLD;         // maybe_gc runs above this (M07 §5.4)
   double gc_target_fraction = BLOB_GC_TARGET_FRACTION;  // maybe_gc evicts down to this
-  DiskUsageProbe disk_usage;                            // empty → filesystem_disk_usage(dir)
+  DiskUsageProbe disk_usage;                            // empty → see capacity_bytes
+  // > 0: usage is the store's own bytes against this capacity (X04 file.max_store_bytes);
+  // 0: the filesystem's (filesystem_disk_usage). A probe, when set, wins over both.
+  std::uint64_t capacity_bytes = 0;
   const Clock* clock = nullptr;                         // nullptr → SystemClock::instance()
   bool fsync_writes = true;                             // fsync files and directories
 };

@@ -39,7 +39,10 @@ const Json CID = Json{{"type", "string"}, {"maxLength", 71}};
 bus::CapabilityDescriptor file_read_descriptor() {
   auto d = base(FILE_READ, 8, TrustLevel::member, 300);
   d.request_schema =
-      request_schema(Json{{"cid", CID}, {"stream", {{"type", "boolean"}}}}, Json::array({"cid"}));
+      request_schema(Json{{"cid", CID},
+                          {"stream", {{"type", "boolean"}}},
+                          {"chunks", {{"type", "array"}, {"maxItems", 4096}, {"items", {{"type", "integer"}}}}}},
+                     Json::array({"cid"}));
   d.response_schema = Json{{"type", "object"}, {"required", Json::array({"output"})}};
   d.stream_schema = Json{{"type", "object"}};  // manifest | chunk frames (CONTRACT §4.7)
   return d;

@@ -138,13 +138,26 @@ Result<Json> FileService::read_stream(const bus::CallContext& ctx, const Json& b
   }
   if (!m_ctx.blobs.has_blob(cid)) return make_error(ErrorCode::not_found, "no blob " + cid + " here");
   HN_TRY_ASSIGN(auto m, m_ctx.blobs.read_manifest(cid));
-  HN_TRY(emit(bus::StreamFrame{"manifest", blobs::manifest_to_json(m)}));
-  for (const auto& c : m.chunks) {
+  std::vector<blobs::ChunkRef> chunks;
+  if (auto want = body["input"].find("chunks"); want != body["input"].end()) {
+    // Extension (doc/design/files.md): only these chunk indices, no manifest frame.
+    for (const auto& i : *want) {
+      if (!i.is_number_integer() || i.get<std::int64_t>() < 0 ||
+          i.get<std::int64_t>() >= static_cast<std::int64_t>(m.chunks.size())) {
+        return bad("\"chunks\" must hold chunk indices of the blob");
+      }
+      chunks.push_back(m.chunks[i.get<std::size_t>()]);
+    }
+  } else {
+    HN_TRY(emit(bus::StreamFrame{"manifest", blobs::manifest_to_json(m)}));
+    chunks = m.chunks;
+  }
+  for (const auto& c : chunks) {
     if (ctx.cancelled()) return make_error(ErrorCode::timeout, "cancelled", Json{{"cancelled", true}});
     HN_TRY_ASSIGN(auto data, serve_chunk(c.cid));
     HN_TRY(emit(bus::StreamFrame{"chunk", chunk_frame(c.index, c.cid, data)}));
   }
-  return Json{{"chunks", m.chunks.size()}, {"ms", elapsed_ms(started)}};
+  return Json{{"chunks", chunks.size()}, {"ms", elapsed_ms(started)}};
 }
 
 // --- file.list (CONTRACT §4.8) ---

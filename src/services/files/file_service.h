@@ -4,7 +4,8 @@
 //   file.read      member  chunk CID: plain {"output": <chunk>} or a stream of one `chunk`
 //                          frame. Manifest CID of a whole blob: a stream of `manifest`, `chunk`…,
 //                          `done` {"chunks","ms"}; a plain call answers {"output": {"manifest"}}
-//                          alone (how a fetcher learns the chunk list without the chunks).
+//                          alone (how a fetcher learns the chunk list without the chunks);
+//                          extension "chunks": [indices] streams only those `chunk` frames.
 //   file.list      member  {"prefix"?} → {"cids"} of whole blobs here; extensions "detail"
 //                          (entries: name, media type, size, pinned, holders) and "remote"
 //                          (also what peers hold, asked with file.list fan-out).

@@ -8,6 +8,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <map>
+#include <optional>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -37,18 +39,24 @@ observability::Counter& bytes_metric() {
   return c;
 }
 
-// One reply handed from the completing thread to the fetching one.
+// One event handed from a stream's thread to the fetching one: a chunk frame of a batch,
+// or the batch's end (its done data or error).
 struct Reply {
-  std::size_t slot = 0;  // index into the missing list
-  NodeId source;
+  std::uint64_t batch = 0;
+  bool end = false;
   Result<Json> result = Json(nullptr);
 };
 
-// Shared between fetch_blob and the bus callbacks, which may outlive it.
-struct Inbox {
+// Shared between fetch_blob and the bus callbacks, which may outlive it. Its fullness is the
+// streams' backpressure.
+struct Inbox : bus::StreamFlow {
+  explicit Inbox(std::size_t limit) : limit(limit) {}
   std::mutex mutex;
   std::condition_variable cv;
   std::deque<Reply> replies;
+  std::size_t limit;
+  std::vector<std::function<void()>> on_drained;
+
   void push(Reply r) {
     {
       std::lock_guard lock(mutex);
@@ -56,12 +64,49 @@ struct Inbox {
     }
     cv.notify_one();
   }
+  // Waits up to `wait` for a reply.
+  std::optional<Reply> pop(std::chrono::milliseconds wait) {
+    std::vector<std::function<void()>> run;
+    std::optional<Reply> out;
+    {
+      std::unique_lock lock(mutex);
+      cv.wait_for(lock, wait, [&] { return !replies.empty(); });
+      if (replies.empty()) return std::nullopt;
+      out = std::move(replies.front());
+      replies.pop_front();
+      if (replies.size() < limit) run.swap(on_drained);
+    }
+    for (auto& cb : run) cb();
+    return out;
+  }
+  bool congested() const override {
+    std::lock_guard lock(const_cast<std::mutex&>(mutex));
+    return replies.size() >= limit;
+  }
+  void notify_when_drained(std::function<void()> cb) override {
+    {
+      std::lock_guard lock(mutex);
+      if (replies.size() >= limit) {
+        on_drained.push_back(std::move(cb));
+        return;
+      }
+    }
+    cb();
+  }
 };
 
 struct SourceState {
   NodeId id;
-  int in_flight = 0;
+  int streams = 0;
   bool live = true;
+};
+
+// One file.read stream in flight: which missing slots it asked for, which arrived.
+struct Batch {
+  std::size_t source = 0;
+  std::map<std::int64_t, std::size_t> slot_of_index;  // manifest index → missing slot
+  std::set<std::size_t> pending;                      // slots not yet received
+  bus::CancelToken cancel;
 };
 
 }  // namespace
@@ -141,115 +186,161 @@ Result<FetchReport> TransferManager::fetch_blob(const std::string& manifest_cid,
     return make_error(ErrorCode::partition, "no other node holds " + manifest_cid);
   }
 
-  auto inbox = std::make_shared<Inbox>();
+  auto inbox = std::make_shared<Inbox>(static_cast<std::size_t>(m_options.inbox_frames));
   std::deque<std::size_t> queue;
   for (std::size_t i = 0; i < missing.size(); ++i) queue.push_back(i);
   std::vector<int> attempts(missing.size(), 0);
   std::size_t done = 0;
-  int in_flight = 0;
-  std::vector<bus::CancelToken> tokens;  // cancelled when the fetch ends early
+  std::map<std::uint64_t, Batch> batches;
+  std::uint64_t next_batch = 1;
   auto last_progress = std::chrono::steady_clock::time_point{};
+  Error last_error = make_error(ErrorCode::partition, "no source answered");
 
   auto live_sources = [&] {
     return static_cast<int>(std::count_if(srcs.begin(), srcs.end(), [](const auto& s) { return s.live; }));
   };
   auto fail = [&](Error e) -> Result<FetchReport> {
-    for (const auto& t : tokens) t.cancel();
+    for (auto& [id, b] : batches) b.cancel.cancel();
     return e;
+  };
+  auto drop_source = [&](std::size_t i) {
+    if (!srcs[i].live) return;
+    srcs[i].live = false;
+    report.dropped_sources.push_back(srcs[i].id);
+    for (auto& [id, b] : batches) {
+      if (b.source == i) b.cancel.cancel();
+    }
+  };
+  // A failed slot goes back to the queue; MAX_CHUNK_ATTEMPTS failures end the fetch.
+  auto retry = [&](std::size_t slot, const Error& why) -> Status {
+    last_error = why;
+    if (++attempts[slot] >= MAX_CHUNK_ATTEMPTS) {
+      return make_error(ErrorCode::partition,
+                        "chunk " + std::to_string(missing[slot].index) + " failed " +
+                            std::to_string(MAX_CHUNK_ATTEMPTS) + " times (last: " + why.message + ")",
+                        Json{{"cid", missing[slot].cid}});
+    }
+    queue.push_front(slot);
+    return {};
   };
 
   while (done < missing.size()) {
     if (cancel.is_cancelled()) {
       return fail(make_error(ErrorCode::timeout, "fetch cancelled", Json{{"cancelled", true}}));
     }
-    // Fill the window: the least-busy live source takes the next queued chunk.
-    while (!queue.empty() && in_flight < m_options.window) {
-      SourceState* best = nullptr;
-      for (auto& s : srcs) {
-        if (s.live && s.in_flight < m_options.per_source &&
-            (best == nullptr || s.in_flight < best->in_flight)) {
-          best = &s;
+    // Hand out batches: the least-busy live source takes the next one, sized so that every
+    // live source gets work.
+    while (!queue.empty()) {
+      std::size_t best = srcs.size();
+      for (std::size_t i = 0; i < srcs.size(); ++i) {
+        if (srcs[i].live && srcs[i].streams < m_options.streams_per_source &&
+            (best == srcs.size() || srcs[i].streams < srcs[best].streams)) {
+          best = i;
         }
       }
-      if (best == nullptr) break;
-      const std::size_t slot = queue.front();
-      queue.pop_front();
-      ++best->in_flight;
-      ++in_flight;
+      if (best == srcs.size()) break;
+      const auto slots_per_stream =
+          static_cast<std::size_t>(std::max(1, live_sources() * m_options.streams_per_source));
+      const std::size_t n = std::clamp<std::size_t>((queue.size() + slots_per_stream - 1) / slots_per_stream,
+                                                    1, static_cast<std::size_t>(m_options.max_batch));
+      const std::uint64_t id = next_batch++;
+      Batch& b = batches[id];
+      b.source = best;
+      Json indices = Json::array();
+      for (std::size_t k = 0; k < n && !queue.empty(); ++k) {
+        const std::size_t slot = queue.front();
+        queue.pop_front();
+        b.slot_of_index[missing[slot].index] = slot;
+        b.pending.insert(slot);
+        indices.push_back(missing[slot].index);
+      }
+      ++srcs[best].streams;
       bus::CallOptions o;
-      o.target_node = best->id;
+      o.target_node = srcs[best].id;
       o.remote_only = true;
       o.timeout_seconds = m_options.chunk_timeout_seconds;
-      tokens.push_back(o.cancel);
-      const NodeId source = best->id;
-      m_bus.async_call("file.read", READ_VERSION, Json{{"input", {{"cid", missing[slot].cid}}}},
-                       o, [inbox, slot, source](Result<Json> r) {
-                         inbox->push(Reply{slot, source, std::move(r)});
-                       });
+      o.cancel = b.cancel;
+      o.flow = inbox;
+      m_bus.async_stream(
+          "file.read", READ_VERSION,
+          Json{{"input", {{"cid", manifest_cid}, {"chunks", indices}, {"stream", true}}}},
+          [inbox, id](bus::StreamFrame f) -> Status {
+            if (f.event == "chunk") inbox->push(Reply{id, false, std::move(f.data)});
+            return {};
+          },
+          o, [inbox, id](Result<Json> r) { inbox->push(Reply{id, true, std::move(r)}); });
     }
-    if (in_flight == 0) {
-      return fail(make_error(ErrorCode::partition,
-                             "every source of " + manifest_cid + " failed",
-                             Json{{"chunks_missing", missing.size() - done}}));
+    if (batches.empty()) {
+      return fail(make_error(ErrorCode::partition, "no live source left for " + manifest_cid,
+                             Json{{"last_error", last_error.message}}));
     }
-    Reply reply;
-    {
-      std::unique_lock lock(inbox->mutex);
-      inbox->cv.wait_for(lock, std::chrono::milliseconds(200),
-                         [&] { return !inbox->replies.empty(); });
-      if (inbox->replies.empty()) continue;
-      reply = std::move(inbox->replies.front());
-      inbox->replies.pop_front();
-    }
-    --in_flight;
-    auto src = std::find_if(srcs.begin(), srcs.end(), [&](const auto& s) { return s.id == reply.source; });
-    if (src != srcs.end()) --src->in_flight;
-    const auto& want = missing[reply.slot];
+    auto reply = inbox->pop(std::chrono::milliseconds(200));
+    if (!reply) continue;
+    auto it = batches.find(reply->batch);
+    if (it == batches.end()) continue;  // a batch already given up
+    Batch& b = it->second;
+    SourceState& src = srcs[b.source];
 
-    Status stored = [&]() -> Status {
-      if (!reply.result) return reply.result.error();
-      const auto out = reply.result->find("output");
-      if (out == reply.result->end()) return make_error(ErrorCode::bad_request, "no output");
-      HN_TRY_ASSIGN(auto chunk, parse_chunk_frame(*out));
-      if (chunk.cid != want.cid || static_cast<std::int64_t>(chunk.data.size()) != want.size_bytes) {
-        return make_error(ErrorCode::hash_mismatch, "source answered another chunk");
-      }
-      return m_store.write_chunk(chunk.cid, chunk.data);
-    }();
-    if (stored) {
-      ++done;
-      ++report.chunks_fetched;
-      report.bytes_fetched += want.size_bytes;
-      ++report.chunks_by_source[reply.source];
-      chunks_metric().inc({reply.source.str()});
-      bytes_metric().inc({}, static_cast<double>(want.size_bytes));
-      p.bytes_done += want.size_bytes;
-      ++p.chunks_done;
-      if (m_options.kill_after_chunks > 0 && report.chunks_fetched == m_options.kill_after_chunks) {
-        ::kill(::getpid(), SIGKILL);  // the test hook above
+    if (reply->end) {
+      // The stream ended: what it did not deliver goes back to the queue.
+      --src.streams;
+      Error why = reply->result ? make_error(ErrorCode::partition, "stream ended early")
+                                : reply->result.error();
+      if (!reply->result && why.code == ErrorCode::not_found) drop_source(b.source);
+      const auto pending = b.pending;
+      const bool counts = src.live;  // a stream we cancelled (source dropped) costs nothing
+      batches.erase(it);
+      for (auto slot : pending) {
+        if (!counts) {
+          queue.push_front(slot);
+          continue;
+        }
+        if (auto s = retry(slot, why); !s) return fail(s.error());
       }
     } else {
-      const bool bad_bytes = reply.result.has_value();  // it answered, but not the chunk
-      if (bad_bytes && src != srcs.end() && src->live) {
-        src->live = false;
-        report.dropped_sources.push_back(src->id);
-        bad_chunks_metric().inc({src->id.str()});
-      }
-      if (bad_bytes) ++report.bad_chunks;
-      if (!reply.result && reply.result.error().code == ErrorCode::not_found && src != srcs.end()) {
-        src->live = false;  // it does not hold the blob (any more)
-        report.dropped_sources.push_back(src->id);
-      }
-      if (++attempts[reply.slot] >= MAX_CHUNK_ATTEMPTS) {
-        return fail(make_error(ErrorCode::partition,
-                               "chunk " + std::to_string(want.index) + " failed " +
-                                   std::to_string(MAX_CHUNK_ATTEMPTS) + " times",
-                               Json{{"cid", want.cid}, {"last_error", stored.error().message}}));
-      }
-      queue.push_front(reply.slot);
-      if (live_sources() == 0) {
-        return fail(make_error(ErrorCode::partition, "no live source left for " + manifest_cid,
-                               Json{{"last_error", stored.error().message}}));
+      Status stored = [&]() -> Status {
+        HN_TRY_ASSIGN(auto chunk, parse_chunk_frame(*reply->result));
+        auto at = b.slot_of_index.find(chunk.index);
+        if (at == b.slot_of_index.end() || !b.pending.count(at->second)) {
+          return make_error(ErrorCode::hash_mismatch, "source sent a chunk it was not asked for");
+        }
+        const auto& want = missing[at->second];
+        if (chunk.cid != want.cid || static_cast<std::int64_t>(chunk.data.size()) != want.size_bytes) {
+          return make_error(ErrorCode::hash_mismatch, "source answered another chunk");
+        }
+        HN_TRY(m_store.write_chunk(chunk.cid, chunk.data));
+        b.pending.erase(at->second);
+        ++done;
+        ++report.chunks_fetched;
+        report.bytes_fetched += want.size_bytes;
+        ++report.chunks_by_source[src.id];
+        chunks_metric().inc({src.id.str()});
+        bytes_metric().inc({}, static_cast<double>(want.size_bytes));
+        p.bytes_done += want.size_bytes;
+        ++p.chunks_done;
+        if (m_options.kill_after_chunks > 0 && report.chunks_fetched == m_options.kill_after_chunks) {
+          ::kill(::getpid(), SIGKILL);  // the test hook (transfer.h)
+        }
+        return {};
+      }();
+      if (!stored) {
+        // Bad bytes: the source is dropped, its batches' chunks go elsewhere (M07 §5.6).
+        ++report.bad_chunks;
+        bad_chunks_metric().inc({src.id.str()});
+        last_error = stored.error();
+        if (src.live) {
+          // Count one failed attempt on each chunk the frame could have been.
+          auto index = reply->result->is_object() ? reply->result->value("i", std::int64_t{-1}) : -1;
+          if (auto at = b.slot_of_index.find(index); at != b.slot_of_index.end() && b.pending.count(at->second)) {
+            if (++attempts[at->second] >= MAX_CHUNK_ATTEMPTS) {
+              return fail(make_error(ErrorCode::partition,
+                                     "chunk " + std::to_string(index) + " failed " +
+                                         std::to_string(MAX_CHUNK_ATTEMPTS) + " times",
+                                     Json{{"last_error", stored.error().message}}));
+            }
+          }
+          drop_source(b.source);
+        }
       }
     }
     p.sources_live = live_sources();
@@ -259,6 +350,7 @@ Result<FetchReport> TransferManager::fetch_blob(const std::string& manifest_cid,
       if (auto s = progress(p); !s) return fail(s.error());
     }
   }
+  for (auto& [id, b] : batches) b.cancel.cancel();
   if (!m_store.has_blob(manifest_cid)) {
     return make_error(ErrorCode::internal_error, "fetch ended but the blob is not whole");
   }

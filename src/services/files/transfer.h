@@ -7,16 +7,20 @@
 //      plain file.read of the manifest CID at the sources (answered with the manifest
 //      alone, services/files/file_service.h). It is stored at once, so a fetch killed with
 //      SIGKILL resumes from the chunks already on disk and moves only the missing ones.
-//   2. Every missing chunk is asked for with a plain file.read of its chunk CID, pinned to
-//      one source (bus target_node). At most `window` requests are in flight in all, at
-//      most `per_source` at one source; the least-busy live source gets the next chunk.
+//   2. Missing chunks are asked for in batches: a file.read stream of the manifest CID with
+//      the extension input "chunks": [indices], pinned to one source (bus target_node). A
+//      batch is at most max_batch chunks and small enough that every live source gets
+//      work; at most streams_per_source streams run at one source, and the least-busy live
+//      source takes the next batch. (One plain call per chunk would meet X01's per-peer
+//      rate limit of 10 calls/s per capability long before the network's speed.)
 //   3. A reply is verified, then stored. A bad chunk (wrong hash, wrong size, malformed)
 //      drops its source for the rest of the fetch (metric
 //      hearthnet_file_bad_chunks_total{source}) and the chunk goes back to the queue; any
 //      failure counts an attempt on the chunk, and a chunk that failed MAX_CHUNK_ATTEMPTS
 //      times — or running out of live sources — fails the fetch with `partition`.
-// Memory: at most `window` chunk replies are held at once (each ≤ 256 KiB of bytes plus
-// its base64), never the blob: a 1 GiB fetch holds a few MiB.
+// Memory: received frames wait in an inbox of inbox_frames; while it is full the streams are
+// congested (bus::StreamFlow), so the transport stops reading and the providers' windows
+// hold them back. Never the blob: a 1 GiB fetch holds a few tens of MiB.
 //
 // Thread-safety: fetch() blocks its caller (a service queue thread, never the network
 // thread); replies arrive on whatever thread completes the bus call and are only queued
@@ -40,9 +44,10 @@ namespace hn::services::files {
 inline constexpr int MAX_CHUNK_ATTEMPTS = 3;
 
 struct TransferOptions {
-  int window = 16;      // chunk requests in flight, all sources together
-  int per_source = 8;   // chunk requests in flight at one source
-  int chunk_timeout_seconds = 60;
+  int max_batch = 64;         // chunks asked for in one file.read stream (16 MiB)
+  int streams_per_source = 2;  // file.read streams in flight at one source
+  int inbox_frames = 16;       // received chunk frames waiting to be verified (backpressure)
+  int chunk_timeout_seconds = 300;  // one batch's deadline
   // Test hook (HEARTHNET_FILE_KILL_AFTER_CHUNKS): the process SIGKILLs itself right after
   // storing this many chunks of a fetch — a crash halfway, for the resume test. 0 = off.
   std::int64_t kill_after_chunks = 0;

@@ -252,7 +252,8 @@ Result<Json> FileService::put(const bus::CallContext& ctx, const Json& body) {
   std::int64_t received = 0;
   for (const auto& c : req.chunks) {
     if (ctx.cancelled()) return make_error(ErrorCode::timeout, "cancelled", Json{{"cancelled", true}});
-    HN_TRY(m_ctx.blobs.write_chunk(c.cid, c.data));  // verified again by the store
+    // Verified again by the store; flushed once, before the manifest makes the blob.
+    HN_TRY(m_ctx.blobs.write_chunk(c.cid, c.data, blobs::BlobStore::Durability::deferred));
     ++received;
   }
   Json needed = Json::array();
@@ -262,6 +263,7 @@ Result<Json> FileService::put(const bus::CallContext& ctx, const Json& body) {
   const bool complete = needed.empty();
   if (complete) {
     // The manifest last: until here no blob is visible (a partial put leaves none).
+    HN_TRY(m_ctx.blobs.sync_all());
     HN_TRY(m_ctx.blobs.write_manifest(m));
     if (req.pin) HN_TRY(m_ctx.blobs.pin(m.cid));
     if (!was_whole) advertise_whole(m);

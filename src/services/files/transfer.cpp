@@ -308,7 +308,7 @@ Result<FetchReport> TransferManager::fetch_blob(const std::string& manifest_cid,
         if (chunk.cid != want.cid || static_cast<std::int64_t>(chunk.data.size()) != want.size_bytes) {
           return make_error(ErrorCode::hash_mismatch, "source answered another chunk");
         }
-        HN_TRY(m_store.write_chunk(chunk.cid, chunk.data));
+        HN_TRY(m_store.write_chunk(chunk.cid, chunk.data, blobs::BlobStore::Durability::deferred));
         b.pending.erase(at->second);
         ++done;
         ++report.chunks_fetched;
@@ -351,6 +351,7 @@ Result<FetchReport> TransferManager::fetch_blob(const std::string& manifest_cid,
     }
   }
   for (auto& [id, b] : batches) b.cancel.cancel();
+  HN_TRY(m_store.sync_all());  // the chunks are durable before the blob is acknowledged
   if (!m_store.has_blob(manifest_cid)) {
     return make_error(ErrorCode::internal_error, "fetch ended but the blob is not whole");
   }

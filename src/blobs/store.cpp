@@ -1,6 +1,7 @@
 // store.cpp — M07 §3.2 / §5 BlobStore: layout, verified reads and writes, pins, LRU GC.
 #include "blobs/store.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -282,7 +283,7 @@ Result<Bytes> BlobStore::read_chunk_locked(std::string_view cid) const {
 
 Status BlobStore::store_verified_chunk_locked(std::string_view cid,
                                               std::span<const std::uint8_t> data,
-                                              std::set<fs::path>* dirs_to_sync) {
+                                              std::set<fs::path>* dirs_to_sync, bool sync) {
   const fs::path path = chunk_path(cid);
   if (file_exists(path)) {  // idempotent (M07 §3.2 write_chunk)
     touch(path);
@@ -290,9 +291,10 @@ Status BlobStore::store_verified_chunk_locked(std::string_view cid,
   }
   const fs::path shard = path.parent_path();
   HN_TRY(ensure_directory(shard));
-  HN_TRY(detail::write_file_atomically(path, data, m_options.fsync_writes));
+  sync = sync && m_options.fsync_writes;
+  HN_TRY(detail::write_file_atomically(path, data, sync));
   touch(path);
-  if (!m_options.fsync_writes) return {};
+  if (!sync) return {};
   if (dirs_to_sync) {
     dirs_to_sync->insert(shard);
     return {};
@@ -326,14 +328,26 @@ Result<Bytes> BlobStore::read_chunk(std::string_view cid) {
   return data;
 }
 
-Status BlobStore::write_chunk(std::string_view cid, std::span<const std::uint8_t> data) {
+Status BlobStore::sync_all() const {
+  if (!m_options.fsync_writes) return {};
+  const int fd = ::open(m_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return detail::errno_error("open", m_dir, errno);
+  const int rc = ::syncfs(fd);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0) return detail::errno_error("syncfs", m_dir, err);
+  return {};
+}
+
+Status BlobStore::write_chunk(std::string_view cid, std::span<const std::uint8_t> data,
+                              Durability durability) {
   HN_TRY(check_cid_arg(cid));
   if (static_cast<std::int64_t>(data.size()) > MAX_CHUNK_SIZE_BYTES) {
     return make_error(ErrorCode::bad_request, "chunk larger than MAX_CHUNK_SIZE_BYTES");
   }
   HN_TRY(verify_chunk(data, cid));  // M07 §5.2: nothing is written on mismatch
   std::shared_lock lock(m_lock);
-  return store_verified_chunk_locked(cid, data, nullptr);
+  return store_verified_chunk_locked(cid, data, nullptr, durability == Durability::now);
 }
 
 Result<bool> BlobStore::delete_chunk(std::string_view cid) {
@@ -646,6 +660,12 @@ Result<BlobStat> BlobStore::stat(std::string_view cid) const {
 
 Result<DiskUsage> BlobStore::disk_usage() const {
   if (m_options.disk_usage) return m_options.disk_usage();
+  if (m_options.capacity_bytes > 0) {
+    DiskUsage u;
+    u.capacity_bytes = m_options.capacity_bytes;
+    for (const auto& e : scan_store(m_dir, {})) u.used_bytes += e.size;
+    return u;
+  }
   return filesystem_disk_usage(m_dir);
 }
 

@@ -78,7 +78,10 @@ Result<DiskUsage> filesystem_disk_usage(const fs::path& dir);
 struct BlobStoreOptions {
   double gc_threshold = BLOB_GC_DISK_THRESHOLD;         // maybe_gc runs above this (M07 §5.4)
   double gc_target_fraction = BLOB_GC_TARGET_FRACTION;  // maybe_gc evicts down to this
-  DiskUsageProbe disk_usage;                            // empty → filesystem_disk_usage(dir)
+  DiskUsageProbe disk_usage;                            // empty → see capacity_bytes
+  // > 0: usage is the store's own bytes against this capacity (X04 file.max_store_bytes);
+  // 0: the filesystem's (filesystem_disk_usage). A probe, when set, wins over both.
+  std::uint64_t capacity_bytes = 0;
   const Clock* clock = nullptr;                         // nullptr → SystemClock::instance()
   bool fsync_writes = true;                             // fsync files and directories
 };
@@ -141,7 +144,15 @@ class BlobStore {
   // The chunk's bytes, verified; not_found if absent, hash_mismatch if corrupted on disk.
   Result<Bytes> read_chunk(std::string_view cid);
   // Verifies data against cid (hash_mismatch, nothing written), then stores it; idempotent.
-  Status write_chunk(std::string_view cid, std::span<const std::uint8_t> data);
+  // Durability::deferred skips the per-chunk fsync (a transfer's chunks: one sync_all()
+  // before the blob is acknowledged costs what one fsync per 256 KiB chunk would cost
+  // thousands of times over); a process kill loses nothing either way.
+  enum class Durability { now, deferred };
+  Status write_chunk(std::string_view cid, std::span<const std::uint8_t> data,
+                     Durability durability = Durability::now);
+  // Flushes everything written to the store's filesystem (syncfs), e.g. after deferred
+  // chunk writes and before the blob they make is acknowledged.
+  Status sync_all() const;
   // Removes a chunk; false when absent. Refuses (bad_request) a pinned chunk or one that a
   // pinned manifest references.
   Result<bool> delete_chunk(std::string_view cid);
@@ -215,7 +226,7 @@ class BlobStore {
   // The following expect m_lock held (shared or exclusive).
   Result<Bytes> read_chunk_locked(std::string_view cid) const;
   Status store_verified_chunk_locked(std::string_view cid, std::span<const std::uint8_t> data,
-                                     std::set<fs::path>* dirs_to_sync);
+                                     std::set<fs::path>* dirs_to_sync, bool sync = true);
   Result<BlobManifest> load_manifest_locked(std::string_view cid) const;
   Status store_manifest_locked(const BlobManifest& manifest);
   Status sync_dirs(const std::set<fs::path>& dirs) const;

@@ -170,6 +170,8 @@ int run(int argc, char** argv) {
   auto* policy_show_cmd = policy_cmd->add_subcommand("show", "Print the community policy");
   policy_show_cmd->add_flag("--json", policy_show.json, "Machine-readable output");
 
+  const CommandDispatch file_commands = add_file_commands(app);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -199,6 +201,7 @@ int run(int argc, char** argv) {
   if (*id_cmd) return command_id(global);
   if (*invite_create_cmd) return command_invite_create(global, invite_create);
   if (*invite_redeem_cmd) return command_invite_redeem(global, invite_redeem);
+  if (auto rc = file_commands(global)) return *rc;
   return EXIT_USAGE;
 }
 

@@ -5,11 +5,16 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "config/env.h"
+
+namespace CLI {
+class App;
+}  // namespace CLI
 
 namespace hn::cli {
 
@@ -174,5 +179,43 @@ struct InviteRedeemArgs {
 // `hearthnet invite redeem TEXT_OR_PATH`: joins standalone (node/join.h); the node must
 // not run.
 int command_invite_redeem(const GlobalOptions& global, const InviteRedeemArgs& args);
+
+// --- files (commands_files.cpp, issue #12) ---
+
+struct FilePutArgs {
+  std::filesystem::path path;
+  bool pin = false;
+  bool json = false;
+};
+// `hearthnet file put PATH [--pin]`: prints the blob's CID.
+int command_file_put(const GlobalOptions& global, const FilePutArgs& args);
+
+struct FileGetArgs {
+  std::string cid;
+  std::optional<std::filesystem::path> out;  // default: ./<name>
+  bool force = false;                        // replace an existing --out
+  bool json = false;
+};
+// `hearthnet file get CID [--out PATH] [--force]`: a progress bar on a terminal.
+int command_file_get(const GlobalOptions& global, const FileGetArgs& args);
+
+struct FileLsArgs {
+  bool remote = false;
+  bool json = false;
+};
+int command_file_ls(const GlobalOptions& global, const FileLsArgs& args);
+
+struct FilePinArgs {
+  std::string cid;
+  bool pinned = true;
+  bool json = false;
+};
+// `hearthnet file pin|unpin CID`.
+int command_file_pin(const GlobalOptions& global, const FilePinArgs& args);
+
+// Runs the command a parse selected, or nullopt when it selected none of this group.
+using CommandDispatch = std::function<std::optional<int>(const GlobalOptions&)>;
+// Adds `hearthnet file …` to app.
+CommandDispatch add_file_commands(CLI::App& app);
 
 }  // namespace hn::cli

@@ -213,6 +213,7 @@ Status Node::Impl::open_state() {
   blobs::BlobStoreOptions bo;
   bo.gc_threshold = home.config.file.gc_threshold;
   bo.gc_target_fraction = home.config.file.gc_target;
+  bo.capacity_bytes = static_cast<std::uint64_t>(home.config.file.max_store_bytes);
   HN_TRY_ASSIGN(blobs, blobs::BlobStore::open(home.paths.blobs_dir, bo));
 
   // X01 §4.2 pins (step 6).

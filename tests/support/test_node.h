@@ -69,6 +69,10 @@ class NodeProcess {
   std::filesystem::path port_file() const { return m_home / "run" / "control.port"; }
   // Adds KEY=VALUE to env() (test hooks such as HEARTHNET_SYNC_INTERVAL_SECONDS).
   void add_env(std::string key_value) { m_extra_env.push_back(std::move(key_value)); }
+  // Drops every KEY=… that add_env added for key (before a restart without the hook).
+  void remove_env(const std::string& key) {
+    std::erase_if(m_extra_env, [&](const std::string& kv) { return kv.rfind(key + "=", 0) == 0; });
+  }
   // The environment every command of this node runs with.
   std::vector<std::string> env() const;
   // The argv of `hearthnet <args>` for this node (after the launcher, if any).

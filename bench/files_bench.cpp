@@ -1,0 +1,169 @@
+// files_bench.cpp — file transfer figures (issue #12) against real `hearthnet run` processes,
+// each with a baseline measured in the same run:
+//   1. `nc` raw: the same file piped through netcat over loopback (the ceiling of one TCP
+//      stream on this machine, no TLS, no hashing);
+//   2. hearthnet: `file put` on A, then `file get` on B (one source): MiB/s of the fetch and
+//      the fetching node's peak RSS (VmHWM, which includes its start-up);
+//   3. two sources: C fetches from A and B at once vs B's single-source fetch;
+//   4. Syncthing (Debian's `syncthing`, when installed): see doc/design/files.md — not
+//      automated yet; reported as null.
+// Usage: hn_bench_files [size_mib=1024] [work_dir=/tmp/hn_bench_files]. Prints one JSON line.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/json.h"
+#include "support/test_node.h"
+#include "support/test_support.h"
+
+using namespace hn;
+using Clk = std::chrono::steady_clock;
+namespace fs = std::filesystem;
+
+namespace {
+
+double secs_since(Clk::time_point t) { return std::chrono::duration<double>(Clk::now() - t).count(); }
+
+void write_random(const fs::path& path, std::int64_t n) {
+  std::mt19937_64 rng(42);
+  std::ofstream out(path, std::ios::binary);
+  std::vector<std::uint64_t> block(1 << 16);
+  for (std::int64_t left = n; left > 0;) {
+    for (auto& w : block) w = rng();
+    const auto take = std::min<std::int64_t>(left, static_cast<std::int64_t>(block.size() * 8));
+    out.write(reinterpret_cast<const char*>(block.data()), take);
+    left -= take;
+  }
+}
+
+long peak_rss_kib(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::atol(line.c_str() + 6);
+  }
+  return 0;
+}
+
+// Seconds to pipe `file` through nc on loopback; -1 when nc is missing or fails.
+double nc_seconds(const fs::path& file, const fs::path& out) {
+  const std::string nc = test::find_program("nc");
+  if (nc.empty()) return -1;
+  const int port = 20000 + static_cast<int>(::getpid() % 20000);
+  const pid_t listener = test::spawn_process({"/bin/sh", "-c", nc + " -l 127.0.0.1 " + std::to_string(port) +
+                                                                  " > " + out.string()},
+                                             {}, out.string() + ".log");
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const auto t = Clk::now();
+  auto r = test::run_process({"/bin/sh", "-c", nc + " -N 127.0.0.1 " + std::to_string(port) + " < " + file.string()},
+                             {}, "", 600);
+  int status = 0;
+  ::waitpid(listener, &status, 0);
+  const double s = secs_since(t);
+  if (r.exit_code != 0 || fs::file_size(out) != fs::file_size(file)) return -1;
+  return s;
+}
+
+std::string static_peers(const std::vector<int>& ports) {
+  std::string list = "bootstrap_peers = [";
+  for (std::size_t i = 0; i < ports.size(); ++i) {
+    list += (i ? ", " : "") + std::string("\"127.0.0.1:") + std::to_string(ports[i]) + "\"";
+  }
+  return test::NO_DISCOVERY + list + "]\n";
+}
+
+bool sees_file_read(const test::NodeProcess& n, const std::string& provider) {
+  auto r = n.cli({"caps", "--remote-only", "--json", "--name", "file.read"});
+  auto j = parse_json(r.out);
+  if (!j || !j->is_array()) return false;
+  for (const auto& e : *j) {
+    if (e.value("node_id", "") == provider) return true;
+  }
+  return false;
+}
+
+// `file get` on n with its peak RSS; {seconds, report, peak_rss_kib}.
+struct Fetch {
+  double seconds = -1;
+  Json report;
+  long peak_kib = 0;
+};
+Fetch fetch(const test::NodeProcess& n, const std::string& cid, const fs::path& out) {
+  Fetch f;
+  const auto t = Clk::now();
+  auto r = n.cli({"file", "get", cid, "--out", out.string(), "--json"}, 3600);
+  f.seconds = secs_since(t);
+  f.peak_kib = peak_rss_kib(n.pid());
+  if (r.exit_code != 0) {
+    std::cerr << "file get failed: " << r.err << "\n";
+    f.seconds = -1;
+    return f;
+  }
+  f.report = parse_json(r.out).value_or(Json());
+  return f;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::int64_t mib = argc > 1 ? std::atoll(argv[1]) : 1024;
+  const fs::path work = argc > 2 ? fs::path(argv[2]) : fs::path("/tmp/hn_bench_files");
+  fs::remove_all(work);
+  fs::create_directories(work);
+  const fs::path src = work / "blob.bin";
+  write_random(src, mib * 1024 * 1024);
+  const double size_mib = static_cast<double>(mib);
+  Json out{{"size_mib", mib}};
+
+  const double nc_s = nc_seconds(src, work / "nc.out");
+  fs::remove(work / "nc.out");
+  out["nc_mib_s"] = nc_s > 0 ? size_mib / nc_s : -1;
+
+  std::string error;
+  test::NodeProcess a(test::NodeOptions{.name = "bench-a"});
+  if (!a.start(&error)) return std::cerr << error << "\n", 1;
+  test::NodeProcess b(test::NodeOptions{.name = "bench-b", .discovery = static_peers({a.port()}), .found_community = false});
+  if (!test::join_community(a, b).empty() || !b.start(&error)) return std::cerr << "b: " << error << "\n", 1;
+  const std::string id_a = test::node_id_of(a);
+  if (!test::eventually([&] { return sees_file_read(b, id_a); })) return std::cerr << "b sees no a\n", 1;
+
+  auto t = Clk::now();
+  auto put = a.cli({"file", "put", src.string()}, 3600);
+  if (put.exit_code != 0) return std::cerr << "put: " << put.err << "\n", 1;
+  out["put_mib_s"] = size_mib / secs_since(t);
+  const std::string cid = test::trim(put.out);
+
+  const auto one = fetch(b, cid, work / "b.out");
+  out["one_source_mib_s"] = one.seconds > 0 ? size_mib / one.seconds : -1;
+  out["fetching_node_peak_rss_mib"] = static_cast<double>(one.peak_kib) / 1024.0;
+  out["ratio_to_nc"] = nc_s > 0 && one.seconds > 0 ? nc_s / one.seconds : -1;
+  fs::remove(work / "b.out");
+
+  test::NodeProcess c(test::NodeOptions{.name = "bench-c", .discovery = static_peers({a.port(), b.port()}),
+                                        .found_community = false});
+  if (!test::join_community(a, c).empty() || !c.start(&error)) return std::cerr << "c: " << error << "\n", 1;
+  const std::string id_b = test::node_id_of(b);
+  if (!test::eventually([&] { return sees_file_read(c, id_a) && sees_file_read(c, id_b); })) {
+    return std::cerr << "c sees no a/b\n", 1;
+  }
+  const auto two = fetch(c, cid, work / "c.out");
+  out["two_sources_mib_s"] = two.seconds > 0 ? size_mib / two.seconds : -1;
+  out["two_vs_one"] = two.seconds > 0 && one.seconds > 0 ? one.seconds / two.seconds : -1;
+  out["two_sources_chunks_by_source"] = two.report.value("chunks_by_source", Json::object());
+  out["two_sources_dropped"] = two.report.value("dropped_sources", Json::array());
+  out["source_ids"] = Json::array({id_a, id_b});
+  out["two_sources_peak_rss_mib"] = static_cast<double>(two.peak_kib) / 1024.0;
+  out["syncthing_mib_s"] = nullptr;
+  std::cout << out.dump() << std::endl;
+  fs::remove_all(work);
+  return 0;
+}

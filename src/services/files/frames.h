@@ -1,0 +1,56 @@
+// frames.h — the file service's parsers of peer bytes and its frame builders
+// (CONTRACT §4.7 `chunk` frames and single-chunk answers, §4.10 file.put requests). Every
+// parser type-checks untrusted JSON and verifies a chunk's BLAKE3 against its CID before
+// handing bytes on: a bad frame is a typed error (bad_request, hash_mismatch,
+// manifest_invalid), never a crash and never stored. Fuzzed by fuzz/file_frames_fuzz.cpp.
+//
+// Binary content is base64url without padding (CONTRACT §1: "Binary content").
+//
+// Thread-safety: free functions, pure.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "blobs/chunker.h"
+#include "core/encoding.h"
+#include "core/error.h"
+#include "core/json.h"
+
+namespace hn::services::files {
+
+// At most this many chunks travel in one file.put call (2 MiB of chunk bytes, ~2.7 MiB of
+// base64: well inside the transport's 8 MiB request body).
+inline constexpr std::size_t PUT_MAX_CHUNKS_PER_CALL = 8;
+
+// One verified chunk: its index in the blob (−1 when the frame names none), CID and bytes.
+struct ChunkFrame {
+  std::int64_t index = -1;
+  std::string cid;
+  Bytes data;
+};
+
+// {"i"?, "cid", "size_bytes"?, "data_b64"} → a chunk whose bytes hash to cid. `i` must be a
+// non-negative integer when present; `size_bytes` must match the data; bytes larger than
+// blobs::MAX_CHUNK_SIZE_BYTES are refused before decoding. bad_request for shapes,
+// hash_mismatch for bytes that do not hash to the CID.
+Result<ChunkFrame> parse_chunk_frame(const Json& frame);
+
+// The CONTRACT §4.7 chunk frame / single-chunk output: {"i"?, "cid", "size_bytes", "data_b64"}.
+Json chunk_frame(std::optional<std::int64_t> index, const std::string& cid,
+                 std::span<const std::uint8_t> data);
+
+// A file.put request's input: {"manifest": <manifest>, "chunks"?: [<chunk frame with i>],
+// "pin"?: bool}. Each chunk's index must name a chunk of the manifest whose CID and size it
+// matches; at most PUT_MAX_CHUNKS_PER_CALL chunks.
+struct PutRequest {
+  blobs::BlobManifest manifest;
+  std::vector<ChunkFrame> chunks;
+  bool pin = false;
+};
+Result<PutRequest> parse_put_request(const Json& input);
+
+}  // namespace hn::services::files

@@ -1,0 +1,361 @@
+// transfer.cpp — the TransferManager (transfer.h).
+#include "services/files/transfer.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <optional>
+#include <memory>
+#include <mutex>
+#include <set>
+
+#include "observability/metrics.h"
+#include "services/files/frames.h"
+
+namespace hn::services::files {
+namespace {
+
+const Version READ_VERSION{1, 0};
+
+observability::Counter& bad_chunks_metric() {
+  static auto& c = observability::default_registry().counter(
+      "hearthnet_file_bad_chunks_total", "Chunks from a source that failed verification",
+      {"source"});
+  return c;
+}
+observability::Counter& chunks_metric() {
+  static auto& c = observability::default_registry().counter(
+      "hearthnet_file_chunks_fetched_total", "Verified chunks fetched, by source", {"source"});
+  return c;
+}
+observability::Counter& bytes_metric() {
+  static auto& c = observability::default_registry().counter(
+      "hearthnet_file_bytes_fetched_total", "Verified chunk bytes fetched");
+  return c;
+}
+
+// One event handed from a stream's thread to the fetching one: a chunk frame of a batch,
+// or the batch's end (its done data or error).
+struct Reply {
+  std::uint64_t batch = 0;
+  bool end = false;
+  Result<Json> result = Json(nullptr);
+};
+
+// Shared between fetch_blob and the bus callbacks, which may outlive it. Its fullness is the
+// streams' backpressure.
+struct Inbox : bus::StreamFlow {
+  explicit Inbox(std::size_t limit) : limit(limit) {}
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::deque<Reply> replies;
+  std::size_t limit;
+  std::vector<std::function<void()>> on_drained;
+
+  void push(Reply r) {
+    {
+      std::lock_guard lock(mutex);
+      replies.push_back(std::move(r));
+    }
+    cv.notify_one();
+  }
+  // Waits up to `wait` for a reply.
+  std::optional<Reply> pop(std::chrono::milliseconds wait) {
+    std::vector<std::function<void()>> run;
+    std::optional<Reply> out;
+    {
+      std::unique_lock lock(mutex);
+      cv.wait_for(lock, wait, [&] { return !replies.empty(); });
+      if (replies.empty()) return std::nullopt;
+      out = std::move(replies.front());
+      replies.pop_front();
+      if (replies.size() < limit) run.swap(on_drained);
+    }
+    for (auto& cb : run) cb();
+    return out;
+  }
+  bool congested() const override {
+    std::lock_guard lock(const_cast<std::mutex&>(mutex));
+    return replies.size() >= limit;
+  }
+  void notify_when_drained(std::function<void()> cb) override {
+    {
+      std::lock_guard lock(mutex);
+      if (replies.size() >= limit) {
+        on_drained.push_back(std::move(cb));
+        return;
+      }
+    }
+    cb();
+  }
+};
+
+struct SourceState {
+  NodeId id;
+  int streams = 0;
+  bool live = true;
+};
+
+// One file.read stream in flight: which missing slots it asked for, which arrived.
+struct Batch {
+  std::size_t source = 0;
+  std::map<std::int64_t, std::size_t> slot_of_index;  // manifest index → missing slot
+  std::set<std::size_t> pending;                      // slots not yet received
+  bus::CancelToken cancel;
+};
+
+}  // namespace
+
+TransferManager::TransferManager(blobs::BlobStore& store, bus::CapabilityBus& bus,
+                                 CapacityCheck admit, TransferOptions options)
+    : m_store(store), m_bus(bus), m_admit(std::move(admit)), m_options(options) {}
+
+Result<blobs::BlobManifest> TransferManager::fetch_manifest(const std::string& cid,
+                                                            const std::vector<NodeId>& sources) {
+  if (m_store.has_manifest(cid)) {
+    if (auto m = m_store.read_manifest(cid)) return m;
+  }
+  Error last = make_error(ErrorCode::not_found, "no source holds " + cid);
+  for (const auto& source : sources) {
+    bus::CallOptions o;
+    o.target_node = source;
+    o.remote_only = true;
+    o.timeout_seconds = m_options.chunk_timeout_seconds;
+    auto r = m_bus.call("file.read", READ_VERSION, Json{{"input", {{"cid", cid}}}}, o);
+    if (!r) {
+      last = r.error();
+      continue;
+    }
+    const auto out = r->find("output");
+    if (out == r->end() || !out->contains("manifest")) {
+      last = make_error(ErrorCode::bad_request, "file.read answered no manifest for " + cid);
+      continue;
+    }
+    auto m = blobs::parse_blob_manifest((*out)["manifest"]);
+    if (!m || m->cid != cid) {
+      last = m ? make_error(ErrorCode::bad_request, "manifest CID differs") : m.error();
+      continue;
+    }
+    return m;
+  }
+  return last;
+}
+
+Result<FetchReport> TransferManager::fetch_blob(const std::string& manifest_cid,
+                                                const std::vector<NodeId>& sources,
+                                                const ProgressFn& progress,
+                                                const bus::CancelToken& cancel) {
+  FetchReport report;
+  HN_TRY_ASSIGN(auto manifest, fetch_manifest(manifest_cid, sources));
+  report.manifest = manifest;
+
+  // Distinct chunks, and which of them are already here (a resumed fetch).
+  std::vector<blobs::ChunkRef> missing;
+  std::set<std::string> seen;
+  std::int64_t bytes_missing = 0;
+  for (const auto& c : manifest.chunks) {
+    if (!seen.insert(c.cid).second) continue;
+    ++report.chunks_total;
+    if (m_store.has_chunk(c.cid)) {
+      ++report.chunks_present;
+    } else {
+      missing.push_back(c);
+      bytes_missing += c.size_bytes;
+    }
+  }
+  if (m_admit) HN_TRY(m_admit(bytes_missing));
+  // Stored before any chunk: a fetch killed from here on resumes (M07 §3.3 "Resumable").
+  HN_TRY(m_store.write_manifest(manifest));
+
+  FetchProgress p;
+  p.bytes_total = manifest.size_bytes;
+  p.bytes_done = manifest.size_bytes - bytes_missing;
+  p.chunks_total = report.chunks_total;
+  p.chunks_done = report.chunks_present;
+
+  std::vector<SourceState> srcs;
+  for (const auto& s : sources) {
+    if (s != m_bus.our_node_id()) srcs.push_back(SourceState{s});
+  }
+  if (!missing.empty() && srcs.empty()) {
+    return make_error(ErrorCode::partition, "no other node holds " + manifest_cid);
+  }
+
+  auto inbox = std::make_shared<Inbox>(static_cast<std::size_t>(m_options.inbox_frames));
+  std::deque<std::size_t> queue;
+  for (std::size_t i = 0; i < missing.size(); ++i) queue.push_back(i);
+  std::vector<int> attempts(missing.size(), 0);
+  std::size_t done = 0;
+  std::map<std::uint64_t, Batch> batches;
+  std::uint64_t next_batch = 1;
+  auto last_progress = std::chrono::steady_clock::time_point{};
+  Error last_error = make_error(ErrorCode::partition, "no source answered");
+
+  auto live_sources = [&] {
+    return static_cast<int>(std::count_if(srcs.begin(), srcs.end(), [](const auto& s) { return s.live; }));
+  };
+  auto fail = [&](Error e) -> Result<FetchReport> {
+    for (auto& [id, b] : batches) b.cancel.cancel();
+    return e;
+  };
+  auto drop_source = [&](std::size_t i) {
+    if (!srcs[i].live) return;
+    srcs[i].live = false;
+    report.dropped_sources.push_back(srcs[i].id);
+    for (auto& [id, b] : batches) {
+      if (b.source == i) b.cancel.cancel();
+    }
+  };
+  // A failed slot goes back to the queue; MAX_CHUNK_ATTEMPTS failures end the fetch.
+  auto retry = [&](std::size_t slot, const Error& why) -> Status {
+    last_error = why;
+    if (++attempts[slot] >= MAX_CHUNK_ATTEMPTS) {
+      return make_error(ErrorCode::partition,
+                        "chunk " + std::to_string(missing[slot].index) + " failed " +
+                            std::to_string(MAX_CHUNK_ATTEMPTS) + " times (last: " + why.message + ")",
+                        Json{{"cid", missing[slot].cid}});
+    }
+    queue.push_front(slot);
+    return {};
+  };
+
+  while (done < missing.size()) {
+    if (cancel.is_cancelled()) {
+      return fail(make_error(ErrorCode::timeout, "fetch cancelled", Json{{"cancelled", true}}));
+    }
+    // Hand out batches: the least-busy live source takes the next one, sized so that every
+    // live source gets work.
+    while (!queue.empty()) {
+      std::size_t best = srcs.size();
+      for (std::size_t i = 0; i < srcs.size(); ++i) {
+        if (srcs[i].live && srcs[i].streams < m_options.streams_per_source &&
+            (best == srcs.size() || srcs[i].streams < srcs[best].streams)) {
+          best = i;
+        }
+      }
+      if (best == srcs.size()) break;
+      const auto slots_per_stream =
+          static_cast<std::size_t>(std::max(1, live_sources() * m_options.streams_per_source));
+      const std::size_t n = std::clamp<std::size_t>((queue.size() + slots_per_stream - 1) / slots_per_stream,
+                                                    1, static_cast<std::size_t>(m_options.max_batch));
+      const std::uint64_t id = next_batch++;
+      Batch& b = batches[id];
+      b.source = best;
+      Json indices = Json::array();
+      for (std::size_t k = 0; k < n && !queue.empty(); ++k) {
+        const std::size_t slot = queue.front();
+        queue.pop_front();
+        b.slot_of_index[missing[slot].index] = slot;
+        b.pending.insert(slot);
+        indices.push_back(missing[slot].index);
+      }
+      ++srcs[best].streams;
+      bus::CallOptions o;
+      o.target_node = srcs[best].id;
+      o.remote_only = true;
+      o.timeout_seconds = m_options.chunk_timeout_seconds;
+      o.cancel = b.cancel;
+      o.flow = inbox;
+      m_bus.async_stream(
+          "file.read", READ_VERSION,
+          Json{{"input", {{"cid", manifest_cid}, {"chunks", indices}, {"stream", true}}}},
+          [inbox, id](bus::StreamFrame f) -> Status {
+            if (f.event == "chunk") inbox->push(Reply{id, false, std::move(f.data)});
+            return {};
+          },
+          o, [inbox, id](Result<Json> r) { inbox->push(Reply{id, true, std::move(r)}); });
+    }
+    if (batches.empty()) {
+      return fail(make_error(ErrorCode::partition, "no live source left for " + manifest_cid,
+                             Json{{"last_error", last_error.message}}));
+    }
+    auto reply = inbox->pop(std::chrono::milliseconds(200));
+    if (!reply) continue;
+    auto it = batches.find(reply->batch);
+    if (it == batches.end()) continue;  // a batch already given up
+    Batch& b = it->second;
+    SourceState& src = srcs[b.source];
+
+    if (reply->end) {
+      // The stream ended: what it did not deliver goes back to the queue.
+      --src.streams;
+      Error why = reply->result ? make_error(ErrorCode::partition, "stream ended early")
+                                : reply->result.error();
+      if (!reply->result && why.code == ErrorCode::not_found) drop_source(b.source);
+      const auto pending = b.pending;
+      const bool counts = src.live;  // a stream we cancelled (source dropped) costs nothing
+      batches.erase(it);
+      for (auto slot : pending) {
+        if (!counts) {
+          queue.push_front(slot);
+          continue;
+        }
+        if (auto s = retry(slot, why); !s) return fail(s.error());
+      }
+    } else {
+      Status stored = [&]() -> Status {
+        HN_TRY_ASSIGN(auto chunk, parse_chunk_frame(*reply->result));
+        auto at = b.slot_of_index.find(chunk.index);
+        if (at == b.slot_of_index.end() || !b.pending.count(at->second)) {
+          return make_error(ErrorCode::hash_mismatch, "source sent a chunk it was not asked for");
+        }
+        const auto& want = missing[at->second];
+        if (chunk.cid != want.cid || static_cast<std::int64_t>(chunk.data.size()) != want.size_bytes) {
+          return make_error(ErrorCode::hash_mismatch, "source answered another chunk");
+        }
+        HN_TRY(m_store.write_chunk(chunk.cid, chunk.data, blobs::BlobStore::Durability::deferred));
+        b.pending.erase(at->second);
+        ++done;
+        ++report.chunks_fetched;
+        report.bytes_fetched += want.size_bytes;
+        ++report.chunks_by_source[src.id];
+        chunks_metric().inc({src.id.str()});
+        bytes_metric().inc({}, static_cast<double>(want.size_bytes));
+        p.bytes_done += want.size_bytes;
+        ++p.chunks_done;
+        if (m_options.kill_after_chunks > 0 && report.chunks_fetched == m_options.kill_after_chunks) {
+          ::kill(::getpid(), SIGKILL);  // the test hook (transfer.h)
+        }
+        return {};
+      }();
+      if (!stored) {
+        // Bad bytes: the source is dropped, its batches' chunks go elsewhere (M07 §5.6).
+        ++report.bad_chunks;
+        bad_chunks_metric().inc({src.id.str()});
+        last_error = stored.error();
+        if (src.live) {
+          // Count one failed attempt on each chunk the frame could have been.
+          auto index = reply->result->is_object() ? reply->result->value("i", std::int64_t{-1}) : -1;
+          if (auto at = b.slot_of_index.find(index); at != b.slot_of_index.end() && b.pending.count(at->second)) {
+            if (++attempts[at->second] >= MAX_CHUNK_ATTEMPTS) {
+              return fail(make_error(ErrorCode::partition,
+                                     "chunk " + std::to_string(index) + " failed " +
+                                         std::to_string(MAX_CHUNK_ATTEMPTS) + " times",
+                                     Json{{"last_error", stored.error().message}}));
+            }
+          }
+          drop_source(b.source);
+        }
+      }
+    }
+    p.sources_live = live_sources();
+    const auto now = std::chrono::steady_clock::now();
+    if (progress && (now - last_progress > std::chrono::milliseconds(100) || done == missing.size())) {
+      last_progress = now;
+      if (auto s = progress(p); !s) return fail(s.error());
+    }
+  }
+  for (auto& [id, b] : batches) b.cancel.cancel();
+  HN_TRY(m_store.sync_all());  // the chunks are durable before the blob is acknowledged
+  if (!m_store.has_blob(manifest_cid)) {
+    return make_error(ErrorCode::internal_error, "fetch ended but the blob is not whole");
+  }
+  return report;
+}
+
+}  // namespace hn::services::files

@@ -1,6 +1,7 @@
 // service_list.cpp — the one list the node builds its services from.
 #include "node/service_list.h"
 
+#include "services/chat/chat_service.h"
 #include "services/diag/diag_echo.h"
 
 namespace hn::node {
@@ -8,6 +9,7 @@ namespace hn::node {
 const std::vector<service::ServiceFactory>& service_list() {
   static const std::vector<service::ServiceFactory> list = {
       {"diag", services::diag::make_service},
+      {"chat", services::chat::make_service},
   };
   return list;
 }

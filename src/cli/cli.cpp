@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/commands_chat.h"
 
 namespace hn::cli {
 
@@ -171,6 +172,7 @@ int run(int argc, char** argv) {
   policy_show_cmd->add_flag("--json", policy_show.json, "Machine-readable output");
 
   const CommandDispatch file_commands = add_file_commands(app);
+  const ChatCommands chat(app);  // commands_chat.cpp
 
   try {
     app.parse(argc, argv);
@@ -180,6 +182,7 @@ int run(int argc, char** argv) {
   }
   if (!config_path.empty()) global.config_path = config_path;
 
+  if (auto rc = chat.run(global)) return *rc;
   if (*init_cmd) return command_init(global, init);
   if (*version_cmd) return command_version();
   if (*doctor_cmd) return command_doctor(global, doctor);

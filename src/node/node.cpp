@@ -272,6 +272,7 @@ Status Node::Impl::open_services() {
                               },
                               clock,
                               {}};
+  ctx.membership = [this](const NodeId& n) { return membership(n, community); };
   return services->start_all(service_list(), ctx, home.paths.state_dir / "services");
 }
 

@@ -1,6 +1,7 @@
 // service_list.cpp — the one list the node builds its services from.
 #include "node/service_list.h"
 
+#include "services/chat/chat_service.h"
 #include "services/diag/diag_echo.h"
 #include "services/files/file_service.h"
 
@@ -10,6 +11,7 @@ const std::vector<service::ServiceFactory>& service_list() {
   static const std::vector<service::ServiceFactory> list = {
       {"diag", services::diag::make_service},
       {"files", services::files::make_service},
+      {"chat", services::chat::make_service},
   };
   return list;
 }

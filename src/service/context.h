@@ -16,6 +16,7 @@
 #include "bus/bus.h"
 #include "config/config.h"
 #include "core/clock.h"
+#include "core/error.h"
 #include "core/json.h"
 #include "core/types.h"
 #include "identity/keys.h"
@@ -53,6 +54,10 @@ struct ServiceContext {
   const Clock& clock;
   // A folder of the service's own under the node's state dir (created by the host).
   std::filesystem::path data_dir;
+  // A node's trust level in the community as this node sees it now (its community view;
+  // revoked → Error revoked, not a member → unauthorized). Null in contexts built by hand
+  // (tests): a service then reads community_manifest. Safe from any thread.
+  std::function<Result<TrustLevel>(const NodeId&)> membership;
 };
 
 }  // namespace hn::service

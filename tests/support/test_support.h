@@ -45,6 +45,10 @@ std::string trim(std::string s);
 // "" when not found.
 std::string find_program(const std::string& name);
 
+// A loopback TCP port nothing listens on right now (bound, read, released): for nodes
+// that must know each other's address before both run. 0 on failure.
+int unused_port();
+
 // How long functional tests wait for a mesh to settle (discovery, sync, health).
 inline constexpr int WAIT_SECONDS = 40;
 

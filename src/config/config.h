@@ -95,6 +95,13 @@ struct LlmBackendConfig {
   std::optional<std::string> url;           // llama_cpp: a local path; others: http(s) URL
   std::optional<std::string> model;
   std::optional<std::string> api_key_env;   // the variable's NAME; never the key itself
+  // The backend type when `name` is an instance name of one's own choosing ("kitchen-gpu");
+  // unset: `name` is the type and must be one of known_llm_backends().
+  std::optional<std::string> kind;
+  int max_concurrent = 4;                   // generations at once on this backend
+  int ctx = 0;                              // context window to advertise; 0 = the backend's
+  // The type: `kind` when set, else `name`.
+  const std::string& type() const { return kind ? *kind : name; }
   bool operator==(const LlmBackendConfig&) const = default;
 };
 

@@ -36,6 +36,7 @@ bool is_http_url(std::string_view s);            // http:// or https:// and some
 void check_display_name(Checker& c, std::string_view prefix, const NodeConfig& v);
 void check_tls_pair(Checker& c, std::string_view prefix, const TransportConfig& v);
 void check_prune_order(Checker& c, std::string_view prefix, const DiscoveryConfig& v);
+void check_backend_kind(Checker& c, std::string_view prefix, const LlmBackendConfig& v);
 void check_backend(Checker& c, std::string_view prefix, const LlmBackendConfig& v);
 void check_gc_order(Checker& c, std::string_view prefix, const FileConfig& v);
 void check_ttl_order(Checker& c, std::string_view prefix, const MarketConfig& v);
@@ -94,10 +95,13 @@ inline constexpr Field<BusConfig> BUS_FIELDS[] = {
 
 // One [[llm.backends]] entry.
 inline constexpr Field<LlmBackendConfig> LLM_BACKEND_FIELDS[] = {
-    {"name", &LlmBackendConfig::name, one_of(LLM_BACKENDS)},
+    {"name", &LlmBackendConfig::name, non_empty()},
+    {"kind", &LlmBackendConfig::kind, {}, check_backend_kind},
     {"url", &LlmBackendConfig::url},
     {"model", &LlmBackendConfig::model},
     {"api_key_env", &LlmBackendConfig::api_key_env, {}, check_backend},
+    {"max_concurrent", &LlmBackendConfig::max_concurrent, range(1, 1024)},
+    {"ctx", &LlmBackendConfig::ctx, range(0, 16777216)},
 };
 
 // [llm]

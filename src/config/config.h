@@ -165,6 +165,15 @@ struct UiConfig {
   bool operator==(const UiConfig&) const = default;
 };
 
+// [openai_api] — the node's OpenAI-compatible API (issue #14 §4; doc/design/llm.md).
+struct OpenAiApiConfig {
+  bool enabled = true;
+  std::string host = "127.0.0.1";           // another address needs token_env
+  int port = 7861;                          // 0 = pick a free port (tests)
+  std::optional<std::string> token_env;     // the variable holding the bearer token
+  bool operator==(const OpenAiApiConfig&) const = default;
+};
+
 // [observability] — X04 §3, X03 §3 (+ trackio, IMPLEMENTATION_REFERENCE §1).
 struct ObservabilityConfig {
   std::string log_level = "info";           // one of known_log_levels()
@@ -210,6 +219,7 @@ struct Config {
   ChatConfig chat;
   EmergencyConfig emergency;
   UiConfig ui;
+  OpenAiApiConfig openai_api;
   ObservabilityConfig observability;
   EventsConfig events;
   bool operator==(const Config&) const = default;

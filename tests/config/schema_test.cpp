@@ -74,6 +74,7 @@ TEST(ConfigSchema, SaveWritesEveryKeySet) {
   c.rag.corpora_dir = "/r";
   c.file.blobs_dir = "/b";
   c.observability.log_dir = "/l";
+  c.openai_api.token_env = "HN_TOKEN";
   c.observability.otlp_endpoint = "http://o";
   c.observability.trackio_project = "p";
   c.observability.trackio_space = "s";

@@ -155,6 +155,14 @@ inline constexpr Field<UiConfig> UI_FIELDS[] = {
     {"launch_browser", &UiConfig::launch_browser},
 };
 
+// [openai_api]
+inline constexpr Field<OpenAiApiConfig> OPENAI_API_FIELDS[] = {
+    {"enabled", &OpenAiApiConfig::enabled},
+    {"host", &OpenAiApiConfig::host, host()},
+    {"port", &OpenAiApiConfig::port, range(0, 65535)},
+    {"token_env", &OpenAiApiConfig::token_env},
+};
+
 // [observability]
 inline constexpr Field<ObservabilityConfig> OBSERVABILITY_FIELDS[] = {
     {"log_level", &ObservabilityConfig::log_level, one_of(LOG_LEVELS, Text::unchecked)},
@@ -195,6 +203,7 @@ inline constexpr auto SECTIONS = std::make_tuple(
     Section<ChatConfig>{"chat", &Config::chat, CHAT_FIELDS},
     Section<EmergencyConfig>{"emergency", &Config::emergency, EMERGENCY_FIELDS},
     Section<UiConfig>{"ui", &Config::ui, UI_FIELDS},
+    Section<OpenAiApiConfig>{"openai_api", &Config::openai_api, OPENAI_API_FIELDS},
     Section<ObservabilityConfig>{"observability", &Config::observability, OBSERVABILITY_FIELDS},
     Section<EventsConfig>{"events", &Config::events, EVENTS_FIELDS});
 

@@ -20,6 +20,7 @@ build: configure
 	@cmake --build --preset $(PRESET)
 
 test: build
+	@scripts/setup-test-npm
 	@scripts/start-avahi || echo "make test: mDNS daemon unavailable; mDNS tests will skip"
 	@ctest --preset $(PRESET)
 

@@ -95,6 +95,19 @@ int run(int argc, char** argv) {
   call_cmd->add_option("--timeout", call.timeout_seconds, "Seconds to wait (default: the capability's)");
   call_cmd->add_option("--node", call.node, "Pin the provider: self | remote | a full node id");
 
+  AskArgs ask;
+  auto* ask_cmd = app.add_subcommand("ask", "Ask the mesh's language models a question (llm.chat)");
+  ask_cmd->add_option("question", ask.question, "The question")->required();
+  ask_cmd->add_option("--model", ask.model, "Model name (see `hearthnet models`)");
+  ask_cmd->add_option("--node", ask.node, "Pin the provider: self | remote | a full node id");
+  ask_cmd->add_option("--max-tokens", ask.max_tokens, "Longest answer in tokens");
+  ask_cmd->add_option("--timeout", ask.timeout_seconds, "Seconds to wait (default: the capability's)");
+  ask_cmd->add_flag("--json", ask.json, "Machine-readable output (the whole answer at the end)");
+
+  ModelsArgs models;
+  auto* models_cmd = app.add_subcommand("models", "List every model on the mesh with its nodes and backends");
+  models_cmd->add_flag("--json", models.json, "Machine-readable output");
+
   TraceArgs trace;
   auto* trace_cmd = app.add_subcommand("trace", "Inspect request traces");
   trace_cmd->require_subcommand(1);
@@ -192,6 +205,8 @@ int run(int argc, char** argv) {
   if (*status_cmd) return command_status(global, status);
   if (*caps_cmd) return command_caps(global, caps);
   if (*call_cmd) return command_call(global, call);
+  if (*ask_cmd) return command_ask(global, ask);
+  if (*models_cmd) return command_models(global, models);
   if (*trace_recent_cmd) return command_trace_recent(global, trace);
   if (*log_cmd) return command_log(global, log_args);
   if (*debug_emit_cmd) return command_debug_emit(global, debug_emit);

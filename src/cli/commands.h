@@ -96,6 +96,22 @@ struct CallArgs {
 };
 int command_call(const GlobalOptions& global, const CallArgs& args);
 
+struct AskArgs {
+  std::string question;
+  std::optional<std::string> model;  // --model: a model name from `hearthnet models`
+  std::optional<std::string> node;   // --node self | remote | a full node id
+  int max_tokens = 0;                // 0: the capability's default
+  int timeout_seconds = 0;
+  bool json = false;
+};
+// `hearthnet ask` / `models` (commands_llm.cpp): llm.chat streamed; the models on the mesh.
+int command_ask(const GlobalOptions& global, const AskArgs& args);
+
+struct ModelsArgs {
+  bool json = false;
+};
+int command_models(const GlobalOptions& global, const ModelsArgs& args);
+
 struct TraceArgs {
   int n = 20;
   std::optional<std::string> capability;

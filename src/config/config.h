@@ -95,6 +95,13 @@ struct LlmBackendConfig {
   std::optional<std::string> url;           // llama_cpp: a local path; others: http(s) URL
   std::optional<std::string> model;
   std::optional<std::string> api_key_env;   // the variable's NAME; never the key itself
+  // The backend type when `name` is an instance name of one's own choosing ("kitchen-gpu");
+  // unset: `name` is the type and must be one of known_llm_backends().
+  std::optional<std::string> kind;
+  int max_concurrent = 4;                   // generations at once on this backend
+  int ctx = 0;                              // context window to advertise; 0 = the backend's
+  // The type: `kind` when set, else `name`.
+  const std::string& type() const { return kind ? *kind : name; }
   bool operator==(const LlmBackendConfig&) const = default;
 };
 
@@ -158,6 +165,15 @@ struct UiConfig {
   bool operator==(const UiConfig&) const = default;
 };
 
+// [openai_api] — the node's OpenAI-compatible API (issue #14 §4; doc/design/llm.md).
+struct OpenAiApiConfig {
+  bool enabled = true;
+  std::string host = "127.0.0.1";           // another address needs token_env
+  int port = 7861;                          // 0 = pick a free port (tests)
+  std::optional<std::string> token_env;     // the variable holding the bearer token
+  bool operator==(const OpenAiApiConfig&) const = default;
+};
+
 // [observability] — X04 §3, X03 §3 (+ trackio, IMPLEMENTATION_REFERENCE §1).
 struct ObservabilityConfig {
   std::string log_level = "info";           // one of known_log_levels()
@@ -203,6 +219,7 @@ struct Config {
   ChatConfig chat;
   EmergencyConfig emergency;
   UiConfig ui;
+  OpenAiApiConfig openai_api;
   ObservabilityConfig observability;
   EventsConfig events;
   bool operator==(const Config&) const = default;

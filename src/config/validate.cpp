@@ -217,8 +217,17 @@ void check_prune_order(Checker& c, std::string_view prefix, const DiscoveryConfi
   }
 }
 
+// `kind` names the type when set (then `name` is free); else `name` is the type.
+void check_backend_kind(Checker& c, std::string_view prefix, const LlmBackendConfig& v) {
+  if (v.kind) {
+    c.one_of(std::string(prefix) + "kind", *v.kind, LLM_BACKENDS);
+  } else {
+    c.one_of(std::string(prefix) + "name", v.name, LLM_BACKENDS);
+  }
+}
+
 void check_backend(Checker& c, std::string_view prefix, const LlmBackendConfig& v) {
-  if (v.url && !v.url->empty() && v.name != "llama_cpp" && !is_http_url(*v.url)) {
+  if (v.url && !v.url->empty() && v.type() != "llama_cpp" && !is_http_url(*v.url)) {
     c.fail(std::string(prefix) + "url", PROBLEM_INVALID_VALUE,
            quote_value(*v.url) + " must start with http:// or https://");
   }

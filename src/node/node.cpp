@@ -97,6 +97,7 @@ Result<std::uint16_t> read_control_port(const config::Paths& paths) {
 void Node::Impl::stop_work() {
   stop_token.cancel();
   cancel_active(Bridges::keep);
+  if (openai_api) openai_api->stop();
   if (services) services->stop_all();
   if (service_publisher) service_publisher->detach();
   if (admin_queue) admin_queue->stop();
@@ -273,7 +274,34 @@ Status Node::Impl::open_services() {
                               clock,
                               {}};
   ctx.membership = [this](const NodeId& n) { return membership(n, community); };
-  return services->start_all(service_list(), ctx, home.paths.state_dir / "services");
+  HN_TRY(services->start_all(service_list(), ctx, home.paths.state_dir / "services"));
+  open_openai_api();
+  return {};
+}
+
+// The OpenAI-compatible API (node/openai_api.h). A problem with it is logged and leaves the
+// node running without it: it is a door for other tools, not part of the mesh.
+void Node::Impl::open_openai_api() {
+  const auto& c = home.config.openai_api;
+  if (!c.enabled) return;
+  OpenAiApiOptions o;
+  o.host = c.host;
+  o.port = static_cast<std::uint16_t>(c.port);
+  o.port_file = home.paths.control_port_file.parent_path() / "openai.port";
+  if (c.token_env) {
+    const char* token = std::getenv(c.token_env->c_str());
+    if (token == nullptr || *token == '\0') {
+      node_log().error("openai_api not started", Json{{"reason", "the token variable " + *c.token_env + " is not set"}});
+      return;
+    }
+    o.bearer_token = token;
+  }
+  auto api = std::make_unique<OpenAiApi>(*bus, o);
+  if (auto s = api->start(); !s) {
+    node_log().error("openai_api not started", s.error());
+    return;
+  }
+  openai_api = std::move(api);
 }
 
 Status Node::Impl::open_transport() {

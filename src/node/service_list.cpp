@@ -4,6 +4,7 @@
 #include "services/chat/chat_service.h"
 #include "services/diag/diag_echo.h"
 #include "services/files/file_service.h"
+#include "services/llm/llm_service.h"
 
 namespace hn::node {
 
@@ -12,6 +13,7 @@ const std::vector<service::ServiceFactory>& service_list() {
       {"diag", services::diag::make_service},
       {"files", services::files::make_service},
       {"chat", services::chat::make_service},
+      {"llm", services::llm::make_service},
   };
   return list;
 }

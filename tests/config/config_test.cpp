@@ -358,6 +358,20 @@ TEST(ConfigErrors, OutOfRangeNamesKeyAndValue) {
       << msg;
 }
 
+// `kind` frees `name` for an instance name of one's own (two vLLM servers, say).
+TEST(ConfigLoad, LlmBackendKindMakesNameFree) {
+  auto r = parse_config_text(
+      "[[llm.backends]]\nname = \"kitchen-gpu\"\nkind = \"vllm\"\nurl = \"http://10.0.0.9:8000\"\n"
+      "max_concurrent = 8\nctx = 4096\n",
+      Env());
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  ASSERT_EQ(r->llm.backends.size(), 1u);
+  EXPECT_EQ(r->llm.backends[0].type(), "vllm");
+  EXPECT_EQ(r->llm.backends[0].name, "kitchen-gpu");
+  EXPECT_EQ(r->llm.backends[0].max_concurrent, 8);
+  EXPECT_EQ(r->llm.backends[0].ctx, 4096);
+}
+
 TEST(ConfigErrors, InvalidValuesNameKey) {
   auto msg = parse_error("[node]\nprofile = \"castle\"\n");
   EXPECT_NE(msg.find("node.profile: \"castle\" is not one of"), std::string::npos) << msg;
@@ -367,6 +381,10 @@ TEST(ConfigErrors, InvalidValuesNameKey) {
   EXPECT_NE(msg.find("embedding.device"), std::string::npos) << msg;
   msg = parse_error("[[llm.backends]]\nname = \"gpt\"\n");
   EXPECT_NE(msg.find("llm.backends[0].name: \"gpt\" is not one of"), std::string::npos) << msg;
+  msg = parse_error("[[llm.backends]]\nname = \"kitchen\"\nkind = \"gpt\"\n");
+  EXPECT_NE(msg.find("llm.backends[0].kind: \"gpt\" is not one of"), std::string::npos) << msg;
+  msg = parse_error("[[llm.backends]]\nname = \"ollama\"\nmax_concurrent = 0\n");
+  EXPECT_NE(msg.find("llm.backends[0].max_concurrent"), std::string::npos) << msg;
   msg = parse_error("[[llm.backends]]\nurl = \"http://x\"\n");
   EXPECT_NE(msg.find("llm.backends[0].name: missing required key"), std::string::npos) << msg;
   msg = parse_error("[[llm.backends]]\nname = \"ollama\"\nurl = \"localhost:11434\"\n");

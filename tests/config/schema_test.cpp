@@ -70,10 +70,11 @@ TEST(ConfigSchema, SaveWritesEveryKeySet) {
   c.community.state_dir = "/s";
   c.transport.tls_cert = fs::path("/c");
   c.transport.tls_key = fs::path("/k");
-  c.llm.backends = {{"ollama", "http://h:1", "m", "KEY"}};
+  c.llm.backends = {{"kitchen", "http://h:1", "m", "KEY", "ollama"}};
   c.rag.corpora_dir = "/r";
   c.file.blobs_dir = "/b";
   c.observability.log_dir = "/l";
+  c.openai_api.token_env = "HN_TOKEN";
   c.observability.otlp_endpoint = "http://o";
   c.observability.trackio_project = "p";
   c.observability.trackio_space = "s";

@@ -69,7 +69,8 @@ int https_request(int port, const std::string& method, const std::string& path,
 NodeProcess::NodeProcess(NodeOptions options)
     : m_home(m_dir.path()), m_launcher(std::move(options.launcher)) {
   std::ofstream(m_home / "config.toml") << "[transport]\nhost = \"" << options.host
-                                        << "\"\nport = " << options.port << "\n[discovery]\n"
+                                        << "\"\nport = " << options.port
+                                        << "\n[openai_api]\nport = 0\n[discovery]\n"
                                         << options.discovery;
   if (options.found_community) cli({"init", "--non-interactive", "--name", options.name});
 }

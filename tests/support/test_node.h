@@ -1,7 +1,8 @@
 // test_node.h — a real `hearthnet run` process for functional tests: its own
 // HEARTHNET_HOME (a scratch directory, initialised with `hearthnet init`, listening on
 // 127.0.0.1 port 0, no multicast discovery unless told), started in the background;
-// start() waits for the port file and for the node to answer. The process is killed
+// start() waits for the port file and for the node to answer; its OpenAI-compatible API
+// ([openai_api]) takes a free port too (run/openai.port). The process is killed
 // (SIGKILL) on destruction if still running. Also the steps tests repeat around nodes:
 // `status --json`, joining a community by invite. No GoogleTest here (bench/mesh_bench.cpp
 // compiles it in); the assertions and fixtures over it are in support/node_fixture.h.

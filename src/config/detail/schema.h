@@ -36,6 +36,7 @@ bool is_http_url(std::string_view s);            // http:// or https:// and some
 void check_display_name(Checker& c, std::string_view prefix, const NodeConfig& v);
 void check_tls_pair(Checker& c, std::string_view prefix, const TransportConfig& v);
 void check_prune_order(Checker& c, std::string_view prefix, const DiscoveryConfig& v);
+void check_backend_kind(Checker& c, std::string_view prefix, const LlmBackendConfig& v);
 void check_backend(Checker& c, std::string_view prefix, const LlmBackendConfig& v);
 void check_gc_order(Checker& c, std::string_view prefix, const FileConfig& v);
 void check_ttl_order(Checker& c, std::string_view prefix, const MarketConfig& v);
@@ -94,10 +95,13 @@ inline constexpr Field<BusConfig> BUS_FIELDS[] = {
 
 // One [[llm.backends]] entry.
 inline constexpr Field<LlmBackendConfig> LLM_BACKEND_FIELDS[] = {
-    {"name", &LlmBackendConfig::name, one_of(LLM_BACKENDS)},
+    {"name", &LlmBackendConfig::name, non_empty()},
+    {"kind", &LlmBackendConfig::kind, {}, check_backend_kind},
     {"url", &LlmBackendConfig::url},
     {"model", &LlmBackendConfig::model},
     {"api_key_env", &LlmBackendConfig::api_key_env, {}, check_backend},
+    {"max_concurrent", &LlmBackendConfig::max_concurrent, range(1, 1024)},
+    {"ctx", &LlmBackendConfig::ctx, range(0, 16777216)},
 };
 
 // [llm]
@@ -151,6 +155,14 @@ inline constexpr Field<UiConfig> UI_FIELDS[] = {
     {"launch_browser", &UiConfig::launch_browser},
 };
 
+// [openai_api]
+inline constexpr Field<OpenAiApiConfig> OPENAI_API_FIELDS[] = {
+    {"enabled", &OpenAiApiConfig::enabled},
+    {"host", &OpenAiApiConfig::host, host()},
+    {"port", &OpenAiApiConfig::port, range(0, 65535)},
+    {"token_env", &OpenAiApiConfig::token_env},
+};
+
 // [observability]
 inline constexpr Field<ObservabilityConfig> OBSERVABILITY_FIELDS[] = {
     {"log_level", &ObservabilityConfig::log_level, one_of(LOG_LEVELS, Text::unchecked)},
@@ -191,6 +203,7 @@ inline constexpr auto SECTIONS = std::make_tuple(
     Section<ChatConfig>{"chat", &Config::chat, CHAT_FIELDS},
     Section<EmergencyConfig>{"emergency", &Config::emergency, EMERGENCY_FIELDS},
     Section<UiConfig>{"ui", &Config::ui, UI_FIELDS},
+    Section<OpenAiApiConfig>{"openai_api", &Config::openai_api, OPENAI_API_FIELDS},
     Section<ObservabilityConfig>{"observability", &Config::observability, OBSERVABILITY_FIELDS},
     Section<EventsConfig>{"events", &Config::events, EVENTS_FIELDS});
 

@@ -56,6 +56,7 @@
 #include "events/sync.h"
 #include "events/upkeep.h"
 #include "identity/tls_cert.h"
+#include "node/openai_api.h"
 #include "node/detail/stream_bridge.h"
 #include "node/detail/node_publisher.h"
 #include "node/detail/transport_invoker.h"
@@ -241,6 +242,8 @@ struct Node::Impl {
   std::unique_ptr<WorkQueue> sync_queue;
   std::unique_ptr<detail::NodePublisher> service_publisher;
   std::unique_ptr<service::ServiceHost> services;
+  std::unique_ptr<OpenAiApi> openai_api;  // [openai_api]; null when disabled or not bound
+  void open_openai_api();
   bus::CancelToken stop_token;  // cancelled when the node begins to shut down
   identity::HardwareSpec hardware;
   identity::TlsCertificate cert;

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/commands_market.h"
 
 namespace hn::cli {
 
@@ -166,6 +167,9 @@ int run(int argc, char** argv) {
   auto* policy_show_cmd = policy_cmd->add_subcommand("show", "Print the community policy");
   policy_show_cmd->add_flag("--json", policy_show.json, "Machine-readable output");
 
+  MarketCli market;
+  add_market_commands(app, market);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -195,6 +199,7 @@ int run(int argc, char** argv) {
   if (*id_cmd) return command_id(global);
   if (*invite_create_cmd) return command_invite_create(global, invite_create);
   if (*invite_redeem_cmd) return command_invite_redeem(global, invite_redeem);
+  if (auto rc = run_market_command(global, market)) return *rc;
   return EXIT_USAGE;
 }
 

@@ -33,7 +33,9 @@ CREATE UNIQUE INDEX posts_client ON posts(author, client_id);
 CREATE INDEX posts_order ON posts(lamport DESC, event_id DESC) WHERE expired_by IS NULL;
 CREATE INDEX posts_category ON posts(category, lamport DESC, event_id DESC) WHERE expired_by IS NULL;
 CREATE INDEX posts_due ON posts(expires_ms) WHERE expired_by IS NULL;
-CREATE TABLE post_tags(tag TEXT NOT NULL, post INTEGER NOT NULL, PRIMARY KEY(tag, post)) WITHOUT ROWID;
+CREATE TABLE post_tags(tag TEXT NOT NULL, lamport INTEGER NOT NULL, event_id TEXT NOT NULL, post INTEGER NOT NULL,
+  PRIMARY KEY(tag, lamport, event_id)) WITHOUT ROWID;
+CREATE INDEX post_tags_post ON post_tags(post);
 CREATE VIRTUAL TABLE posts_fts USING fts5(title, body, tags, tokenize = 'unicode61 remove_diacritics 2');
 )sql";
 
@@ -122,7 +124,7 @@ Status MarketView::prepare() {
       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) "
       "ON CONFLICT DO NOTHING RETURNING id"));
   st.insert = std::move(insert);
-  HN_TRY_ASSIGN(auto insert_tag, m_db.prepare("INSERT OR IGNORE INTO post_tags(tag, post) VALUES(?1, ?2)"));
+  HN_TRY_ASSIGN(auto insert_tag, m_db.prepare("INSERT OR IGNORE INTO post_tags(tag, lamport, event_id, post) VALUES(?1, ?2, ?3, ?4)"));
   st.insert_tag = std::move(insert_tag);
   HN_TRY_ASSIGN(auto insert_fts, m_db.prepare("INSERT INTO posts_fts(rowid, title, body, tags) VALUES(?1, ?2, ?3, ?4)"));
   st.insert_fts = std::move(insert_fts);
@@ -204,14 +206,17 @@ Status MarketView::insert_locked(const Post& p) {
   if (!row) return {};  // (author, client_id) or event_id already there: the first one wins
   const std::int64_t id = s.column_int(0);
   HN_TRY(s.run());
-  for (const auto& tag : p.tags) {
-    auto& t = m_st->insert_tag;
-    t.reset();
-    t.bind(1, tag);
-    t.bind(2, id);
-    HN_TRY(t.run());
-  }
+  // Tags and the FTS row serve current posts only; an expiry removes both.
   if (!p.expired_via_event_id) {
+    for (const auto& tag : p.tags) {
+      auto& t = m_st->insert_tag;
+      t.reset();
+      t.bind(1, tag);
+      t.bind(2, p.lamport);
+      t.bind(3, p.event_id.str());
+      t.bind(4, id);
+      HN_TRY(t.run());
+    }
     auto& f = m_st->insert_fts;
     f.reset();
     f.bind(1, id);
@@ -285,7 +290,9 @@ void MarketView::apply_updated(const events::Event& event) {
     auto& t = m_st->insert_tag;
     t.reset();
     t.bind(1, tag);
-    t.bind(2, id);
+    t.bind(2, p.lamport);
+    t.bind(3, p.event_id.str());
+    t.bind(4, id);
     ok = ok && t.run();
   }
   auto& df = m_st->delete_fts;
@@ -340,6 +347,10 @@ void MarketView::apply_expired(const events::Event& event) {
   df.reset();
   df.bind(1, id);
   ok = ok && df.run();
+  auto& dt = m_st->delete_tags;
+  dt.reset();
+  dt.bind(1, id);
+  ok = ok && dt.run();
   if (ok) {
     m_st->commit.reset();
     if (m_st->commit.run()) return;
@@ -435,34 +446,41 @@ Result<std::optional<Post>> MarketView::find_by_client(const NodeId& author, std
 }
 
 Result<ListPage> MarketView::list(const ListQuery& q, std::int64_t now_ms) const {
+  // With tags, the first tag's index (tag, lamport, event_id) drives the scan in page order;
+  // without, the partial index over current posts does.
+  const bool by_tag = !q.tags.empty();
   std::string sql = std::string("SELECT ") + COLUMNS +
-                    " FROM posts p WHERE p.expired_by IS NULL AND p.expires_ms > ?1 AND p.lamport > ?2";
-  int next = 3;
+                    (by_tag ? " FROM post_tags t JOIN posts p ON p.id = t.post WHERE t.tag = ?1 AND"
+                            : " FROM posts p WHERE") +
+                    " p.expired_by IS NULL AND p.expires_ms > ?2 AND p.lamport > ?3";
+  int next = 4;
   if (q.category) sql += " AND p.category = ?" + std::to_string(next++);
   if (q.before) {
     sql += " AND (p.lamport, p.event_id) < (?" + std::to_string(next) + ", ?" + std::to_string(next + 1) + ")";
     next += 2;
   }
-  for (std::size_t i = 0; i < q.tags.size(); ++i) {
-    sql += " AND p.id IN (SELECT post FROM post_tags WHERE tag = ?" + std::to_string(next++) + ")";
+  for (std::size_t i = 1; i < q.tags.size(); ++i) {
+    sql += " AND EXISTS (SELECT 1 FROM post_tags o WHERE o.post = p.id AND o.tag = ?" + std::to_string(next++) + ")";
   }
   for (std::size_t i = 0; i < q.hidden_authors.size(); ++i) {
     sql += " AND p.author <> ?" + std::to_string(next++);
   }
-  sql += " ORDER BY p.lamport DESC, p.event_id DESC LIMIT ?" + std::to_string(next);
+  sql += by_tag ? " ORDER BY t.lamport DESC, t.event_id DESC" : " ORDER BY p.lamport DESC, p.event_id DESC";
+  sql += " LIMIT ?" + std::to_string(next);
   const int limit = std::clamp(q.limit, 1, MARKET_LIST_MAX_LIMIT);
 
   std::lock_guard lock(m_mutex);
   HN_TRY_ASSIGN(auto s, m_db.prepare(sql));
-  int i = 1;
-  s.bind(i++, now_ms);
-  s.bind(i++, q.since_lamport);
+  s.bind(1, by_tag ? q.tags.front() : std::string());
+  s.bind(2, now_ms);
+  s.bind(3, q.since_lamport);
+  int i = 4;
   if (q.category) s.bind(i++, to_string(*q.category));
   if (q.before) {
     s.bind(i++, q.before->first);
     s.bind(i++, q.before->second);
   }
-  for (const auto& tag : q.tags) s.bind(i++, tag);
+  for (std::size_t t = 1; t < q.tags.size(); ++t) s.bind(i++, q.tags[t]);
   for (const auto& author : q.hidden_authors) s.bind(i++, author);
   s.bind(i, static_cast<std::int64_t>(limit + 1));
   HN_TRY_ASSIGN(auto posts, collect_locked(s));

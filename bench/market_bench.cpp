@@ -31,8 +31,9 @@ using SteadyClock = std::chrono::steady_clock;
 constexpr std::int64_t NOW_MS = 1'780'000'000'000;
 
 std::string word(std::size_t i) {
-  static const char* syllables[] = {"ka", "ni", "ster", "was", "ser", "rad", "lei", "ter", "bo", "hr",
-                                    "ma", "schi", "ne", "gar", "ten", "zelt", "topf", "holz", "tisch", "lam"};
+  static const char* syllables[] = {"ka",  "ni",   "ster", "was",  "ser",   "rad", "lei",
+                                    "ter", "bo",   "hr",   "ma",   "schi",  "ne",  "gar",
+                                    "ten", "zelt", "topf", "holz", "tisch", "lam"};
   std::string w = syllables[i % 20];
   w += syllables[(i / 20) % 20];
   w += syllables[(i / 400) % 5];

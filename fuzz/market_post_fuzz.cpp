@@ -22,7 +22,8 @@ using namespace hn::services::market;
 
 hn::events::Event event_of(hn::events::EventType type, const hn::Json& data, std::int64_t lamport) {
   hn::events::Event e;
-  e.event_id = hn::EventId(lamport % 2 ? "01HXR0000000000000000000AA" : "01HXR0000000000000000000AB");
+  e.event_id =
+      hn::EventId(lamport % 2 ? "01HXR0000000000000000000AA" : "01HXR0000000000000000000AB");
   e.lamport = lamport;
   e.wall_clock = "2026-05-26T08:14:22Z";
   e.author = hn::NodeId("ed25519:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
@@ -53,8 +54,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static auto view = MarketView::open(nullptr).value();
   view->reset();
   // A valid post first, so updates and expiries have a target.
-  const hn::Json seed_post = {{"client_id", "seed"}, {"category", "offer"}, {"title", "t"},
-                              {"body", "b"}, {"tags", hn::Json::array()}, {"ttl_seconds", 60}};
+  const hn::Json seed_post = {
+      {"client_id", "seed"}, {"category", "offer"},       {"title", "t"},
+      {"body", "b"},         {"tags", hn::Json::array()}, {"ttl_seconds", 60}};
   view->apply(event_of(hn::events::EventType::market_post_created, seed_post, 1));
   view->apply(event_of(hn::events::EventType::market_post_created, body, 2));
   view->apply(event_of(hn::events::EventType::market_post_updated, body, 3));

@@ -2,7 +2,8 @@
 // CONTRACT §4.11–4.14): a post on A appears on B (sync every second, the test hook); search
 // finds it by a word of its body; a second market.post with the same client_id makes no
 // second post; a non-author gets unauthorized; the author's expiry and the ttl both end it
-// on every node, and the sweeper records the expiry; a revoked member's posts are refused.
+// on every node, and the sweeper records the expiry; a restart keeps the posts; a revoked
+// member's posts are refused.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -47,7 +48,8 @@ class MarketMesh : public ::testing::Test {
     a = make("market-a", test::NO_DISCOVERY, true);
     ASSERT_TRUE(a->start(&error)) << error;
     b = make("market-b",
-             std::string(test::NO_DISCOVERY) + "bootstrap_peers = [\"127.0.0.1:" + std::to_string(a->port()) + "\"]\n",
+             std::string(test::NO_DISCOVERY) +
+                 "bootstrap_peers = [\"127.0.0.1:" + std::to_string(a->port()) + "\"]\n",
              false);
     ASSERT_TRUE(join(*a, *b));
     ASSERT_TRUE(b->start(&error)) << error;
@@ -55,8 +57,8 @@ class MarketMesh : public ::testing::Test {
     id_b = node_id_of(*b);
   }
   std::unique_ptr<NodeProcess> make(const std::string& name, std::string discovery, bool founder) {
-    auto n = std::make_unique<NodeProcess>(
-        test::NodeOptions{.name = name, .discovery = std::move(discovery), .found_community = founder});
+    auto n = std::make_unique<NodeProcess>(test::NodeOptions{
+        .name = name, .discovery = std::move(discovery), .found_community = founder});
     n->add_env("HEARTHNET_SYNC_INTERVAL_SECONDS=1");
     n->add_env("HEARTHNET_MARKET_SWEEP_SECONDS=1");
     return n;
@@ -76,8 +78,9 @@ class MarketMesh : public ::testing::Test {
 };
 
 TEST_F(MarketMesh, PostsTravelSearchExpireAndStayUnique) {
-  const std::string id = post(*a, {"--category", "offer", "--title", "Wasserkanister 20L", "--body",
-                                   "Sauberer Kanister, abzuholen in Issum", "--tag", "wasser", "--client-id", "k-1"});
+  const std::string id =
+      post(*a, {"--category", "offer", "--title", "Wasserkanister 20L", "--body",
+                "Sauberer Kanister, abzuholen in Issum", "--tag", "wasser", "--client-id", "k-1"});
   ASSERT_FALSE(id.empty());
   ASSERT_TRUE(eventually([&] { return lists(*b, "Wasserkanister 20L"); })) << titles_on(*b).size();
 
@@ -91,7 +94,8 @@ TEST_F(MarketMesh, PostsTravelSearchExpireAndStayUnique) {
   EXPECT_GT((*fj)["posts"][0]["score"].get<double>(), 0.0);
 
   // The same client_id again: the same post, no second one anywhere.
-  EXPECT_EQ(post(*a, {"--category", "offer", "--title", "Wasserkanister 20L", "--client-id", "k-1"}), id);
+  EXPECT_EQ(
+      post(*a, {"--category", "offer", "--title", "Wasserkanister 20L", "--client-id", "k-1"}), id);
   const std::string other = post(*a, {"--category", "request", "--title", "Suche Leiter"});
   ASSERT_TRUE(eventually([&] { return lists(*b, "Suche Leiter"); }));
   EXPECT_EQ(titles_on(*b), (std::vector<std::string>{"Suche Leiter", "Wasserkanister 20L"}));
@@ -107,11 +111,13 @@ TEST_F(MarketMesh, PostsTravelSearchExpireAndStayUnique) {
   auto expired = a->cli({"market", "expire", id, "--reason", "fulfilled", "--json"});
   ASSERT_EQ(expired.exit_code, 0) << expired.err;
   EXPECT_FALSE(lists(*a, "Wasserkanister 20L"));
-  EXPECT_TRUE(eventually([&] { return !lists(*b, "Wasserkanister 20L") && lists(*b, "Suche Leiter"); }));
+  EXPECT_TRUE(
+      eventually([&] { return !lists(*b, "Wasserkanister 20L") && lists(*b, "Suche Leiter"); }));
 
   // A post with a 2 s ttl ends on its own; A's sweeper records the expiry (reason stale).
-  auto short_lived = a->cli({"call", "market.post@1.0", "--body",
-                             R"({"input":{"client_id":"short-1","category":"info","title":"Kurz","ttl_seconds":2}})"});
+  auto short_lived = a->cli(
+      {"call", "market.post@1.0", "--body",
+       R"({"input":{"client_id":"short-1","category":"info","title":"Kurz","ttl_seconds":2}})"});
   ASSERT_EQ(short_lived.exit_code, 0) << short_lived.err;
   ASSERT_TRUE(eventually([&] { return lists(*b, "Kurz"); }));
   EXPECT_TRUE(eventually([&] { return !lists(*a, "Kurz") && !lists(*b, "Kurz"); }));
@@ -119,6 +125,12 @@ TEST_F(MarketMesh, PostsTravelSearchExpireAndStayUnique) {
     return status_of(*a)["services"]["marketplace"]["health"].value("swept", 0) >= 1;
   })) << status_of(*a)["services"].dump();
   (void)other;
+
+  // A restart restores the marketplace (snapshot + the log) with what was current.
+  ASSERT_EQ(a->stop(), 0);
+  std::string error;
+  ASSERT_TRUE(a->start(&error)) << error;
+  EXPECT_EQ(titles_on(*a), std::vector<std::string>{"Suche Leiter"});
 }
 
 TEST_F(MarketMesh, ARevokedMembersPostsAreRefused) {

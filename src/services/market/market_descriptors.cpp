@@ -58,8 +58,8 @@ Json written_response() {
   })");
 }
 
-bus::CapabilityDescriptor descriptor(const char* name, Json request, Json response, int max_concurrent,
-                                     int timeout_seconds) {
+bus::CapabilityDescriptor descriptor(const char* name, Json request, Json response,
+                                     int max_concurrent, int timeout_seconds) {
   bus::CapabilityDescriptor d;
   d.name = name;
   d.version = Version{1, 0};

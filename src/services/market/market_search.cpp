@@ -10,9 +10,9 @@
 namespace hn::services::market {
 namespace {
 
-constexpr int LEXICAL_CANDIDATES = 50;   // BM25 hits considered (at least k)
-constexpr int RECENT_CANDIDATES = 100;   // newest posts added when embeddings are there
-constexpr double LEXICAL_WEIGHT = 0.4;   // blended = 0.4 · bm25 / best bm25 + 0.6 · cosine
+constexpr int LEXICAL_CANDIDATES = 50;    // BM25 hits considered (at least k)
+constexpr int RECENT_CANDIDATES = 100;    // newest posts added when embeddings are there
+constexpr double LEXICAL_WEIGHT = 0.4;    // blended = 0.4 · bm25 / best bm25 + 0.6 · cosine
 constexpr std::size_t EMBED_BATCH = 256;  // CONTRACT §4.3: 1..256 texts per call
 constexpr std::size_t EMBED_TEXT_MAX = 8192;
 
@@ -58,16 +58,20 @@ std::optional<std::vector<double>> MarketService::similarities(const std::string
                                                                std::string* error) {
   bus::CallOptions options;
   options.timeout_seconds = 10;
-  auto embed = [&](const std::vector<std::string>& texts) -> Result<std::vector<std::vector<float>>> {
-    HN_TRY_ASSIGN(auto r, m_bus.call("embed.text", Version{1, 0}, Json{{"input", {{"texts", texts}}}}, options));
+  auto embed =
+      [&](const std::vector<std::string>& texts) -> Result<std::vector<std::vector<float>>> {
+    HN_TRY_ASSIGN(auto r, m_bus.call("embed.text", Version{1, 0},
+                                     Json{{"input", {{"texts", texts}}}}, options));
     const Json vectors = r.contains("output") ? r["output"].value("embeddings", Json()) : Json();
     if (!vectors.is_array() || vectors.size() != texts.size()) {
-      return make_error(ErrorCode::internal_error, "embed.text answered without one embedding per text");
+      return make_error(ErrorCode::internal_error,
+                        "embed.text answered without one embedding per text");
     }
     std::vector<std::vector<float>> out;
     for (const auto& v : vectors) {
       auto vec = as_vector(v);
-      if (!vec) return make_error(ErrorCode::internal_error, "embed.text answered a non-numeric embedding");
+      if (!vec)
+        return make_error(ErrorCode::internal_error, "embed.text answered a non-numeric embedding");
       out.push_back(std::move(*vec));
     }
     return out;
@@ -87,8 +91,10 @@ std::optional<std::vector<double>> MarketService::similarities(const std::string
     std::lock_guard lock(m_cache_mutex);
     for (std::size_t i = 0; i < posts.size(); ++i) {
       keys[i] = posts[i].event_id.str() + "|" + blake3_cid(embed_text_of(posts[i])).substr(7, 16);
-      if (auto it = m_embeddings.find(keys[i]); it != m_embeddings.end()) vecs[i] = it->second;
-      else missing.push_back(i);
+      if (auto it = m_embeddings.find(keys[i]); it != m_embeddings.end())
+        vecs[i] = it->second;
+      else
+        missing.push_back(i);
     }
   }
   for (std::size_t start = 0; start < missing.size(); start += EMBED_BATCH) {
@@ -112,7 +118,8 @@ std::optional<std::vector<double>> MarketService::similarities(const std::string
     }
   }
   std::vector<double> out(posts.size());
-  for (std::size_t i = 0; i < posts.size(); ++i) out[i] = vecs[i] ? cosine(query_vec, *vecs[i]) : 0.0;
+  for (std::size_t i = 0; i < posts.size(); ++i)
+    out[i] = vecs[i] ? cosine(query_vec, *vecs[i]) : 0.0;
   return out;
 }
 
@@ -121,14 +128,16 @@ Result<Json> MarketService::handle_search(const bus::CallContext&, const Json& b
   for (const auto& [key, v] : in.items()) {
     if (key != "query" && key != "k") return bad("unknown field \"" + key + "\"");
   }
-  if (!in.contains("query") || !in["query"].is_string() || in["query"].get_ref<const std::string&>().empty() ||
+  if (!in.contains("query") || !in["query"].is_string() ||
+      in["query"].get_ref<const std::string&>().empty() ||
       in["query"].get_ref<const std::string&>().size() > 1000) {
     return bad("query must be a string of 1..1000 characters");
   }
   const std::string query = in["query"].get<std::string>();
   int k = MARKET_SEARCH_DEFAULT_K;
   if (in.contains("k")) {
-    if (!in["k"].is_number_integer() || in["k"].get<std::int64_t>() < 1 || in["k"].get<std::int64_t>() > MARKET_SEARCH_MAX_K) {
+    if (!in["k"].is_number_integer() || in["k"].get<std::int64_t>() < 1 ||
+        in["k"].get<std::int64_t>() > MARKET_SEARCH_MAX_K) {
       return bad("k must be 1.." + std::to_string(MARKET_SEARCH_MAX_K));
     }
     k = in["k"].get<int>();
@@ -154,7 +163,8 @@ Result<Json> MarketService::handle_search(const bus::CallContext&, const Json& b
   for (const auto& s : scored) candidates.push_back(s.post);
   if (auto recent = m_view->newest(RECENT_CANDIDATES, now)) {
     for (auto& p : *recent) {
-      const bool seen = std::any_of(scored.begin(), scored.end(), [&](const Scored& s) { return s.post.event_id == p.event_id; });
+      const bool seen = std::any_of(scored.begin(), scored.end(),
+                                    [&](const Scored& s) { return s.post.event_id == p.event_id; });
       const bool hide = std::find(hidden.begin(), hidden.end(), p.author.str()) != hidden.end();
       if (!seen && !hide) {
         candidates.push_back(p);
@@ -167,13 +177,15 @@ Result<Json> MarketService::handle_search(const bus::CallContext&, const Json& b
   if (auto sims = similarities(query, candidates, &embed_error)) {
     ranking = "bm25+embedding";
     for (std::size_t i = 0; i < scored.size(); ++i) {
-      scored[i].score = LEXICAL_WEIGHT * scored[i].lexical + (1 - LEXICAL_WEIGHT) * std::max(0.0, (*sims)[i]);
+      scored[i].score =
+          LEXICAL_WEIGHT * scored[i].lexical + (1 - LEXICAL_WEIGHT) * std::max(0.0, (*sims)[i]);
     }
   } else {
     // Lexical alone: only posts that share a word with the query.
     std::erase_if(scored, [](const Scored& s) { return s.lexical <= 0; });
   }
-  std::stable_sort(scored.begin(), scored.end(), [](const Scored& a, const Scored& b) { return a.score > b.score; });
+  std::stable_sort(scored.begin(), scored.end(),
+                   [](const Scored& a, const Scored& b) { return a.score > b.score; });
   if (scored.size() > static_cast<std::size_t>(k)) scored.resize(static_cast<std::size_t>(k));
   Json posts = Json::array();
   for (const auto& s : scored) {
@@ -183,7 +195,8 @@ Result<Json> MarketService::handle_search(const bus::CallContext&, const Json& b
   }
   Json meta{{"ranking", ranking}};
   if (!embed_error.empty()) meta["embedding_error"] = embed_error;
-  return Json{{"output", {{"posts", std::move(posts)}, {"max_lamport", m_view->max_lamport()}}}, {"meta", meta}};
+  return Json{{"output", {{"posts", std::move(posts)}, {"max_lamport", m_view->max_lamport()}}},
+              {"meta", meta}};
 }
 
 }  // namespace hn::services::market

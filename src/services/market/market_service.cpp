@@ -16,7 +16,8 @@ Error bad(std::string message) { return make_error(ErrorCode::bad_request, std::
 Result<ListQuery> parse_list_input(const Json& in) {
   ListQuery q;
   for (const auto& [key, v] : in.items()) {
-    if (key != "category" && key != "tags" && key != "since_lamport" && key != "limit" && key != "cursor") {
+    if (key != "category" && key != "tags" && key != "since_lamport" && key != "limit" &&
+        key != "cursor") {
       return bad("unknown field \"" + key + "\"");
     }
   }
@@ -28,17 +29,22 @@ Result<ListQuery> parse_list_input(const Json& in) {
   }
   if (auto it = in.find("tags"); it != in.end() && !it->is_null()) {
     // The same normalisation as a post's tags (lower case).
-    auto draft = parse_created_data(Json{{"client_id", "x"}, {"category", "info"}, {"title", "x"},
-                                         {"ttl_seconds", 1}, {"tags", *it}});
+    auto draft = parse_created_data(Json{{"client_id", "x"},
+                                         {"category", "info"},
+                                         {"title", "x"},
+                                         {"ttl_seconds", 1},
+                                         {"tags", *it}});
     if (!draft) return draft.take_error();
     q.tags = std::move(draft->tags);
   }
   if (auto it = in.find("since_lamport"); it != in.end() && !it->is_null()) {
-    if (!it->is_number_integer() || it->get<std::int64_t>() < 0) return bad("since_lamport must be an integer ≥ 0");
+    if (!it->is_number_integer() || it->get<std::int64_t>() < 0)
+      return bad("since_lamport must be an integer ≥ 0");
     q.since_lamport = it->get<Lamport>();
   }
   if (auto it = in.find("limit"); it != in.end() && !it->is_null()) {
-    if (!it->is_number_integer() || it->get<std::int64_t>() < 1 || it->get<std::int64_t>() > MARKET_LIST_MAX_LIMIT) {
+    if (!it->is_number_integer() || it->get<std::int64_t>() < 1 ||
+        it->get<std::int64_t>() > MARKET_LIST_MAX_LIMIT) {
       return bad("limit must be 1.." + std::to_string(MARKET_LIST_MAX_LIMIT));
     }
     q.limit = it->get<int>();
@@ -49,7 +55,8 @@ Result<ListQuery> parse_list_input(const Json& in) {
     const auto colon = c.find(':');
     Lamport lamport = -1;
     if (colon != std::string::npos && colon > 0 && colon <= 16 &&
-        std::all_of(c.begin(), c.begin() + static_cast<std::ptrdiff_t>(colon), [](char ch) { return ch >= '0' && ch <= '9'; })) {
+        std::all_of(c.begin(), c.begin() + static_cast<std::ptrdiff_t>(colon),
+                    [](char ch) { return ch >= '0' && ch <= '9'; })) {
       lamport = std::stoll(c.substr(0, colon));
     }
     if (lamport < 0 || c.size() - colon - 1 == 0 || c.size() - colon - 1 > 64) {
@@ -105,8 +112,9 @@ Status MarketService::start() {
   // CONTRACT §8: every post and expiry this node learns of, local or synced.
   m_topics = m_log.subscribe(
       [this](const events::Event& e) {
-        const char* topic = e.event_type == events::EventType::market_post_created ? TOPIC_POST_CREATED
-                                                                                   : TOPIC_POST_EXPIRED;
+        const char* topic = e.event_type == events::EventType::market_post_created
+                                ? TOPIC_POST_CREATED
+                                : TOPIC_POST_EXPIRED;
         m_publisher.publish(topic, events::to_json(e));
       },
       {events::EventType::market_post_created, events::EventType::market_post_expired});
@@ -188,25 +196,34 @@ Result<Json> MarketService::handle_list(const bus::CallContext&, const Json& bod
   HN_TRY_ASSIGN(auto page, m_view->list(q, m_clock.now_ms()));
   Json out{{"posts", posts_json(page.posts)}, {"max_lamport", max_lamport}};
   if (page.more && !page.posts.empty()) {
-    out["next_cursor"] = std::to_string(page.posts.back().lamport) + ":" + page.posts.back().event_id.str();
+    out["next_cursor"] =
+        std::to_string(page.posts.back().lamport) + ":" + page.posts.back().event_id.str();
   }
   return Json{{"output", std::move(out)}};
 }
 
 Result<Json> MarketService::handle_post(const bus::CallContext& ctx, const Json& body) {
   HN_TRY(check_writer(ctx));
-  HN_TRY_ASSIGN(auto draft, parse_post_input(body["input"], m_options.default_ttl_seconds, m_options.max_ttl_seconds));
+  HN_TRY_ASSIGN(auto draft, parse_post_input(body["input"], m_options.default_ttl_seconds,
+                                             m_options.max_ttl_seconds));
   std::lock_guard lock(m_write_mutex);
   // CONTRACT §4.12: idempotent by client_id — the same (author, client_id) is the same post.
   const std::string key = "post:" + draft.client_id;
   if (auto it = m_written.find(key); it != m_written.end()) {
-    return Json{{"output", {{"event_id", it->second.event_id.str()}, {"lamport", it->second.lamport}, {"duplicate", true}}}};
+    return Json{{"output",
+                 {{"event_id", it->second.event_id.str()},
+                  {"lamport", it->second.lamport},
+                  {"duplicate", true}}}};
   }
   HN_TRY_ASSIGN(auto existing, m_view->find_by_client(m_node_id, draft.client_id));
   if (existing) {
-    return Json{{"output", {{"event_id", existing->event_id.str()}, {"lamport", existing->lamport}, {"duplicate", true}}}};
+    return Json{{"output",
+                 {{"event_id", existing->event_id.str()},
+                  {"lamport", existing->lamport},
+                  {"duplicate", true}}}};
   }
-  HN_TRY_ASSIGN(auto event, m_log.append_local(events::EventType::market_post_created, to_event_data(draft)));
+  HN_TRY_ASSIGN(auto event,
+                m_log.append_local(events::EventType::market_post_created, to_event_data(draft)));
   remember(key, Written{event.event_id, event.lamport});
   return Json{{"output", {{"event_id", event.event_id.str()}, {"lamport", event.lamport}}}};
 }
@@ -217,10 +234,14 @@ Result<Json> MarketService::handle_expire(const bus::CallContext& ctx, const Jso
   std::lock_guard lock(m_write_mutex);
   const std::string key = "expire:" + e.client_id;
   if (auto it = m_written.find(key); it != m_written.end()) {
-    return Json{{"output", {{"event_id", it->second.event_id.str()}, {"lamport", it->second.lamport}, {"duplicate", true}}}};
+    return Json{{"output",
+                 {{"event_id", it->second.event_id.str()},
+                  {"lamport", it->second.lamport},
+                  {"duplicate", true}}}};
   }
   HN_TRY_ASSIGN(auto found, m_view->get(e.target_event_id));
-  if (!found) return make_error(ErrorCode::not_found, "no marketplace post " + e.target_event_id.str());
+  if (!found)
+    return make_error(ErrorCode::not_found, "no marketplace post " + e.target_event_id.str());
   const Post& post = *found;
   // M06 §4.4: the author for any reason; trusted members and anchors moderate (not for
   // user_request, the author's own wish).
@@ -228,7 +249,8 @@ Result<Json> MarketService::handle_expire(const bus::CallContext& ctx, const Jso
     const auto level = level_of(m_node_id);
     const bool moderator = level && (*level == TrustLevel::trusted || *level == TrustLevel::anchor);
     if (!moderator) {
-      return make_error(ErrorCode::unauthorized, "only the post's author or a trusted member may expire it");
+      return make_error(ErrorCode::unauthorized,
+                        "only the post's author or a trusted member may expire it");
     }
     if (e.reason == ExpiryReason::user_request) {
       return make_error(ErrorCode::unauthorized, "reason user_request is the author's alone");
@@ -236,11 +258,13 @@ Result<Json> MarketService::handle_expire(const bus::CallContext& ctx, const Jso
   }
   if (post.expired_via_event_id) {
     // Expired before (by anyone): the first expiry stands (de-duplicated by target).
-    return Json{{"output", {{"event_id", post.expired_via_event_id->str()},
-                            {"lamport", post.expired_lamport.value_or(0)},
-                            {"duplicate", true}}}};
+    return Json{{"output",
+                 {{"event_id", post.expired_via_event_id->str()},
+                  {"lamport", post.expired_lamport.value_or(0)},
+                  {"duplicate", true}}}};
   }
-  HN_TRY_ASSIGN(auto event, m_log.append_local(events::EventType::market_post_expired, to_event_data(e)));
+  HN_TRY_ASSIGN(auto event,
+                m_log.append_local(events::EventType::market_post_expired, to_event_data(e)));
   remember(key, Written{event.event_id, event.lamport});
   return Json{{"output", {{"event_id", event.event_id.str()}, {"lamport", event.lamport}}}};
 }
@@ -254,7 +278,8 @@ int MarketService::sweep_once() {
   if (m_community) {
     if (const auto m = m_community(); m && m->is_revoked(m_node_id)) return 0;
   }
-  auto due = m_view->due(m_clock.now_ms(), SWEEP_BATCH, everyone ? std::nullopt : std::optional<NodeId>(m_node_id));
+  auto due = m_view->due(m_clock.now_ms(), SWEEP_BATCH,
+                         everyone ? std::nullopt : std::optional<NodeId>(m_node_id));
   if (!due) return 0;
   int n = 0;
   std::lock_guard lock(m_write_mutex);
@@ -276,7 +301,8 @@ int MarketService::sweep_once() {
 void MarketService::sweeper_loop() {
   std::unique_lock lock(m_sweep_mutex);
   while (!m_stopping) {
-    m_sweep_cv.wait_for(lock, std::chrono::seconds(std::max(1, m_options.sweep_seconds)), [this] { return m_stopping; });
+    m_sweep_cv.wait_for(lock, std::chrono::seconds(std::max(1, m_options.sweep_seconds)),
+                        [this] { return m_stopping; });
     if (m_stopping) break;
     lock.unlock();
     sweep_once();

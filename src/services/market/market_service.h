@@ -87,7 +87,8 @@ class MarketService final : public bus::Service {
   void remember(const std::string& key, const Written& w);
   // Semantic similarity of each post to the query through embed.text; nullopt when no
   // provider answers (lexical alone then).
-  std::optional<std::vector<double>> similarities(const std::string& query, const std::vector<Post>& posts,
+  std::optional<std::vector<double>> similarities(const std::string& query,
+                                                  const std::vector<Post>& posts,
                                                   std::string* error);
   void sweeper_loop();
 
@@ -104,7 +105,7 @@ class MarketService final : public bus::Service {
   bool m_registered = false;
   events::Subscription m_topics;
 
-  std::mutex m_write_mutex;  // serialises market.post / market.expire / the sweeper
+  std::mutex m_write_mutex;                  // serialises market.post / market.expire / the sweeper
   std::map<std::string, Written> m_written;  // "post:<client_id>" | "expire:<client_id>"
   std::deque<std::string> m_written_order;
 

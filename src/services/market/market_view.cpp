@@ -40,7 +40,8 @@ CREATE VIRTUAL TABLE posts_fts USING fts5(title, body, tags, tokenize = 'unicode
 )sql";
 
 constexpr const char* COLUMNS =
-    "p.event_id, p.lamport, p.author, p.client_id, p.category, p.title, p.body, p.location, p.tags, "
+    "p.event_id, p.lamport, p.author, p.client_id, p.category, p.title, p.body, p.location, "
+    "p.tags, "
     "p.created_at, p.expires_at, p.expires_ms, p.expired_by, p.expiry_reason, p.expired_lamport";
 
 std::string location_text(const std::optional<Location>& loc) {
@@ -93,8 +94,8 @@ Post row_to_post(const Stmt& s) {
 }  // namespace
 
 struct MarketView::Statements {
-  Stmt insert, insert_tag, insert_fts, delete_fts, delete_tags, by_id, by_client, expire, update, newest, due,
-      count_all, count_active, begin, commit, rollback;
+  Stmt insert, insert_tag, insert_fts, delete_fts, delete_tags, by_id, by_client, expire, update,
+      newest, due, count_all, count_active, begin, commit, rollback;
 };
 
 std::vector<events::EventType> MarketView::event_types() {
@@ -118,43 +119,58 @@ MarketView::~MarketView() = default;
 Status MarketView::prepare() {
   const std::string cols = COLUMNS;
   auto& st = *m_st;
-  HN_TRY_ASSIGN(auto insert, m_db.prepare(
-      "INSERT INTO posts(event_id, lamport, author, client_id, category, title, body, location, tags, "
-      "created_at, expires_at, expires_ms, expired_by, expiry_reason, expired_lamport) "
-      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) "
-      "ON CONFLICT DO NOTHING RETURNING id"));
+  HN_TRY_ASSIGN(
+      auto insert,
+      m_db.prepare(
+          "INSERT INTO posts(event_id, lamport, author, client_id, category, title, body, "
+          "location, tags, "
+          "created_at, expires_at, expires_ms, expired_by, expiry_reason, expired_lamport) "
+          "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) "
+          "ON CONFLICT DO NOTHING RETURNING id"));
   st.insert = std::move(insert);
-  HN_TRY_ASSIGN(auto insert_tag, m_db.prepare("INSERT OR IGNORE INTO post_tags(tag, lamport, event_id, post) VALUES(?1, ?2, ?3, ?4)"));
+  HN_TRY_ASSIGN(
+      auto insert_tag,
+      m_db.prepare(
+          "INSERT OR IGNORE INTO post_tags(tag, lamport, event_id, post) VALUES(?1, ?2, ?3, ?4)"));
   st.insert_tag = std::move(insert_tag);
-  HN_TRY_ASSIGN(auto insert_fts, m_db.prepare("INSERT INTO posts_fts(rowid, title, body, tags) VALUES(?1, ?2, ?3, ?4)"));
+  HN_TRY_ASSIGN(
+      auto insert_fts,
+      m_db.prepare("INSERT INTO posts_fts(rowid, title, body, tags) VALUES(?1, ?2, ?3, ?4)"));
   st.insert_fts = std::move(insert_fts);
   HN_TRY_ASSIGN(auto delete_fts, m_db.prepare("DELETE FROM posts_fts WHERE rowid = ?1"));
   st.delete_fts = std::move(delete_fts);
   HN_TRY_ASSIGN(auto delete_tags, m_db.prepare("DELETE FROM post_tags WHERE post = ?1"));
   st.delete_tags = std::move(delete_tags);
-  HN_TRY_ASSIGN(auto by_id, m_db.prepare("SELECT " + cols + ", p.id FROM posts p WHERE p.event_id = ?1"));
+  HN_TRY_ASSIGN(auto by_id,
+                m_db.prepare("SELECT " + cols + ", p.id FROM posts p WHERE p.event_id = ?1"));
   st.by_id = std::move(by_id);
-  HN_TRY_ASSIGN(auto by_client, m_db.prepare("SELECT " + cols + " FROM posts p WHERE p.author = ?1 AND p.client_id = ?2"));
+  HN_TRY_ASSIGN(
+      auto by_client,
+      m_db.prepare("SELECT " + cols + " FROM posts p WHERE p.author = ?1 AND p.client_id = ?2"));
   st.by_client = std::move(by_client);
-  HN_TRY_ASSIGN(auto expire, m_db.prepare(
-      "UPDATE posts SET expired_by = ?2, expiry_reason = ?3, expired_lamport = ?4 "
-      "WHERE id = ?1 AND expired_by IS NULL"));
+  HN_TRY_ASSIGN(
+      auto expire,
+      m_db.prepare("UPDATE posts SET expired_by = ?2, expiry_reason = ?3, expired_lamport = ?4 "
+                   "WHERE id = ?1 AND expired_by IS NULL"));
   st.expire = std::move(expire);
-  HN_TRY_ASSIGN(auto update, m_db.prepare(
-      "UPDATE posts SET category = ?2, title = ?3, body = ?4, location = ?5, tags = ?6 WHERE id = ?1"));
+  HN_TRY_ASSIGN(auto update, m_db.prepare("UPDATE posts SET category = ?2, title = ?3, body = ?4, "
+                                          "location = ?5, tags = ?6 WHERE id = ?1"));
   st.update = std::move(update);
-  HN_TRY_ASSIGN(auto newest, m_db.prepare(
-      "SELECT " + cols + " FROM posts p WHERE p.expired_by IS NULL AND p.expires_ms > ?1 "
-      "ORDER BY p.lamport DESC, p.event_id DESC LIMIT ?2"));
+  HN_TRY_ASSIGN(auto newest,
+                m_db.prepare("SELECT " + cols +
+                             " FROM posts p WHERE p.expired_by IS NULL AND p.expires_ms > ?1 "
+                             "ORDER BY p.lamport DESC, p.event_id DESC LIMIT ?2"));
   st.newest = std::move(newest);
-  HN_TRY_ASSIGN(auto due, m_db.prepare(
-      "SELECT " + cols + " FROM posts p WHERE p.expired_by IS NULL AND p.expires_ms <= ?1 "
-      "AND (?3 IS NULL OR p.author = ?3) ORDER BY p.expires_ms LIMIT ?2"));
+  HN_TRY_ASSIGN(auto due,
+                m_db.prepare("SELECT " + cols +
+                             " FROM posts p WHERE p.expired_by IS NULL AND p.expires_ms <= ?1 "
+                             "AND (?3 IS NULL OR p.author = ?3) ORDER BY p.expires_ms LIMIT ?2"));
   st.due = std::move(due);
   HN_TRY_ASSIGN(auto count_all, m_db.prepare("SELECT count(*) FROM posts"));
   st.count_all = std::move(count_all);
-  HN_TRY_ASSIGN(auto count_active, m_db.prepare(
-      "SELECT count(*) FROM posts WHERE expired_by IS NULL AND expires_ms > ?1"));
+  HN_TRY_ASSIGN(
+      auto count_active,
+      m_db.prepare("SELECT count(*) FROM posts WHERE expired_by IS NULL AND expires_ms > ?1"));
   st.count_active = std::move(count_active);
   HN_TRY_ASSIGN(auto begin, m_db.prepare("BEGIN"));
   st.begin = std::move(begin);
@@ -177,6 +193,54 @@ void MarketView::reset() {
   (void)clear_locked();
 }
 
+// Under m_mutex: work inside BEGIN … COMMIT, rolled back when any step fails.
+Status MarketView::in_transaction_locked(const std::function<Status()>& work) {
+  m_st->begin.reset();
+  HN_TRY(m_st->begin.run());
+  Status done = work();
+  if (done) {
+    m_st->commit.reset();
+    done = m_st->commit.run();
+  }
+  if (!done) {
+    m_st->rollback.reset();
+    (void)m_st->rollback.run();
+  }
+  return done;
+}
+
+// Under m_mutex: the post's tag rows and FTS row (current posts only).
+Status MarketView::index_locked(const Post& p, std::int64_t id) {
+  for (const auto& tag : p.tags) {
+    auto& t = m_st->insert_tag;
+    t.reset();
+    t.bind(1, tag);
+    t.bind(2, p.lamport);
+    t.bind(3, p.event_id.str());
+    t.bind(4, id);
+    HN_TRY(t.run());
+  }
+  auto& f = m_st->insert_fts;
+  f.reset();
+  f.bind(1, id);
+  f.bind(2, p.title);
+  f.bind(3, p.body);
+  f.bind(4, joined(p.tags));
+  return f.run();
+}
+
+// Under m_mutex: removes what index_locked wrote for row id.
+Status MarketView::unindex_locked(std::int64_t id) {
+  auto& dt = m_st->delete_tags;
+  dt.reset();
+  dt.bind(1, id);
+  HN_TRY(dt.run());
+  auto& df = m_st->delete_fts;
+  df.reset();
+  df.bind(1, id);
+  return df.run();
+}
+
 // Under m_mutex: one post with its tags and its FTS row (expired posts leave the index).
 Status MarketView::insert_locked(const Post& p) {
   auto& s = m_st->insert;
@@ -188,7 +252,10 @@ Status MarketView::insert_locked(const Post& p) {
   s.bind(5, to_string(p.category));
   s.bind(6, p.title);
   s.bind(7, p.body);
-  if (p.location) s.bind(8, location_text(p.location)); else s.bind_null(8);
+  if (p.location)
+    s.bind(8, location_text(p.location));
+  else
+    s.bind_null(8);
   s.bind(9, Json(p.tags).dump());
   s.bind(10, p.created_at);
   s.bind(11, p.expires_at);
@@ -207,24 +274,7 @@ Status MarketView::insert_locked(const Post& p) {
   const std::int64_t id = s.column_int(0);
   HN_TRY(s.run());
   // Tags and the FTS row serve current posts only; an expiry removes both.
-  if (!p.expired_via_event_id) {
-    for (const auto& tag : p.tags) {
-      auto& t = m_st->insert_tag;
-      t.reset();
-      t.bind(1, tag);
-      t.bind(2, p.lamport);
-      t.bind(3, p.event_id.str());
-      t.bind(4, id);
-      HN_TRY(t.run());
-    }
-    auto& f = m_st->insert_fts;
-    f.reset();
-    f.bind(1, id);
-    f.bind(2, p.title);
-    f.bind(3, p.body);
-    f.bind(4, joined(p.tags));
-    HN_TRY(f.run());
-  }
+  if (!p.expired_via_event_id) HN_TRY(index_locked(p, id));
   return {};
 }
 
@@ -232,10 +282,17 @@ void MarketView::apply(const events::Event& event) {
   std::lock_guard lock(m_mutex);
   m_max_lamport = std::max(m_max_lamport, event.lamport);
   switch (event.event_type) {
-    case events::EventType::market_post_created: apply_created(event); break;
-    case events::EventType::market_post_updated: apply_updated(event); break;
-    case events::EventType::market_post_expired: apply_expired(event); break;
-    default: break;
+    case events::EventType::market_post_created:
+      apply_created(event);
+      break;
+    case events::EventType::market_post_updated:
+      apply_updated(event);
+      break;
+    case events::EventType::market_post_expired:
+      apply_expired(event);
+      break;
+    default:
+      break;
   }
 }
 
@@ -245,14 +302,7 @@ void MarketView::apply_created(const events::Event& event) {
     ++m_skipped;
     return;
   }
-  m_st->begin.reset();
-  if (!m_st->begin.run()) return;
-  if (insert_locked(*post)) {
-    m_st->commit.reset();
-    if (m_st->commit.run()) return;
-  }
-  m_st->rollback.reset();
-  (void)m_st->rollback.run();
+  (void)in_transaction_locked([&] { return insert_locked(*post); });
 }
 
 void MarketView::apply_updated(const events::Event& event) {
@@ -262,7 +312,8 @@ void MarketView::apply_updated(const events::Event& event) {
     return;
   }
   auto found = get_locked(u->target_event_id);
-  if (!found || !*found || (*found)->author != event.author || (*found)->expired_via_event_id) return;
+  if (!found || !*found || (*found)->author != event.author || (*found)->expired_via_event_id)
+    return;
   Post p = std::move(**found);
   if (u->category) p.category = *u->category;
   if (u->title) p.title = *u->title;
@@ -271,47 +322,23 @@ void MarketView::apply_updated(const events::Event& event) {
   if (u->tags) p.tags = *u->tags;
   auto& by_id = m_st->by_id;  // get_locked left the row id in column 15
   const std::int64_t id = by_id.column_int(15);
+  by_id.reset();
   auto& s = m_st->update;
   s.reset();
   s.bind(1, id);
   s.bind(2, to_string(p.category));
   s.bind(3, p.title);
   s.bind(4, p.body);
-  if (p.location) s.bind(5, location_text(p.location)); else s.bind_null(5);
+  if (p.location)
+    s.bind(5, location_text(p.location));
+  else
+    s.bind_null(5);
   s.bind(6, Json(p.tags).dump());
-  m_st->begin.reset();
-  if (!m_st->begin.run()) return;
-  bool ok = static_cast<bool>(s.run());
-  auto& dt = m_st->delete_tags;
-  dt.reset();
-  dt.bind(1, id);
-  ok = ok && dt.run();
-  for (const auto& tag : p.tags) {
-    auto& t = m_st->insert_tag;
-    t.reset();
-    t.bind(1, tag);
-    t.bind(2, p.lamport);
-    t.bind(3, p.event_id.str());
-    t.bind(4, id);
-    ok = ok && t.run();
-  }
-  auto& df = m_st->delete_fts;
-  df.reset();
-  df.bind(1, id);
-  ok = ok && df.run();
-  auto& f = m_st->insert_fts;
-  f.reset();
-  f.bind(1, id);
-  f.bind(2, p.title);
-  f.bind(3, p.body);
-  f.bind(4, joined(p.tags));
-  ok = ok && f.run();
-  if (ok) {
-    m_st->commit.reset();
-    if (m_st->commit.run()) return;
-  }
-  m_st->rollback.reset();
-  (void)m_st->rollback.run();
+  (void)in_transaction_locked([&]() -> Status {
+    HN_TRY(s.run());
+    HN_TRY(unindex_locked(id));
+    return index_locked(p, id);
+  });
 }
 
 void MarketView::apply_expired(const events::Event& event) {
@@ -324,6 +351,7 @@ void MarketView::apply_expired(const events::Event& event) {
   if (!found || !*found || (*found)->expired_via_event_id) return;  // unknown, or expired before
   const Post& post = **found;
   const std::int64_t id = m_st->by_id.column_int(15);
+  m_st->by_id.reset();
   bool allowed = event.author == post.author;
   if (!allowed && e->reason != ExpiryReason::user_request && m_level_of) {
     const auto level = m_level_of(event.author);
@@ -334,42 +362,33 @@ void MarketView::apply_expired(const events::Event& event) {
     allowed = at && *at >= post.expires_ms;
   }
   if (!allowed) return;
-  m_st->begin.reset();
-  if (!m_st->begin.run()) return;
   auto& s = m_st->expire;
   s.reset();
   s.bind(1, id);
   s.bind(2, event.event_id.str());
   s.bind(3, to_string(e->reason));
   s.bind(4, event.lamport);
-  bool ok = static_cast<bool>(s.run());
-  auto& df = m_st->delete_fts;
-  df.reset();
-  df.bind(1, id);
-  ok = ok && df.run();
-  auto& dt = m_st->delete_tags;
-  dt.reset();
-  dt.bind(1, id);
-  ok = ok && dt.run();
-  if (ok) {
-    m_st->commit.reset();
-    if (m_st->commit.run()) return;
-  }
-  m_st->rollback.reset();
-  (void)m_st->rollback.run();
+  (void)in_transaction_locked([&]() -> Status {
+    HN_TRY(s.run());
+    return unindex_locked(id);
+  });
 }
 
 Json MarketView::snapshot_state() const {
   std::lock_guard lock(m_mutex);
   Json posts = Json::array();
-  auto stmt = m_db.prepare(std::string("SELECT ") + COLUMNS + " FROM posts p ORDER BY p.lamport, p.event_id");
+  auto stmt = m_db.prepare(std::string("SELECT ") + COLUMNS +
+                           " FROM posts p ORDER BY p.lamport, p.event_id");
   if (stmt) {
     auto all = collect_locked(*stmt);
     if (all) {
       for (const auto& p : *all) posts.push_back(p.to_state());
     }
   }
-  return Json{{"version", 1}, {"max_lamport", m_max_lamport}, {"skipped", m_skipped}, {"posts", std::move(posts)}};
+  return Json{{"version", 1},
+              {"max_lamport", m_max_lamport},
+              {"skipped", m_skipped},
+              {"posts", std::move(posts)}};
 }
 
 Status MarketView::restore_state(const Json& state) {
@@ -385,22 +404,11 @@ Status MarketView::restore_state(const Json& state) {
   }
   std::lock_guard lock(m_mutex);
   // All or nothing: one transaction; a failure leaves the previous rows.
-  m_st->begin.reset();
-  HN_TRY(m_st->begin.run());
-  Status done = m_db.exec("DELETE FROM posts; DELETE FROM post_tags; DELETE FROM posts_fts;");
-  for (const auto& p : posts) {
-    if (!done) break;
-    done = insert_locked(p);
-  }
-  if (done) {
-    m_st->commit.reset();
-    done = m_st->commit.run();
-  }
-  if (!done) {
-    m_st->rollback.reset();
-    (void)m_st->rollback.run();
-    return done;
-  }
+  HN_TRY(in_transaction_locked([&]() -> Status {
+    HN_TRY(m_db.exec("DELETE FROM posts; DELETE FROM post_tags; DELETE FROM posts_fts;"));
+    for (const auto& p : posts) HN_TRY(insert_locked(p));
+    return {};
+  }));
   m_max_lamport = state["max_lamport"].get<Lamport>();
   m_skipped = state.value("skipped", std::int64_t{0});
   return {};
@@ -432,7 +440,8 @@ Result<std::optional<Post>> MarketView::get(const EventId& id) const {
   return r;
 }
 
-Result<std::optional<Post>> MarketView::find_by_client(const NodeId& author, std::string_view client_id) const {
+Result<std::optional<Post>> MarketView::find_by_client(const NodeId& author,
+                                                       std::string_view client_id) const {
   std::lock_guard lock(m_mutex);
   auto& s = m_st->by_client;
   s.reset();
@@ -456,16 +465,19 @@ Result<ListPage> MarketView::list(const ListQuery& q, std::int64_t now_ms) const
   int next = 4;
   if (q.category) sql += " AND p.category = ?" + std::to_string(next++);
   if (q.before) {
-    sql += " AND (p.lamport, p.event_id) < (?" + std::to_string(next) + ", ?" + std::to_string(next + 1) + ")";
+    sql += " AND (p.lamport, p.event_id) < (?" + std::to_string(next) + ", ?" +
+           std::to_string(next + 1) + ")";
     next += 2;
   }
   for (std::size_t i = 1; i < q.tags.size(); ++i) {
-    sql += " AND EXISTS (SELECT 1 FROM post_tags o WHERE o.post = p.id AND o.tag = ?" + std::to_string(next++) + ")";
+    sql += " AND EXISTS (SELECT 1 FROM post_tags o WHERE o.post = p.id AND o.tag = ?" +
+           std::to_string(next++) + ")";
   }
   for (std::size_t i = 0; i < q.hidden_authors.size(); ++i) {
     sql += " AND p.author <> ?" + std::to_string(next++);
   }
-  sql += by_tag ? " ORDER BY t.lamport DESC, t.event_id DESC" : " ORDER BY p.lamport DESC, p.event_id DESC";
+  sql += by_tag ? " ORDER BY t.lamport DESC, t.event_id DESC"
+                : " ORDER BY p.lamport DESC, p.event_id DESC";
   sql += " LIMIT ?" + std::to_string(next);
   const int limit = std::clamp(q.limit, 1, MARKET_LIST_MAX_LIMIT);
 
@@ -491,9 +503,9 @@ Result<ListPage> MarketView::list(const ListQuery& q, std::int64_t now_ms) const
   return page;
 }
 
-Result<std::vector<LexicalHit>> MarketView::search(const std::vector<std::string>& words, int limit,
-                                                    std::int64_t now_ms,
-                                                    const std::vector<std::string>& hidden_authors) const {
+Result<std::vector<LexicalHit>> MarketView::search(
+    const std::vector<std::string>& words, int limit, std::int64_t now_ms,
+    const std::vector<std::string>& hidden_authors) const {
   std::vector<LexicalHit> hits;
   if (words.empty()) return hits;
   std::string match;
@@ -506,13 +518,15 @@ Result<std::vector<LexicalHit>> MarketView::search(const std::vector<std::string
   std::string sql = std::string("SELECT ") + COLUMNS +
                     ", bm25(posts_fts, 4.0, 1.0, 2.0) AS rank FROM posts_fts JOIN posts p "
                     "ON p.id = posts_fts.rowid WHERE posts_fts MATCH ?1 AND p.expires_ms > ?2";
-  for (std::size_t i = 0; i < hidden_authors.size(); ++i) sql += " AND p.author <> ?" + std::to_string(4 + i);
+  for (std::size_t i = 0; i < hidden_authors.size(); ++i)
+    sql += " AND p.author <> ?" + std::to_string(4 + i);
   sql += " ORDER BY rank LIMIT ?3";
   HN_TRY_ASSIGN(auto s, m_db.prepare(sql));
   s.bind(1, match);
   s.bind(2, now_ms);
   s.bind(3, static_cast<std::int64_t>(std::max(1, limit)));
-  for (std::size_t i = 0; i < hidden_authors.size(); ++i) s.bind(static_cast<int>(4 + i), hidden_authors[i]);
+  for (std::size_t i = 0; i < hidden_authors.size(); ++i)
+    s.bind(static_cast<int>(4 + i), hidden_authors[i]);
   while (true) {
     HN_TRY_ASSIGN(auto row, s.step());
     if (!row) break;
@@ -537,7 +551,10 @@ Result<std::vector<Post>> MarketView::due(std::int64_t now_ms, int limit,
   s.reset();
   s.bind(1, now_ms);
   s.bind(2, static_cast<std::int64_t>(std::max(1, limit)));
-  if (author) s.bind(3, author->str()); else s.bind_null(3);
+  if (author)
+    s.bind(3, author->str());
+  else
+    s.bind_null(3);
   return collect_locked(s);
 }
 
@@ -574,7 +591,8 @@ std::vector<std::string> query_words(std::string_view query) {
   };
   for (char ch : query) {
     const auto c = static_cast<unsigned char>(ch);
-    const bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80;
+    const bool keep =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80;
     if (keep) {
       word += static_cast<char>((c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c);
     } else {

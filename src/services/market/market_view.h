@@ -43,8 +43,8 @@ using LevelOf = std::function<std::optional<TrustLevel>(const NodeId&)>;
 // CONTRACT §4.11 filters, plus the paging cursor (doc/design/market.md).
 struct ListQuery {
   std::optional<Category> category;
-  std::vector<std::string> tags;        // a post must carry every one
-  Lamport since_lamport = 0;            // only posts with lamport > since_lamport
+  std::vector<std::string> tags;  // a post must carry every one
+  Lamport since_lamport = 0;      // only posts with lamport > since_lamport
   int limit = MARKET_LIST_DEFAULT_LIMIT;
   std::optional<std::pair<Lamport, std::string>> before;  // (lamport, event_id) of the last seen
   std::vector<std::string> hidden_authors;  // revoked members: their posts are not shown
@@ -82,7 +82,8 @@ class MarketView final : public events::MaterialisedView {
   // Any post, expired or not.
   Result<std::optional<Post>> get(const EventId& id) const;
   // The post author made with client_id, expired or not.
-  Result<std::optional<Post>> find_by_client(const NodeId& author, std::string_view client_id) const;
+  Result<std::optional<Post>> find_by_client(const NodeId& author,
+                                             std::string_view client_id) const;
   // Current posts matching any word of `words` (FTS5 BM25), best first.
   Result<std::vector<LexicalHit>> search(const std::vector<std::string>& words, int limit,
                                          std::int64_t now_ms,
@@ -104,6 +105,9 @@ class MarketView final : public events::MaterialisedView {
   Status prepare();
   Status clear_locked();
   Status insert_locked(const Post& post);
+  Status index_locked(const Post& post, std::int64_t id);
+  Status unindex_locked(std::int64_t id);
+  Status in_transaction_locked(const std::function<Status()>& work);
   void apply_created(const events::Event& event);
   void apply_updated(const events::Event& event);
   void apply_expired(const events::Event& event);

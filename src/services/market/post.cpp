@@ -11,7 +11,8 @@
 namespace hn::services::market {
 namespace {
 
-constexpr std::array<std::string_view, 4> CATEGORY_NAMES = {"offer", "request", "info", "emergency"};
+constexpr std::array<std::string_view, 4> CATEGORY_NAMES = {"offer", "request", "info",
+                                                            "emergency"};
 constexpr std::array<std::string_view, 4> REASON_NAMES = {"fulfilled", "withdrawn", "user_request",
                                                           "stale"};
 
@@ -19,8 +20,8 @@ Error bad(std::string message) { return make_error(ErrorCode::bad_request, std::
 
 // Code points of valid UTF-8 (nlohmann only holds valid UTF-8 strings).
 std::size_t code_points(std::string_view s) {
-  return static_cast<std::size_t>(
-      std::count_if(s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+  return static_cast<std::size_t>(std::count_if(
+      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
 }
 
 bool has_control(std::string_view s, bool allow_newlines) {
@@ -32,8 +33,8 @@ bool has_control(std::string_view s, bool allow_newlines) {
 }
 
 // A string field of `obj` with 1..max (or 0..max) code points, no control characters.
-Result<std::string> text_field(const Json& obj, std::string_view field, std::size_t max, bool required,
-                               bool allow_empty, bool allow_newlines) {
+Result<std::string> text_field(const Json& obj, std::string_view field, std::size_t max,
+                               bool required, bool allow_empty, bool allow_newlines) {
   const auto it = obj.find(std::string(field));
   if (it == obj.end() || it->is_null()) {
     if (required) return bad(std::string(field) + " is required");
@@ -43,24 +44,30 @@ Result<std::string> text_field(const Json& obj, std::string_view field, std::siz
   const auto& s = it->get_ref<const std::string&>();
   const std::size_t n = code_points(s);
   if ((!allow_empty && n == 0) || n > max) {
-    return bad(std::string(field) + " must be " + (allow_empty ? "0" : "1") + ".." + std::to_string(max) +
-               " characters (got " + std::to_string(n) + ")");
+    return bad(std::string(field) + " must be " + (allow_empty ? "0" : "1") + ".." +
+               std::to_string(max) + " characters (got " + std::to_string(n) + ")");
   }
-  if (has_control(s, allow_newlines)) return bad(std::string(field) + " must not hold control characters");
+  if (has_control(s, allow_newlines))
+    return bad(std::string(field) + " must not hold control characters");
   return s;
 }
 
 Result<Category> category_field(const Json& obj) {
   const auto it = obj.find("category");
-  if (it == obj.end() || !it->is_string()) return bad("category is required: offer | request | info | emergency");
+  if (it == obj.end() || !it->is_string())
+    return bad("category is required: offer | request | info | emergency");
   auto c = parse_category(it->get_ref<const std::string&>());
-  if (!c) return bad("category must be offer | request | info | emergency (got \"" + it->get<std::string>() + "\")");
+  if (!c)
+    return bad("category must be offer | request | info | emergency (got \"" +
+               it->get<std::string>() + "\")");
   return *c;
 }
 
 Result<std::vector<std::string>> tags_value(const Json& value) {
   if (!value.is_array()) return bad("tags must be an array of strings");
-  if (value.size() > MAX_TAGS) return bad("tags: at most " + std::to_string(MAX_TAGS) + " (got " + std::to_string(value.size()) + ")");
+  if (value.size() > MAX_TAGS)
+    return bad("tags: at most " + std::to_string(MAX_TAGS) + " (got " +
+               std::to_string(value.size()) + ")");
   std::vector<std::string> tags;
   for (const auto& t : value) {
     if (!t.is_string()) return bad("tags must be an array of strings");
@@ -69,7 +76,8 @@ Result<std::vector<std::string>> tags_value(const Json& value) {
       return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
     });
     const std::size_t n = code_points(tag);
-    if (n == 0 || n > MAX_TAG) return bad("tags: each tag must be 1.." + std::to_string(MAX_TAG) + " characters");
+    if (n == 0 || n > MAX_TAG)
+      return bad("tags: each tag must be 1.." + std::to_string(MAX_TAG) + " characters");
     if (std::any_of(tag.begin(), tag.end(), [](char ch) {
           const auto c = static_cast<unsigned char>(ch);
           return c <= 0x20 || c == 0x7F || c == '"';
@@ -85,14 +93,17 @@ Result<std::optional<Location>> location_value(const Json& value) {
   if (value.is_null()) return std::optional<Location>();
   if (!value.is_object()) return bad("location must be an object {lat, lng, label}");
   for (const auto& [key, v] : value.items()) {
-    if (key != "lat" && key != "lng" && key != "label") return bad("location: unknown field \"" + key + "\"");
+    if (key != "lat" && key != "lng" && key != "label")
+      return bad("location: unknown field \"" + key + "\"");
   }
   const auto number = [&](const char* key, double lo, double hi) -> Result<double> {
     const auto it = value.find(key);
-    if (it == value.end() || !it->is_number()) return bad(std::string("location.") + key + " must be a number");
+    if (it == value.end() || !it->is_number())
+      return bad(std::string("location.") + key + " must be a number");
     const double d = it->get<double>();
     if (!std::isfinite(d) || d < lo || d > hi) {
-      return bad(std::string("location.") + key + " must be within " + std::to_string(static_cast<int>(lo)) + ".." +
+      return bad(std::string("location.") + key + " must be within " +
+                 std::to_string(static_cast<int>(lo)) + ".." +
                  std::to_string(static_cast<int>(hi)));
     }
     return d;
@@ -115,18 +126,21 @@ Result<std::int64_t> ttl_value(const Json& obj, std::int64_t fallback, std::int6
   if (!it->is_number_integer()) return bad("ttl_seconds must be a whole number of seconds");
   const auto ttl = it->get<std::int64_t>();
   if (ttl < 1 || ttl > max) {
-    return bad("ttl_seconds must be 1.." + std::to_string(max) + " (got " + std::to_string(ttl) + ")");
+    return bad("ttl_seconds must be 1.." + std::to_string(max) + " (got " + std::to_string(ttl) +
+               ")");
   }
   return ttl;
 }
 
-Result<PostDraft> parse_draft(const Json& obj, std::int64_t default_ttl, std::int64_t max_ttl, bool strict) {
+Result<PostDraft> parse_draft(const Json& obj, std::int64_t default_ttl, std::int64_t max_ttl,
+                              bool strict) {
   if (!obj.is_object()) return bad("input must be an object");
   if (strict) {
-    static constexpr std::array<std::string_view, 7> KNOWN = {"client_id", "category", "title", "body",
-                                                              "location", "tags", "ttl_seconds"};
+    static constexpr std::array<std::string_view, 7> KNOWN = {
+        "client_id", "category", "title", "body", "location", "tags", "ttl_seconds"};
     for (const auto& [key, v] : obj.items()) {
-      if (std::find(KNOWN.begin(), KNOWN.end(), key) == KNOWN.end()) return bad("unknown field \"" + key + "\"");
+      if (std::find(KNOWN.begin(), KNOWN.end(), key) == KNOWN.end())
+        return bad("unknown field \"" + key + "\"");
     }
   }
   PostDraft d;
@@ -168,7 +182,8 @@ Result<ExpireData> parse_expire(const Json& obj, const char* target_field) {
   e.target_event_id = std::move(target);
   const auto it = obj.find("reason");
   std::optional<ExpiryReason> reason;
-  if (it != obj.end() && it->is_string()) reason = parse_expiry_reason(it->get_ref<const std::string&>());
+  if (it != obj.end() && it->is_string())
+    reason = parse_expiry_reason(it->get_ref<const std::string&>());
   if (!reason) return bad("reason must be fulfilled | withdrawn | user_request | stale");
   e.reason = *reason;
   return e;
@@ -200,23 +215,31 @@ std::optional<ExpiryReason> parse_expiry_reason(std::string_view text) {
 }
 
 Status check_client_id(std::string_view field, const Json& value) {
-  if (!value.is_string()) return bad(std::string(field) + " is required (a caller-made id, e.g. a ULID)");
+  if (!value.is_string())
+    return bad(std::string(field) + " is required (a caller-made id, e.g. a ULID)");
   const auto& s = value.get_ref<const std::string&>();
-  const bool ok = !s.empty() && s.size() <= MAX_CLIENT_ID &&
-                  std::all_of(s.begin(), s.end(), [](char c) {
-                    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                           c == '-' || c == '_' || c == '.' || c == ':';
-                  });
+  const bool ok =
+      !s.empty() && s.size() <= MAX_CLIENT_ID && std::all_of(s.begin(), s.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '-' || c == '_' || c == '.' || c == ':';
+      });
   if (!ok) {
-    return bad(std::string(field) + " must be 1.." + std::to_string(MAX_CLIENT_ID) + " characters of [A-Za-z0-9._:-]");
+    return bad(std::string(field) + " must be 1.." + std::to_string(MAX_CLIENT_ID) +
+               " characters of [A-Za-z0-9._:-]");
   }
   return {};
 }
 
 Json Post::to_json() const {
-  Json j{{"event_id", event_id.str()}, {"lamport", lamport},          {"author", author.str()},
-         {"category", to_string(category)}, {"title", title},          {"body", body},
-         {"tags", tags},                  {"created_at", created_at}, {"expires_at", expires_at}};
+  Json j{{"event_id", event_id.str()},
+         {"lamport", lamport},
+         {"author", author.str()},
+         {"category", to_string(category)},
+         {"title", title},
+         {"body", body},
+         {"tags", tags},
+         {"created_at", created_at},
+         {"expires_at", expires_at}};
   if (location) j["location"] = location_json(location);
   return j;
 }
@@ -264,7 +287,8 @@ Result<Post> post_from_state(const Json& s) {
   }
 }
 
-Result<PostDraft> parse_post_input(const Json& input, std::int64_t default_ttl, std::int64_t max_ttl) {
+Result<PostDraft> parse_post_input(const Json& input, std::int64_t default_ttl,
+                                   std::int64_t max_ttl) {
   return parse_draft(input, default_ttl, max_ttl, true);
 }
 
@@ -276,14 +300,16 @@ Result<PostDraft> parse_created_data(const Json& data) {
 }
 
 Json to_event_data(const PostDraft& d) {
-  Json j{{"client_id", d.client_id}, {"category", to_string(d.category)}, {"title", d.title},
-         {"body", d.body},           {"tags", d.tags},                    {"ttl_seconds", d.ttl_seconds}};
+  Json j{{"client_id", d.client_id}, {"category", to_string(d.category)},
+         {"title", d.title},         {"body", d.body},
+         {"tags", d.tags},           {"ttl_seconds", d.ttl_seconds}};
   if (d.location) j["location"] = location_json(d.location);
   return j;
 }
 
 Result<Post> post_from_event(const events::Event& event) {
-  if (event.event_type != events::EventType::market_post_created) return bad("not a market.post.created event");
+  if (event.event_type != events::EventType::market_post_created)
+    return bad("not a market.post.created event");
   HN_TRY_ASSIGN(auto draft, parse_created_data(event.data));
   const auto created_ms = parse_rfc3339_ms(event.wall_clock);
   if (!created_ms) return bad("wall_clock is not an RFC 3339 time");
@@ -304,10 +330,14 @@ Result<Post> post_from_event(const events::Event& event) {
 }
 
 Result<ExpireData> parse_expire_input(const Json& input) { return parse_expire(input, "event_id"); }
-Result<ExpireData> parse_expired_data(const Json& data) { return parse_expire(data, "target_event_id"); }
+Result<ExpireData> parse_expired_data(const Json& data) {
+  return parse_expire(data, "target_event_id");
+}
 
 Json to_event_data(const ExpireData& e) {
-  return Json{{"client_id", e.client_id}, {"target_event_id", e.target_event_id.str()}, {"reason", to_string(e.reason)}};
+  return Json{{"client_id", e.client_id},
+              {"target_event_id", e.target_event_id.str()},
+              {"reason", to_string(e.reason)}};
 }
 
 Result<UpdateData> parse_updated_data(const Json& data) {
@@ -318,7 +348,8 @@ Result<UpdateData> parse_updated_data(const Json& data) {
   HN_TRY_ASSIGN(auto target, event_id_field(data, "target_event_id"));
   u.target_event_id = std::move(target);
   const auto fit = data.find("fields");
-  if (fit == data.end() || !fit->is_object() || fit->empty()) return bad("fields must be a non-empty object");
+  if (fit == data.end() || !fit->is_object() || fit->empty())
+    return bad("fields must be a non-empty object");
   const Json& f = *fit;
   for (const auto& [key, v] : f.items()) {
     if (key == "category") {

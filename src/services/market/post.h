@@ -33,20 +33,20 @@ std::string_view to_string(ExpiryReason r);
 std::optional<ExpiryReason> parse_expiry_reason(std::string_view text);
 
 // Limits (the spec names none; doc/design/market.md says why these).
-inline constexpr std::size_t MAX_CLIENT_ID = 128;       // characters of [A-Za-z0-9._:-]
-inline constexpr std::size_t MAX_TITLE = 200;           // code points, at least 1
-inline constexpr std::size_t MAX_BODY = 8000;           // code points
+inline constexpr std::size_t MAX_CLIENT_ID = 128;  // characters of [A-Za-z0-9._:-]
+inline constexpr std::size_t MAX_TITLE = 200;      // code points, at least 1
+inline constexpr std::size_t MAX_BODY = 8000;      // code points
 inline constexpr std::size_t MAX_TAGS = 16;
-inline constexpr std::size_t MAX_TAG = 32;              // code points, at least 1
-inline constexpr std::size_t MAX_LABEL = 120;           // code points
+inline constexpr std::size_t MAX_TAG = 32;     // code points, at least 1
+inline constexpr std::size_t MAX_LABEL = 120;  // code points
 // A peer's event may carry any ttl up to this (its own config set its limit); our own
 // market.post keeps to config.market.max_ttl_seconds.
 inline constexpr std::int64_t HARD_MAX_TTL_SECONDS = 366LL * 86400;
 
 // M06 §3.1 Location (advisory, display only: M06 §4.6).
 struct Location {
-  double lat = 0;   // -90..90
-  double lng = 0;   // -180..180
+  double lat = 0;  // -90..90
+  double lng = 0;  // -180..180
   std::string label;
   bool operator==(const Location&) const = default;
 };
@@ -65,7 +65,7 @@ struct PostDraft {
 
 // M06 §3.1 Post: a created event, its updates, and the expiry that ended it.
 struct Post {
-  EventId event_id;          // of the .created event
+  EventId event_id;  // of the .created event
   Lamport lamport = 0;
   NodeId author;
   std::string client_id;
@@ -74,8 +74,8 @@ struct Post {
   std::string body;
   std::optional<Location> location;
   std::vector<std::string> tags;
-  std::string created_at;    // the created event's wall_clock
-  std::string expires_at;    // created_at + ttl
+  std::string created_at;  // the created event's wall_clock
+  std::string expires_at;  // created_at + ttl
   std::int64_t expires_ms = 0;
   std::optional<EventId> expired_via_event_id;
   std::optional<ExpiryReason> expiry_reason;
@@ -113,7 +113,8 @@ struct UpdateData {
 
 // market.post's input (CONTRACT §4.12): ttl_seconds defaults to default_ttl and must be
 // 1..max_ttl. bad_request naming the field otherwise.
-Result<PostDraft> parse_post_input(const Json& input, std::int64_t default_ttl, std::int64_t max_ttl);
+Result<PostDraft> parse_post_input(const Json& input, std::int64_t default_ttl,
+                                   std::int64_t max_ttl);
 // market.post.created data from the log (a peer's): the same checks, ttl 1..HARD_MAX_TTL.
 Result<PostDraft> parse_created_data(const Json& data);
 Json to_event_data(const PostDraft& draft);

@@ -34,7 +34,9 @@ struct Market : ::testing::Test {
   CommunityId community{keys.node_id().str()};
   bus::CapabilityBus bus{keys.node_id(), bus::BusConfig{}, clock};
   std::unique_ptr<events::EventLog> log =
-      events::EventLog::open(dir / "events.db", community, keys, events::EventLogOptions{.clock = &clock}).value();
+      events::EventLog::open(dir / "events.db", community, keys,
+                             events::EventLogOptions{.clock = &clock})
+          .value();
   events::ReplayEngine replay{*log};
   std::unique_ptr<blobs::BlobStore> blobs = blobs::BlobStore::open(dir / "blobs").value();
   NoPublisher publisher;
@@ -47,15 +49,20 @@ struct Market : ::testing::Test {
     identity::CommunityManifest m;
     m.community_id = community;
     m.root_key = keys.node_id();
-    m.members = {{keys.node_id(), our_level, "", {}}, {bob.node_id(), TrustLevel::member, "", {}},
+    m.members = {{keys.node_id(), our_level, "", {}},
+                 {bob.node_id(), TrustLevel::member, "", {}},
                  {carol.node_id(), TrustLevel::trusted, "", {}}};
     return m;
   }
 
   void SetUp() override {
-    service::ServiceContext ctx{keys, keys.node_id(), community, *log, replay, *blobs, bus, publisher, config,
-                                [this] { return std::optional<identity::CommunityManifest>(manifest()); },
-                                clock, dir / "market"};
+    service::ServiceContext ctx{
+        keys,      keys.node_id(),
+        community, *log,
+        replay,    *blobs,
+        bus,       publisher,
+        config,    [this] { return std::optional<identity::CommunityManifest>(manifest()); },
+        clock,     dir / "market"};
     service = std::make_unique<MarketService>(ctx, MarketOptions{});
     ASSERT_TRUE(service->start());
     ASSERT_TRUE(bus.register_service(*service));
@@ -74,11 +81,18 @@ struct Market : ::testing::Test {
     return r ? (*r)["output"] : Json();
   }
   // A post signed by another member, as sync would bring it.
-  events::Event foreign_post(const identity::KeyPair& author, const std::string& title, std::int64_t ttl = 3600) {
-    return log->append_local(events::EventType::market_post_created,
-                             Json{{"client_id", "f-" + std::to_string(title.size()) + "-" + std::to_string(++m_foreign)}, {"category", "info"}, {"title", title},
-                                  {"body", ""}, {"tags", Json::array()}, {"ttl_seconds", ttl}},
-                             author)
+  events::Event foreign_post(const identity::KeyPair& author, const std::string& title,
+                             std::int64_t ttl = 3600) {
+    return log
+        ->append_local(events::EventType::market_post_created,
+                       Json{{"client_id", "f-" + std::to_string(title.size()) + "-" +
+                                              std::to_string(++m_foreign)},
+                            {"category", "info"},
+                            {"title", title},
+                            {"body", ""},
+                            {"tags", Json::array()},
+                            {"ttl_seconds", ttl}},
+                       author)
         .value();
   }
   Json list(Json input = Json::object()) {
@@ -94,8 +108,9 @@ struct Market : ::testing::Test {
 };
 
 TEST_F(Market, APostAppearsInTheListWithTheContractsFields) {
-  const Json out = post("c1", "Suche Wasserkanister", "Brauche 20L",
-                        {{"tags", {"Wasser"}}, {"location", {{"lat", 51.5}, {"lng", 6.2}, {"label", "Issum"}}}});
+  const Json out =
+      post("c1", "Suche Wasserkanister", "Brauche 20L",
+           {{"tags", {"Wasser"}}, {"location", {{"lat", 51.5}, {"lng", 6.2}, {"label", "Issum"}}}});
   ASSERT_TRUE(out.contains("event_id"));
   const Json l = list();
   ASSERT_EQ(l["posts"].size(), 1u);
@@ -124,9 +139,12 @@ TEST_F(Market, BadInputIsABadRequestNamingTheField) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::bad_request);
   EXPECT_NE(r.error().message.find("title"), std::string::npos) << r.error().message;
-  r = call("market.post", Json{{"client_id", "x"}, {"category", "offer"}, {"title", "t"}, {"ttl_seconds", 40 * 86400}});
+  r = call(
+      "market.post",
+      Json{{"client_id", "x"}, {"category", "offer"}, {"title", "t"}, {"ttl_seconds", 40 * 86400}});
   ASSERT_FALSE(r);
-  EXPECT_NE(r.error().message.find("ttl_seconds must be 1..2592000"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("ttl_seconds must be 1..2592000"), std::string::npos)
+      << r.error().message;
   r = call("market.list", Json{{"limit", 501}});
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::bad_request);
@@ -145,34 +163,45 @@ TEST_F(Market, AnotherNodesCallCannotWriteAsThisNode) {
 
 TEST_F(Market, TheAuthorExpiresAndAgainIsTheSameExpiry) {
   const Json p = post("c1", "Lamp");
-  auto e = call("market.expire", Json{{"client_id", "e1"}, {"event_id", p["event_id"]}, {"reason", "fulfilled"}});
+  auto e = call("market.expire",
+                Json{{"client_id", "e1"}, {"event_id", p["event_id"]}, {"reason", "fulfilled"}});
   ASSERT_TRUE(e) << e.error().to_string();
   EXPECT_TRUE(list()["posts"].empty());
-  auto again = call("market.expire", Json{{"client_id", "e2"}, {"event_id", p["event_id"]}, {"reason", "withdrawn"}});
+  auto again =
+      call("market.expire",
+           Json{{"client_id", "e2"}, {"event_id", p["event_id"]}, {"reason", "withdrawn"}});
   ASSERT_TRUE(again);
   EXPECT_EQ((*again)["output"]["event_id"], (*e)["output"]["event_id"]);
   EXPECT_EQ(log->read_events({.types = {events::EventType::market_post_expired}})->size(), 1u);
-  auto unknown = call("market.expire", Json{{"client_id", "e3"}, {"event_id", "01HXR0000000000000000000AA"}, {"reason", "stale"}});
+  auto unknown = call(
+      "market.expire",
+      Json{{"client_id", "e3"}, {"event_id", "01HXR0000000000000000000AA"}, {"reason", "stale"}});
   ASSERT_FALSE(unknown);
   EXPECT_EQ(unknown.error().code, ErrorCode::not_found);
 }
 
 TEST_F(Market, ANonAuthorMemberIsUnauthorizedAModeratorIsNot) {
   const auto theirs = foreign_post(bob, "Bobs drill");
-  auto r = call("market.expire", Json{{"client_id", "e1"}, {"event_id", theirs.event_id.str()}, {"reason", "stale"}});
+  auto r =
+      call("market.expire",
+           Json{{"client_id", "e1"}, {"event_id", theirs.event_id.str()}, {"reason", "stale"}});
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::unauthorized);
   // A plain member's expiry from a peer is ignored by the view too.
-  ASSERT_TRUE(log->append_local(events::EventType::market_post_expired,
-                                Json{{"client_id", "x"}, {"target_event_id", theirs.event_id.str()}, {"reason", "withdrawn"}},
-                                keys));
+  ASSERT_TRUE(log->append_local(
+      events::EventType::market_post_expired,
+      Json{{"client_id", "x"}, {"target_event_id", theirs.event_id.str()}, {"reason", "withdrawn"}},
+      keys));
   EXPECT_EQ(list()["posts"].size(), 1u);
   // A trusted member moderates, but never with the author's own reason.
   our_level = TrustLevel::trusted;
-  r = call("market.expire", Json{{"client_id", "e2"}, {"event_id", theirs.event_id.str()}, {"reason", "user_request"}});
+  r = call(
+      "market.expire",
+      Json{{"client_id", "e2"}, {"event_id", theirs.event_id.str()}, {"reason", "user_request"}});
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::unauthorized);
-  r = call("market.expire", Json{{"client_id", "e3"}, {"event_id", theirs.event_id.str()}, {"reason", "withdrawn"}});
+  r = call("market.expire",
+           Json{{"client_id", "e3"}, {"event_id", theirs.event_id.str()}, {"reason", "withdrawn"}});
   ASSERT_TRUE(r) << r.error().to_string();
   EXPECT_TRUE(list()["posts"].empty());
 }
@@ -188,7 +217,7 @@ TEST_F(Market, APostExpiresOnTimeAndTheSweeperRecordsItOnce) {
   auto expired = log->read_events({.types = {events::EventType::market_post_expired}}).value();
   ASSERT_EQ(expired.size(), 1u);
   EXPECT_EQ(expired[0].data["reason"], "stale");
-  our_level = TrustLevel::anchor;        // M06 §4.2: an anchor sweeps everyone's
+  our_level = TrustLevel::anchor;  // M06 §4.2: an anchor sweeps everyone's
   EXPECT_EQ(service->sweep_once(), 1);
   EXPECT_EQ(publisher.topics.back(), TOPIC_POST_EXPIRED);
 }
@@ -196,9 +225,15 @@ TEST_F(Market, APostExpiresOnTimeAndTheSweeperRecordsItOnce) {
 TEST_F(Market, ConcurrentExpiriesAreDeduplicatedByTarget) {
   const auto theirs = foreign_post(bob, "Tent");
   const auto by_author = log->append_local(events::EventType::market_post_expired,
-      Json{{"client_id", "a"}, {"target_event_id", theirs.event_id.str()}, {"reason", "fulfilled"}}, bob).value();
-  ASSERT_TRUE(log->append_local(events::EventType::market_post_expired,
-      Json{{"client_id", "b"}, {"target_event_id", theirs.event_id.str()}, {"reason", "withdrawn"}}, carol));
+                                           Json{{"client_id", "a"},
+                                                {"target_event_id", theirs.event_id.str()},
+                                                {"reason", "fulfilled"}},
+                                           bob)
+                             .value();
+  ASSERT_TRUE(log->append_local(
+      events::EventType::market_post_expired,
+      Json{{"client_id", "b"}, {"target_event_id", theirs.event_id.str()}, {"reason", "withdrawn"}},
+      carol));
   auto p = service->view().get(theirs.event_id).value();
   ASSERT_TRUE(p);
   EXPECT_EQ(p->expired_via_event_id, by_author.event_id);  // the first in replay order
@@ -207,12 +242,15 @@ TEST_F(Market, ConcurrentExpiriesAreDeduplicatedByTarget) {
 
 TEST_F(Market, ListFiltersByCategoryTagsAndLamportAndPages) {
   post("a", "Offer one", "", {{"tags", {"bike"}}});
-  const Json second = post("b", "Request two", "", {{"category", "request"}, {"tags", {"bike", "red"}}});
+  const Json second =
+      post("b", "Request two", "", {{"category", "request"}, {"tags", {"bike", "red"}}});
   post("c", "Info three", "", {{"category", "info"}});
   EXPECT_EQ(titles(list({{"category", "request"}})), std::vector<std::string>{"Request two"});
-  EXPECT_EQ(titles(list({{"tags", {"bike"}}})), (std::vector<std::string>{"Request two", "Offer one"}));
+  EXPECT_EQ(titles(list({{"tags", {"bike"}}})),
+            (std::vector<std::string>{"Request two", "Offer one"}));
   EXPECT_EQ(titles(list({{"tags", {"BIKE", "red"}}})), std::vector<std::string>{"Request two"});
-  EXPECT_EQ(titles(list({{"since_lamport", second["lamport"]}})), std::vector<std::string>{"Info three"});
+  EXPECT_EQ(titles(list({{"since_lamport", second["lamport"]}})),
+            std::vector<std::string>{"Info three"});
   const Json page1 = list({{"limit", 2}});
   EXPECT_EQ(titles(page1), (std::vector<std::string>{"Info three", "Request two"}));
   ASSERT_TRUE(page1.contains("next_cursor"));
@@ -255,7 +293,8 @@ TEST_F(Market, SearchBlendsSimilarityWhenAnEmbedTextProviderIsOnTheBus) {
     Json vectors = Json::array();
     for (const auto& t : body["input"]["texts"]) {
       const std::string s = t.get<std::string>();
-      const bool water = s.find("asser") != std::string::npos || s.find("water") != std::string::npos ||
+      const bool water = s.find("asser") != std::string::npos ||
+                         s.find("water") != std::string::npos ||
                          s.find("Kanister") != std::string::npos;
       vectors.push_back(water ? Json::array({1.0, 0.0}) : Json::array({0.0, 1.0}));
     }
@@ -280,7 +319,8 @@ TEST_F(Market, SearchBlendsSimilarityWhenAnEmbedTextProviderIsOnTheBus) {
 TEST_F(Market, SnapshotStateRestoresToAnEqualView) {
   post("a", "One", "body", {{"tags", {"x"}}});
   const Json p = post("b", "Two");
-  ASSERT_TRUE(call("market.expire", Json{{"client_id", "e"}, {"event_id", p["event_id"]}, {"reason", "withdrawn"}}));
+  ASSERT_TRUE(call("market.expire",
+                   Json{{"client_id", "e"}, {"event_id", p["event_id"]}, {"reason", "withdrawn"}}));
   const Json state = service->view().snapshot_state();
   auto other = MarketView::open(nullptr).value();
   ASSERT_TRUE(other->restore_state(state));
@@ -294,8 +334,9 @@ TEST_F(Market, SnapshotStateRestoresToAnEqualView) {
 }
 
 TEST_F(Market, MalformedPeerDataIsSkippedNotApplied) {
-  ASSERT_TRUE(log->append_local(events::EventType::market_post_created,
-                                Json{{"client_id", "x"}, {"category", "loot"}, {"title", "t"}, {"ttl_seconds", 60}}, bob));
+  ASSERT_TRUE(log->append_local(
+      events::EventType::market_post_created,
+      Json{{"client_id", "x"}, {"category", "loot"}, {"title", "t"}, {"ttl_seconds", 60}}, bob));
   EXPECT_TRUE(list()["posts"].empty());
   EXPECT_EQ(service->health()["skipped"], 1);
 }

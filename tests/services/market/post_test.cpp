@@ -13,8 +13,11 @@ namespace {
 constexpr std::int64_t DAY = 86400;
 
 Json good_input() {
-  return Json{{"client_id", "c-1"}, {"category", "request"}, {"title", "Suche Wasserkanister, 20L"},
-              {"body", "Brauche bis morgen"}, {"location", {{"lat", 51.5}, {"lng", 6.2}, {"label", "Issum"}}},
+  return Json{{"client_id", "c-1"},
+              {"category", "request"},
+              {"title", "Suche Wasserkanister, 20L"},
+              {"body", "Brauche bis morgen"},
+              {"location", {{"lat", 51.5}, {"lng", 6.2}, {"label", "Issum"}}},
               {"tags", {"Wasser", "notfall", "wasser"}}};
 }
 
@@ -52,16 +55,21 @@ TEST(MarketPost, RefusesBadFieldsNamingThem) {
   EXPECT_NE(refusal(with("title", "")).find("title must be 1..200"), std::string::npos);
   EXPECT_NE(refusal(with("title", std::string(201, 'x'))).find("(got 201)"), std::string::npos);
   EXPECT_NE(refusal(with("title", "a\x01")).find("control"), std::string::npos);
-  EXPECT_NE(refusal(with("body", std::string(8001, 'x'))).find("body must be 0..8000"), std::string::npos);
+  EXPECT_NE(refusal(with("body", std::string(8001, 'x'))).find("body must be 0..8000"),
+            std::string::npos);
   EXPECT_NE(refusal(with("category", "sale")).find("category must be"), std::string::npos);
-  EXPECT_NE(refusal(with("ttl_seconds", 31 * DAY)).find("ttl_seconds must be 1..2592000"), std::string::npos);
+  EXPECT_NE(refusal(with("ttl_seconds", 31 * DAY)).find("ttl_seconds must be 1..2592000"),
+            std::string::npos);
   EXPECT_NE(refusal(with("ttl_seconds", 0)).find("ttl_seconds"), std::string::npos);
   EXPECT_NE(refusal(with("ttl_seconds", 1.5)).find("whole number"), std::string::npos);
-  EXPECT_NE(refusal(with("location", {{"lat", 91}, {"lng", 0}})).find("location.lat"), std::string::npos);
+  EXPECT_NE(refusal(with("location", {{"lat", 91}, {"lng", 0}})).find("location.lat"),
+            std::string::npos);
   EXPECT_NE(refusal(with("location", {{"lat", 1}})).find("location.lng"), std::string::npos);
-  EXPECT_NE(refusal(with("location", {{"lat", 1}, {"lng", 1}, {"x", 1}})).find("location: unknown"), std::string::npos);
+  EXPECT_NE(refusal(with("location", {{"lat", 1}, {"lng", 1}, {"x", 1}})).find("location: unknown"),
+            std::string::npos);
   EXPECT_NE(refusal(with("tags", Json::array({"a b"}))).find("tags"), std::string::npos);
-  EXPECT_NE(refusal(with("tags", Json(std::vector<std::string>(17, "t")))).find("at most 16"), std::string::npos);
+  EXPECT_NE(refusal(with("tags", Json(std::vector<std::string>(17, "t")))).find("at most 16"),
+            std::string::npos);
   EXPECT_NE(refusal(with("tags", "wasser")).find("tags must be an array"), std::string::npos);
   EXPECT_NE(refusal(with("client_id", "")).find("client_id"), std::string::npos);
   EXPECT_NE(refusal(with("client_id", "a b")).find("client_id"), std::string::npos);
@@ -84,15 +92,19 @@ TEST(MarketPost, ExpireAndUpdateData) {
   ASSERT_TRUE(e);
   EXPECT_EQ(e->reason, ExpiryReason::fulfilled);
   EXPECT_FALSE(parse_expire_input(Json{{"client_id", "x"}, {"event_id", id}, {"reason", "bored"}}));
-  EXPECT_FALSE(parse_expire_input(Json{{"client_id", "x"}, {"event_id", "nope"}, {"reason", "stale"}}));
+  EXPECT_FALSE(
+      parse_expire_input(Json{{"client_id", "x"}, {"event_id", "nope"}, {"reason", "stale"}}));
   auto back = parse_expired_data(to_event_data(*e));
   ASSERT_TRUE(back);
   EXPECT_EQ(back->target_event_id.str(), id);
-  auto u = parse_updated_data(Json{{"client_id", "u"}, {"target_event_id", id}, {"fields", {{"body", "new"}}}});
+  auto u = parse_updated_data(
+      Json{{"client_id", "u"}, {"target_event_id", id}, {"fields", {{"body", "new"}}}});
   ASSERT_TRUE(u);
   EXPECT_EQ(u->body, "new");
-  EXPECT_FALSE(parse_updated_data(Json{{"client_id", "u"}, {"target_event_id", id}, {"fields", Json::object()}}));
-  EXPECT_FALSE(parse_updated_data(Json{{"client_id", "u"}, {"target_event_id", id}, {"fields", {{"author", "me"}}}}));
+  EXPECT_FALSE(parse_updated_data(
+      Json{{"client_id", "u"}, {"target_event_id", id}, {"fields", Json::object()}}));
+  EXPECT_FALSE(parse_updated_data(
+      Json{{"client_id", "u"}, {"target_event_id", id}, {"fields", {{"author", "me"}}}}));
 }
 
 TEST(MarketPost, QueryWordsAreFtsSafe) {

@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "cli/commands_chat.h"
+#include "cli/commands_market.h"
 
 namespace hn::cli {
 
@@ -186,6 +187,8 @@ int run(int argc, char** argv) {
 
   const CommandDispatch file_commands = add_file_commands(app);
   const ChatCommands chat(app);  // commands_chat.cpp
+  MarketCli market;
+  add_market_commands(app, market);
 
   try {
     app.parse(argc, argv);
@@ -220,6 +223,7 @@ int run(int argc, char** argv) {
   if (*invite_create_cmd) return command_invite_create(global, invite_create);
   if (*invite_redeem_cmd) return command_invite_redeem(global, invite_redeem);
   if (auto rc = file_commands(global)) return *rc;
+  if (auto rc = run_market_command(global, market)) return *rc;
   return EXIT_USAGE;
 }
 

@@ -34,6 +34,11 @@ Status ReplayEngine::register_view(MaterialisedView& view, std::vector<EventType
   return rebuild_locked(m_entries.back());
 }
 
+void ReplayEngine::unregister_view(std::string_view name) {
+  std::lock_guard lk(m_mutex);
+  std::erase_if(m_entries, [&](const Entry& e) { return e.view->name() == name; });
+}
+
 Status ReplayEngine::rebuild(std::string_view name) {
   std::lock_guard lk(m_mutex);
   Entry* entry = find_locked(name);

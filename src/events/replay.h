@@ -78,6 +78,9 @@ class ReplayEngine {
   // Registers view for events of `types` (all when empty) and rebuilds it from the log.
   // bad_request when a view of that name exists.
   Status register_view(MaterialisedView& view, std::vector<EventType> types = {});
+  // Forgets the view named `name` (a service that stops before the engine goes); it gets
+  // no further events and leaves the snapshots. No-op when none is registered.
+  void unregister_view(std::string_view name);
   // Resets the view and replays every relevant event (from the restored snapshot, if any).
   Status rebuild(std::string_view name);
   Status rebuild_all();

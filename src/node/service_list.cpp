@@ -5,6 +5,7 @@
 #include "services/diag/diag_echo.h"
 #include "services/files/file_service.h"
 #include "services/llm/llm_service.h"
+#include "services/market/market_service.h"
 
 namespace hn::node {
 
@@ -14,6 +15,7 @@ const std::vector<service::ServiceFactory>& service_list() {
       {"files", services::files::make_service},
       {"chat", services::chat::make_service},
       {"llm", services::llm::make_service},
+      {"market", services::market::make_service},
   };
   return list;
 }

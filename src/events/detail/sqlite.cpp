@@ -86,6 +86,10 @@ void Stmt::bind(int index, std::string_view value) {
   sqlite3_bind_text(m_stmt, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
 }
 
+void Stmt::bind_double(int index, double value) { sqlite3_bind_double(m_stmt, index, value); }
+
+void Stmt::bind_null(int index) { sqlite3_bind_null(m_stmt, index); }
+
 Result<bool> Stmt::step() {
   const int rc = sqlite3_step(m_stmt);
   if (rc == SQLITE_ROW) return true;
@@ -106,6 +110,8 @@ void Stmt::reset() {
 }
 
 std::int64_t Stmt::column_int(int index) const { return sqlite3_column_int64(m_stmt, index); }
+
+double Stmt::column_double(int index) const { return sqlite3_column_double(m_stmt, index); }
 
 std::string Stmt::column_text(int index) const {
   const auto* text = sqlite3_column_text(m_stmt, index);

@@ -62,6 +62,8 @@ class Stmt {
   bool valid() const { return m_stmt != nullptr; }
   void bind(int index, std::int64_t value);
   void bind(int index, std::string_view value);  // copied (SQLITE_TRANSIENT)
+  void bind_double(int index, double value);
+  void bind_null(int index);
   // Steps once: true when a row is available, false when done, an Error otherwise.
   Result<bool> step();
   // Steps until done (statements without rows).
@@ -70,6 +72,7 @@ class Stmt {
 
   std::int64_t column_int(int index) const;
   std::string column_text(int index) const;
+  double column_double(int index) const;
   bool column_is_null(int index) const;
 
  private:

@@ -179,9 +179,15 @@ TEST(NodeOpen, EachClassOfWorkHasItsOwnQueueBelowTheNetworkThread) {
   ASSERT_TRUE(st["services"].contains("diag")) << st.dump();
   EXPECT_EQ(st["services"]["diag"]["state"], "running");
   EXPECT_EQ(st["services"]["diag"]["capabilities"], Json::array({"diag.echo@1.0"}));
+  // Every service's queue, plus the background queues a service reports in its health.
   int threads = st["queues"]["admin"]["threads"].get<int>() + st["queues"]["sync"]["threads"].get<int>();
   const Json services = st["services"];
-  for (const auto& [name, service] : services.items()) threads += service["queue"]["threads"].get<int>();
+  for (const auto& [name, svc] : services.items()) {
+    threads += svc["queue"]["threads"].get<int>();
+    if (svc["health"].contains("background_queue")) {
+      threads += svc["health"]["background_queue"]["threads"].get<int>();
+    }
+  }
   EXPECT_EQ(threads_at_nice(5) - before, threads);
   node->reset();
   EXPECT_EQ(threads_at_nice(5), before);  // every queue stopped with the node

@@ -106,8 +106,13 @@ void ChatService::stop() {
 }
 
 Json ChatService::health() const {
-  return Json{{"messages", m_view.size()}, {"peers", m_view.peers().size()},
-              {"store_and_forward", m_config.store_and_forward}};
+  Json h{{"messages", m_view.size()}, {"peers", m_view.peers().size()},
+         {"store_and_forward", m_config.store_and_forward}};
+  if (m_background) {
+    const auto q = m_background->stats();
+    h["background_queue"] = Json{{"threads", q.threads}, {"queued", q.queued}, {"rejected", q.rejected}};
+  }
+  return h;
 }
 
 // --- chat.send (CONTRACT §4.15) ---

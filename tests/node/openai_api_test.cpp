@@ -86,7 +86,7 @@ class OpenAiApiTest : public ::testing::Test {
     return cap;
   }
   test::FakeLlmServer server;
-  bus::CapabilityBus bus{SELF, BusConfig{}, SystemClock::instance()};
+  bus::CapabilityBus bus{SELF, bus::BusConfig{}, SystemClock::instance()};
   std::unique_ptr<services::llm::LlmService> llm;
   std::unique_ptr<OpenAiApi> api;
 };
@@ -129,7 +129,7 @@ TEST_F(OpenAiApiTest, ATokenWhenConfiguredIsRequired) {
 }
 
 TEST(OpenAiApiOptions, ALanAddressWithoutTokenIsRefused) {
-  bus::CapabilityBus bus{SELF, BusConfig{}, SystemClock::instance()};
+  bus::CapabilityBus bus{SELF, bus::BusConfig{}, SystemClock::instance()};
   OpenAiApi api(bus, OpenAiApiOptions{"0.0.0.0", 0, "", {}});
   auto s = api.start();
   ASSERT_FALSE(s);

@@ -160,16 +160,19 @@ observability::DoctorCheck make_llm_backend_check(const NodeHome& home,
     std::vector<std::string> down;
     std::size_t up = 0;
     if (status) {
-      const Json backends = (*status)["services"]["llm"]["backends"];
-      if (backends.is_array()) {
-        for (const auto& b : backends) {
-          if (b.value("ok", false)) {
-            ++up;
-          } else {
-            down.push_back(b.value("name", "?") + ": " + b.value("error", "unreachable"));
-          }
+      // The llm service's health (services/llm): backends that started, each with ok and
+      // last_error, and backends_failed, those that could not start (bad path, URL, key).
+      const Json health = (*status)["services"]["llm"]["health"];
+      const Json backends = health.is_object() ? health.value("backends", Json::array()) : Json::array();
+      for (const auto& b : backends) {
+        if (b.value("ok", true)) {
+          ++up;
+        } else {
+          down.push_back(b.value("name", "?") + ": " + b.value("last_error", "unreachable"));
         }
       }
+      const Json failed = health.is_object() ? health.value("backends_failed", Json::array()) : Json::array();
+      for (const auto& b : failed) down.push_back(b.value("name", "?") + ": " + b.value("error", "did not start"));
     }
     auto caps = c->get_json(NODE_CAPS_PATH, Json{{"name", "llm.*"}});
     const std::size_t mesh = caps ? (*caps)["capabilities"].size() : 0;

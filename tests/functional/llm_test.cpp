@@ -167,6 +167,11 @@ TEST(LlmNode, ABadBackendIsNamedAndTheOthersStillServe) {
   ASSERT_EQ(models.exit_code, 0) << models.err;
   EXPECT_NE(models.out.find("good-model"), std::string::npos) << models.out;
   EXPECT_EQ(models.out.find("claude"), std::string::npos) << models.out;
+  // doctor's llm_backend_reachable (X03 §6.2) names the bad one and counts the good one.
+  auto doctor = n.cli({"doctor", "--check", "llm_backend_reachable"});
+  EXPECT_EQ(doctor.exit_code, 0) << doctor.out;
+  EXPECT_NE(doctor.out.find("1 backend(s) respond"), std::string::npos) << doctor.out;
+  EXPECT_NE(doctor.out.find("HN_TEST_SURELY_UNSET_KEY"), std::string::npos) << doctor.out;
 }
 
 // The official `openai` npm client, unchanged, against a running node's OpenAI API

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <ctime>
 #include <utility>
 #include <vector>
@@ -88,7 +89,9 @@ void DnsResponder::stop() {
 // --- HTTPS ----------------------------------------------------------------------------
 
 struct HttpsResponder::Impl {
-  asio::io_context io{1};
+  // New for every start: stop() destroys it, and with it every connection it held (an open
+  // one would keep the port from being bound again).
+  std::unique_ptr<asio::io_context> io;
   asio::ssl::context tls{asio::ssl::context::tls_server};
   std::unique_ptr<tcp::acceptor> acceptor;
   std::thread thread;
@@ -152,32 +155,37 @@ HttpsResponder::~HttpsResponder() { stop(); }
 
 bool HttpsResponder::start(std::uint16_t port) {
   if (m_impl->thread.joinable()) return true;
-  m_impl->io.restart();
+  m_impl->io = std::make_unique<asio::io_context>(1);
   boost::system::error_code ec;
-  auto acceptor = std::make_unique<tcp::acceptor>(m_impl->io);
+  auto acceptor = std::make_unique<tcp::acceptor>(*m_impl->io);
   const tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), port != 0 ? port : m_port);
   acceptor->open(ep.protocol(), ec);
   if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
   if (!ec) acceptor->bind(ep, ec);
   if (!ec) acceptor->listen(64, ec);
-  if (ec) return false;
+  if (ec) {
+    std::fprintf(stderr, "HttpsResponder: cannot listen on port %u: %s\n",
+                 static_cast<unsigned>(ep.port()), ec.message().c_str());
+    return false;
+  }
   m_port = acceptor->local_endpoint().port();
   m_impl->acceptor = std::move(acceptor);
-  asio::co_spawn(m_impl->io, accept_loop(m_impl->acceptor.get(), &m_impl->tls, m_offset, &m_requests),
+  asio::co_spawn(*m_impl->io, accept_loop(m_impl->acceptor.get(), &m_impl->tls, m_offset, &m_requests),
                  asio::detached);
-  m_impl->thread = std::thread([this] { m_impl->io.run(); });
+  m_impl->thread = std::thread([this] { m_impl->io->run(); });
   return true;
 }
 
 void HttpsResponder::stop() {
   if (!m_impl->thread.joinable()) return;
-  asio::post(m_impl->io, [this] {
+  asio::post(*m_impl->io, [this] {
     boost::system::error_code ec;
     m_impl->acceptor->close(ec);
-    m_impl->io.stop();
+    m_impl->io->stop();
   });
   m_impl->thread.join();
   m_impl->acceptor.reset();
+  m_impl->io.reset();
 }
 
 }  // namespace hn::test

@@ -39,7 +39,10 @@ function(hn_add_tests)
   add_executable(${exe} ${A_SOURCES})
   target_link_libraries(${exe} PRIVATE ${A_DEPS} hn_test_support GTest::gtest GTest::gtest_main)
   hn_set_warnings(${exe})
-  gtest_discover_tests(${exe} PROPERTIES LABELS "${A_LABELS}" DISCOVERY_TIMEOUT 60)
+  # No test probes the public internet: the emergency detector stays off unless a test
+  # turns it on for its own loopback probe servers (src/node/emergency_mode.cpp).
+  gtest_discover_tests(${exe} PROPERTIES LABELS "${A_LABELS}" DISCOVERY_TIMEOUT 60
+                       ENVIRONMENT "HEARTHNET_EMERGENCY_DETECTOR=off")
 endfunction()
 
 #   hn_add_service(NAME chat SOURCES a.cpp [DEPS extra...])

@@ -151,9 +151,24 @@ struct ChatConfig {
 };
 
 // [emergency] — X04 §3, M09 §7.
+// A target is a resolver's IP address ("1.1.1.1", "127.0.0.1:5353", "[::1]:53": a DNS A
+// query for probe_dns_name), a host name ("cloudflare.com") or an https:// URL (an HTTPS
+// HEAD). The keys after probe_targets are ours (M09 names constants; tests shorten them):
+// doc/design/emergency.md.
 struct EmergencyConfig {
   std::vector<std::string> probe_targets = {"1.1.1.1", "8.8.8.8", "cloudflare.com",
                                             "quad9.net"};
+  bool enabled = true;                             // run the detector at all
+  std::string probe_dns_name = "cloudflare.com";   // the name the DNS probes ask for
+  bool probe_tls_verify = true;                    // HTTPS probes check the certificate chain
+  std::int64_t probe_interval_online_seconds = 10;   // EMERGENCY_PROBE_INTERVAL_ONLINE
+  std::int64_t probe_interval_offline_seconds = 2;   // EMERGENCY_PROBE_INTERVAL_OFFLINE
+  std::int64_t probe_timeout_seconds = 2;            // EMERGENCY_PROBE_TIMEOUT_SECONDS
+  std::int64_t debounce_seconds = 30;                // EMERGENCY_TRANSITION_DEBOUNCE_SECONDS
+  std::int64_t recovery_seconds = 10;                // M09 §4 "all probes pass for 10s"
+  std::int64_t flap_window_seconds = 60;             // M09 §4 anti-flap window
+  std::int64_t clock_check_after_seconds = 30;       // M09 §5.5 "online for ≥ 30 s"
+  std::int64_t clock_skew_warn_seconds = 60;         // M09 §5.5 "differs by > 60 s"
   bool operator==(const EmergencyConfig&) const = default;
 };
 

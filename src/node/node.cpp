@@ -107,6 +107,7 @@ void Node::Impl::stop_work() {
 Node::Impl::~Impl() {
   stopping = true;
   upkeep_subscription.reset();
+  if (detector) detector->shutdown();
   if (invoker) invoker->shutdown();
   if (registry && registry_subscription) registry->unsubscribe(registry_subscription);
   if (publisher) publisher->stop();
@@ -123,6 +124,7 @@ Node::Impl::~Impl() {
   io.restart();
   io.run_for(SHUTDOWN_DRAIN);
   services.reset();
+  gate.reset();  // unsubscribes from the bus's registry
   bus.reset();
   if (port_file_written) {
     std::error_code ec;
@@ -392,6 +394,7 @@ Status Node::Impl::start() {
   add_bootstrap_peers();
   HN_TRY(start_discovery());
   start_sync_timer();
+  start_emergency();
   arm_daily_snapshot();
   if (auto head = log->head(); head && upkeep->snapshot_due(head->lamport)) schedule_upkeep(false);
   started = true;
@@ -412,6 +415,7 @@ void Node::Impl::begin_shutdown() {
   }
   if (sync_timer) sync_timer->cancel();
   if (snapshot_timer) snapshot_timer->cancel();
+  if (detector) detector->shutdown();
   if (registry && registry_subscription) {
     registry->unsubscribe(registry_subscription);
     registry_subscription = 0;
@@ -450,6 +454,7 @@ Result<std::unique_ptr<Node>> Node::open(NodeHome home, NodeOptions options) {
     return s.take_error();
   }
   HN_TRY(impl->open_bus());        // 7. M03
+  HN_TRY(impl->open_emergency());  // M12 §5 step 9: the StateBus (the detector starts with the node)
   HN_TRY(impl->open_services());   // 8–9. the services of service_list.cpp, each on its queue
   HN_TRY(impl->open_transport());  // 10. X01 server + client + RemoteInvoker
   return std::unique_ptr<Node>(new Node(std::move(impl)));

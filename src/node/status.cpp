@@ -105,9 +105,10 @@ std::string Node::Impl::metrics_text() const {
     std::lock_guard lock(peers_mutex);
     m.nodes_online->set(static_cast<double>(registry->size() + 1), {community.str()});
   }
-  const bool is_offline = offline.load();
-  m.emergency_mode->set(is_offline ? 0 : 1, {"online"});
-  m.emergency_mode->set(is_offline ? 1 : 0, {"offline"});
+  const auto mode = state_bus->mode();  // M09: one series per mode, 1 for the current one
+  for (auto each : {emergency::Mode::online, emergency::Mode::degraded, emergency::Mode::offline}) {
+    m.emergency_mode->set(mode == each ? 1 : 0, {std::string(emergency::to_string(each))});
+  }
   if (auto b = blobs->total_bytes()) m.blob_storage_bytes->set(static_cast<double>(*b));
   // The bus's health window per provider (M03 §3.3), and its quarantine count (the
   // counter catches up with the tracker's total).
@@ -257,11 +258,8 @@ Json Node::Impl::status() const {
                 {"profile", std::string(to_string(home.config.node.profile))},
                 {"version", HN_VERSION}}},
               {"community", community_j},
-              // M09 drives the mode through set_emergency_mode (online until it says otherwise).
-              {"online_state",
-               {{"state", offline.load() ? "offline" : "online"},
-                {"since",
-                 format_rfc3339_ms(mode_since_ms.load() > 0 ? mode_since_ms.load() : started_ms)}}},
+              // M09: the mode (M12 §3.3 state + since) and the detector's view.
+              {"online_state", emergency_status()},
               {"sync", {{"interval_seconds", current_sync_interval().count() / 1000}}},
               {"peers", {{"count", peer_list.size()}, {"list", peer_list}}},
               {"capabilities",

@@ -199,24 +199,4 @@ void Node::Impl::arm_sync_timer() {
   });
 }
 
-void Node::Impl::set_emergency_mode(bool to_offline) {
-  asio::post(io, [this, to_offline] {
-    if (offline.load() == to_offline || stopping.load()) return;
-    offline = to_offline;
-    mode_since_ms = clock.now_ms();
-    node_log().info("emergency mode",
-                    Json{{"state", to_offline ? "offline" : "online"},
-                         {"sync_interval_s", current_sync_interval().count() / 1000}});
-    if (discovery) discovery->set_emergency_mode(to_offline);
-    // CONTRACT §8: the local UI learns of the change (the topic never leaves the node).
-    if (service_publisher) {
-      service_publisher->publish(std::string(transport::TOPIC_EMERGENCY_MODE_CHANGED),
-                                 Json{{"online", !to_offline},
-                                      {"since", format_rfc3339_ms(mode_since_ms.load())}});
-    }
-    arm_sync_timer();  // re-armed with the new period (the pending wait is cancelled)
-    if (to_offline) schedule_sync();
-  });
-}
-
 }  // namespace hn::node

@@ -35,7 +35,10 @@ std::filesystem::path source_dir() {
 }
 
 std::vector<std::string> home_env(const std::filesystem::path& home) {
-  return {"HEARTHNET_HOME=" + home.string(), "HOME=" + home.string()};
+  // No test node probes the public internet (M09): a test that wants the detector sets
+  // HEARTHNET_EMERGENCY_DETECTOR=on for its own loopback probe servers.
+  return {"HEARTHNET_HOME=" + home.string(), "HOME=" + home.string(),
+          "HEARTHNET_EMERGENCY_DETECTOR=off"};
 }
 
 std::string read_text(const std::filesystem::path& path) {

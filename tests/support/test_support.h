@@ -34,7 +34,8 @@ class TempDir {
 std::filesystem::path hearthnet_binary();
 // The source tree root (HN_SOURCE_DIR, set by ctest).
 std::filesystem::path source_dir();
-// The environment that points `hearthnet` at home: HEARTHNET_HOME and HOME.
+// The environment that points `hearthnet` at home: HEARTHNET_HOME and HOME (and the
+// emergency detector off: HEARTHNET_EMERGENCY_DETECTOR=off).
 std::vector<std::string> home_env(const std::filesystem::path& home);
 
 // The whole file, "" when it cannot be read.

@@ -146,6 +146,17 @@ inline constexpr Field<ChatConfig> CHAT_FIELDS[] = {
 // [emergency]
 inline constexpr Field<EmergencyConfig> EMERGENCY_FIELDS[] = {
     {"probe_targets", &EmergencyConfig::probe_targets, host(), check_probe_targets},
+    {"enabled", &EmergencyConfig::enabled},
+    {"probe_dns_name", &EmergencyConfig::probe_dns_name, host()},
+    {"probe_tls_verify", &EmergencyConfig::probe_tls_verify},
+    {"probe_interval_online_seconds", &EmergencyConfig::probe_interval_online_seconds, range(1, 86400)},
+    {"probe_interval_offline_seconds", &EmergencyConfig::probe_interval_offline_seconds, range(1, 86400)},
+    {"probe_timeout_seconds", &EmergencyConfig::probe_timeout_seconds, range(1, 60)},
+    {"debounce_seconds", &EmergencyConfig::debounce_seconds, range(0, 86400)},
+    {"recovery_seconds", &EmergencyConfig::recovery_seconds, range(0, 86400)},
+    {"flap_window_seconds", &EmergencyConfig::flap_window_seconds, range(1, 86400)},
+    {"clock_check_after_seconds", &EmergencyConfig::clock_check_after_seconds, range(0, 86400)},
+    {"clock_skew_warn_seconds", &EmergencyConfig::clock_skew_warn_seconds, range(1, 86400)},
 };
 
 // [ui]

@@ -11,8 +11,8 @@
 //                     and bootstrap peers, revoked peers dropped
 //   membership.cpp    who a node is to us (revoked wins) and the community manifest
 //   governance.cpp    member promote / demote / revoke (co-signed) and the policy routes
-//   sync_scheduler.cpp  event sync (X02 §3.6): served requests, rounds, the timer, and
-//                     the emergency-mode switch (M09)
+//   sync_scheduler.cpp  event sync (X02 §3.6): served requests, rounds, the timer
+//   emergency_mode.cpp  M09: the StateBus, the detector, the effects of a mode change
 //   log_upkeep.cpp    views from the newest snapshot at open; snapshots and retention
 //                     (X02 §5.4) on the sync queue
 //   status.cpp        what the node reports: status, caps, manifest, traces, metrics
@@ -50,6 +50,10 @@
 #include "core/work_queue.h"
 #include "discovery/discovery_service.h"
 #include "discovery/manifest_publisher.h"
+#include "emergency/capability_gate.h"
+#include "emergency/detector.h"
+#include "emergency/state.h"
+#include "emergency/targets.h"
 #include "events/community_view.h"
 #include "events/event_log.h"
 #include "events/replay.h"
@@ -182,8 +186,17 @@ struct Node::Impl {
   void schedule_sync();
   void run_sync_rounds();
   void arm_sync_timer();
-  void set_emergency_mode(bool to_offline);
   std::chrono::milliseconds current_sync_interval() const;
+
+  // --- emergency mode (emergency_mode.cpp, M09) ---
+  // The StateBus and the gate; the probe targets (config_error for a bad one).
+  Status open_emergency();
+  void start_emergency();
+  // Node::set_emergency_mode: a mode change published as if the detector had seen it.
+  void set_emergency_mode(bool to_offline);
+  void on_emergency_change(const emergency::EmergencyState& s, emergency::Mode previous);
+  // status()["online_state"]: the mode, since, probes, clock check, withdrawn capabilities.
+  Json emergency_status() const;
 
   // --- event log upkeep (log_upkeep.cpp, X02 §5.4) ---
   // The replay engine and the community view, from the newest usable snapshot.
@@ -265,8 +278,10 @@ struct Node::Impl {
   std::atomic<bool> sync_busy{false};
   std::atomic<bool> sync_again{false};
   std::chrono::milliseconds sync_interval{std::chrono::seconds(SYNC_INTERVAL_SECONDS)};
-  std::atomic<bool> offline{false};            // M09 emergency mode
-  std::atomic<std::int64_t> mode_since_ms{0};  // when the mode last changed
+  std::atomic<bool> offline{false};            // M09 emergency mode (offline cadence)
+  std::unique_ptr<emergency::StateBus> state_bus;      // M09: the mode and the detector's view
+  std::unique_ptr<emergency::CapabilityGate> gate;     // requires_internet off while offline
+  std::vector<emergency::ProbeTarget> emergency_targets;  // empty: no detector
 
   std::mutex active_mutex;
   std::map<std::uint64_t, Active> active;
@@ -285,6 +300,7 @@ struct Node::Impl {
   std::vector<std::shared_ptr<discovery::StaticPeers>> extra_static;
   std::unique_ptr<boost::asio::steady_timer> sync_timer;
   std::unique_ptr<boost::asio::steady_timer> snapshot_timer;  // daily snapshot
+  std::unique_ptr<emergency::Detector> detector;  // M09 probe loop, on the network thread
   std::atomic<bool> stopping{false};
   std::atomic<bool> started{false};
   std::atomic<std::uint16_t> port{0};

@@ -123,12 +123,22 @@ std::vector<LocalCapability> DiagEchoService::capabilities() {
       return make_error(ErrorCode::internal_error, "diag.echo fails (HEARTHNET_DIAG_FAIL)");
     };
   }
-  return {std::move(cap)};
+  if (!m_internet_echo) return {std::move(cap)};
+  // The same handlers under an experimental name, marked as needing the internet (M09 §5.2).
+  LocalCapability internet = cap;
+  internet.descriptor.name = DIAG_INTERNET_ECHO_CAPABILITY;
+  internet.descriptor.stability = Stability::experimental;
+  internet.descriptor.params = Json{{"requires_internet", true}};
+  return {std::move(cap), std::move(internet)};
 }
 
 std::unique_ptr<bus::Service> make_service(const service::ServiceContext& ctx) {
-  const char* hook = std::getenv("HEARTHNET_DIAG_FAIL");
-  return std::make_unique<DiagEchoService>(ctx.node_id, hook != nullptr && std::string(hook) == "1");
+  const auto hook = [](const char* name) {
+    const char* v = std::getenv(name);
+    return v != nullptr && std::string(v) == "1";
+  };
+  return std::make_unique<DiagEchoService>(ctx.node_id, hook("HEARTHNET_DIAG_FAIL"),
+                                           hook("HEARTHNET_DIAG_REQUIRES_INTERNET"));
 }
 
 }  // namespace hn::services::diag

@@ -3,6 +3,10 @@
 // by bus tests (quarantine, failover, streaming, cancellation) and by the execution-model
 // tests (delay_ms holds a queue thread; `n` + a slow consumer hold a stream).
 // The prefix `diag` extends CONTRACT §3.1's table (doc/design/architecture.md).
+// With the test hook HEARTHNET_DIAG_REQUIRES_INTERNET=1 the service also offers
+// experimental.internet_echo@1.0 — the same echo, its descriptor marked
+// `params.requires_internet: true`, so tests see M09 take it off the bus while offline
+// (doc/design/emergency.md).
 //
 // Request  {"params"?: {}, "input": {"text": string, "fail"?: bool, "delay_ms"?: 0..10000,
 //           "n"?: 0..100000, "stream"?: bool (default false: a plain answer; true: the
@@ -30,6 +34,7 @@ using bus::LocalCapability;
 
 inline constexpr const char* DIAG_ECHO_CAPABILITY = "diag.echo";
 inline constexpr int DIAG_ECHO_DEFAULT_FRAMES = 3;
+inline constexpr const char* DIAG_INTERNET_ECHO_CAPABILITY = "experimental.internet_echo";
 
 // The descriptor (schemas, trust member, idempotent, max_concurrent 16).
 CapabilityDescriptor diag_echo_descriptor();
@@ -38,11 +43,15 @@ CapabilityDescriptor diag_echo_descriptor();
 // HEARTHNET_DIAG_FAIL=1, so health quarantine and re-routing show across real processes).
 class DiagEchoService final : public bus::Service {
  public:
-  explicit DiagEchoService(NodeId our_node_id, bool fail_every_call = false)
-      : m_node_id(std::move(our_node_id)), m_fail(fail_every_call) {}
+  explicit DiagEchoService(NodeId our_node_id, bool fail_every_call = false,
+                           bool internet_echo = false)
+      : m_node_id(std::move(our_node_id)), m_fail(fail_every_call), m_internet_echo(internet_echo) {}
   std::string name() const override { return "diag"; }
   std::string version() const override { return "1.0.0"; }
-  std::vector<std::string> namespace_prefixes() const override { return {"diag"}; }
+  std::vector<std::string> namespace_prefixes() const override {
+    if (m_internet_echo) return {"diag", "experimental"};
+    return {"diag"};
+  }
   std::vector<LocalCapability> capabilities() override;
   // Up to 4 calls at once (delay_ms waits hold a thread), 64 waiting.
   bus::ExecutionSpec execution() const override { return {4, 64}; }
@@ -50,6 +59,7 @@ class DiagEchoService final : public bus::Service {
  private:
   NodeId m_node_id;
   bool m_fail = false;
+  bool m_internet_echo = false;
 };
 
 // The service host's factory (src/node/service_list.cpp).

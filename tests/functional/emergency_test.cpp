@@ -117,12 +117,8 @@ TEST(Emergency, ModeFollowsTheProbeServersWithDebounceAndCapabilityEffects) {
   ASSERT_TRUE(eventually([&] { return dns.start(); }, 10));
   ASSERT_TRUE(eventually([&] { return mode_of(node) == "degraded"; }, 20));
   EXPECT_FALSE(caps_list(node, INTERNET_ECHO));
-  if (!eventually([&] { return web.start(); }, 5)) {
-    // Known gap (doc/design/emergency.md "Left to do"): the HTTPS responder cannot bind its
-    // port again while this node process runs; Detector.FollowsTheProbeServersThroughEveryMode
-    // covers the return to online in-process.
-    GTEST_SKIP() << "HttpsResponder could not rebind its port";
-  }
+  // (The node process inherits none of the test's sockets, so the port binds again.)
+  ASSERT_TRUE(eventually([&] { return web.start(); }, 10));
   ASSERT_TRUE(eventually([&] { return mode_of(node) == "online"; }, 20));
   EXPECT_TRUE(eventually([&] { return caps_list(node, INTERNET_ECHO); }, 5));
   s = status_of(node);

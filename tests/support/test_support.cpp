@@ -138,6 +138,7 @@ ProcessResult run_process(const std::vector<std::string>& argv,
     ::dup2(in_pipe[0], 0);
     ::dup2(out_pipe[1], 1);
     ::dup2(err_pipe[1], 2);
+    ::close_range(3, ~0U, 0);  // no listening socket of the test lives on in the child
     ::execve(args[0], args.data(), envp.data());
     ::_exit(127);
   }
@@ -201,6 +202,9 @@ pid_t spawn_process(const std::vector<std::string>& argv, const std::vector<std:
       if (stderr_to == ChildStderr::to_out_file) ::dup2(out, 2);
     }
     if (in >= 0) ::dup2(in, 0);
+    // The test's own sockets (a probe server it will stop and restart on the same port, a
+    // held port) must not live on in the child: asio opens them without O_CLOEXEC.
+    ::close_range(3, ~0U, 0);
     ::execve(args[0], args.data(), envp.data());
     ::_exit(127);
   }

@@ -21,8 +21,10 @@
 #include "node/home.h"
 #include "node/local_client.h"
 #include "node/node.h"
+#include "node/setup_ui.h"
 #include "observability/log_reader.h"
 #include "transport/envelope.h"
+#include "ui/session.h"
 
 namespace hn::cli {
 namespace {
@@ -100,15 +102,26 @@ void print_status(const Json& s) {
 int command_run(const GlobalOptions& global, const RunArgs& args) {
   auto home = node::open_home(global.config_path, global.env);
   if (!home) return fail(home.error());
-  if (!home->config_exists) {
-    std::cerr << "hearthnet: no node is set up at " << home->paths.config_file.string()
-              << "; run `hearthnet init` first\n";
-    return EXIT_ERROR;
-  }
   std::signal(SIGPIPE, SIG_IGN);
   node::NodeOptions options;
   options.debug = args.debug;
   options.no_ui = args.no_ui;
+  options.ui_token = ui::new_session_token();
+  if (!home->config_exists || !home->config.community.community_id) {
+    if (args.no_ui) {
+      std::cerr << "hearthnet: no community is set up at " << home->paths.config_file.string()
+                << "; run `hearthnet init` first\n";
+      return EXIT_ERROR;
+    }
+    // M08 §8.5 → M13: the first run without a community is the dashboard's wizard.
+    auto setup = node::run_setup_ui(*home, global.env, options.ui_token, [](const std::string& url) {
+      std::cout << "No community yet — open the dashboard to create or join one:\n  " << url
+                << std::endl;
+    });
+    if (!setup) return fail(setup.error());
+    if (!setup->joined_or_created) return EXIT_OK;
+    options.ui_port = setup->ui_port;
+  }
   auto opened = node::Node::open(std::move(*home), options);
   if (!opened) return fail(opened.error());
   auto& n = **opened;
@@ -116,6 +129,7 @@ int command_run(const GlobalOptions& global, const RunArgs& args) {
   std::cout << "HearthNet node " << n.keys().short_id() << " (" << n.home().config.node.display_name
             << ") listening on " << n.home().config.transport.host << ":" << n.port()
             << " — Ctrl-C to stop" << std::endl;
+  if (auto url = n.ui_url(); !url.empty()) std::cout << "Dashboard: " << url << std::endl;
   Status ran = n.run();
   opened->reset();
   if (!ran) return fail(ran.error());

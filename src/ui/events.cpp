@@ -1,0 +1,279 @@
+// events.cpp — what the dashboard streams (server.h): GET /api/events, one SSE stream per
+// page that carries the pubsub topics the UI shows (CONTRACT §8, M08 §8.2), the topology
+// (M03 §3.7: this node, its peers, every capability) when it changes and each new call
+// trace (M08 §3.2 animates them); and POST /api/call with "stream": true, the call's own
+// frames. Both read from the node over its `self` routes (node_link.h); the browser only
+// listens, it never polls.
+#include <chrono>
+#include <set>
+#include <utility>  // before Asio 1.74's awaitable.hpp, which uses std::exchange
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include "transport/envelope.h"
+#include "ui/detail/server_impl.h"
+
+namespace hn::ui::detail {
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr std::string_view SSE_HEADER =
+    "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\n"
+    "X-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n";
+// A browser reading slower than this many queued bytes holds back the node's stream.
+constexpr std::size_t STREAM_ROOM_BYTES = 1 << 20;
+constexpr auto TOPOLOGY_PERIOD = 2s;   // M08 §8.1
+constexpr auto TRACE_PERIOD = 1s;      // M08 §8.1
+constexpr auto KEEPALIVE_PERIOD = 15s;
+constexpr int PUBSUB_WAIT_SECONDS = 20;
+
+std::string sse(std::string_view event, const Json& data) {
+  std::string out = "event: ";
+  out += event;
+  out += "\ndata: ";
+  out += data.dump();
+  out += "\n\n";
+  return out;
+}
+
+// The few fields of an X03 trace the topology animates: who called whom, for what.
+Json trace_summary(const Json& t) {
+  Json s{{"trace_id", t.value("trace_id", "")},
+         {"capability", t.value("capability", "")},
+         {"result", t.value("result", "")},
+         {"duration_ms", t.value("duration_ms", Json())}};
+  if (auto spans = t.find("spans"); spans != t.end() && spans->is_array()) {
+    for (const auto& span : *spans) {
+      auto extras = span.find("extras");
+      if (extras == span.end() || !extras->is_object()) continue;
+      s["from_node"] = extras->value("from_node", "");
+      s["to_node"] = extras->value("to_node", "");
+      break;
+    }
+  }
+  return s;
+}
+
+}  // namespace
+
+StreamOut::StreamOut(StreamPtr stream)
+    : m_stream(std::move(stream)), m_signal(m_stream->get_executor()) {}
+
+void StreamOut::push(std::string bytes) {
+  if (m_failed) return;
+  m_queued += bytes.size();
+  m_queue.push_back(std::move(bytes));
+  if (!m_writing) write_next();
+}
+
+void StreamOut::write_next() {
+  m_writing = true;
+  asio::async_write(m_stream->socket(), asio::buffer(m_queue.front()),
+                    [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+                      self->m_queued -= self->m_queue.front().size();
+                      self->m_queue.pop_front();
+                      self->m_writing = false;
+                      if (ec) {
+                        self->fail();
+                      } else if (!self->m_queue.empty()) {
+                        self->write_next();
+                      }
+                      self->notify();
+                    });
+}
+
+void StreamOut::fail() {
+  if (m_failed) return;
+  m_failed = true;
+  boost::system::error_code ec;
+  m_stream->socket().close(ec);
+  notify();
+}
+
+void StreamOut::notify() { m_signal.cancel(); }
+
+void StreamOut::watch_close() {
+  m_stream->socket().async_read_some(
+      asio::buffer(m_sink), [self = shared_from_this()](const boost::system::error_code& ec,
+                                                        std::size_t) {
+        if (ec) return self->fail();
+        self->watch_close();
+      });
+}
+
+asio::awaitable<void> StreamOut::async_wait_room(std::size_t limit) {
+  auto self = shared_from_this();
+  while (!m_failed && (m_queued > limit || (limit == 0 && m_writing))) {
+    m_signal.expires_after(1s);
+    boost::system::error_code ec;
+    co_await m_signal.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+}
+
+asio::awaitable<void> StreamOut::async_sleep(std::chrono::milliseconds ms) {
+  auto self = shared_from_this();
+  auto until = std::chrono::steady_clock::now() + ms;
+  while (!m_failed && std::chrono::steady_clock::now() < until) {
+    m_signal.expires_at(until);
+    boost::system::error_code ec;
+    co_await m_signal.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+}
+
+void ServerImpl::wake_all() {
+  for (auto& w : outs) {
+    if (auto out = w.lock()) out->fail();
+  }
+  outs.clear();
+}
+
+namespace {
+
+bool ended(const ServerImpl& impl, const StreamOut& out) { return impl.stopping || out.failed(); }
+
+asio::awaitable<void> async_topic_loop(std::shared_ptr<ServerImpl> impl,
+                                       std::shared_ptr<StreamOut> out, std::string topic) {
+  std::int64_t last = 0;
+  bool first = true;  // the first answer only tells where the topic stands now
+  while (!ended(*impl, *out)) {
+    Json q{{"topic", topic}, {"last_seq", last}, {"timeout", first ? 0 : PUBSUB_WAIT_SECONDS}};
+    auto r = co_await impl->link->async_request("GET", "/pubsub/v1/subscribe", q);
+    if (ended(*impl, *out)) break;
+    if (!r || r->status != 200 || !r->body.is_object()) {
+      co_await out->async_sleep(5s);
+      continue;
+    }
+    const Json& body = r->body;
+    if (!first) {
+      if (auto msgs = body.find("messages"); msgs != body.end() && msgs->is_array()) {
+        for (const auto& m : *msgs) {
+          out->push(sse("pubsub", Json{{"topic", topic},
+                                       {"seq", m.value("seq", 0)},
+                                       {"payload", m.value("payload", Json())}}));
+        }
+      }
+    }
+    last = body.value("last_seq", last);
+    first = false;
+  }
+}
+
+asio::awaitable<void> async_topology_loop(std::shared_ptr<ServerImpl> impl,
+                                          std::shared_ptr<StreamOut> out) {
+  std::string previous;
+  while (!ended(*impl, *out)) {
+    auto status = co_await impl->link->async_request("GET", "/node/v1/status", Json::object());
+    auto caps = co_await impl->link->async_request("GET", "/node/v1/caps", Json::object());
+    if (ended(*impl, *out)) break;
+    if (status && caps && status->status == 200 && caps->status == 200) {
+      const Json& s = status->body;
+      Json peers = Json::array();
+      if (auto p = s.find("peers"); p != s.end() && p->is_object()) {
+        peers = p->value("list", Json::array());
+      }
+      Json topology{{"node", s.value("node", Json::object())},
+                    {"community", s.value("community", Json::object())},
+                    {"online_state", s.value("online_state", Json::object())},
+                    {"sync", s.value("sync", Json::object())},
+                    {"event_log", s.value("event_log", Json::object())},
+                    {"peers", peers},
+                    {"capabilities", caps->body.value("capabilities", Json::array())}};
+      // last_seen moves every beacon: compare without it, send with it.
+      Json key = topology;
+      for (auto& p : key["peers"]) {
+        if (p.is_object()) p.erase("last_seen");
+      }
+      std::string digest = key.dump();
+      if (digest != previous) {
+        previous = std::move(digest);
+        out->push(sse("topology", topology));
+      }
+    }
+    co_await out->async_sleep(TOPOLOGY_PERIOD);
+  }
+}
+
+asio::awaitable<void> async_trace_loop(std::shared_ptr<ServerImpl> impl,
+                                       std::shared_ptr<StreamOut> out) {
+  std::set<std::string> seen;
+  bool first = true;  // what happened before the page opened is not animated
+  while (!ended(*impl, *out)) {
+    auto r = co_await impl->link->async_get_public("/trace/recent?n=50");
+    if (ended(*impl, *out)) break;
+    if (r && r->status == 200 && r->body.is_object()) {
+      Json traces = r->body.value("traces", Json::array());
+      std::set<std::string> now;
+      // Newest first in the ring: send oldest first.
+      for (auto it = traces.rbegin(); it != traces.rend(); ++it) {
+        if (!it->is_object()) continue;
+        std::string id = it->value("trace_id", "");
+        now.insert(id);
+        if (!first && !seen.count(id)) out->push(sse("trace", trace_summary(*it)));
+      }
+      seen = std::move(now);
+      first = false;
+    }
+    co_await out->async_sleep(TRACE_PERIOD);
+  }
+}
+
+}  // namespace
+
+asio::awaitable<void> ServerImpl::async_events(StreamPtr stream) {
+  auto self = shared_from_this();
+  auto out = std::make_shared<StreamOut>(stream);
+  outs.remove_if([](const auto& w) { return w.expired(); });
+  outs.push_back(out);
+  out->watch_close();
+  out->push(std::string(SSE_HEADER));
+  const auto& keys = link->keys();
+  out->push(sse("hello", Json{{"node_id", keys.node_id().str()}, {"short_id", keys.short_id()}}));
+  // CONTRACT §8: the topics a node's own UI reads (chat for us, posts, the local state).
+  const std::string topics[] = {"chat.message." + keys.short_id(),
+                                "marketplace.post.created",
+                                "marketplace.post.expired",
+                                "emergency.mode.changed",
+                                "node.manifest.updated",
+                                "community.member.added",
+                                "community.member.revoked"};
+  for (const auto& t : topics) asio::co_spawn(executor, async_topic_loop(self, out, t), asio::detached);
+  asio::co_spawn(executor, async_topology_loop(self, out), asio::detached);
+  asio::co_spawn(executor, async_trace_loop(self, out), asio::detached);
+  while (!ended(*this, *out)) {
+    co_await out->async_sleep(KEEPALIVE_PERIOD);
+    out->push(": keepalive\n\n");
+  }
+}
+
+asio::awaitable<void> ServerImpl::async_stream_call(StreamPtr stream, CallRequest call) {
+  auto self = shared_from_this();
+  auto out = std::make_shared<StreamOut>(stream);
+  outs.remove_if([](const auto& w) { return w.expired(); });
+  outs.push_back(out);
+  out->watch_close();
+  out->push(std::string(SSE_HEADER));
+  auto on_frame = [out](transport::Frame& f) {
+    if (out->failed()) return false;  // the browser went away (or pressed stop): cancel
+    out->push(sse(f.event, f.data));
+    return true;
+  };
+  auto before_read = [out]() -> asio::awaitable<void> {
+    co_await out->async_wait_room(STREAM_ROOM_BYTES);
+  };
+  auto done = co_await link->async_stream(call.capability, call.version, std::move(call.body),
+                                          call.node, on_frame, before_read);
+  if (done) {
+    out->push(sse("done", done->data));
+  } else {
+    out->push(sse("error", transport::make_error_response(done.error()).body));
+  }
+  co_await out->async_wait_room(0);
+}
+
+}  // namespace hn::ui::detail

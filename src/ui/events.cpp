@@ -11,6 +11,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
@@ -133,29 +134,65 @@ void ServerImpl::wake_all() {
   outs.clear();
 }
 
+bool ServerImpl::has_listeners() {
+  listeners.remove_if([](const auto& w) {
+    auto l = w.lock();
+    return !l || l->failed();
+  });
+  return !stopping && !listeners.empty();
+}
+
+void ServerImpl::broadcast(const std::string& frame) {
+  for (auto& w : listeners) {
+    if (auto l = w.lock()) l->push(frame);
+  }
+}
+
 namespace {
 
-bool ended(const ServerImpl& impl, const StreamOut& out) { return impl.stopping || out.failed(); }
+// Runs one hub loop under `name` while pages listen; a loop that is already running is
+// not started twice.
+void spawn_loop(const std::shared_ptr<ServerImpl>& impl, const std::string& name,
+                asio::awaitable<void> (*body)(std::shared_ptr<ServerImpl>, std::string),
+                std::string arg) {
+  if (!impl->running_loops.insert(name).second) return;
+  asio::co_spawn(impl->executor,
+                 [](std::shared_ptr<ServerImpl> impl, std::string name,
+                    asio::awaitable<void> (*body)(std::shared_ptr<ServerImpl>, std::string),
+                    std::string arg) -> asio::awaitable<void> {
+                   auto op = body(impl, std::move(arg));
+                   co_await std::move(op);
+                   impl->running_loops.erase(name);
+                 }(impl, name, body, std::move(arg)),
+                 asio::detached);
+}
 
-asio::awaitable<void> async_topic_loop(std::shared_ptr<ServerImpl> impl,
-                                       std::shared_ptr<StreamOut> out, std::string topic) {
+// Sleeps up to ms (the hub's own timer; stop wakes nobody, the loops notice at the end).
+asio::awaitable<void> async_pause(std::shared_ptr<ServerImpl> impl, std::chrono::milliseconds ms) {
+  asio::steady_timer t(impl->executor, ms);
+  boost::system::error_code ec;
+  co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+}
+
+asio::awaitable<void> async_topic_loop(std::shared_ptr<ServerImpl> impl, std::string topic) {
   std::int64_t last = 0;
   bool first = true;  // the first answer only tells where the topic stands now
-  while (!ended(*impl, *out)) {
+  while (impl->has_listeners()) {
     Json q{{"topic", topic}, {"last_seq", last}, {"timeout", first ? 0 : PUBSUB_WAIT_SECONDS}};
-    auto r = co_await impl->link->async_request("GET", "/pubsub/v1/subscribe", q);
-    if (ended(*impl, *out)) break;
+    auto op = impl->link->async_request("GET", "/pubsub/v1/subscribe", std::move(q));
+    auto r = co_await std::move(op);
+    if (!impl->has_listeners()) break;
     if (!r || r->status != 200 || !r->body.is_object()) {
-      co_await out->async_sleep(5s);
+      co_await async_pause(impl, 5s);
       continue;
     }
     const Json& body = r->body;
     if (!first) {
       if (auto msgs = body.find("messages"); msgs != body.end() && msgs->is_array()) {
         for (const auto& m : *msgs) {
-          out->push(sse("pubsub", Json{{"topic", topic},
-                                       {"seq", m.value("seq", 0)},
-                                       {"payload", m.value("payload", Json())}}));
+          impl->broadcast(sse("pubsub", Json{{"topic", topic},
+                                             {"seq", m.value("seq", 0)},
+                                             {"payload", m.value("payload", Json())}}));
         }
       }
     }
@@ -164,13 +201,14 @@ asio::awaitable<void> async_topic_loop(std::shared_ptr<ServerImpl> impl,
   }
 }
 
-asio::awaitable<void> async_topology_loop(std::shared_ptr<ServerImpl> impl,
-                                          std::shared_ptr<StreamOut> out) {
+asio::awaitable<void> async_topology_loop(std::shared_ptr<ServerImpl> impl, std::string) {
   std::string previous;
-  while (!ended(*impl, *out)) {
-    auto status = co_await impl->link->async_request("GET", "/node/v1/status", Json::object());
-    auto caps = co_await impl->link->async_request("GET", "/node/v1/caps", Json::object());
-    if (ended(*impl, *out)) break;
+  while (impl->has_listeners()) {
+    auto status_op = impl->link->async_request("GET", "/node/v1/status", Json::object());
+    auto status = co_await std::move(status_op);
+    auto caps_op = impl->link->async_request("GET", "/node/v1/caps", Json::object());
+    auto caps = co_await std::move(caps_op);
+    if (!impl->has_listeners()) break;
     if (status && caps && status->status == 200 && caps->status == 200) {
       const Json& s = status->body;
       Json peers = Json::array();
@@ -192,20 +230,21 @@ asio::awaitable<void> async_topology_loop(std::shared_ptr<ServerImpl> impl,
       std::string digest = key.dump();
       if (digest != previous) {
         previous = std::move(digest);
-        out->push(sse("topology", topology));
+        impl->last_topology = sse("topology", topology);
+        impl->broadcast(impl->last_topology);
       }
     }
-    co_await out->async_sleep(TOPOLOGY_PERIOD);
+    co_await async_pause(impl, TOPOLOGY_PERIOD);
   }
 }
 
-asio::awaitable<void> async_trace_loop(std::shared_ptr<ServerImpl> impl,
-                                       std::shared_ptr<StreamOut> out) {
+asio::awaitable<void> async_trace_loop(std::shared_ptr<ServerImpl> impl, std::string) {
   std::set<std::string> seen;
   bool first = true;  // what happened before the page opened is not animated
-  while (!ended(*impl, *out)) {
-    auto r = co_await impl->link->async_get_public("/trace/recent?n=50");
-    if (ended(*impl, *out)) break;
+  while (impl->has_listeners()) {
+    auto op = impl->link->async_get_public("/trace/recent?n=50");
+    auto r = co_await std::move(op);
+    if (!impl->has_listeners()) break;
     if (r && r->status == 200 && r->body.is_object()) {
       Json traces = r->body.value("traces", Json::array());
       std::set<std::string> now;
@@ -214,16 +253,31 @@ asio::awaitable<void> async_trace_loop(std::shared_ptr<ServerImpl> impl,
         if (!it->is_object()) continue;
         std::string id = it->value("trace_id", "");
         now.insert(id);
-        if (!first && !seen.count(id)) out->push(sse("trace", trace_summary(*it)));
+        if (!first && !seen.count(id)) impl->broadcast(sse("trace", trace_summary(*it)));
       }
       seen = std::move(now);
       first = false;
     }
-    co_await out->async_sleep(TRACE_PERIOD);
+    co_await async_pause(impl, TRACE_PERIOD);
   }
 }
 
 }  // namespace
+
+void ServerImpl::start_hub_loops() {
+  auto self = shared_from_this();
+  const auto& keys = link->keys();
+  // The topology first: the page shows the mesh (and which tabs work) from its first push.
+  spawn_loop(self, "topology", &async_topology_loop, "");
+  // CONTRACT §8: the topics a node's own UI reads (chat for us, posts, the local state).
+  for (std::string topic : {"chat.message." + keys.short_id(), std::string("marketplace.post.created"),
+                            std::string("marketplace.post.expired"), std::string("emergency.mode.changed"),
+                            std::string("node.manifest.updated"), std::string("community.member.added"),
+                            std::string("community.member.revoked")}) {
+    spawn_loop(self, "topic:" + topic, &async_topic_loop, topic);
+  }
+  spawn_loop(self, "traces", &async_trace_loop, "");
+}
 
 asio::awaitable<void> ServerImpl::async_events(StreamPtr stream) {
   auto self = shared_from_this();
@@ -234,18 +288,10 @@ asio::awaitable<void> ServerImpl::async_events(StreamPtr stream) {
   out->push(std::string(SSE_HEADER));
   const auto& keys = link->keys();
   out->push(sse("hello", Json{{"node_id", keys.node_id().str()}, {"short_id", keys.short_id()}}));
-  // CONTRACT §8: the topics a node's own UI reads (chat for us, posts, the local state).
-  const std::string topics[] = {"chat.message." + keys.short_id(),
-                                "marketplace.post.created",
-                                "marketplace.post.expired",
-                                "emergency.mode.changed",
-                                "node.manifest.updated",
-                                "community.member.added",
-                                "community.member.revoked"};
-  for (const auto& t : topics) asio::co_spawn(executor, async_topic_loop(self, out, t), asio::detached);
-  asio::co_spawn(executor, async_topology_loop(self, out), asio::detached);
-  asio::co_spawn(executor, async_trace_loop(self, out), asio::detached);
-  while (!ended(*this, *out)) {
+  if (!last_topology.empty()) out->push(last_topology);  // at once, not after a round trip
+  listeners.push_back(out);
+  start_hub_loops();
+  while (!stopping && !out->failed()) {
     co_await out->async_sleep(KEEPALIVE_PERIOD);
     out->push(": keepalive\n\n");
   }

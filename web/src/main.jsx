@@ -84,10 +84,13 @@ function App() {
   const [session, setSession] = useState(null);
   const mobile = location.pathname.startsWith('/mobile');
   useEffect(() => {
+    // The push channel opens at once, beside the session check (one round trip less
+    // before the first topology); a node in setup mode refuses it and it is closed.
+    const live = startLive();
     api('/api/session').then((s) => {
       setSession(s);
-      if (s.mode === 'node') startLive();
-    }).catch((e) => { toast(e); setSession({ mode: 'error' }); });
+      if (s.mode !== 'node') live.close();
+    }).catch((e) => { live.close(); toast(e); setSession({ mode: 'error' }); });
   }, []);
   useEffect(() => { document.documentElement.dataset.theme = getState().theme; }, []);
   if (!session) return <p class="boot">HearthNet …</p>;

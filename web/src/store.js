@@ -21,6 +21,7 @@ export function useStore(select) {
   useEffect(() => {
     const l = () => force((n) => n + 1);
     listeners.add(l);
+    l();  // a change between the first render and this subscription is not lost
     return () => listeners.delete(l);
   }, []);
   return select(state);

@@ -11,6 +11,7 @@
 #include <list>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <utility>
 
@@ -88,7 +89,16 @@ struct ServerImpl : std::enable_shared_from_this<ServerImpl> {
   std::unique_ptr<NodeLink> link;
   std::map<std::pair<std::string, std::string>, ApiHandler> extra_routes;
   std::list<std::weak_ptr<boost::beast::tcp_stream>> open;
-  std::list<std::weak_ptr<StreamOut>> outs;
+  std::list<std::weak_ptr<StreamOut>> outs;  // every open stream (closed on stop)
+
+  // The event hub (events.cpp): one set of loops for all open pages, running while at
+  // least one page listens; what they read is broadcast to every page.
+  std::list<std::weak_ptr<StreamOut>> listeners;
+  std::set<std::string> running_loops;  // "topology", "traces", "topic:<name>"
+  std::string last_topology;            // the newest `topology` frame, for a new page
+  bool has_listeners();
+  void broadcast(const std::string& frame);
+  void start_hub_loops();
 };
 
 }  // namespace hn::ui::detail

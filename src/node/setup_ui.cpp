@@ -2,13 +2,12 @@
 // join.h, served by the ui layer's server in setup mode.
 #include "node/setup_ui.h"
 
-#include <csignal>
-#include <memory>
-#include <optional>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <csignal>
+#include <memory>
+#include <optional>
 
 #include "core/file_util.h"
 #include "core/work_queue.h"
@@ -28,8 +27,8 @@ asio::awaitable<ui::ApiResponse> async_on_helper(WorkQueue& queue,
   co_return co_await transport::async_completion<ui::ApiResponse>([&queue, fn](auto respond) {
     bool posted = queue.try_post([fn, respond] { respond(fn()); });
     if (!posted) {
-      respond(ui::ApiResponse::error(make_error(ErrorCode::capacity_exceeded,
-                                                "the wizard is busy with another step")));
+      respond(ui::ApiResponse::error(
+          make_error(ErrorCode::capacity_exceeded, "the wizard is busy with another step")));
     }
   });
 }
@@ -98,7 +97,8 @@ Result<SetupOutcome> run_setup_ui(NodeHome& home, const config::Env& env, const 
     return async_on_helper(helper, [&, body]() -> ui::ApiResponse {
       auto invite = body.find("invite");
       if (invite == body.end() || !invite->is_string()) {
-        return ui::ApiResponse::error(make_error(ErrorCode::bad_request, "invite (text) is required"));
+        return ui::ApiResponse::error(
+            make_error(ErrorCode::bad_request, "invite (text) is required"));
       }
       auto report = join_community(home, invite->get<std::string>(), env);
       if (!report) return ui::ApiResponse::error(report.error());

@@ -27,8 +27,8 @@ void Node::Impl::start_ui() {
     return;
   }
   ui_server = std::move(srv);
-  auto written = atomic_write_file(home.paths.run_dir / UI_URL_FILE, ui_server->url() + "\n",
-                                   fs::perms(0600));
+  auto written =
+      atomic_write_file(home.paths.run_dir / UI_URL_FILE, ui_server->url() + "\n", fs::perms(0600));
   if (!written) {
     detail::node_log().warning("cannot write ui.url", Json{{"reason", written.error().message}});
   }

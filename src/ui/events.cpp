@@ -4,16 +4,15 @@
 // trace (M08 §3.2 animates them); and POST /api/call with "stream": true, the call's own
 // frames. Both read from the node over its `self` routes (node_link.h); the browser only
 // listens, it never polls.
-#include <chrono>
-#include <set>
-#include <utility>  // before Asio 1.74's awaitable.hpp, which uses std::exchange
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <chrono>
+#include <set>
+#include <utility>  // before Asio 1.74's awaitable.hpp, which uses std::exchange
 
 #include "transport/envelope.h"
 #include "ui/detail/server_impl.h"
@@ -29,8 +28,8 @@ constexpr std::string_view SSE_HEADER =
     "X-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n";
 // A browser reading slower than this many queued bytes holds back the node's stream.
 constexpr std::size_t STREAM_ROOM_BYTES = 1 << 20;
-constexpr auto TOPOLOGY_PERIOD = 2s;   // M08 §8.1
-constexpr auto TRACE_PERIOD = 1s;      // M08 §8.1
+constexpr auto TOPOLOGY_PERIOD = 2s;  // M08 §8.1
+constexpr auto TRACE_PERIOD = 1s;     // M08 §8.1
 constexpr auto KEEPALIVE_PERIOD = 15s;
 constexpr int PUBSUB_WAIT_SECONDS = 20;
 
@@ -101,8 +100,8 @@ void StreamOut::notify() { m_signal.cancel(); }
 
 void StreamOut::watch_close() {
   m_stream->socket().async_read_some(
-      asio::buffer(m_sink), [self = shared_from_this()](const boost::system::error_code& ec,
-                                                        std::size_t) {
+      asio::buffer(m_sink),
+      [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
         if (ec) return self->fail();
         self->watch_close();
       });
@@ -156,15 +155,16 @@ void spawn_loop(const std::shared_ptr<ServerImpl>& impl, const std::string& name
                 asio::awaitable<void> (*body)(std::shared_ptr<ServerImpl>, std::string),
                 std::string arg) {
   if (!impl->running_loops.insert(name).second) return;
-  asio::co_spawn(impl->executor,
-                 [](std::shared_ptr<ServerImpl> impl, std::string name,
-                    asio::awaitable<void> (*body)(std::shared_ptr<ServerImpl>, std::string),
-                    std::string arg) -> asio::awaitable<void> {
-                   auto op = body(impl, std::move(arg));
-                   co_await std::move(op);
-                   impl->running_loops.erase(name);
-                 }(impl, name, body, std::move(arg)),
-                 asio::detached);
+  asio::co_spawn(
+      impl->executor,
+      [](std::shared_ptr<ServerImpl> impl, std::string name,
+         asio::awaitable<void> (*body)(std::shared_ptr<ServerImpl>, std::string),
+         std::string arg) -> asio::awaitable<void> {
+        auto op = body(impl, std::move(arg));
+        co_await std::move(op);
+        impl->running_loops.erase(name);
+      }(impl, name, body, std::move(arg)),
+      asio::detached);
 }
 
 // Sleeps up to ms (the hub's own timer; stop wakes nobody, the loops notice at the end).
@@ -269,11 +269,13 @@ void ServerImpl::start_hub_loops() {
   const auto& keys = link->keys();
   // The topology first: the page shows the mesh (and which tabs work) from its first push.
   spawn_loop(self, "topology", &async_topology_loop, "");
-  // CONTRACT §8: the topics a node's own UI reads (chat for us, posts, the local state).
-  for (std::string topic : {"chat.message." + keys.short_id(), std::string("marketplace.post.created"),
-                            std::string("marketplace.post.expired"), std::string("emergency.mode.changed"),
-                            std::string("node.manifest.updated"), std::string("community.member.added"),
-                            std::string("community.member.revoked")}) {
+  // CONTRACT §8: the topics a node's own UI reads (chat for us — M08 names the short id,
+  // CONTRACT §8 the recipient: both forms —, posts, the local state).
+  for (std::string topic :
+       {"chat.message." + keys.short_id(), "chat.message." + keys.node_id().str(), std::string("marketplace.post.created"),
+        std::string("marketplace.post.expired"), std::string("emergency.mode.changed"),
+        std::string("node.manifest.updated"), std::string("community.member.added"),
+        std::string("community.member.revoked")}) {
     spawn_loop(self, "topic:" + topic, &async_topic_loop, topic);
   }
   spawn_loop(self, "traces", &async_trace_loop, "");

@@ -14,7 +14,8 @@ NodeLink::NodeLink(asio::any_io_executor executor, NodeLinkOptions options)
   co.community = m_options.community;
   // A model may think for a while between two tokens; the UI's own stop button cancels.
   co.stream_idle_timeout = std::chrono::minutes(10);
-  if (m_pins) m_client = std::make_unique<transport::Client>(executor, *m_options.keys, *m_pins, co);
+  if (m_pins)
+    m_client = std::make_unique<transport::Client>(executor, *m_options.keys, *m_pins, co);
 }
 
 NodeLink::~NodeLink() { close(); }
@@ -63,10 +64,9 @@ asio::awaitable<Result<Json>> NodeLink::async_call(std::string capability, Versi
     co_return co_await m_client->async_call(endpoint(), std::move(capability), version,
                                             std::move(body), opts);
   }
-  auto r = co_await m_client->async_request(endpoint(), "POST", "/node/v1/call",
-                                            pinned_call_body(capability, version,
-                                                             std::move(body), node),
-                                            opts);
+  auto r = co_await m_client->async_request(
+      endpoint(), "POST", "/node/v1/call",
+      pinned_call_body(capability, version, std::move(body), node), opts);
   if (!r) co_return r.error();
   if (r->status >= 200 && r->status < 300) co_return std::move(r->body);
   co_return transport::parse_error_response(r->status, r->body);

@@ -6,14 +6,12 @@
 // Threading: a NodeLink lives on the network thread (transport::Client's rule).
 #pragma once
 
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
 #include <cstdint>
 #include <memory>
 #include <string>
-
 #include <utility>
-
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/awaitable.hpp>
 
 #include "core/error.h"
 #include "core/json.h"
@@ -49,8 +47,7 @@ class NodeLink {
   // (the browser's backpressure).
   boost::asio::awaitable<Result<transport::Frame>> async_stream(
       std::string capability, Version version, Json body, std::string node,
-      transport::FrameCallback on_frame,
-      std::function<boost::asio::awaitable<void>()> before_read);
+      transport::FrameCallback on_frame, std::function<boost::asio::awaitable<void>()> before_read);
   const identity::KeyPair& keys() const { return *m_options.keys; }
   void close();
 

@@ -5,11 +5,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdlib>
-#include <list>
-#include <map>
-#include <utility>
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -17,6 +12,10 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cstdlib>
+#include <list>
+#include <map>
+#include <utility>
 
 #include "transport/envelope.h"
 #include "ui/assets.h"
@@ -106,13 +105,13 @@ asio::awaitable<HttpResponse> ServerImpl::async_dispatch(HttpRequest req) {
   }
   if (path.rfind("/api/", 0) == 0) co_return co_await async_api(std::move(req), std::move(path));
   if (req.method() != http::verb::get && req.method() != http::verb::head) {
-    co_return json_response(405, ApiResponse::error(make_error(ErrorCode::bad_request,
-                                                               "method not allowed")).body, v);
+    co_return json_response(
+        405, ApiResponse::error(make_error(ErrorCode::bad_request, "method not allowed")).body, v);
   }
   const Asset* asset = asset_for(path);
   if (!asset) {
-    co_return json_response(404, ApiResponse::error(make_error(ErrorCode::not_found,
-                                                               "no such file: " + path)).body, v);
+    co_return json_response(
+        404, ApiResponse::error(make_error(ErrorCode::not_found, "no such file: " + path)).body, v);
   }
   HttpResponse res{http::status::ok, v};
   res.set(http::field::content_type, std::string(asset->content_type));
@@ -127,9 +126,11 @@ asio::awaitable<HttpResponse> ServerImpl::async_api(HttpRequest req, std::string
   unsigned v = req.version();
   std::string method(req.method_string());
   if (method != "GET" && req.find(std::string(UI_HEADER)) == req.end()) {
-    co_return json_response(403, ApiResponse::error(make_error(
-                                     ErrorCode::unauthorized, "missing X-HearthNet-UI header"))
-                                     .body, v);
+    co_return json_response(
+        403,
+        ApiResponse::error(make_error(ErrorCode::unauthorized, "missing X-HearthNet-UI header"))
+            .body,
+        v);
   }
   // The body (POST) or the query (GET) as one JSON object.
   Json body = Json::object();
@@ -144,9 +145,11 @@ asio::awaitable<HttpResponse> ServerImpl::async_api(HttpRequest req, std::string
   } else if (!req.body().empty()) {
     body = Json::parse(req.body(), nullptr, false);
     if (body.is_discarded() || !body.is_object()) {
-      co_return json_response(400, ApiResponse::error(make_error(
-                                       ErrorCode::bad_request, "the body must be a JSON object"))
-                                       .body, v);
+      co_return json_response(
+          400,
+          ApiResponse::error(make_error(ErrorCode::bad_request, "the body must be a JSON object"))
+              .body,
+          v);
     }
   }
   if (auto it = extra_routes.find({method, path}); it != extra_routes.end()) {
@@ -162,10 +165,12 @@ asio::awaitable<HttpResponse> ServerImpl::async_api(HttpRequest req, std::string
     co_return json_response(200, s, v);
   }
   if (!link) {
-    co_return json_response(503, ApiResponse::error(make_error(
-                                     ErrorCode::not_found, "this node has no community yet",
-                                     Json{{"setup", true}}))
-                                     .body, v);
+    co_return json_response(
+        503,
+        ApiResponse::error(make_error(ErrorCode::not_found, "this node has no community yet",
+                                      Json{{"setup", true}}))
+            .body,
+        v);
   }
   ApiResponse r = co_await async_node_api(method, path, std::move(body));
   co_return json_response(r.status, r.body, v);
@@ -174,8 +179,10 @@ asio::awaitable<HttpResponse> ServerImpl::async_api(HttpRequest req, std::string
 asio::awaitable<ApiResponse> ServerImpl::async_node_api(std::string method, std::string path,
                                                         Json body) {
   static const std::map<std::string, std::string> PUBLIC_ROUTES = {
-      {"/api/manifest", "/manifest"},         {"/api/community/manifest", "/community/manifest"},
-      {"/api/ready", "/ready"},               {"/api/health", "/health"},
+      {"/api/manifest", "/manifest"},
+      {"/api/community/manifest", "/community/manifest"},
+      {"/api/ready", "/ready"},
+      {"/api/health", "/health"},
       {"/api/trace/recent", "/trace/recent"}};
   if (method == "GET") {
     if (auto it = PUBLIC_ROUTES.find(path); it != PUBLIC_ROUTES.end()) {
@@ -242,7 +249,8 @@ asio::awaitable<void> ServerImpl::async_session(tcp::socket socket) {
     parser.body_limit(MAX_UI_BODY_BYTES);
     stream->expires_after(std::chrono::seconds(120));
     boost::system::error_code ec;
-    co_await http::async_read(*stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    co_await http::async_read(*stream, buffer, parser,
+                              asio::redirect_error(asio::use_awaitable, ec));
     if (ec || stopping) break;
     HttpRequest req = parser.release();
     bool keep = req.keep_alive();
@@ -261,8 +269,9 @@ asio::awaitable<void> ServerImpl::async_session(tcp::socket socket) {
     if (authorised && link && path == "/api/call" && req.method() == http::verb::post &&
         req.find(std::string(UI_HEADER)) != req.end()) {
       Json body = Json::parse(req.body(), nullptr, false);
-      auto call = body.is_object() ? parse_call(body) : Result<CallRequest>(make_error(
-                                                           ErrorCode::bad_request, "bad body"));
+      auto call = body.is_object()
+                      ? parse_call(body)
+                      : Result<CallRequest>(make_error(ErrorCode::bad_request, "bad body"));
       if (call && call->stream) {
         stream->expires_never();
         co_await async_stream_call(stream, std::move(*call));
@@ -285,7 +294,8 @@ asio::awaitable<void> ServerImpl::async_accept_loop() {
   auto self = shared_from_this();
   while (!stopping) {
     boost::system::error_code ec;
-    tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    tcp::socket socket =
+        co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       if (stopping || ec == asio::error::operation_aborted) break;
       continue;
@@ -313,7 +323,9 @@ Result<std::uint16_t> Server::start() {
   auto& impl = *m_impl;
   boost::system::error_code ec;
   auto address = asio::ip::make_address(impl.options.host, ec);
-  if (ec) return make_error(ErrorCode::config_error, "ui.host is not an IP address: " + impl.options.host);
+  if (ec)
+    return make_error(ErrorCode::config_error,
+                      "ui.host is not an IP address: " + impl.options.host);
   tcp::endpoint ep(address, impl.options.port);
   impl.acceptor.open(ep.protocol(), ec);
   if (!ec) impl.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
@@ -321,7 +333,8 @@ Result<std::uint16_t> Server::start() {
   if (!ec) impl.acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
     return make_error(ErrorCode::io_error, "cannot listen on " + impl.options.host + ":" +
-                                               std::to_string(impl.options.port) + ": " + ec.message());
+                                               std::to_string(impl.options.port) + ": " +
+                                               ec.message());
   }
   impl.bound_port = impl.acceptor.local_endpoint().port();
   asio::co_spawn(impl.executor, impl.async_accept_loop(), asio::detached);

@@ -1,10 +1,10 @@
 // session.cpp — session token, cookie and query parsing (session.h).
 #include "ui/session.h"
 
+#include <sodium.h>
+
 #include <array>
 #include <cstdint>
-
-#include <sodium.h>
 
 #include "core/encoding.h"
 #include "transport/envelope.h"

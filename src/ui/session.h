@@ -39,9 +39,9 @@ std::string session_cookie(std::string_view token);
 
 // What the server does with a request, given its target and Cookie header.
 enum class Admission {
-  allowed,          // the cookie carries the token
+  allowed,               // the cookie carries the token
   redirect_with_cookie,  // ?token= matches: set the cookie, redirect to target_without_token
-  refused,          // neither: 401
+  refused,               // neither: 401
 };
 Admission admit(std::string_view target, std::string_view cookie_header, std::string_view token);
 

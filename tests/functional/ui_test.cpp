@@ -4,6 +4,7 @@
 // routes, bus calls (plain and streamed) and the event stream work; bad input gets the
 // contract's error envelope, never a crash.
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -11,8 +12,6 @@
 #include <chrono>
 #include <string>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "core/json.h"
 #include "support/test_node.h"
@@ -50,8 +49,9 @@ HttpAnswer http(int port, const std::string& method, const std::string& target,
     ::close(fd);
     return a;
   }
-  std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" +
-                    headers + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  std::string req = method + " " + target +
+                    " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" + headers +
+                    "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
   (void)::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
   std::string raw;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
@@ -117,8 +117,8 @@ TEST_F(UiTest, RunPrintsTheDashboardUrl) {
 }
 
 TEST_F(UiTest, NothingIsAnsweredWithoutTheToken) {
-  for (const char* target : {"/", "/app.js", "/mobile", "/api/session", "/api/node/status",
-                             "/api/events"}) {
+  for (const char* target :
+       {"/", "/app.js", "/mobile", "/api/session", "/api/node/status", "/api/events"}) {
     EXPECT_EQ(http(s_port, "GET", target).status, 401) << target;
   }
   EXPECT_EQ(http(s_port, "POST", "/api/call", "X-HearthNet-UI: 1\r\n",
@@ -168,9 +168,10 @@ TEST_F(UiTest, ABusCallGoesThroughAsTheNode) {
 }
 
 TEST_F(UiTest, AStreamedCallArrivesAsServerSentEvents) {
-  auto a = http(s_port, "POST", "/api/call", api_headers(),
-                R"({"capability":"diag.echo","stream":true,"body":{"input":{"text":"s","n":3,"stream":true}}})",
-                "event: done");
+  auto a = http(
+      s_port, "POST", "/api/call", api_headers(),
+      R"({"capability":"diag.echo","stream":true,"body":{"input":{"text":"s","n":3,"stream":true}}})",
+      "event: done");
   ASSERT_EQ(a.status, 200) << a.head;
   EXPECT_NE(a.header("Content-Type").find("text/event-stream"), std::string::npos);
   EXPECT_NE(a.body.find("event: echo"), std::string::npos) << a.body;

@@ -1,8 +1,8 @@
 // session_test.cpp — the dashboard's session token rules (ui/session.h): the token opens a
 // session once (redirect + HttpOnly cookie), the cookie admits, anything else is refused.
-#include <gtest/gtest.h>
-
 #include "ui/session.h"
+
+#include <gtest/gtest.h>
 
 namespace hn::ui {
 namespace {

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <iterator>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -99,6 +101,34 @@ void print_status(const Json& s) {
 
 }  // namespace
 
+// The wizard's process founded or joined a community; the node starts in a fresh process
+// (the same command line) that opens the new community's state from disk, with the
+// page's session token and port handed over in the environment (removed at once there).
+constexpr const char* HANDOVER_TOKEN_ENV = "HEARTHNET_UI_HANDOVER_TOKEN";
+constexpr const char* HANDOVER_PORT_ENV = "HEARTHNET_UI_HANDOVER_PORT";
+
+static void reexec_with_session(const std::string& token, std::uint16_t port) {
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  std::string raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<std::string> args;
+  for (std::size_t at = 0; at < raw.size();) {
+    std::size_t end = raw.find('\0', at);
+    if (end == std::string::npos) end = raw.size();
+    args.push_back(raw.substr(at, end - at));
+    at = end + 1;
+  }
+  if (args.empty()) return;
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  ::setenv(HANDOVER_TOKEN_ENV, token.c_str(), 1);
+  ::setenv(HANDOVER_PORT_ENV, std::to_string(port).c_str(), 1);
+  std::cout.flush();
+  ::execv("/proc/self/exe", argv.data());
+  ::unsetenv(HANDOVER_TOKEN_ENV);
+  ::unsetenv(HANDOVER_PORT_ENV);
+}
+
 int command_run(const GlobalOptions& global, const RunArgs& args) {
   auto home = node::open_home(global.config_path, global.env);
   if (!home) return fail(home.error());
@@ -107,6 +137,15 @@ int command_run(const GlobalOptions& global, const RunArgs& args) {
   options.debug = args.debug;
   options.no_ui = args.no_ui;
   options.ui_token = ui::new_session_token();
+  // Handed over by the first-run wizard's process (below): keep the page's session.
+  if (const char* t = std::getenv(HANDOVER_TOKEN_ENV)) {
+    options.ui_token = t;
+    if (const char* p = std::getenv(HANDOVER_PORT_ENV)) {
+      options.ui_port = static_cast<std::uint16_t>(std::strtoul(p, nullptr, 10));
+    }
+    ::unsetenv(HANDOVER_TOKEN_ENV);
+    ::unsetenv(HANDOVER_PORT_ENV);
+  }
   if (!home->config_exists || !home->config.community.community_id) {
     if (args.no_ui) {
       std::cerr << "hearthnet: no community is set up at " << home->paths.config_file.string()
@@ -121,6 +160,7 @@ int command_run(const GlobalOptions& global, const RunArgs& args) {
     if (!setup) return fail(setup.error());
     if (!setup->joined_or_created) return EXIT_OK;
     options.ui_port = setup->ui_port;
+    reexec_with_session(options.ui_token, setup->ui_port);  // returns only if exec failed
   }
   auto opened = node::Node::open(std::move(*home), options);
   if (!opened) return fail(opened.error());

@@ -2,12 +2,13 @@
 // join.h, served by the ui layer's server in setup mode.
 #include "node/setup_ui.h"
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <csignal>
 #include <memory>
 #include <optional>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "core/file_util.h"
 #include "core/work_queue.h"

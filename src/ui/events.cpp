@@ -4,15 +4,16 @@
 // trace (M08 §3.2 animates them); and POST /api/call with "stream": true, the call's own
 // frames. Both read from the node over its `self` routes (node_link.h); the browser only
 // listens, it never polls.
+#include <chrono>
+#include <set>
+#include <utility>  // before Asio 1.74's awaitable.hpp, which uses std::exchange
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <chrono>
-#include <set>
-#include <utility>  // before Asio 1.74's awaitable.hpp, which uses std::exchange
 
 #include "transport/envelope.h"
 #include "ui/detail/server_impl.h"

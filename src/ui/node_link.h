@@ -6,12 +6,13 @@
 // Threading: a NodeLink lives on the network thread (transport::Client's rule).
 #pragma once
 
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/awaitable.hpp>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <utility>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
 
 #include "core/error.h"
 #include "core/json.h"

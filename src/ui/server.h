@@ -18,13 +18,14 @@
 // /add_api on that thread or before it runs. stop() may be called from any thread.
 #pragma once
 
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/awaitable.hpp>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <utility>  // before Asio 1.74's awaitable.hpp, which uses std::exchange
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
 
 #include "core/error.h"
 #include "core/json.h"

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <iterator>
 #include <csignal>
 #include <cstdio>
@@ -124,7 +125,10 @@ static void reexec_with_session(const std::string& token, std::uint16_t port) {
   ::setenv(HANDOVER_TOKEN_ENV, token.c_str(), 1);
   ::setenv(HANDOVER_PORT_ENV, std::to_string(port).c_str(), 1);
   std::cout.flush();
-  ::execv("/proc/self/exe", argv.data());
+  // The binary's real path, so the process keeps its name (not "exe").
+  std::error_code ec;
+  const std::string self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+  ::execv(ec ? "/proc/self/exe" : self.c_str(), argv.data());
   ::unsetenv(HANDOVER_TOKEN_ENV);
   ::unsetenv(HANDOVER_PORT_ENV);
 }

@@ -5,6 +5,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <iterator>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -21,8 +24,10 @@
 #include "node/home.h"
 #include "node/local_client.h"
 #include "node/node.h"
+#include "node/setup_ui.h"
 #include "observability/log_reader.h"
 #include "transport/envelope.h"
+#include "ui/session.h"
 
 namespace hn::cli {
 namespace {
@@ -97,18 +102,70 @@ void print_status(const Json& s) {
 
 }  // namespace
 
+// The wizard's process founded or joined a community; the node starts in a fresh process
+// (the same command line) that opens the new community's state from disk, with the
+// page's session token and port handed over in the environment (removed at once there).
+constexpr const char* HANDOVER_TOKEN_ENV = "HEARTHNET_UI_HANDOVER_TOKEN";
+constexpr const char* HANDOVER_PORT_ENV = "HEARTHNET_UI_HANDOVER_PORT";
+
+static void reexec_with_session(const std::string& token, std::uint16_t port) {
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  std::string raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<std::string> args;
+  for (std::size_t at = 0; at < raw.size();) {
+    std::size_t end = raw.find('\0', at);
+    if (end == std::string::npos) end = raw.size();
+    args.push_back(raw.substr(at, end - at));
+    at = end + 1;
+  }
+  if (args.empty()) return;
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  ::setenv(HANDOVER_TOKEN_ENV, token.c_str(), 1);
+  ::setenv(HANDOVER_PORT_ENV, std::to_string(port).c_str(), 1);
+  std::cout.flush();
+  // The binary's real path, so the process keeps its name (not "exe").
+  std::error_code ec;
+  const std::string self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+  ::execv(ec ? "/proc/self/exe" : self.c_str(), argv.data());
+  ::unsetenv(HANDOVER_TOKEN_ENV);
+  ::unsetenv(HANDOVER_PORT_ENV);
+}
+
 int command_run(const GlobalOptions& global, const RunArgs& args) {
   auto home = node::open_home(global.config_path, global.env);
   if (!home) return fail(home.error());
-  if (!home->config_exists) {
-    std::cerr << "hearthnet: no node is set up at " << home->paths.config_file.string()
-              << "; run `hearthnet init` first\n";
-    return EXIT_ERROR;
-  }
   std::signal(SIGPIPE, SIG_IGN);
   node::NodeOptions options;
   options.debug = args.debug;
   options.no_ui = args.no_ui;
+  options.ui_token = ui::new_session_token();
+  // Handed over by the first-run wizard's process (below): keep the page's session.
+  if (const char* t = std::getenv(HANDOVER_TOKEN_ENV)) {
+    options.ui_token = t;
+    if (const char* p = std::getenv(HANDOVER_PORT_ENV)) {
+      options.ui_port = static_cast<std::uint16_t>(std::strtoul(p, nullptr, 10));
+    }
+    ::unsetenv(HANDOVER_TOKEN_ENV);
+    ::unsetenv(HANDOVER_PORT_ENV);
+  }
+  if (!home->config_exists || !home->config.community.community_id) {
+    if (args.no_ui) {
+      std::cerr << "hearthnet: no community is set up at " << home->paths.config_file.string()
+                << "; run `hearthnet init` first\n";
+      return EXIT_ERROR;
+    }
+    // M08 §8.5 → M13: the first run without a community is the dashboard's wizard.
+    auto setup = node::run_setup_ui(*home, global.env, options.ui_token, [](const std::string& url) {
+      std::cout << "No community yet — open the dashboard to create or join one:\n  " << url
+                << std::endl;
+    });
+    if (!setup) return fail(setup.error());
+    if (!setup->joined_or_created) return EXIT_OK;
+    options.ui_port = setup->ui_port;
+    reexec_with_session(options.ui_token, setup->ui_port);  // returns only if exec failed
+  }
   auto opened = node::Node::open(std::move(*home), options);
   if (!opened) return fail(opened.error());
   auto& n = **opened;
@@ -116,6 +173,7 @@ int command_run(const GlobalOptions& global, const RunArgs& args) {
   std::cout << "HearthNet node " << n.keys().short_id() << " (" << n.home().config.node.display_name
             << ") listening on " << n.home().config.transport.host << ":" << n.port()
             << " — Ctrl-C to stop" << std::endl;
+  if (auto url = n.ui_url(); !url.empty()) std::cout << "Dashboard: " << url << std::endl;
   Status ran = n.run();
   opened->reset();
   if (!ran) return fail(ran.error());

@@ -118,6 +118,7 @@ Node::Impl::~Impl() {
   signals.reset();
   probe_client.reset();
   client.reset();
+  ui_server.reset();
   server.reset();
   stop_work();
   // Run what the destroyed objects left queued (their stop handlers), then let go.
@@ -393,6 +394,7 @@ Status Node::Impl::start() {
 
   add_bootstrap_peers();
   HN_TRY(start_discovery());
+  if (!options.no_ui) start_ui();
   start_sync_timer();
   start_emergency();
   arm_daily_snapshot();
@@ -424,6 +426,7 @@ void Node::Impl::begin_shutdown() {
   for (auto& s : extra_static) s->stop();
   if (discovery) discovery->stop();
   cancel_active(Bridges::abandon);
+  stop_ui();
   if (server) server->stop();  // stop accepting, cancel streams, close connections
   if (invoker) invoker->shutdown();
   if (client) client->close();

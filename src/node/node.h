@@ -113,7 +113,12 @@ inline constexpr const char* TLS_KEY_FILE = "tls_key.pem";
 
 struct NodeOptions {
   bool debug = false;    // --debug: log level debug, and every log line also to stderr
-  bool no_ui = false;    // --no-ui: the UI layer is not built yet; accepted for M12 §3.2
+  bool no_ui = false;    // --no-ui: do not serve the dashboard (M12 §3.2)
+  // The dashboard's session token (ui/session.h); empty: a fresh one. `run` passes the one
+  // its first-run wizard used, so the browser's cookie stays valid.
+  std::string ui_token;
+  // The dashboard's port instead of [ui] port (the wizard's bound port when [ui] port = 0).
+  std::optional<std::uint16_t> ui_port;
   bool handle_signals = true;  // run() stops on SIGINT / SIGTERM
   bool init_logging = true;    // false: keep the process' logging as it is (tests)
 };
@@ -154,6 +159,8 @@ class Node {
 
   // The bound port (0 before start()).
   std::uint16_t port() const;
+  // The dashboard's URL with its session token ("" when it is not served), after start().
+  std::string ui_url() const;
   const identity::KeyPair& keys() const;
   const NodeHome& home() const;
   bus::CapabilityBus& bus();

@@ -71,7 +71,9 @@ NodeProcess::NodeProcess(NodeOptions options)
   std::ofstream(m_home / "config.toml") << "[transport]\nhost = \"" << options.host
                                         << "\"\nport = " << options.port
                                         << "\n[openai_api]\nport = 0\n[discovery]\n"
-                                        << options.discovery;
+                                        << options.discovery
+                                        << (options.ui ? "[ui]\nport = 0\nlaunch_browser = false\n" : "");
+  m_ui = options.ui;
   if (options.found_community) cli({"init", "--non-interactive", "--name", options.name});
 }
 
@@ -102,11 +104,18 @@ ProcessResult NodeProcess::cli(const std::vector<std::string>& args, int timeout
 
 std::string NodeProcess::output() const { return read_text(m_home / "node.out"); }
 
+std::string NodeProcess::ui_url() const {
+  std::string url = read_text(m_home / "run" / "ui.url");
+  while (!url.empty() && (url.back() == '\n' || url.back() == '\r')) url.pop_back();
+  return url;
+}
+
 bool NodeProcess::start(std::string* error, const std::vector<std::string>& extra_args,
                         int timeout_seconds) {
   std::error_code ec;
   std::filesystem::remove(port_file(), ec);
-  std::vector<std::string> args{"run", "--no-ui"};
+  std::vector<std::string> args{"run"};
+  if (!m_ui) args.push_back("--no-ui");
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   m_pid = spawn_process(command(args), env(), m_home / "node.out");
   if (m_pid < 0) {

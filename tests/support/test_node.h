@@ -46,6 +46,9 @@ struct NodeOptions {
   // Put before every command (e.g. `ip netns exec NS`). With one, start() waits for
   // `status` to answer instead of GET /health on 127.0.0.1.
   std::vector<std::string> launcher;
+  // Serve the dashboard ([ui] on 127.0.0.1, any free port, no browser launched); the URL
+  // with its session token is then in ui_url(). Without it the node runs with --no-ui.
+  bool ui = false;
 };
 
 class NodeProcess {
@@ -68,6 +71,8 @@ class NodeProcess {
   int port() const { return m_port; }
   const std::filesystem::path& home() const { return m_home; }
   std::filesystem::path port_file() const { return m_home / "run" / "control.port"; }
+  // The dashboard's URL with its token (run/ui.url), "" when it is not served.
+  std::string ui_url() const;
   // Adds KEY=VALUE to env() (test hooks such as HEARTHNET_SYNC_INTERVAL_SECONDS).
   void add_env(std::string key_value) { m_extra_env.push_back(std::move(key_value)); }
   // Drops every KEY=… that add_env added for key (before a restart without the hook).
@@ -89,6 +94,7 @@ class NodeProcess {
   TempDir m_dir;
   std::filesystem::path m_home;
   std::vector<std::string> m_launcher;
+  bool m_ui = false;
   pid_t m_pid = -1;
   int m_port = 0;
   std::vector<std::string> m_extra_env;

@@ -71,6 +71,7 @@
 #include "transport/client.h"
 #include "transport/pinned_certs.h"
 #include "transport/server.h"
+#include "ui/server.h"
 
 namespace hn::node {
 
@@ -112,6 +113,10 @@ struct Node::Impl {
   Status lock_home();
   Status start();
   void begin_shutdown();
+  // M08: serves the dashboard on [ui] host:port (node/ui.cpp); a port in use is logged and
+  // the node runs without it.
+  void start_ui();
+  void stop_ui();
 
   // --- the node's own routes (node_routes.cpp) ---
   void add_node_routes();
@@ -290,6 +295,7 @@ struct Node::Impl {
   // Asio objects last: destroyed first (the io_context last of them).
   boost::asio::io_context io{1};
   std::unique_ptr<transport::Server> server;
+  std::unique_ptr<ui::Server> ui_server;  // M08 dashboard (node/ui.cpp); null with --no-ui
   std::unique_ptr<transport::Client> client;
   std::unique_ptr<transport::PinnedCerts> probe_pins;  // in memory, by address
   std::unique_ptr<transport::Client> probe_client;     // fetches /manifest of static peers

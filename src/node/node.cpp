@@ -100,7 +100,9 @@ void Node::Impl::stop_work() {
   if (services) services->stop_all();
   if (service_publisher) service_publisher->detach();
   if (admin_queue) admin_queue->stop();
+  push_subscription.reset();
   if (sync_queue) sync_queue->stop();
+  if (push_queue) push_queue->stop();
 }
 
 Node::Impl::~Impl() {
@@ -221,6 +223,7 @@ Status Node::Impl::open_state() {
                 transport::PinnedCerts::open(home.paths.state_dir / PINNED_CERTS_FILE, clock));
   verification_cache = std::make_unique<identity::VerificationCache>(clock);
   registry = std::make_unique<discovery::PeerRegistry>(clock, keys->node_id(), community);
+  open_push();         // issue #13 §1 (event_push.cpp)
   return open_sync();  // X02 §3.6 (sync_scheduler.cpp)
 }
 
@@ -271,7 +274,8 @@ Status Node::Impl::open_services() {
                               },
                               clock,
                               {}};
-  return services->start_all(service_list(), ctx, home.paths.state_dir / "services");
+  HN_TRY(services->start_all(service_list(), ctx, home.paths.state_dir / "services"));
+  return open_community_service();  // the node's own: community.* (community.cpp)
 }
 
 Status Node::Impl::open_transport() {

@@ -112,22 +112,6 @@ TEST_F(WireTest, UnknownCapabilityIsNotFound) {
   EXPECT_EQ(a.json.value("error", ""), "not_found") << a.text;
 }
 
-// A TCP port nothing listens on right now (bound, read, released).
-int unused_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  int port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  ::close(fd);
-  return port;
-}
-
 // GET /ready: the status and the answer.
 std::pair<int, Json> ready_of(const NodeProcess& n) {
   std::string text;
@@ -138,7 +122,7 @@ std::pair<int, Json> ready_of(const NodeProcess& n) {
 
 TEST(WireReady, ReadyNeedsAReachablePeerWhenPeersAreConfigured) {
   // X01 §3.2: ≥1 capability and, with peers configured, ≥1 of them reachable.
-  const int port_a = unused_port();
+  const int port_a = test::unused_tcp_port();
   ASSERT_NE(port_a, 0);
   std::string error;
   NodeProcess a(test::NodeOptions{.name = "ready-a", .port = port_a});

@@ -45,6 +45,10 @@ std::string trim(std::string s);
 // "" when not found.
 std::string find_program(const std::string& name);
 
+// A TCP port on 127.0.0.1 nothing listens on right now (bound, read, released): for a node
+// whose port its peers must know before it starts.
+int unused_tcp_port();
+
 // How long functional tests wait for a mesh to settle (discovery, sync, health).
 inline constexpr int WAIT_SECONDS = 40;
 

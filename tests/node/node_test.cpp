@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -163,7 +165,7 @@ TEST(NodeOpen, MalformedSyncIntervalHookIsAConfigError) {
 }
 
 // Each class of work has its own queue (architecture.md "Execution model"): the node's
-// admin and sync queues and one per service, reported by status; every queue thread runs
+// admin, sync and push queues and one per service (the node's community service too), reported by status; every queue thread runs
 // below the network thread's priority (nice 5).
 TEST(NodeOpen, EachClassOfWorkHasItsOwnQueueBelowTheNetworkThread) {
   test::TempDir dir;
@@ -174,12 +176,16 @@ TEST(NodeOpen, EachClassOfWorkHasItsOwnQueueBelowTheNetworkThread) {
   const Json st = (*node)->status();
   ASSERT_TRUE(st["queues"].contains("admin")) << st.dump();
   ASSERT_TRUE(st["queues"].contains("sync")) << st.dump();
+  ASSERT_TRUE(st["queues"].contains("push")) << st.dump();
   ASSERT_TRUE(st["services"].contains("diag")) << st.dump();
+  ASSERT_TRUE(st["services"].contains("community")) << st.dump();
   EXPECT_EQ(st["services"]["diag"]["state"], "running");
   EXPECT_EQ(st["services"]["diag"]["capabilities"], Json::array({"diag.echo@1.0"}));
   const int threads = st["queues"]["admin"]["threads"].get<int>() +
                       st["queues"]["sync"]["threads"].get<int>() +
-                      st["services"]["diag"]["queue"]["threads"].get<int>();
+                      st["queues"]["push"]["threads"].get<int>() +
+                      st["services"]["diag"]["queue"]["threads"].get<int>() +
+                      st["services"]["community"]["queue"]["threads"].get<int>();
   EXPECT_EQ(threads_at_nice(5) - before, threads);
   node->reset();
   EXPECT_EQ(threads_at_nice(5), before);  // every queue stopped with the node
@@ -218,8 +224,12 @@ TEST(NodeRun, ServesItsOwnCliAndShutsDownCleanly) {
     EXPECT_TRUE(identity::verify_node_manifest(m, SystemClock::instance()).has_value());
     ASSERT_EQ(m.endpoints.size(), 1u);
     EXPECT_EQ(m.endpoints[0].port, node.port());
-    ASSERT_EQ(m.capabilities.size(), 1u);
-    EXPECT_EQ(m.capabilities[0].name, "diag.echo");
+    // diag.echo and the node's own community.invite / revoke / cosign.
+    std::vector<std::string> names;
+    for (const auto& c : m.capabilities) names.push_back(c.name);
+    std::sort(names.begin(), names.end());
+    EXPECT_EQ(names, (std::vector<std::string>{"community.cosign", "community.invite",
+                                               "community.revoke", "diag.echo"}));
 
     // Membership: ourselves (anchor), strangers unauthorized, other communities refused.
     const CommunityId community(*home.config.community.community_id);

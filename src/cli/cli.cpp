@@ -166,6 +166,9 @@ int run(int argc, char** argv) {
   auto* member_promote_cmd = member_action(member_promote, "Raise a member's level (co-signed)");
   auto* member_demote_cmd = member_action(member_demote, "Lower a member's level (co-signed)");
   auto* member_revoke_cmd = member_action(member_revoke, "Revoke a member for good (co-signed)");
+  MemberListArgs member_list;
+  auto* member_list_cmd = member_cmd->add_subcommand("list", "Members, their levels and states");
+  member_list_cmd->add_flag("--json", member_list.json, "Machine-readable output");
   MemberCosignArgs member_cosign;
   auto* member_cosign_cmd = member_cmd->add_subcommand("cosign", "Co-sign a promote/demote/revoke request");
   member_cosign_cmd->add_option("request", member_cosign.request, "The request file")->required();
@@ -217,6 +220,7 @@ int run(int argc, char** argv) {
   if (*member_demote_cmd) return command_member_action(global, member_demote);
   if (*member_revoke_cmd) return command_member_action(global, member_revoke);
   if (*member_cosign_cmd) return command_member_cosign(global, member_cosign);
+  if (*member_list_cmd) return command_member_list(global, member_list);
   if (*policy_set_cmd) return command_policy_set(global, policy_set);
   if (*policy_show_cmd) return command_policy_show(global, policy_show);
   if (*id_cmd) return command_id(global);

@@ -152,6 +152,12 @@ struct MemberActionArgs {
 // many are needed; with --request-out only writes the request for co-signers.
 int command_member_action(const GlobalOptions& global, const MemberActionArgs& args);
 
+struct MemberListArgs {
+  bool json = false;
+};
+// `hearthnet member list`: members, invitees and revoked nodes with level, state, online.
+int command_member_list(const GlobalOptions& global, const MemberListArgs& args);
+
 struct MemberCosignArgs {
   std::filesystem::path request;
   std::optional<std::filesystem::path> out;  // default: stdout

@@ -4,16 +4,22 @@
 //   hearthnet member revoke NODE [--reason R]         [--cosig FILE]... [--request FILE]
 //     … --request-out FILE   writes the co-sign request instead of acting
 //   hearthnet member cosign FILE [--out FILE]        this node's signature over a request
+//   hearthnet member list [--json]                   members, levels and states
+// `member revoke` is the bus call community.revoke@1.0 on this node, which asks online
+// trusted members to co-sign (each signs when its own operator asked for the same
+// revocation); --cosig files add signatures gathered by hand.
 //   hearthnet community policy set KEY VALUE | show
 // Acting talks to the running node (its self-only routes, node/node.h); writing and signing a
 // request only needs the home (config and keys), so a co-signer's node may be stopped.
 //
 // Thread-safety: called once per process from main's thread.
 #include <fstream>
+#include <iomanip>
 #include <iostream>
 #include <variant>
 
 #include "cli/cli.h"
+#include "cli/node_access.h"
 #include "cli/commands.h"
 #include "core/file_util.h"
 #include "core/ulid.h"
@@ -137,7 +143,70 @@ Result<events::GovernanceRequest> request_of(const GlobalOptions& global, const 
   return r;
 }
 
+// `member revoke`: community.revoke@1.0 on this node (CONTRACT §4.18).
+int revoke_over_bus(const GlobalOptions& global, const MemberActionArgs& args,
+                    const events::GovernanceRequest& request,
+                    const std::vector<identity::CoSignature>& cosigs) {
+  auto c = connect_to_node(global);
+  if (!c.client) return c.exit_code;
+  Json input{{"target_node_id", request.target.str()},
+             {"client_id", request.client_id},
+             {"reason", request.reason},
+             {"co_signers", identity::co_signers_to_json(cosigs)}};
+  auto answer = c.client->call("community.revoke", Version{1, 0}, Json{{"input", input}},
+                               std::chrono::seconds(90));
+  if (!answer) {
+    const Error& error = answer.error();
+    if (error.code == ErrorCode::unauthorized && error.detail.contains("required")) {
+      std::cerr << "hearthnet: " << error.message << ".\n"
+                << "  Asked online trusted members: " << error.detail.value("asked", Json::array()).size()
+                << "; each co-signs once its own operator runs `hearthnet member revoke "
+                << request.target.str() << "` too.\n"
+                << "  Offline: --request-out FILE, `hearthnet member cosign FILE --out SIG`,\n"
+                << "  then --request FILE --cosig SIG...\n";
+      if (args.json) std::cout << error.detail.dump() << std::endl;
+      return exit_code_for(error);
+    }
+    return fail_with(error);
+  }
+  const Json out = (*answer)["output"];
+  if (args.json) {
+    std::cout << out.dump() << std::endl;
+  } else if (out.value("already", false)) {
+    std::cout << request.target.str() << " was revoked before." << std::endl;
+  } else {
+    std::cout << "Done: " << describe(request) << " (" << out.value("signatures", 0) << " of "
+              << out.value("required", 0) << " signatures; event " << out.value("event_id", "")
+              << ")." << std::endl;
+  }
+  return EXIT_OK;
+}
+
 }  // namespace
+
+int command_member_list(const GlobalOptions& global, const MemberListArgs& args) {
+  auto c = connect_to_node(global);
+  if (!c.client) return c.exit_code;
+  auto list = c.client->get_json(node::NODE_MEMBERS_PATH);
+  if (!list) return fail_with(list.error());
+  if (args.json) {
+    std::cout << list->dump() << std::endl;
+    return EXIT_OK;
+  }
+  const Json members = (*list)["members"];
+  std::cout << std::left << std::setw(60) << "NODE" << std::setw(9) << "LEVEL" << std::setw(9)
+            << "STATE" << std::setw(7) << "ONLINE" << "NAME\n";
+  for (const auto& m : members) {
+    std::string id = m.value("node_id", "");
+    if (m.value("self", false)) id += " (you)";
+    std::cout << std::setw(60) << id << std::setw(9) << m.value("level", "") << std::setw(9)
+              << m.value("state", "") << std::setw(7) << (m.value("online", false) ? "yes" : "no")
+              << m.value("display_name", "") << "\n";
+  }
+  std::cout << (*list).value("member_count", 0) << " members, " << (*list).value("revoked_count", 0)
+            << " revoked" << std::endl;
+  return EXIT_OK;
+}
 
 int command_member_action(const GlobalOptions& global, const MemberActionArgs& args) {
   events::EventType type = events::EventType::community_member_revoked;
@@ -174,9 +243,9 @@ int command_member_action(const GlobalOptions& global, const MemberActionArgs& a
   Json body{{"node_id", request->target.str()},
             {"client_id", request->client_id},
             {"co_signers", identity::co_signers_to_json(cosigs)}};
-  const char* path = node::NODE_MEMBER_REVOKE_PATH;
+  const char* path = node::NODE_MEMBER_LEVEL_PATH;
   if (type == events::EventType::community_member_revoked) {
-    body["reason"] = request->reason;
+    return revoke_over_bus(global, args, *request, cosigs);
   } else {
     body["action"] = args.action;
     body["level"] = request->new_level;

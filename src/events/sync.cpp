@@ -725,7 +725,8 @@ Result<FetchReply> SyncServer::serve_fetch(const FetchRequest& request) {
   return reply;
 }
 
-Result<EventsReply> SyncServer::serve_events(const EventsRequest& request) {
+Result<EventsReply> SyncServer::serve_events(const EventsRequest& request,
+                                             std::vector<Event>* newly_stored) {
   HN_TRY(check_community(request.community_id));
   if (request.events.size() > SYNC_MAX_BATCH) {
     return bad("a push carries at most " + std::to_string(SYNC_MAX_BATCH) + " events");
@@ -743,6 +744,8 @@ Result<EventsReply> SyncServer::serve_events(const EventsRequest& request) {
     if (!batch.results[i].has_value()) {
       reply.rejected_reasons.push_back(
           EventRejection{events[i].event_id, batch.results[i].error().code});
+    } else if (newly_stored && *batch.results[i] == AppendOutcome::appended) {
+      newly_stored->push_back(events[i]);
     }
   }
   return reply;

@@ -254,7 +254,9 @@ class SyncServer {
   Result<HeadsReport> serve_heads();
   Result<ReconcileReply> serve_reconcile(const ReconcileRequest& request);
   Result<FetchReply> serve_fetch(const FetchRequest& request);
-  Result<EventsReply> serve_events(const EventsRequest& request);
+  // newly_stored (optional) receives the events that were new here, in replay order.
+  Result<EventsReply> serve_events(const EventsRequest& request,
+                                   std::vector<Event>* newly_stored = nullptr);
 
   Result<Json> handle_heads();
   Result<Json> handle_reconcile(const Json& body);

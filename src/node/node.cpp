@@ -101,7 +101,9 @@ void Node::Impl::stop_work() {
   if (services) services->stop_all();
   if (service_publisher) service_publisher->detach();
   if (admin_queue) admin_queue->stop();
+  push_subscription.reset();
   if (sync_queue) sync_queue->stop();
+  if (push_queue) push_queue->stop();
 }
 
 Node::Impl::~Impl() {
@@ -226,6 +228,7 @@ Status Node::Impl::open_state() {
                 transport::PinnedCerts::open(home.paths.state_dir / PINNED_CERTS_FILE, clock));
   verification_cache = std::make_unique<identity::VerificationCache>(clock);
   registry = std::make_unique<discovery::PeerRegistry>(clock, keys->node_id(), community);
+  open_push();         // issue #13 §1 (event_push.cpp)
   return open_sync();  // X02 §3.6 (sync_scheduler.cpp)
 }
 
@@ -278,6 +281,7 @@ Status Node::Impl::open_services() {
                               {}};
   ctx.membership = [this](const NodeId& n) { return membership(n, community); };
   HN_TRY(services->start_all(service_list(), ctx, home.paths.state_dir / "services"));
+  HN_TRY(open_community_service());  // the node's own: community.* (community.cpp)
   open_openai_api();
   return {};
 }

@@ -19,10 +19,16 @@
 //   POST /node/v1/call       signed, trust `self` only: a call pinned to one provider.
 //   POST /node/v1/debug/emit signed, trust `self` only: append N diagnostic events.
 //   POST /node/v1/member/revoke  signed, trust `self` only: revoke a member.
+//   GET  /node/v1/members    signed, trust `self` only: the member list.
 //   POST /node/v1/invite     signed, trust `self` only: issue an invite.
 //   POST /node/v1/shutdown   signed, trust `self` only: stop as on SIGTERM.
 //   GET  /sync/v1/heads|snapshot, POST /sync/v1/reconcile|fetch|events   signed, members only
 //                            (events/sync.h SyncServer on the node's sync queue).
+//   POST /sync/v1/push       signed, members only: new events pushed at once (events/push.h);
+//                            /sync/v1/events and /sync/v1/push run on the node's push queue
+//                            and relay what was new (node/event_push.cpp).
+// Bus capabilities of the node itself: community.invite@1.0, community.revoke@1.0,
+// community.cosign@1.0 (node/community.cpp, detail/community_service.h).
 //   GET  /manifest, /community/manifest, /metrics, /trace/recent, /health, /ready (public).
 //                            (/trace/recent?n= takes an integer, clamped to the ring;
 //                            anything else answers bad_request.)
@@ -93,6 +99,9 @@ inline constexpr const char* NODE_DEBUG_EMIT_PATH = "/node/v1/debug/emit";
 // community.member.revoked authored by this node when the policy's co-signatures are there
 // (events/governance.h); unauthorized, with {required, signatures, ...} as detail, otherwise.
 inline constexpr const char* NODE_MEMBER_REVOKE_PATH = "/node/v1/member/revoke";
+// GET: {"members": [{node_id, level, state: active|invited|revoked, online, ...}],
+// "member_count", "revoked_count"} from the community view (`hearthnet member list`).
+inline constexpr const char* NODE_MEMBERS_PATH = "/node/v1/members";
 // POST {"action": "promote|demote", "node_id", "level", "client_id"?, "co_signers"?}: the
 // same for community.member.promoted / demoted.
 inline constexpr const char* NODE_MEMBER_LEVEL_PATH = "/node/v1/member/level";

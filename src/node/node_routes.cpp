@@ -28,6 +28,10 @@ void Node::Impl::add_node_routes() {
         if (r.query.count("name")) f.name_pattern = r.query["name"];
         return async_local_json(std::move(r), [this, f] { return capabilities(f); });
       });
+  server->add_route("GET", NODE_MEMBERS_PATH,
+                    [this](transport::Request r, std::shared_ptr<transport::SseWriter>) {
+                      return async_local_json(std::move(r), [this] { return member_list(); });
+                    });
   add_self_route(NODE_DEBUG_EMIT_PATH, [this](const Json& b) { return debug_emit(b); });
   add_self_route(NODE_MEMBER_REVOKE_PATH, [this](const Json& b) { return revoke_member(b); });
   add_self_route(NODE_MEMBER_LEVEL_PATH, [this](const Json& b) { return change_member_level(b); });
@@ -73,9 +77,17 @@ void Node::Impl::add_node_routes() {
   // Snapshot-assisted bootstrap (X02 §5.4): our newest snapshot, for a member told `pruned`.
   sync_route("GET", events::SYNC_PATH_SNAPSHOT,
              [this](const Json&) { return upkeep->serve_snapshot(); });
-  // Pushed community.* events refresh the manifest through the log subscription.
-  sync_route("POST", events::SYNC_PATH_EVENTS,
-             [this](const Json& b) { return sync_server->handle_events(b); });
+  // Pushed events (a round's, a joiner's, and new ones pushed at once: event_push.cpp) are
+  // stored on the node's push queue and relayed; community.* events refresh the manifest
+  // through the log subscription.
+  server->add_route("POST", std::string(events::SYNC_PATH_EVENTS),
+                    [this](transport::Request r, std::shared_ptr<transport::SseWriter>) {
+                      return async_serve_push(std::move(r), PushRoute::events);
+                    });
+  server->add_route("POST", std::string(events::SYNC_PATH_PUSH),
+                    [this](transport::Request r, std::shared_ptr<transport::SseWriter>) {
+                      return async_serve_push(std::move(r), PushRoute::push);
+                    });
 }
 
 void Node::Impl::add_self_route(const char* path, JsonJob fn) {
@@ -111,6 +123,9 @@ Result<Json> Node::Impl::create_invite(const Json& request) {
   onboarding::InviteRequest ir;
   ir.invitee_node_id = card.node_id;
   ir.display_name = card.display_name;
+  if (request.contains("display_name")) {  // community.invite@1.0 names it apart
+    HN_TRY_ASSIGN(ir.display_name, get_string(request, "display_name"));
+  }
   if (request.contains("level")) {
     HN_TRY_ASSIGN(std::string level, get_string(request, "level"));
     auto parsed = parse_trust_level(level);

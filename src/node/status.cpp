@@ -154,11 +154,11 @@ Json Node::Impl::capabilities(const CapsFilter& filter) const {
   return Json{{"capabilities", out}, {"our_node_id", keys->node_id().str()}};
 }
 
-// The node's own queues (admin, sync): {"<name>": {threads, capacity, queued, running,
+// The node's own queues (admin, sync, push): {"<name>": {threads, capacity, queued, running,
 // completed, rejected}}.
 Json Node::Impl::node_queues() const {
   Json out = Json::object();
-  for (const WorkQueue* q : {admin_queue.get(), sync_queue.get()}) {
+  for (const WorkQueue* q : {admin_queue.get(), sync_queue.get(), push_queue.get()}) {
     if (q == nullptr) continue;
     const auto st = q->stats();
     out[st.name] = Json{{"threads", st.threads}, {"capacity", st.capacity}, {"queued", st.queued},
@@ -260,7 +260,9 @@ Json Node::Impl::status() const {
               {"community", community_j},
               // M09: the mode (M12 §3.3 state + since) and the detector's view.
               {"online_state", emergency_status()},
-              {"sync", {{"interval_seconds", current_sync_interval().count() / 1000}}},
+              {"sync",
+               {{"interval_seconds", current_sync_interval().count() / 1000},
+                {"push", push_status()}}},
               {"peers", {{"count", peer_list.size()}, {"list", peer_list}}},
               {"capabilities",
                {{"local", local},

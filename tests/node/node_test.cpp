@@ -165,7 +165,7 @@ TEST(NodeOpen, MalformedSyncIntervalHookIsAConfigError) {
 }
 
 // Each class of work has its own queue (architecture.md "Execution model"): the node's
-// admin and sync queues and one per service, reported by status; every queue thread runs
+// admin, sync and push queues and one per service (the node's community service too), reported by status; every queue thread runs
 // below the network thread's priority (nice 5).
 TEST(NodeOpen, EachClassOfWorkHasItsOwnQueueBelowTheNetworkThread) {
   test::TempDir dir;
@@ -176,11 +176,14 @@ TEST(NodeOpen, EachClassOfWorkHasItsOwnQueueBelowTheNetworkThread) {
   const Json st = (*node)->status();
   ASSERT_TRUE(st["queues"].contains("admin")) << st.dump();
   ASSERT_TRUE(st["queues"].contains("sync")) << st.dump();
+  ASSERT_TRUE(st["queues"].contains("push")) << st.dump();
   ASSERT_TRUE(st["services"].contains("diag")) << st.dump();
+  ASSERT_TRUE(st["services"].contains("community")) << st.dump();
   EXPECT_EQ(st["services"]["diag"]["state"], "running");
   EXPECT_EQ(st["services"]["diag"]["capabilities"], Json::array({"diag.echo@1.0"}));
   // Every service's queue, plus the background queues a service reports in its health.
-  int threads = st["queues"]["admin"]["threads"].get<int>() + st["queues"]["sync"]["threads"].get<int>();
+  int threads = st["queues"]["admin"]["threads"].get<int>() + st["queues"]["sync"]["threads"].get<int>() +
+                st["queues"]["push"]["threads"].get<int>();
   const Json services = st["services"];
   for (const auto& [name, svc] : services.items()) {
     threads += svc["queue"]["threads"].get<int>();
@@ -229,6 +232,12 @@ TEST(NodeRun, ServesItsOwnCliAndShutsDownCleanly) {
     ASSERT_FALSE(m.capabilities.empty());
     EXPECT_TRUE(std::any_of(m.capabilities.begin(), m.capabilities.end(),
                             [](const auto& c) { return c.name == "diag.echo"; }));
+    // The node's own community.invite / revoke / cosign beside the services'.
+    for (const char* name : {"community.cosign", "community.invite", "community.revoke"}) {
+      EXPECT_TRUE(std::any_of(m.capabilities.begin(), m.capabilities.end(),
+                              [&](const auto& c) { return c.name == name; }))
+          << name;
+    }
 
     // Membership: ourselves (anchor), strangers unauthorized, other communities refused.
     const CommunityId community(*home.config.community.community_id);

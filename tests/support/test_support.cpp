@@ -1,6 +1,7 @@
 // test_support.cpp — scratch directories, build paths and child processes for tests.
 #include "support/test_support.h"
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -68,6 +69,7 @@ std::string trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
   return s;
 }
+
 
 std::string find_program(const std::string& name) {
   const char* env_path = std::getenv("PATH");

@@ -13,6 +13,8 @@
 //   governance.cpp    member promote / demote / revoke (co-signed) and the policy routes
 //   sync_scheduler.cpp  event sync (X02 §3.6): served requests, rounds, the timer
 //   emergency_mode.cpp  M09: the StateBus, the detector, the effects of a mode change
+//   event_push.cpp    new events pushed to online peers at once, relayed, repaired by a round
+//   community.cpp     community.invite / revoke / cosign on the bus, the member list
 //   log_upkeep.cpp    views from the newest snapshot at open; snapshots and retention
 //                     (X02 §5.4) on the sync queue
 //   status.cpp        what the node reports: status, caps, manifest, traces, metrics
@@ -57,11 +59,13 @@
 #include "events/community_view.h"
 #include "events/event_log.h"
 #include "events/replay.h"
+#include "events/push.h"
 #include "events/sync.h"
 #include "events/upkeep.h"
 #include "identity/tls_cert.h"
 #include "node/openai_api.h"
 #include "node/detail/stream_bridge.h"
+#include "node/detail/community_service.h"
 #include "node/detail/node_publisher.h"
 #include "node/detail/transport_invoker.h"
 #include "node/node.h"
@@ -203,6 +207,32 @@ struct Node::Impl {
   // status()["online_state"]: the mode, since, probes, clock check, withdrawn capabilities.
   Json emergency_status() const;
 
+  // --- event push (event_push.cpp, issue #13 §1) ---
+  // The push queue, the outbox and the subscription that queues our own events.
+  void open_push();
+  std::vector<std::pair<NodeId, identity::Endpoint>> online_peers() const;
+  // Queues events for every online peer outside seen_by (and the sender, when relaying).
+  void push_events(std::vector<events::Event> events, std::vector<NodeId> seen_by,
+                   std::optional<NodeId> sender);
+  void pump_push();
+  boost::asio::awaitable<void> async_push_batch(events::PushBatch batch, transport::Endpoint ep);
+  void repair_after_push_failure();
+  // POST /sync/v1/push (with seen_by) or /sync/v1/events (X02 §6): stored with the sync
+  // checks on the push queue; what was new is relayed to peers the sender did not reach.
+  enum class PushRoute { push, events };
+  boost::asio::awaitable<transport::Response> async_serve_push(transport::Request r,
+                                                               PushRoute route);
+  Json push_status() const;
+
+  // --- community capabilities (community.cpp, CONTRACT §4.17–4.18) ---
+  // Starts the node's `community` service on the host (after the listed services).
+  Status open_community_service();
+  Result<Json> community_invite(const bus::CallContext& ctx, const Json& body);
+  Result<Json> community_revoke(const bus::CallContext& ctx, const Json& body);
+  Result<Json> community_cosign(const bus::CallContext& ctx, const Json& body);
+  // GET NODE_MEMBERS_PATH: members, invitees and revoked nodes with level and state.
+  Json member_list() const;
+
   // --- event log upkeep (log_upkeep.cpp, X02 §5.4) ---
   // The replay engine and the community view, from the newest usable snapshot.
   Status open_views();
@@ -287,6 +317,20 @@ struct Node::Impl {
   std::unique_ptr<emergency::StateBus> state_bus;      // M09: the mode and the detector's view
   std::unique_ptr<emergency::CapabilityGate> gate;     // requires_internet off while offline
   std::vector<emergency::ProbeTarget> emergency_targets;  // empty: no detector
+  // Push (event_push.cpp): the outbox, its queue for received pushes, and counters.
+  struct PushStats {
+    std::atomic<std::int64_t> events_sent{0}, batches_sent{0}, failures{0}, repairs{0},
+        events_received{0}, relayed_events{0};
+  };
+  std::unique_ptr<events::PushOutbox> push_outbox;
+  std::unique_ptr<WorkQueue> push_queue;
+  events::Subscription push_subscription;
+  std::atomic<bool> push_pump_posted{false};
+  std::atomic<bool> push_repair_armed{false};
+  PushStats push_stats;
+  // What this node's operator asked to revoke (community.cpp): a peer's identical request
+  // gets our co-signature.
+  detail::Intents intents;
 
   std::mutex active_mutex;
   std::map<std::uint64_t, Active> active;

@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -177,9 +179,17 @@ TEST(NodeOpen, EachClassOfWorkHasItsOwnQueueBelowTheNetworkThread) {
   ASSERT_TRUE(st["services"].contains("diag")) << st.dump();
   EXPECT_EQ(st["services"]["diag"]["state"], "running");
   EXPECT_EQ(st["services"]["diag"]["capabilities"], Json::array({"diag.echo@1.0"}));
-  const int threads = st["queues"]["admin"]["threads"].get<int>() +
-                      st["queues"]["sync"]["threads"].get<int>() +
-                      st["services"]["diag"]["queue"]["threads"].get<int>();
+  int threads = st["queues"]["admin"]["threads"].get<int>() +
+                st["queues"]["sync"]["threads"].get<int>();
+  // Every service's queue, and the extra queues a service reports in its health (the file
+  // service's fetch queue).
+  const Json services = st["services"];
+  for (const auto& [name, svc] : services.items()) {
+    threads += svc["queue"]["threads"].get<int>();
+    for (const auto& q : svc["health"].value("extra_queues", Json::array())) {
+      threads += q["threads"].get<int>();
+    }
+  }
   EXPECT_EQ(threads_at_nice(5) - before, threads);
   node->reset();
   EXPECT_EQ(threads_at_nice(5), before);  // every queue stopped with the node
@@ -218,8 +228,11 @@ TEST(NodeRun, ServesItsOwnCliAndShutsDownCleanly) {
     EXPECT_TRUE(identity::verify_node_manifest(m, SystemClock::instance()).has_value());
     ASSERT_EQ(m.endpoints.size(), 1u);
     EXPECT_EQ(m.endpoints[0].port, node.port());
-    ASSERT_EQ(m.capabilities.size(), 1u);
-    EXPECT_EQ(m.capabilities[0].name, "diag.echo");
+    for (const char* name : {"diag.echo", "file.read", "file.list", "file.advertise", "file.put"}) {
+      EXPECT_TRUE(std::any_of(m.capabilities.begin(), m.capabilities.end(),
+                              [&](const auto& c) { return c.name == name; }))
+          << name;
+    }
 
     // Membership: ourselves (anchor), strangers unauthorized, other communities refused.
     const CommunityId community(*home.config.community.community_id);

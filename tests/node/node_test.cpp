@@ -181,14 +181,18 @@ TEST(NodeOpen, EachClassOfWorkHasItsOwnQueueBelowTheNetworkThread) {
   ASSERT_TRUE(st["services"].contains("community")) << st.dump();
   EXPECT_EQ(st["services"]["diag"]["state"], "running");
   EXPECT_EQ(st["services"]["diag"]["capabilities"], Json::array({"diag.echo@1.0"}));
-  // Every service's queue, plus the background queues a service reports in its health.
+  // Every service's queue, plus the background / extra queues a service reports in its health.
   int threads = st["queues"]["admin"]["threads"].get<int>() + st["queues"]["sync"]["threads"].get<int>() +
                 st["queues"]["push"]["threads"].get<int>();
   const Json services = st["services"];
   for (const auto& [name, svc] : services.items()) {
     threads += svc["queue"]["threads"].get<int>();
-    if (svc["health"].contains("background_queue")) {
-      threads += svc["health"]["background_queue"]["threads"].get<int>();
+    const Json health = svc["health"].is_object() ? svc["health"] : Json::object();
+    for (const auto& q : health.value("extra_queues", Json::array())) {
+      threads += q["threads"].get<int>();
+    }
+    if (health.contains("background_queue")) {
+      threads += health["background_queue"]["threads"].get<int>();
     }
   }
   EXPECT_EQ(threads_at_nice(5) - before, threads);
@@ -230,10 +234,9 @@ TEST(NodeRun, ServesItsOwnCliAndShutsDownCleanly) {
     ASSERT_EQ(m.endpoints.size(), 1u);
     EXPECT_EQ(m.endpoints[0].port, node.port());
     ASSERT_FALSE(m.capabilities.empty());
-    EXPECT_TRUE(std::any_of(m.capabilities.begin(), m.capabilities.end(),
-                            [](const auto& c) { return c.name == "diag.echo"; }));
-    // The node's own community.invite / revoke / cosign beside the services'.
-    for (const char* name : {"community.cosign", "community.invite", "community.revoke"}) {
+    // The services' capabilities and the node's own community.invite / revoke / cosign.
+    for (const char* name : {"diag.echo", "file.read", "file.list", "file.advertise", "file.put",
+                             "community.cosign", "community.invite", "community.revoke"}) {
       EXPECT_TRUE(std::any_of(m.capabilities.begin(), m.capabilities.end(),
                               [&](const auto& c) { return c.name == name; }))
           << name;

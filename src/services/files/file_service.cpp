@@ -73,6 +73,11 @@ void FileService::stop() {
 
 Json FileService::health() const {
   Json h{{"sources_known", m_index.all().size()}};
+  // The fetch queue beside the host's (threads counted by NodeOpen's queue test).
+  if (m_fetch_queue) {
+    const auto st = m_fetch_queue->stats();
+    h["extra_queues"] = Json::array({Json{{"name", st.name}, {"threads", st.threads}}});
+  }
   if (auto t = m_ctx.blobs.total_bytes()) h["store_bytes"] = *t;
   return h;
 }

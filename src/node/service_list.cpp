@@ -2,12 +2,14 @@
 #include "node/service_list.h"
 
 #include "services/diag/diag_echo.h"
+#include "services/embed/embed_service.h"
 
 namespace hn::node {
 
 const std::vector<service::ServiceFactory>& service_list() {
   static const std::vector<service::ServiceFactory> list = {
       {"diag", services::diag::make_service},
+      {"embed", services::embed::make_service},
   };
   return list;
 }

@@ -3,6 +3,7 @@
 
 #include "services/diag/diag_echo.h"
 #include "services/embed/embed_service.h"
+#include "services/llm/llm_service.h"
 
 namespace hn::node {
 
@@ -10,6 +11,7 @@ const std::vector<service::ServiceFactory>& service_list() {
   static const std::vector<service::ServiceFactory> list = {
       {"diag", services::diag::make_service},
       {"embed", services::embed::make_service},
+      {"llm", services::llm::make_service},
   };
   return list;
 }

@@ -31,8 +31,8 @@ void set_embedding_model(const NodeProcess& n, const std::string& model) {
 }
 
 std::string peers_line(int port) {
-  return std::string(test::NO_DISCOVERY) + "bootstrap_peers = [\"127.0.0.1:" +
-         std::to_string(port) + "\"]\n";
+  return std::string(test::NO_DISCOVERY) +
+         "bootstrap_peers = [\"127.0.0.1:" + std::to_string(port) + "\"]\n";
 }
 
 std::string body(const Json& texts) {
@@ -74,8 +74,8 @@ TEST(EmbedNode, ServesEmbedTextFromAGgufAndAcrossTheMesh) {
 
   // B has no model (the default config): it starts, offers no embed.text, and its call
   // goes to A.
-  NodeProcess b(test::NodeOptions{.name = "embed-b", .discovery = peers_line(a.port()),
-                                  .found_community = false});
+  NodeProcess b(test::NodeOptions{
+      .name = "embed-b", .discovery = peers_line(a.port()), .found_community = false});
   b.add_env("HEARTHNET_SYNC_INTERVAL_SECONDS=2");
   ASSERT_TRUE(test::join(a, b));
   ASSERT_TRUE(b.start(&error)) << error;

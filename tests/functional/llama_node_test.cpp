@@ -38,7 +38,8 @@ TEST(LlamaNode, StreamsLlmChatFromAnInProcessGguf) {
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("token"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\"tokens_out\":9"), std::string::npos) << r.out;
-  auto again = a.cli({"call", "llm.chat@1.0", "--stream", "--node", "self", "--body", chat_body(4)});
+  auto again =
+      a.cli({"call", "llm.chat@1.0", "--stream", "--node", "self", "--body", chat_body(4)});
   ASSERT_EQ(again.exit_code, 0) << again.err;
   auto strip_ms = [](std::string s) {  // the done frame's "ms" differs between runs
     const auto at = s.find("\"ms\":");

@@ -51,8 +51,7 @@ struct Writer {
 
   // A tensor of ne0 × ne1 f32 values: `fill` (norm weights 1, biases 0), or uniform random
   // of scale 1/sqrt(ne0) when fill is NaN.
-  void add(const std::string& name, std::int64_t ne0, std::int64_t ne1 = 1,
-           float fill = NAN) {
+  void add(const std::string& name, std::int64_t ne0, std::int64_t ne1 = 1, float fill = NAN) {
     ggml_tensor* t = ne1 == 1 ? ggml_new_tensor_1d(ggml, GGML_TYPE_F32, ne0)
                               : ggml_new_tensor_2d(ggml, GGML_TYPE_F32, ne0, ne1);
     ggml_set_name(t, name.c_str());
@@ -184,6 +183,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "cannot write tiny-bert.gguf from %s\n", vocab_dir.c_str());
     return 1;
   }
-  std::printf("%s\n%s\n", (out_dir / "tiny-llama.gguf").c_str(), (out_dir / "tiny-bert.gguf").c_str());
+  std::printf("%s\n%s\n", (out_dir / "tiny-llama.gguf").c_str(),
+              (out_dir / "tiny-bert.gguf").c_str());
   return 0;
 }

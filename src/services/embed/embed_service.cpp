@@ -150,9 +150,9 @@ Result<Json> EmbedService::handle(const CallContext& ctx, const Json& body) cons
   const std::string requested = params.is_object() ? params.value("model", std::string()) : "";
   std::vector<std::string> names{m_embedder->model(), m_configured};
   if (!requested.empty() && std::find(names.begin(), names.end(), requested) == names.end()) {
-    return make_error(ErrorCode::not_found,
-                      "embed.text: model '" + requested + "' is not loaded here (this node " +
-                          "serves '" + m_embedder->model() + "')");
+    return make_error(ErrorCode::not_found, "embed.text: model '" + requested +
+                                                "' is not loaded here (this node " + "serves '" +
+                                                m_embedder->model() + "')");
   }
   auto texts_it = input.find("texts");
   if (texts_it == input.end() || !texts_it->is_array()) {
@@ -160,9 +160,9 @@ Result<Json> EmbedService::handle(const CallContext& ctx, const Json& body) cons
   }
   const Json& texts_json = *texts_it;
   if (texts_json.empty() || texts_json.size() > EMBED_MAX_TEXTS) {
-    return make_error(ErrorCode::bad_request,
-                      "embed.text: " + std::to_string(texts_json.size()) +
-                          " texts; 1.." + std::to_string(EMBED_MAX_TEXTS) + " allowed");
+    return make_error(ErrorCode::bad_request, "embed.text: " + std::to_string(texts_json.size()) +
+                                                  " texts; 1.." + std::to_string(EMBED_MAX_TEXTS) +
+                                                  " allowed");
   }
   std::vector<std::string> texts;
   texts.reserve(texts_json.size());
@@ -186,9 +186,9 @@ Result<Json> EmbedService::handle(const CallContext& ctx, const Json& body) cons
   Json embeddings = Json::array();
   for (auto& v : vectors) embeddings.push_back(std::move(v));
   const int dim = vectors.empty() ? m_embedder->dim() : static_cast<int>(vectors.front().size());
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::steady_clock::now() - t0)
-                      .count();
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+          .count();
   return Json{{"output", {{"embeddings", std::move(embeddings)}, {"dim", dim}}},
               {"meta", {{"model", m_embedder->model()}, {"ms", ms}}}};
 }

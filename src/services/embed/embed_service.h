@@ -29,9 +29,9 @@
 namespace hn::services::embed {
 
 inline constexpr const char* EMBED_TEXT_CAPABILITY = "embed.text";
-inline constexpr std::size_t EMBED_MAX_TEXTS = 256;      // CONTRACT §4.3
+inline constexpr std::size_t EMBED_MAX_TEXTS = 256;        // CONTRACT §4.3
 inline constexpr std::size_t EMBED_MAX_TEXT_CHARS = 8192;  // CONTRACT §4.3, in characters
-inline constexpr int EMBED_MAX_CONCURRENT = 8;           // M11 §4.3
+inline constexpr int EMBED_MAX_CONCURRENT = 8;             // M11 §4.3
 
 // The descriptor; `model` and `dim` go into params.
 bus::CapabilityDescriptor embed_text_descriptor(const std::string& model, int dim);

@@ -2,13 +2,12 @@
 #include "services/embed/http_embedders.h"
 
 #include <atomic>
-#include <cstdlib>
-
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cstdlib>
 
 namespace hn::services::embed {
 namespace {
@@ -159,12 +158,12 @@ Result<std::vector<Vector>> HttpEmbedder::embed(const std::vector<std::string>& 
     parser.body_limit(256u << 20);
     if (!ec) http::read(stream, buffer, parser, ec);
     if (ec == beast::error::timeout) {
-      return make_error(ErrorCode::timeout, "embedding server '" + m_options.backend_name +
-                                                "' did not answer in time");
+      return make_error(ErrorCode::timeout,
+                        "embedding server '" + m_options.backend_name + "' did not answer in time");
     }
     if (ec) {
-      return make_error(ErrorCode::partition, "embedding server '" + m_options.backend_name +
-                                                  "': " + ec.message());
+      return make_error(ErrorCode::partition,
+                        "embedding server '" + m_options.backend_name + "': " + ec.message());
     }
     status = parser.get().result_int();
     answer = std::move(parser.get().body());
@@ -190,8 +189,11 @@ Result<std::vector<Vector>> HttpEmbedder::embed(const std::vector<std::string>& 
 }
 
 Json HttpEmbedder::health() const {
-  return Json{{"ok", !m_path.empty()}, {"kind", kind()},  {"model", m_options.model},
-              {"dim", m_dim.load()},   {"backend", m_options.backend_name}};
+  return Json{{"ok", !m_path.empty()},
+              {"kind", kind()},
+              {"model", m_options.model},
+              {"dim", m_dim.load()},
+              {"backend", m_options.backend_name}};
 }
 
 std::unique_ptr<Embedder> make_http_embedder(const config::LlmBackendConfig& backend,
@@ -200,8 +202,8 @@ std::unique_ptr<Embedder> make_http_embedder(const config::LlmBackendConfig& bac
   HttpEmbedderOptions o;
   if (type == "ollama") {
     o.api = HttpEmbedApi::ollama;
-  } else if (type == "llama_server" || type == "vllm" || type == "lmstudio" ||
-             type == "nemotron" || type == "openbmb") {
+  } else if (type == "llama_server" || type == "vllm" || type == "lmstudio" || type == "nemotron" ||
+             type == "openbmb") {
     o.api = HttpEmbedApi::openai;
   } else {
     return nullptr;

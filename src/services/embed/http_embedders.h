@@ -24,7 +24,7 @@ struct HttpEmbedderOptions {
   std::string backend_name;  // the [[llm.backends]] name, for messages
   std::string url;           // http://host[:port][/base]
   std::string model;
-  std::string api_key_env;   // empty: no key
+  std::string api_key_env;                   // empty: no key
   std::chrono::milliseconds timeout{15000};  // M11 §3.3 timeout_seconds
 };
 

@@ -110,11 +110,16 @@ Status LlamaEmbedder::start() {
 std::string LlamaEmbedder::pooling() const {
   if (m_ctx == nullptr) return "none";
   switch (llama_pooling_type(m_ctx)) {
-    case LLAMA_POOLING_TYPE_MEAN: return "mean";
-    case LLAMA_POOLING_TYPE_CLS: return "cls";
-    case LLAMA_POOLING_TYPE_LAST: return "last";
-    case LLAMA_POOLING_TYPE_RANK: return "rank";
-    default: return "none";
+    case LLAMA_POOLING_TYPE_MEAN:
+      return "mean";
+    case LLAMA_POOLING_TYPE_CLS:
+      return "cls";
+    case LLAMA_POOLING_TYPE_LAST:
+      return "last";
+    case LLAMA_POOLING_TYPE_RANK:
+      return "rank";
+    default:
+      return "none";
   }
 }
 
@@ -147,7 +152,8 @@ Result<std::vector<Vector>> LlamaEmbedder::embed(const std::vector<std::string>&
   std::size_t next = 0;
   while (next < texts.size()) {
     if (cancel.is_cancelled()) {
-      failure = make_error(ErrorCode::timeout, "cancelled by the caller", Json{{"cancelled", true}});
+      failure =
+          make_error(ErrorCode::timeout, "cancelled by the caller", Json{{"cancelled", true}});
       break;
     }
     batch.n_tokens = 0;

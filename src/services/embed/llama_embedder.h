@@ -21,9 +21,9 @@ namespace hn::services::embed {
 
 struct LlamaEmbedderOptions {
   std::filesystem::path model_path;
-  std::string name;       // offered model name; empty = the file's stem
-  int threads = 0;        // 0 = all cores
-  int batch = 2048;       // tokens per decode
+  std::string name;  // offered model name; empty = the file's stem
+  int threads = 0;   // 0 = all cores
+  int batch = 2048;  // tokens per decode
 };
 
 class LlamaEmbedder final : public Embedder {

@@ -31,10 +31,14 @@ bool looks_like_path(const std::string& s) {
 
 StopReason to_stop_reason(EngineFinish f) {
   switch (f) {
-    case EngineFinish::end: return StopReason::end;
-    case EngineFinish::max_tokens: return StopReason::max_tokens;
-    case EngineFinish::stop_sequence: return StopReason::stop_sequence;
-    case EngineFinish::cancelled: return StopReason::cancelled;
+    case EngineFinish::end:
+      return StopReason::end;
+    case EngineFinish::max_tokens:
+      return StopReason::max_tokens;
+    case EngineFinish::stop_sequence:
+      return StopReason::stop_sequence;
+    case EngineFinish::cancelled:
+      return StopReason::cancelled;
   }
   return StopReason::end;
 }
@@ -130,13 +134,13 @@ class LlamaCppBackend final : public LlmBackend {
  private:
   Status check(const std::string& model) const {
     if (!m_engine) {
-      return make_error(ErrorCode::not_implemented,
-                        m_error.empty() ? "llm backend '" + m_cfg.name + "' is not started"
-                                        : m_error);
+      return make_error(
+          ErrorCode::not_implemented,
+          m_error.empty() ? "llm backend '" + m_cfg.name + "' is not started" : m_error);
     }
     if (!model.empty() && model != m_name && model != m_path) {
-      return make_error(ErrorCode::not_found, "llm backend '" + m_cfg.name + "' serves '" +
-                                                  m_name + "', not '" + model + "'");
+      return make_error(ErrorCode::not_found, "llm backend '" + m_cfg.name + "' serves '" + m_name +
+                                                  "', not '" + model + "'");
     }
     return {};
   }
@@ -148,8 +152,8 @@ class LlamaCppBackend final : public LlmBackend {
       g.text += piece;
       return static_cast<bool>(on_token(Token{std::string(piece), std::nullopt}));
     };
-    HN_TRY_ASSIGN(auto r, m_engine->generate(prompt, parse_special, to_engine(sampling), sink,
-                                             cancel));
+    HN_TRY_ASSIGN(auto r,
+                  m_engine->generate(prompt, parse_special, to_engine(sampling), sink, cancel));
     g.tokens_in = r.tokens_in;
     g.tokens_out = r.tokens_out;
     g.usage_exact = true;

@@ -66,7 +66,8 @@ llama_sampler* make_sampler(const EngineSampling& s) {
     llama_sampler_chain_add(chain, llama_sampler_init_greedy());
     return chain;
   }
-  if (s.top_p < 1.0) llama_sampler_chain_add(chain, llama_sampler_init_top_p(static_cast<float>(s.top_p), 1));
+  if (s.top_p < 1.0)
+    llama_sampler_chain_add(chain, llama_sampler_init_top_p(static_cast<float>(s.top_p), 1));
   llama_sampler_chain_add(chain, llama_sampler_init_temp(static_cast<float>(s.temperature)));
   llama_sampler_chain_add(chain, llama_sampler_init_dist(s.seed.value_or(LLAMA_DEFAULT_SEED)));
   return chain;
@@ -89,11 +90,11 @@ struct LlamaEngine::Request {
 struct LlamaEngine::Slot {
   std::shared_ptr<Request> req;  // null: free
   llama_sampler* sampler = nullptr;
-  std::size_t prompt_done = 0;   // prompt tokens decoded
-  int n_past = 0;                // positions in the KV cache
-  llama_token next = 0;          // sampled, not decoded yet (while generating)
+  std::size_t prompt_done = 0;  // prompt tokens decoded
+  int n_past = 0;               // positions in the KV cache
+  llama_token next = 0;         // sampled, not decoded yet (while generating)
   bool generating = false;
-  int batch_index = -1;          // this step's logits row, or -1
+  int batch_index = -1;  // this step's logits row, or -1
   int tokens_out = 0;
   Utf8Assembler utf8;
   std::optional<StopMatcher> stop;
@@ -111,9 +112,8 @@ Result<std::unique_ptr<LlamaEngine>> LlamaEngine::open(const EngineOptions& opti
   mp.n_gpu_layers = 0;
   e->m_model = llama_model_load_from_file(options.model_path.c_str(), mp);
   if (e->m_model == nullptr) {
-    return make_error(ErrorCode::bad_request,
-                      "llama_cpp: '" + options.model_path.string() +
-                          "' is not a GGUF model llama.cpp can load");
+    return make_error(ErrorCode::bad_request, "llama_cpp: '" + options.model_path.string() +
+                                                  "' is not a GGUF model llama.cpp can load");
   }
   if (llama_model_has_encoder(e->m_model) && !llama_model_has_decoder(e->m_model)) {
     return make_error(ErrorCode::bad_request, "llama_cpp: '" + options.model_path.string() +
@@ -195,8 +195,7 @@ Result<std::string> LlamaEngine::chat_prompt(
 }
 
 Result<EngineResult> LlamaEngine::generate(std::string_view prompt, bool parse_special,
-                                           const EngineSampling& sampling,
-                                           const PieceSink& sink,
+                                           const EngineSampling& sampling, const PieceSink& sink,
                                            const bus::CancelToken& cancel) {
   auto req = std::make_shared<Request>();
   const auto len = static_cast<std::int32_t>(prompt.size());
@@ -210,10 +209,10 @@ Result<EngineResult> LlamaEngine::generate(std::string_view prompt, bool parse_s
   }
   if (req->prompt.empty()) return make_error(ErrorCode::bad_request, "the prompt is empty");
   if (static_cast<int>(req->prompt.size()) >= m_ctx_per_slot) {
-    return make_error(ErrorCode::bad_request,
-                      "the prompt has " + std::to_string(req->prompt.size()) +
-                          " tokens; the model's context per request is " +
-                          std::to_string(m_ctx_per_slot));
+    return make_error(ErrorCode::bad_request, "the prompt has " +
+                                                  std::to_string(req->prompt.size()) +
+                                                  " tokens; the model's context per request is " +
+                                                  std::to_string(m_ctx_per_slot));
   }
   req->sampling = sampling;
   req->result.tokens_in = static_cast<int>(req->prompt.size());

@@ -40,10 +40,10 @@ namespace hn::services::llm {
 
 struct EngineOptions {
   std::filesystem::path model_path;
-  int slots = 4;          // generations at once (max_concurrent)
-  int ctx_per_slot = 0;   // tokens of context per generation; 0 = min(training ctx, 4096)
-  int threads = 0;        // CPU threads for decoding; 0 = all cores
-  int batch = 512;        // tokens per decode step
+  int slots = 4;         // generations at once (max_concurrent)
+  int ctx_per_slot = 0;  // tokens of context per generation; 0 = min(training ctx, 4096)
+  int threads = 0;       // CPU threads for decoding; 0 = all cores
+  int batch = 512;       // tokens per decode step
 };
 
 struct EngineSampling {

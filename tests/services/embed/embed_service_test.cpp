@@ -40,7 +40,8 @@ double max_diff(const Vector& a, const Vector& b) {
 class LlamaEmbedderTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    s_embedder = std::make_unique<LlamaEmbedder>(LlamaEmbedderOptions{.model_path = BERT, .threads = 1});
+    s_embedder =
+        std::make_unique<LlamaEmbedder>(LlamaEmbedderOptions{.model_path = BERT, .threads = 1});
     ASSERT_TRUE(s_embedder->start());
   }
   static void TearDownTestSuite() { s_embedder.reset(); }

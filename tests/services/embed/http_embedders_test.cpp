@@ -9,13 +9,12 @@
 #include <sys/wait.h>
 
 #include <atomic>
-#include <csignal>
-#include <cmath>
-#include <thread>
-
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cmath>
+#include <csignal>
+#include <thread>
 
 #include "services/embed/llama_embedder.h"
 #include "support/test_support.h"
@@ -155,18 +154,21 @@ TEST(HttpEmbedder, ABadUrlIsRefusedAtStart) {
 }
 
 TEST(HttpEmbedder, MalformedAnswersAreInternalErrors) {
-  const char* bodies[] = {
-      "not json", "[]", R"({"embeddings": [[1,2]]})", R"({"embeddings": [[1,2],[1]]})",
-      R"({"embeddings": [[1,"x"],[1,2]]})", R"({"embeddings": [[],[]]})"};
+  const char* bodies[] = {"not json",
+                          "[]",
+                          R"({"embeddings": [[1,2]]})",
+                          R"({"embeddings": [[1,2],[1]]})",
+                          R"({"embeddings": [[1,"x"],[1,2]]})",
+                          R"({"embeddings": [[],[]]})"};
   for (const char* b : bodies) {
     auto r = parse_embed_answer(HttpEmbedApi::ollama, b, 2);
     ASSERT_FALSE(r) << b;
     EXPECT_EQ(r.error().code, ErrorCode::internal_error) << b;
   }
-  const char* openai[] = {R"({"data": [{"index": 0, "embedding": [1]}, {"index": 0, "embedding": [2]}]})",
-                          R"({"data": [{"index": 5, "embedding": [1]}, {"index": 1, "embedding": [2]}]})",
-                          R"({"data": [{"index": -1, "embedding": [1]}, {"embedding": [2]}]})",
-                          R"({"data": [1, 2]})"};
+  const char* openai[] = {
+      R"({"data": [{"index": 0, "embedding": [1]}, {"index": 0, "embedding": [2]}]})",
+      R"({"data": [{"index": 5, "embedding": [1]}, {"index": 1, "embedding": [2]}]})",
+      R"({"data": [{"index": -1, "embedding": [1]}, {"embedding": [2]}]})", R"({"data": [1, 2]})"};
   for (const char* b : openai) {
     auto r = parse_embed_answer(HttpEmbedApi::openai, b, 2);
     ASSERT_FALSE(r) << b;
@@ -195,19 +197,23 @@ TEST(HttpEmbedder, ARealLlamaServerAgreesWithTheInProcessEmbedder) {
   }
   test::TempDir dir;
   const int port = free_port();
-  const pid_t pid = test::spawn_process(
-      {server_bin, "-m", BERT.string(), "--embeddings", "--host", "127.0.0.1", "--port",
-       std::to_string(port), "-t", "1", "-c", "512", "-np", "1"},
-      {}, dir / "server.log");
+  const pid_t pid =
+      test::spawn_process({server_bin, "-m", BERT.string(), "--embeddings", "--host", "127.0.0.1",
+                           "--port", std::to_string(port), "-t", "1", "-c", "512", "-np", "1"},
+                          {}, dir / "server.log");
   ASSERT_GT(pid, 0);
   HttpEmbedder e = make(HttpEmbedApi::openai, "http://127.0.0.1:" + std::to_string(port));
   ASSERT_TRUE(e.start());
   const std::vector<std::string> texts{"water for the neighbourhood", "a second text", "x"};
   Result<std::vector<Vector>> remote = make_error(ErrorCode::partition, "not yet");
-  ASSERT_TRUE(test::eventually([&] {
-    remote = e.embed(texts, true, {});
-    return remote.has_value();
-  }, 60)) << remote.error().to_string() << "\n" << test::read_text(dir / "server.log");
+  ASSERT_TRUE(test::eventually(
+      [&] {
+        remote = e.embed(texts, true, {});
+        return remote.has_value();
+      },
+      60))
+      << remote.error().to_string() << "\n"
+      << test::read_text(dir / "server.log");
   LlamaEmbedder local({.model_path = BERT, .threads = 1});
   ASSERT_TRUE(local.start());
   auto mine = local.embed(texts, true, {});

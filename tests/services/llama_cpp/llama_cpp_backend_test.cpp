@@ -42,9 +42,9 @@ TEST(LlamaCppBackend, AMissingFileIsNamedAtStart) {
   EXPECT_EQ(s.error().code, ErrorCode::not_found);
   EXPECT_NE(s.error().message.find("/models/none.gguf"), std::string::npos);
   EXPECT_EQ((*b)->health()["ok"], false);
-  auto r = (*b)->chat({.model = "none", .messages = {{"user", "hi"}}}, [](const Token&) {
-    return Status{};
-  }, bus::CancelToken());
+  auto r = (*b)->chat(
+      {.model = "none", .messages = {{"user", "hi"}}}, [](const Token&) { return Status{}; },
+      bus::CancelToken());
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::not_implemented);
 }
@@ -68,11 +68,14 @@ TEST(LlamaCppBackend, ChatStreamsTokensAndReportsExactUsage) {
   ChatRequest req{.model = "tiny-llama",
                   .messages = {{"system", "be brief"}, {"user", "hello"}},
                   .sampling = {.max_tokens = 12, .seed = 9}};
-  auto r = b->chat(req, [&](const Token& t) {
-    streamed += t.text;
-    ++frames;
-    return Status{};
-  }, bus::CancelToken());
+  auto r = b->chat(
+      req,
+      [&](const Token& t) {
+        streamed += t.text;
+        ++frames;
+        return Status{};
+      },
+      bus::CancelToken());
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->text, streamed);
   EXPECT_EQ(r->tokens_out, 12);
@@ -81,19 +84,23 @@ TEST(LlamaCppBackend, ChatStreamsTokensAndReportsExactUsage) {
   EXPECT_EQ(r->stop_reason, StopReason::max_tokens);
   EXPECT_GT(frames, 0);
   // The same seed again: the same answer (M04 §4.5).
-  auto again = b->chat(req, [](const Token&) { return Status{}; }, bus::CancelToken());
+  auto again = b->chat(
+      req, [](const Token&) { return Status{}; }, bus::CancelToken());
   ASSERT_TRUE(again);
   EXPECT_EQ(again->text, r->text);
 }
 
 TEST(LlamaCppBackend, CompleteHonoursStopSequences) {
   auto b = started(entry(MODEL, std::nullopt));
-  CompletionRequest req{.model = "", .prompt = "Once upon a time", .sampling = {.max_tokens = 30, .seed = 3}};
-  auto full = b->complete(req, [](const Token&) { return Status{}; }, bus::CancelToken());
+  CompletionRequest req{
+      .model = "", .prompt = "Once upon a time", .sampling = {.max_tokens = 30, .seed = 3}};
+  auto full = b->complete(
+      req, [](const Token&) { return Status{}; }, bus::CancelToken());
   ASSERT_TRUE(full);
   ASSERT_GT(full->text.size(), 8U);
   req.sampling.stop = {full->text.substr(full->text.size() / 2, 2)};
-  auto cut = b->complete(req, [](const Token&) { return Status{}; }, bus::CancelToken());
+  auto cut = b->complete(
+      req, [](const Token&) { return Status{}; }, bus::CancelToken());
   ASSERT_TRUE(cut);
   EXPECT_EQ(cut->stop_reason, StopReason::stop_sequence);
   EXPECT_EQ(cut->text, full->text.substr(0, full->text.find(req.sampling.stop[0])));
@@ -102,12 +109,13 @@ TEST(LlamaCppBackend, CompleteHonoursStopSequences) {
 TEST(LlamaCppBackend, ASinkErrorEndsTheGenerationAsCancelled) {
   auto b = started(entry(MODEL, std::nullopt));
   int seen = 0;
-  auto r = b->complete({.model = "tiny-llama", .prompt = "go", .sampling = {.max_tokens = 400}},
-                       [&](const Token&) -> Status {
-                         if (++seen == 2) return make_error(ErrorCode::timeout, "consumer gone");
-                         return {};
-                       },
-                       bus::CancelToken());
+  auto r = b->complete(
+      {.model = "tiny-llama", .prompt = "go", .sampling = {.max_tokens = 400}},
+      [&](const Token&) -> Status {
+        if (++seen == 2) return make_error(ErrorCode::timeout, "consumer gone");
+        return {};
+      },
+      bus::CancelToken());
   ASSERT_TRUE(r);
   EXPECT_EQ(r->stop_reason, StopReason::cancelled);
   EXPECT_EQ(seen, 2);
@@ -116,8 +124,9 @@ TEST(LlamaCppBackend, ASinkErrorEndsTheGenerationAsCancelled) {
 
 TEST(LlamaCppBackend, AnotherModelIsNotFound) {
   auto b = started(entry(MODEL, std::nullopt));
-  auto r = b->complete({.model = "llama-70b", .prompt = "x"}, [](const Token&) { return Status{}; },
-                       bus::CancelToken());
+  auto r = b->complete(
+      {.model = "llama-70b", .prompt = "x"}, [](const Token&) { return Status{}; },
+      bus::CancelToken());
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::not_found);
 }

@@ -29,15 +29,17 @@ EngineSampling seeded(std::uint32_t seed, int max_tokens) {
   return s;
 }
 
-Generated generate(LlamaEngine& e, const EngineSampling& s, const std::string& prompt = "Hello there") {
+Generated generate(LlamaEngine& e, const EngineSampling& s,
+                   const std::string& prompt = "Hello there") {
   Generated run;
-  auto r = e.generate(prompt, false, s,
-                      [&](std::string_view p) {
-                        run.text += p;
-                        run.pieces.emplace_back(p);
-                        return true;
-                      },
-                      bus::CancelToken());
+  auto r = e.generate(
+      prompt, false, s,
+      [&](std::string_view p) {
+        run.text += p;
+        run.pieces.emplace_back(p);
+        return true;
+      },
+      bus::CancelToken());
   EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message);
   if (r) run.result = *r;
   return run;
@@ -46,7 +48,8 @@ Generated generate(LlamaEngine& e, const EngineSampling& s, const std::string& p
 class LlamaEngineTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto e = LlamaEngine::open({.model_path = MODEL, .slots = 4, .ctx_per_slot = 1024, .threads = 1});
+    auto e =
+        LlamaEngine::open({.model_path = MODEL, .slots = 4, .ctx_per_slot = 1024, .threads = 1});
     ASSERT_TRUE(e.has_value()) << e.error().message;
     s_engine = std::move(*e);
   }
@@ -119,8 +122,9 @@ TEST_F(LlamaEngineTest, AStopSequenceEndsTheTextBeforeIt) {
 TEST_F(LlamaEngineTest, ASinkThatRefusesStopsTheGeneration) {
   const auto before = s_engine->stats().tokens_generated;
   int seen = 0;
-  auto r = s_engine->generate("Tell me everything", false, seeded(5, 100000),
-                              [&](std::string_view) { return ++seen < 3; }, bus::CancelToken());
+  auto r = s_engine->generate(
+      "Tell me everything", false, seeded(5, 100000), [&](std::string_view) { return ++seen < 3; },
+      bus::CancelToken());
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->finish, EngineFinish::cancelled);
   EXPECT_EQ(seen, 3);
@@ -134,12 +138,13 @@ TEST_F(LlamaEngineTest, ASinkThatRefusesStopsTheGeneration) {
 TEST_F(LlamaEngineTest, CancellingTheTokenStopsTheGeneration) {
   bus::CancelToken cancel;
   int seen = 0;
-  auto r = s_engine->generate("Go on", false, seeded(6, 100000),
-                              [&](std::string_view) {
-                                if (++seen == 5) cancel.cancel();
-                                return true;
-                              },
-                              cancel);
+  auto r = s_engine->generate(
+      "Go on", false, seeded(6, 100000),
+      [&](std::string_view) {
+        if (++seen == 5) cancel.cancel();
+        return true;
+      },
+      cancel);
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->finish, EngineFinish::cancelled);
   EXPECT_EQ(seen, 5);  // nothing is delivered after the cancel
@@ -151,8 +156,8 @@ TEST_F(LlamaEngineTest, AnAlreadyCancelledCallGeneratesNothing) {
   bus::CancelToken cancel;
   cancel.cancel();
   const auto before = s_engine->stats().tokens_generated;
-  auto r = s_engine->generate("x", false, seeded(1, 50), [](std::string_view) { return true; },
-                              cancel);
+  auto r = s_engine->generate(
+      "x", false, seeded(1, 50), [](std::string_view) { return true; }, cancel);
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->finish, EngineFinish::cancelled);
   EXPECT_EQ(s_engine->stats().tokens_generated, before + static_cast<std::uint64_t>(r->tokens_out));
@@ -161,8 +166,8 @@ TEST_F(LlamaEngineTest, AnAlreadyCancelledCallGeneratesNothing) {
 TEST_F(LlamaEngineTest, APromptLongerThanTheContextIsBadRequest) {
   std::string prompt;
   for (int i = 0; i < 1200; ++i) prompt += "word ";
-  auto r = s_engine->generate(prompt, false, seeded(1, 5), [](std::string_view) { return true; },
-                              bus::CancelToken());
+  auto r = s_engine->generate(
+      prompt, false, seeded(1, 5), [](std::string_view) { return true; }, bus::CancelToken());
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code, ErrorCode::bad_request);
 }

@@ -8,21 +8,24 @@ namespace {
 
 TEST(Utf8Assembler, HoldsACharacterSplitAcrossPieces) {
   Utf8Assembler a;
-  EXPECT_EQ(a.push("ab\xC3"), "ab");        // 'é' = C3 A9, cut after its lead byte
+  EXPECT_EQ(a.push("ab\xC3"), "ab");  // 'é' = C3 A9, cut after its lead byte
   EXPECT_EQ(a.push("\xA9z"), "\xC3\xA9z");
-  EXPECT_EQ(a.push("\xF0\x9F"), "");        // half of U+1F600
+  EXPECT_EQ(a.push("\xF0\x9F"), "");  // half of U+1F600
   EXPECT_EQ(a.push("\x98\x80"), "\xF0\x9F\x98\x80");
   EXPECT_EQ(a.finish(), "");
 }
 
 TEST(Utf8Assembler, ReplacesInvalidBytes) {
   Utf8Assembler a;
-  EXPECT_EQ(a.push("a\xFF" "b"), "a\xEF\xBF\xBD" "b");
-  EXPECT_EQ(a.push("\x80"), "\xEF\xBF\xBD");             // a lone continuation byte
+  EXPECT_EQ(a.push("a\xFF"
+                   "b"),
+            "a\xEF\xBF\xBD"
+            "b");
+  EXPECT_EQ(a.push("\x80"), "\xEF\xBF\xBD");                  // a lone continuation byte
   EXPECT_EQ(a.push("\xC0\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD");  // overlong
   EXPECT_EQ(a.push("\xED\xA0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // surrogate
   EXPECT_EQ(a.push("\xE2\x82"), "");
-  EXPECT_EQ(a.finish(), "\xEF\xBF\xBD");                 // an unfinished character at the end
+  EXPECT_EQ(a.finish(), "\xEF\xBF\xBD");  // an unfinished character at the end
 }
 
 TEST(StopMatcher, PassesTextThroughWithoutStops) {

@@ -4,6 +4,7 @@
 #include "services/chat/chat_service.h"
 #include "services/diag/diag_echo.h"
 #include "services/files/file_service.h"
+#include "services/embed/embed_service.h"
 #include "services/llm/llm_service.h"
 #include "services/market/market_service.h"
 
@@ -14,6 +15,7 @@ const std::vector<service::ServiceFactory>& service_list() {
       {"diag", services::diag::make_service},
       {"files", services::files::make_service},
       {"chat", services::chat::make_service},
+      {"embed", services::embed::make_service},
       {"llm", services::llm::make_service},
       {"market", services::market::make_service},
   };

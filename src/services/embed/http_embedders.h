@@ -1,0 +1,62 @@
+// http_embedders.h — embed.text over HTTP servers the node's [[llm.backends]] name:
+// OpenAI-compatible POST /v1/embeddings (llama-server, vLLM, LM Studio, NIM/Nemotron,
+// OpenBMB) and Ollama's POST /api/embed. Plain http:// only (these are LAN or loopback
+// servers); the API key, when api_key_env names one, is read from the environment per call
+// and sent as a bearer token, never logged.
+//
+// Thread-safety: embed() is safe from any thread; each call has its own connection.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "config/config.h"
+#include "services/embed/embedder.h"
+
+namespace hn::services::embed {
+
+enum class HttpEmbedApi { openai, ollama };
+
+struct HttpEmbedderOptions {
+  HttpEmbedApi api = HttpEmbedApi::openai;
+  std::string backend_name;  // the [[llm.backends]] name, for messages
+  std::string url;           // http://host[:port][/base]
+  std::string model;
+  std::string api_key_env;                   // empty: no key
+  std::chrono::milliseconds timeout{15000};  // M11 §3.3 timeout_seconds
+};
+
+class HttpEmbedder final : public Embedder {
+ public:
+  explicit HttpEmbedder(HttpEmbedderOptions options);
+  std::string kind() const override;
+  std::string model() const override { return m_options.model; }
+  int dim() const override { return m_dim.load(); }
+  // bad_request for a URL that is not http://host[:port][/path].
+  Status start() override;
+  // partition when the server cannot be reached, timeout past the deadline,
+  // internal_error for an HTTP error or an answer that is not the API's shape.
+  Result<std::vector<Vector>> embed(const std::vector<std::string>& texts, bool normalize,
+                                    const bus::CancelToken& cancel) override;
+  Json health() const override;
+
+ private:
+  HttpEmbedderOptions m_options;
+  std::string m_host;
+  std::string m_port;
+  std::string m_path;  // the endpoint's full path
+  std::atomic<int> m_dim{0};
+};
+
+// The embedder for one [[llm.backends]] entry serving `model`; null for a backend type
+// that has no embeddings endpoint (llama_cpp, hf_api, anthropic_api).
+std::unique_ptr<Embedder> make_http_embedder(const config::LlmBackendConfig& backend,
+                                             const std::string& model);
+
+// Parses an answer body (exposed for the fuzz target and tests): `texts` vectors in order.
+Result<std::vector<Vector>> parse_embed_answer(HttpEmbedApi api, std::string_view body,
+                                               std::size_t texts);
+
+}  // namespace hn::services::embed

@@ -1,0 +1,59 @@
+// llama_embedder.h — embeddings with llama.cpp in-process from a BERT-family GGUF (M11;
+// issue #14 §3): the pooling the model declares (bert.pooling_type: mean, CLS, last), texts
+// packed into shared batches (one sequence per text, up to MAX_SEQS texts and `batch`
+// tokens per decode), a text longer than the model's context cut to it.
+//
+// Thread-safety: embed() is safe from any thread; calls take turns on the one context
+// (an encoder pass over a batch uses every core already).
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "services/embed/embedder.h"
+
+struct llama_model;
+struct llama_context;
+
+namespace hn::services::embed {
+
+struct LlamaEmbedderOptions {
+  std::filesystem::path model_path;
+  std::string name;  // offered model name; empty = the file's stem
+  int threads = 0;   // 0 = all cores
+  int batch = 2048;  // tokens per decode
+};
+
+class LlamaEmbedder final : public Embedder {
+ public:
+  static constexpr int MAX_SEQS = 64;
+
+  explicit LlamaEmbedder(LlamaEmbedderOptions options);
+  ~LlamaEmbedder() override;
+  std::string kind() const override { return "llama_cpp"; }
+  std::string model() const override { return m_name; }
+  int dim() const override { return m_dim; }
+  // not_found for a missing file, bad_request for a file that is not an embedding GGUF.
+  Status start() override;
+  Result<std::vector<Vector>> embed(const std::vector<std::string>& texts, bool normalize,
+                                    const bus::CancelToken& cancel) override;
+  Json health() const override;
+  // The pooling in use: "mean" | "cls" | "last" | "rank".
+  std::string pooling() const;
+  // Tokens per text at most (texts are cut to it).
+  int max_tokens() const { return m_max_tokens; }
+
+ private:
+  LlamaEmbedderOptions m_options;
+  std::string m_name;
+  llama_model* m_model = nullptr;
+  llama_context* m_ctx = nullptr;
+  int m_dim = 0;
+  int m_max_tokens = 0;
+  std::string m_error;
+  mutable std::mutex m_mutex;  // one decode at a time on m_ctx
+};
+
+}  // namespace hn::services::embed

@@ -72,7 +72,7 @@ int main(int argc, char** argv) {
   const std::size_t n = argc > 1 ? std::stoul(argv[1]) : 3;
   const int samples = argc > 2 ? std::stoi(argv[2]) : 50;
   std::vector<int> ports;
-  for (std::size_t i = 0; i < n; ++i) ports.push_back(test::unused_tcp_port());
+  for (std::size_t i = 0; i < n; ++i) ports.push_back(test::unused_port());
   std::vector<std::unique_ptr<test::NodeProcess>> nodes;
   std::string error;
   auto make = [&](std::size_t i) {

@@ -35,11 +35,6 @@
 namespace hn::cli {
 namespace {
 
-int fail_with(const Error& error) {
-  std::cerr << "hearthnet: " << error.to_string() << "\n";
-  return exit_code_for(error);
-}
-
 int usage(const std::string& message) {
   std::cerr << "hearthnet: bad_request: " << message << "\n";
   return EXIT_USAGE;
@@ -62,18 +57,10 @@ Status write_json_file(const std::optional<std::filesystem::path>& path, const J
 
 // POSTs body to a self-only route of the running node; the answer's body, or the exit code.
 std::variant<Json, int> ask_node(const GlobalOptions& global, const char* path, const Json& body) {
-  auto home = node::open_home(global.config_path, global.env);
-  if (!home) return fail_with(home.error());
-  auto client = node::LocalClient::connect(*home);
-  if (!client) {
-    if (node::is_no_node_error(client.error())) {
-      std::cerr << "hearthnet: " << client.error().message << "\n";
-      return EXIT_NO_NODE;
-    }
-    return fail_with(client.error());
-  }
-  auto r = (*client)->request("POST", path, body);
-  if (!r) return fail_with(r.error());
+  Connected c = connect_to_node(global);
+  if (!c.client) return c.exit_code;
+  auto r = c.client->request("POST", path, body);
+  if (!r) return fail(r.error());
   if (r->status / 100 != 2) {
     auto error = transport::parse_error_response(r->status, r->body);
     if (error.code == ErrorCode::unauthorized && error.detail.contains("required")) {
@@ -83,7 +70,7 @@ std::variant<Json, int> ask_node(const GlobalOptions& global, const char* path, 
                    "SIG...\n";
       return exit_code_for(error);
     }
-    return fail_with(error);
+    return fail(error);
   }
   return r->body;
 }
@@ -167,7 +154,7 @@ int revoke_over_bus(const GlobalOptions& global, const MemberActionArgs& args,
       if (args.json) std::cout << error.detail.dump() << std::endl;
       return exit_code_for(error);
     }
-    return fail_with(error);
+    return fail(error);
   }
   const Json out = (*answer)["output"];
   if (args.json) {
@@ -188,7 +175,7 @@ int command_member_list(const GlobalOptions& global, const MemberListArgs& args)
   auto c = connect_to_node(global);
   if (!c.client) return c.exit_code;
   auto list = c.client->get_json(node::NODE_MEMBERS_PATH);
-  if (!list) return fail_with(list.error());
+  if (!list) return fail(list.error());
   if (args.json) {
     std::cout << list->dump() << std::endl;
     return EXIT_OK;
@@ -215,10 +202,10 @@ int command_member_action(const GlobalOptions& global, const MemberActionArgs& a
   auto request = request_of(global, args, type);
   if (!request)
     return request.error().code == ErrorCode::bad_request ? usage(request.error().message)
-                                                          : fail_with(request.error());
+                                                          : fail(request.error());
   if (args.request_out) {
     auto written = write_json_file(args.request_out, request->payload());
-    if (!written) return fail_with(written.error());
+    if (!written) return fail(written.error());
     if (args.json) {
       std::cout
           << Json{{"request", args.request_out->string()}, {"payload", request->payload()}}.dump()
@@ -272,21 +259,21 @@ int command_member_cosign(const GlobalOptions& global, const MemberCosignArgs& a
   auto request = events::parse_governance_request(*payload);
   if (!request) return usage(request.error().message);
   auto community = our_community(global);
-  if (!community) return fail_with(community.error());
+  if (!community) return fail(community.error());
   if (request->community != *community) {
-    return fail_with(
+    return fail(
         make_error(ErrorCode::wrong_community, "the request belongs to another community"));
   }
   auto home = node::open_home(global.config_path, global.env);
-  if (!home) return fail_with(home.error());
+  if (!home) return fail(home.error());
   auto keys = identity::load_keys(home->paths.keys_dir);
-  if (!keys) return fail_with(keys.error());
+  if (!keys) return fail(keys.error());
   // Sign what the request says, rebuilt from its fields (never bytes we did not read).
   auto sig = identity::cosign(request->payload(), *keys);
-  if (!sig) return fail_with(sig.error());
+  if (!sig) return fail(sig.error());
   std::cerr << "Co-signing: " << describe(*request) << " (request " << request->client_id << ")\n";
   auto written = write_json_file(args.out, sig->to_json());
-  if (!written) return fail_with(written.error());
+  if (!written) return fail(written.error());
   if (args.out && args.json) std::cout << sig->to_json().dump() << std::endl;
   return EXIT_OK;
 }
@@ -326,9 +313,9 @@ Result<Json> policy_in_force(const node::NodeHome& home) {
 
 int command_policy_show(const GlobalOptions& global, const PolicyShowArgs& args) {
   auto home = node::open_home(global.config_path, global.env);
-  if (!home) return fail_with(home.error());
+  if (!home) return fail(home.error());
   auto shown = policy_in_force(*home);
-  if (!shown) return fail_with(shown.error());
+  if (!shown) return fail(shown.error());
   if (args.json) {
     std::cout << shown->dump() << std::endl;
   } else {

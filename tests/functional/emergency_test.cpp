@@ -66,7 +66,9 @@ TEST(Emergency, ModeFollowsTheProbeServersWithDebounceAndCapabilityEffects) {
                       "\", \"" + web.target() +
                       "\"]\nprobe_tls_verify = false\nprobe_interval_online_seconds = 1\n"
                       "probe_interval_offline_seconds = 1\nprobe_timeout_seconds = 1\n"
-                      "debounce_seconds = 3\nrecovery_seconds = 2\nclock_check_after_seconds = 0\n";
+                      "debounce_seconds = 3\nrecovery_seconds = 2\nclock_check_after_seconds = 0\n"
+                      // four changes in this test: a short flap window lets the fourth through
+                      "flap_window_seconds = 5\n";
   NodeProcess node(options);
   node.add_env("HEARTHNET_EMERGENCY_DETECTOR=on");
   node.add_env("HEARTHNET_DIAG_REQUIRES_INTERNET=1");

@@ -125,6 +125,16 @@ class FilesTest : public ::testing::Test {
   test::TempDir m_dir;
 };
 
+// C answers file.list calls only from members it knows, so a fetch on C finds B as a source
+// once B has heard (by a sync round) that C joined: wait for C to see every holder.
+bool c_sees_holders(const NodeProcess& c, std::size_t n) {
+  return eventually([&] {
+    auto ls = c.cli({"file", "ls", "--remote", "--json"});
+    auto l = parse_json(ls.out);
+    return l && l->size() == 1 && (*l)[0]["holders"].size() >= n;
+  });
+}
+
 // Issue #12: a 20 MiB file put on A is fetched on C from A and B in parallel, both carry
 // chunks (C's own report and metrics), byte-identical.
 TEST_F(FilesTest, FetchesFromTwoSourcesInParallel) {
@@ -144,6 +154,7 @@ TEST_F(FilesTest, FetchesFromTwoSourcesInParallel) {
   Json rb = get(*b, cid, m_dir.path() / "b.bin", &err);
   ASSERT_TRUE(rb.is_object()) << err;
   EXPECT_EQ(rb["chunks_fetched"], 80);
+  ASSERT_TRUE(c_sees_holders(*c, 2));
 
   Json rc = get(*c, cid, m_dir.path() / "c.bin", &err);
   ASSERT_TRUE(rc.is_object()) << err;
@@ -212,6 +223,7 @@ TEST_F(FilesTest, CorruptedSourceIsDroppedAndFetchCompletes) {
   ASSERT_FALSE(cid.empty());
   std::string err;
   ASSERT_TRUE(get(*b, cid, m_dir.path() / "b.bin", &err).is_object()) << err;  // B holds it
+  ASSERT_TRUE(c_sees_holders(*c, 2));
 
   Json r = get(*c, cid, m_dir.path() / "c.bin", &err);
   ASSERT_TRUE(r.is_object()) << err;

@@ -122,8 +122,8 @@ class LlmBackend {
 };
 
 // The in-process llama.cpp backend for a `llama_cpp` entry (url or model: the GGUF path).
-// Defined by llama_cpp_backend.cpp (branch h/llama); until that lands, by a stub that
-// answers not_implemented, so the entry is reported and the other backends still start.
+// Defined by llama_cpp_backend.cpp (llama_engine.h does the work); a GGUF that does not
+// load is an error naming the path, so the entry is reported and the other backends start.
 Result<std::unique_ptr<LlmBackend>> make_llama_cpp_backend(const config::LlmBackendConfig& cfg);
 
 }  // namespace hn::services::llm

@@ -2,6 +2,7 @@
 // IMPLEMENTATION_REFERENCE §0.2). Never configurable; never re-typed elsewhere.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace hn {
@@ -29,6 +30,8 @@ inline constexpr int RAG_CHUNK_TOKENS = 1000;                     // M05
 inline constexpr int RAG_CHUNK_OVERLAP_TOKENS = 200;              // M05
 inline constexpr int RAG_DEFAULT_K = 5;                           // M05
 inline constexpr int RAG_MAX_K = 20;                              // M05
+inline constexpr std::size_t EMBED_MAX_TEXTS = 256;               // CONTRACT §4.3
+inline constexpr std::size_t EMBED_MAX_TEXT_CHARS = 8192;          // CONTRACT §4.3, characters
 inline constexpr int HEALTH_WINDOW_CALLS = 100;                   // M03
 inline constexpr double HEALTH_QUARANTINE_THRESHOLD = 0.5;        // M03
 inline constexpr int HEALTH_QUARANTINE_SECONDS = 60;              // M03

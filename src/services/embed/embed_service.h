@@ -23,14 +23,13 @@
 #include "bus/capability.h"
 #include "bus/service.h"
 #include "config/config.h"
+#include "core/constants.h"
 #include "service/context.h"
 #include "services/embed/embedder.h"
 
 namespace hn::services::embed {
 
 inline constexpr const char* EMBED_TEXT_CAPABILITY = "embed.text";
-inline constexpr std::size_t EMBED_MAX_TEXTS = 256;        // CONTRACT §4.3
-inline constexpr std::size_t EMBED_MAX_TEXT_CHARS = 8192;  // CONTRACT §4.3, in characters
 inline constexpr int EMBED_MAX_CONCURRENT = 8;             // M11 §4.3
 
 // The descriptor; `model` and `dim` go into params.

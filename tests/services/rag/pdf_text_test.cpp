@@ -65,11 +65,16 @@ TEST(RagPdfText, MultiPageRoundTripPutsTheFactOnItsPage) {
 }
 
 TEST(RagPdfText, KeepsLatin1TextAndSkipsEmptyPages) {
-  auto pdf = make_pdf({{"Wasserstra\xC3\x9F" "e 12, M\xC3\xBClheim"}, {}, {"Seite drei."}});
+  auto pdf = make_pdf({{"Wasserstra\xC3\x9F"
+                        "e 12, M\xC3\xBClheim"},
+                       {},
+                       {"Seite drei."}});
   auto pages = pdf_pages(as_bytes(pdf));
   ASSERT_TRUE(pages) << pages.error().to_string();
   ASSERT_EQ(pages->size(), 3u);
-  EXPECT_TRUE(contains((*pages)[0].text, "Wasserstra\xC3\x9F" "e 12, M\xC3\xBClheim"));
+  EXPECT_TRUE(contains((*pages)[0].text,
+                       "Wasserstra\xC3\x9F"
+                       "e 12, M\xC3\xBClheim"));
   auto chunks = chunk_pdf(as_bytes(pdf), ChunkOptions{});
   ASSERT_TRUE(chunks);
   ASSERT_EQ(chunks->size(), 2u);

@@ -262,7 +262,10 @@ Json Node::Impl::status() const {
               {"online_state", emergency_status()},
               {"sync",
                {{"interval_seconds", current_sync_interval().count() / 1000},
-                {"push", push_status()}}},
+                {"push", push_status()},
+                {"last_ok_at", last_sync_ok_ms.load() > 0
+                                   ? Json(format_rfc3339_ms(last_sync_ok_ms.load()))
+                                   : Json(nullptr)}}},
               {"peers", {{"count", peer_list.size()}, {"list", peer_list}}},
               {"capabilities",
                {{"local", local},

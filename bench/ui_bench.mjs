@@ -51,7 +51,8 @@ try {
       const mark = (n) => { const m = performance.getEntriesByName(n)[0]; return m ? m.startTime : null; };
       const res = (n) => { const r = performance.getEntriesByType('resource').find((x) => x.name.endsWith(n)); return r ? r.responseEnd : null; };
       return { html: nav.responseEnd, app_js: res('/app.js'), dom_content_loaded: nav.domContentLoadedEventEnd,
-        session: mark('hn-session'), boot_topology: mark('hn-boot-topology'), pushed_topology: mark('hn-topology'), ready: performance.now() };
+        session: mark('hn-session'), boot_topology: mark('hn-boot-topology'), pushed_topology: mark('hn-topology'),
+        ask_enabled: mark('hn-ask-ready'), seen_by_playwright: performance.now() };
     }));
   }
   const gz = bytes['app.js'].gzip + bytes['app.css'].gzip;

@@ -59,12 +59,32 @@ try {
     const loop = (t) => { window.__frames.push(t - last); last = t; requestAnimationFrame(loop); };
     requestAnimationFrame(loop);
   });
+  // HN_TRACE=1: a Chromium trace of each phase; its main-thread tasks over 50 ms are
+  // summed by what ran in them (Layout, a script's function call, style recalculation …).
+  const tracing = !!process.env.HN_TRACE;
+  const longTasks = (trace) => {
+    const events = JSON.parse(trace.toString()).traceEvents || [];
+    const main = events.find((e) => e.name === 'thread_name' && e.args && e.args.name === 'CrRendererMain');
+    const on = events.filter((e) => main && e.pid === main.pid && e.tid === main.tid && e.ph === 'X');
+    const tasks = on.filter((e) => e.name === 'RunTask' && e.dur > 50000);
+    const inside = {};
+    for (const t of tasks) {
+      for (const e of on) {
+        if (e === t || e.ts < t.ts || e.ts + e.dur > t.ts + t.dur || e.dur < 5000) continue;
+        inside[e.name] = (inside[e.name] || 0) + e.dur / 1000;
+      }
+    }
+    const top = Object.entries(inside).sort((x, y) => y[1] - x[1]).slice(0, 8).map(([n, ms]) => `${n} ${Math.round(ms)} ms`);
+    return { long_tasks: tasks.length, longest_ms: Math.round(Math.max(0, ...tasks.map((t) => t.dur / 1000))), inside: top };
+  };
   const frames = async (label, fn) => {
     await page.evaluate(() => { window.__frames = []; });
+    if (tracing) await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline'] });
     await fn();
     await page.waitForTimeout(300);  // the frames after the action settle
+    const trace = tracing ? longTasks(await browser.stopTracing()) : undefined;
     const f = await page.evaluate(() => window.__frames.slice(1));
-    return { label, frames: f.length, max_ms: +Math.max(...f).toFixed(1), p95_ms: +pct(f, 0.95).toFixed(1) };
+    return { label, frames: f.length, max_ms: +Math.max(...f).toFixed(1), p95_ms: +pct(f, 0.95).toFixed(1), trace };
   };
   const results = [];
   results.push(await frames('idle page (baseline)', () => page.waitForTimeout(1500)));

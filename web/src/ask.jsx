@@ -104,6 +104,7 @@ export function AskTab({ compact }) {
   };
 
   const ready = hasLlm && !!topology;
+  useEffect(() => { if (ready) performance.mark('hn-ask-ready'); }, [ready]);  // ui_bench.mjs reads it
   return (
     <section class={`tab ask ${compact ? 'compact' : ''}`}>
       {topology && !hasLlm && <Unavailable what="llm.chat" />}

@@ -143,7 +143,8 @@ export function ChatTab() {
       </ul>
       <div class="thread-pane">
         {peer ? (
-          <VirtualList class="thread chat-thread" items={thread} itemKey={(m) => m.event_id} estimate={64} stickToBottom testid="chat-thread"
+          <VirtualList key={peer} class="thread chat-thread" items={thread} itemKey={(m) => m.event_id} estimate={64}
+            same={(x, y) => x.event_id === y.event_id && x.delivered_at === y.delivered_at && x.read_at === y.read_at} stickToBottom testid="chat-thread"
             render={(m) => (
               <div class={`msg ${m.from === me ? 'user' : 'assistant'}`} data-testid="chat-message">
                 {m.body}

@@ -4,6 +4,7 @@
 // posts (`market.expire`). New and expired posts arrive by push (`marketplace.post.*`).
 // Long lists grow as the reader scrolls (a page of cards at a time), so a thousand posts
 // cost what the visible ones cost.
+import { memo } from 'preact/compat';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { call, callSelf, newClientId, shortId } from './api.js';
 import { onPubsub } from './live.js';
@@ -102,24 +103,27 @@ export function MarketTab() {
       {form && <NewPost form={form} setForm={setForm} done={() => { setForm(null); load(); }} />}
       <p class="muted count" data-testid="market-count">{posts.length} Beiträge{searched && ` zu „${searched}“`}</p>
       <div class="cards">
-        {posts.slice(0, shown).map((p) => (
-          <article key={p.event_id} class={`card cat-${p.category}`} data-testid="post-card" data-event-id={p.event_id}>
-            <header><span class="tag">{CATEGORY_LABEL[p.category] || p.category}</span> <strong class="post-title">{p.title}</strong></header>
-            <p>{p.body}</p>
-            <footer class="muted">
-              {(p.tags || []).map((t) => <span key={t} class="tag">#{t}</span>)} · {p.author === me ? 'ich' : shortId(p.author)} · {fmtTime(p.created_at)}
-              {p.author === me && <span class="row own">
-                <button onClick={() => expire(p, 'fulfilled')} data-testid="post-fulfilled">Erledigt</button>
-                <button onClick={() => expire(p, 'withdrawn')} data-testid="post-withdraw">Zurückziehen</button></span>}
-            </footer>
-          </article>
-        ))}
+        {posts.slice(0, shown).map((p) => <PostCard key={p.event_id} p={p} mine={p.author === me} expire={expire} />)}
         {posts.length === 0 && <p class="muted">Keine Beiträge.</p>}
       </div>
       {posts.length > shown && <div ref={sentinel} class="more"><button onClick={() => setShown(shown + PAGE)}>Mehr anzeigen</button></div>}
     </section>
   );
 }
+
+// One card; redrawn only when its post (or whether it is ours) changes.
+const PostCard = memo(({ p, mine, expire }) => (
+  <article class={`card cat-${p.category}`} data-testid="post-card" data-event-id={p.event_id}>
+    <header><span class="tag">{CATEGORY_LABEL[p.category] || p.category}</span> <strong class="post-title">{p.title}</strong></header>
+    <p>{p.body}</p>
+    <footer class="muted">
+      {(p.tags || []).map((t) => <span key={t} class="tag">#{t}</span>)} · {mine ? 'ich' : shortId(p.author)} · {fmtTime(p.created_at)}
+      {mine && <span class="row own">
+        <button onClick={() => expire(p, 'fulfilled')} data-testid="post-fulfilled">Erledigt</button>
+        <button onClick={() => expire(p, 'withdrawn')} data-testid="post-withdraw">Zurückziehen</button></span>}
+    </footer>
+  </article>
+), (a, b) => a.p === b.p && a.mine === b.mine);
 
 function NewPost({ form, setForm, done }) {
   const [errors, setErrors] = useState({});

@@ -1,60 +1,44 @@
-// vlist.jsx — a long list (a chat thread, the marketplace's cards) that stays cheap with
-// thousands of items: a scrolling box that renders a window of items around what is
-// visible (plus a margin) between two spacers; rows keep the heights measured when they
-// were last shown, unseen ones count as `estimate` px. `stickToBottom` keeps a thread at
-// its newest message while the reader is there. Short lists render whole.
-import { useLayoutEffect, useRef, useState } from 'preact/hooks';
+// vlist.jsx — a long list (a chat thread) that stays cheap with thousands of items: a
+// scrolling box whose rows are drawn once and then skipped by the browser's own
+// `content-visibility: auto` while off screen (no layout, no paint; `contain-intrinsic-size:
+// auto` keeps the height each row last had, so the scroll bar does not jump). Scrolling
+// runs no script at all. A JS window of rows (spacers, measured heights) was tried first:
+// under a loaded machine each scroll step re-created rows, and the garbage collector and
+// the re-measuring cost frames of 800+ ms (bench/RESULTS.md "UI"). `stickToBottom` keeps a
+// thread at its newest message while the reader is there.
+import { memo } from 'preact/compat';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 
-const WINDOW_MIN = 60;      // lists up to this length render whole
-const OVERSCAN_PX = 800;
+// A row is redrawn only when its item changes: a reloaded thread brings equal messages as
+// new objects, so `same` (by default identity) can compare what is shown.
+const Row = memo(({ item, render }) => render(item), (a, b) => (a.same ? a.same(a.item, b.item) : a.item === b.item));
 
-export function VirtualList({ items, render, itemKey, estimate = 60, stickToBottom = false, class: cls = '', testid }) {
+const FIRST = 40;  // rows drawn at once; the rest follow STEP a frame
+const STEP = 25;
+
+export function VirtualList({ items, render, itemKey, same, estimate = 60, stickToBottom = false, class: cls = '', testid }) {
   const box = useRef(null);
-  const heights = useRef(new Map());
   const atBottom = useRef(true);
-  const [view, setView] = useState({ top: 0, height: 800 });
-  const whole = items.length <= WINDOW_MIN;
-
-  const heightOf = (it) => heights.current.get(itemKey(it)) || estimate;
-  let start = 0, end = items.length, before = 0, after = 0;
-  if (!whole) {
-    let y = 0;
-    start = items.length;
-    for (let i = 0; i < items.length; i++) {
-      const h = heightOf(items[i]);
-      if (y + h >= view.top - OVERSCAN_PX) { start = i; break; }
-      y += h;
-    }
-    before = y;
-    end = start;
-    while (end < items.length && y < view.top + view.height + OVERSCAN_PX) { y += heightOf(items[end]); end++; }
-    for (let i = end; i < items.length; i++) after += heightOf(items[i]);
-  }
-
+  // A thousand rows are not drawn in one task (a second on a loaded machine): the newest
+  // FIRST at once, then STEP more each frame; the browser keeps the reader's place.
+  const [shown, setShown] = useState(Math.min(items.length, FIRST));
+  useEffect(() => {
+    if (shown >= items.length) return undefined;
+    const id = requestAnimationFrame(() => setShown((n) => Math.min(items.length, n + STEP)));
+    return () => cancelAnimationFrame(id);
+  }, [shown, items.length]);
+  const visible = shown >= items.length ? items : stickToBottom ? items.slice(items.length - shown) : items.slice(0, shown);
   useLayoutEffect(() => {
-    const el = box.current;
-    if (!el) return;
-    // Measure what is shown; keep at the bottom when the reader was there.
-    let changed = false;
-    for (const child of el.querySelectorAll(':scope > [data-vkey]')) {
-      const k = child.dataset.vkey;
-      const h = child.offsetHeight;
-      if (heights.current.get(k) !== h) { heights.current.set(k, h); changed = true; }
-    }
-    if (stickToBottom && atBottom.current) el.scrollTop = el.scrollHeight;
-    if (changed && !whole) setView({ top: el.scrollTop, height: el.clientHeight });
-  }, [items, start, end]);
-
+    if (stickToBottom && atBottom.current && box.current) box.current.scrollTop = box.current.scrollHeight;
+  }, [items, shown]);
   const onScroll = () => {
     const el = box.current;
     atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
-    if (!whole) setView({ top: el.scrollTop, height: el.clientHeight });
   };
   return (
-    <div class={`vlist ${cls}`} ref={box} onScroll={onScroll} data-testid={testid} data-count={items.length}>
-      {before > 0 && <div class="vspace" style={{ height: `${before}px` }} />}
-      {items.slice(start, end).map((it) => <div key={itemKey(it)} data-vkey={itemKey(it)} class="vitem">{render(it)}</div>)}
-      {after > 0 && <div class="vspace" style={{ height: `${after}px` }} />}
+    <div class={`vlist ${cls}`} ref={box} onScroll={onScroll} data-testid={testid} data-count={visible.length}
+      style={{ '--row-estimate': `${estimate}px` }}>
+      {visible.map((it) => <div key={itemKey(it)} class="vitem"><Row item={it} render={render} same={same} /></div>)}
     </div>
   );
 }

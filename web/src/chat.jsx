@@ -16,6 +16,7 @@ import { uploadFile } from './upload.js';
 import { VirtualList } from './vlist.jsx';
 
 const peerFromHash = () => new URLSearchParams(location.hash.split('?')[1] || '').get('peer');
+let lastPeer = null;  // the open thread, kept while another tab is shown
 
 // chat.history pages (chat.md "Paging"): oldest first, `next` while a page is full.
 async function historyWith(peer) {
@@ -44,7 +45,8 @@ export function ChatTab() {
   const me = topology && topology.node && topology.node.node_id;
   const head = topology && topology.event_log && topology.event_log.fingerprint;
   const [conversations, setConversations] = useState([]);
-  const [peer, setPeer] = useState(peerFromHash());
+  const [peer, setPeer] = useState(peerFromHash() || lastPeer);
+  lastPeer = peer;
   const [thread, setThread] = useState([]);
   const [text, setText] = useState('');
   const [attachments, setAttachments] = useState([]);
@@ -156,7 +158,7 @@ export function ChatTab() {
                 </small>
               </div>
             )} />
-        ) : <div class="thread"><p class="muted">Wähle links eine*n Nachbar*in.</p></div>}
+        ) : <div class="thread"><p class="muted">Wähle eine*n Nachbar*in.</p></div>}
         {attachments.length > 0 && (
           <div class="row attachments">
             {attachments.map((a) => <span key={a.cid} class="tag" data-testid="pending-attachment">{a.name} ({fmtBytes(a.size_bytes)})

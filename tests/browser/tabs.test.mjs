@@ -116,6 +116,34 @@ test('Ask: the answer streams from the mesh model, Stop cancels a generation', a
   await pageB.waitForSelector('[data-testid=ask-send]', WAIT);
 });
 
+test('Ask with a corpus: rag.answer streams the answer, then numbered sources that open the document', async (t) => {
+  const local = JSON.parse(a.cli(['status', '--json'])).capabilities.local;
+  if (!local.some((c) => c.startsWith('rag.answer@'))) {
+    t.skip('this build offers no rag.answer (the RAG service is not in it)');
+    return;
+  }
+  const doc = join(a.home, 'notfall-handbuch.txt');
+  writeFileSync(doc, 'Regenwasser muss zehn Minuten sprudelnd kochen, bevor man es trinkt.\n'.repeat(30));
+  a.cli(['rag', 'ingest', doc, '--corpus', 'handbook', '--title', 'Notfall-Handbuch']);
+  await openTab(pageA, 'settings');
+  await openTab(pageA, 'ask');  // the corpus list is read when the tab opens
+  await pageA.waitForSelector('[data-testid=corpus] option[value=handbook]', { state: 'attached', ...WAIT });
+  await pageA.selectOption('[data-testid=corpus]', 'handbook');
+  await pageA.fill('[data-testid=ask-input]', 'Wie lange muss Regenwasser kochen?');
+  await pageA.click('[data-testid=ask-send]');
+  await pageA.waitForSelector('[data-testid=answer][data-state=done]', { timeout: 120000 });
+  const sources = pageA.locator('[data-testid=sources] li');
+  await sources.first().waitFor(WAIT);
+  assert.match(await sources.first().textContent(), /Notfall-Handbuch/);
+  assert.equal(await sources.first().getAttribute('value'), '1');
+  await shot(pageA, 'ask-sources-desktop');
+  // A source opens the document in Files.
+  await sources.first().locator('a').click();
+  await pageA.waitForSelector('[data-tab=files][aria-selected=true]', WAIT);
+  await pageA.waitForSelector('[data-testid=preview-text]', WAIT);
+  assert.match(await pageA.textContent('[data-testid=preview-text]'), /Regenwasser/);
+});
+
 test('Chat: A writes from its page, B sees it live with an unread badge, A sees delivered then read', async () => {
   await openTab(pageB, 'chat');  // B waits on its chat tab, thread closed
   await openTab(pageA, 'chat');

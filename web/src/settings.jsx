@@ -102,6 +102,8 @@ export function SettingsTab() {
     } catch (err) { toast(err); }
   };
   const node = (status && status.node) || (topology && topology.node) || {};
+  const names = {};
+  for (const n of nodesOf(topology)) names[n.id] = n.name;
   return (
     <section class="tab settings">
       <div class="panel">
@@ -120,7 +122,7 @@ export function SettingsTab() {
           <thead><tr><th>Mitglied</th><th>Stufe</th><th>seit</th></tr></thead>
           <tbody>
             {((community && community.members) || []).map((m) => (
-              <tr key={m.node_id}><td><code>{m.node_id.slice(8, 20)}</code>{m.node_id === node.node_id && ' (ich)'}</td><td>{m.level}</td><td>{fmtTime(m.added_at)}</td></tr>
+              <tr key={m.node_id}><td>{names[m.node_id] ? <strong>{names[m.node_id]} </strong> : null}<code>{m.node_id.slice(8, 20)}</code>{m.node_id === node.node_id && ' (ich)'}</td><td>{m.level}</td><td>{fmtTime(m.added_at)}</td></tr>
             ))}
           </tbody>
         </table>

@@ -251,6 +251,8 @@ Json Node::Impl::status() const {
       file_size_or_zero(home.paths.events_db) +
       file_size_or_zero(fs::path(home.paths.events_db.string() + "-wal"));
   const std::int64_t now = clock.now_ms();
+  const std::int64_t synced_ms = last_sync_ok_ms.load();
+  const Json last_sync_ok = synced_ms > 0 ? Json(format_rfc3339_ms(synced_ms)) : Json(nullptr);
   return Json{{"node",
                {{"node_id", keys->node_id().str()},
                 {"short_id", keys->short_id()},
@@ -262,7 +264,8 @@ Json Node::Impl::status() const {
               {"online_state", emergency_status()},
               {"sync",
                {{"interval_seconds", current_sync_interval().count() / 1000},
-                {"push", push_status()}}},
+                {"push", push_status()},
+                {"last_ok_at", last_sync_ok}}},
               {"peers", {{"count", peer_list.size()}, {"list", peer_list}}},
               {"capabilities",
                {{"local", local},

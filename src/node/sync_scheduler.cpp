@@ -168,6 +168,7 @@ void Node::Impl::run_sync_rounds() {
                       Json{{"peer", id.str()}, {"error", r.error().to_string()}});
       continue;
     }
+    last_sync_ok_ms.store(clock.now_ms());
     if (r->received_count > 0 || r->sent_count > 0 || r->rejected_count > 0) {
       node_log().info("sync round", Json{{"peer", id.str()},
                                          {"received", r->received_count},

@@ -232,6 +232,7 @@ asio::awaitable<void> async_topology_loop(std::shared_ptr<ServerImpl> impl, std:
       if (digest != previous) {
         previous = std::move(digest);
         impl->last_topology = sse("topology", topology);
+        impl->last_topology_json = topology.dump();
         impl->broadcast(impl->last_topology);
       }
     }

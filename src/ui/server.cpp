@@ -38,11 +38,13 @@ namespace detail {
 namespace {
 
 // CSP: only our own scripts; inline styles for the few computed colours; images from
-// data:/blob: URLs (QR codes, previews). No framing, no referrer (the URL held the token).
+// data:/blob: URLs (QR codes, previews); frames only of blob: URLs (the Files tab's PDF
+// preview). Nobody frames us, no referrer (the URL held the token).
 void add_security_headers(HttpResponse& res) {
   res.set("Content-Security-Policy",
           "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
-          "connect-src 'self'; frame-ancestors 'none'; object-src 'none'; base-uri 'none'");
+          "connect-src 'self'; frame-src 'self' blob:; frame-ancestors 'none'; object-src 'none'; "
+          "base-uri 'none'");
   res.set("X-Frame-Options", "DENY");
   res.set("X-Content-Type-Options", "nosniff");
   res.set("Referrer-Policy", "no-referrer");
@@ -78,6 +80,30 @@ const Asset* asset_for(std::string_view path) {
     return find_asset("/index.html");
   }
   return nullptr;
+}
+
+// index.html with what the page's first paint needs, so it waits for no round trip: the
+// mode (node or first-run wizard) and the newest topology the event hub saw, as a JSON
+// data block (`type="application/json"` is never executed, so the CSP is untouched). '<'
+// only occurs inside JSON strings, where "\u003c" means the same and cannot close the tag.
+std::string boot_page(std::string_view html, bool node_mode, const std::string& topology) {
+  std::string data = std::string("{\"mode\":\"") + (node_mode ? "node" : "setup") + "\"";
+  if (node_mode && !topology.empty()) data += ",\"topology\":" + topology;
+  data += "}";
+  std::string safe;
+  safe.reserve(data.size());
+  for (char c : data) {
+    if (c == '<') {
+      safe += "\\u003c";
+    } else {
+      safe += c;
+    }
+  }
+  std::string out(html);
+  const auto at = out.find("</head>");
+  if (at == std::string::npos) return out;
+  out.insert(at, "<script type=\"application/json\" id=\"hn-boot\">" + safe + "</script>\n");
+  return out;
 }
 
 }  // namespace
@@ -118,7 +144,9 @@ asio::awaitable<HttpResponse> ServerImpl::async_dispatch(HttpRequest req) {
   res.set(http::field::content_type, std::string(asset->content_type));
   add_security_headers(res);
   if (asset->path == "/sw.js") res.set("Service-Worker-Allowed", "/");
-  res.body() = std::string(asset->bytes);
+  res.body() = asset->path == "/index.html"
+                   ? boot_page(asset->bytes, link != nullptr, last_topology_json)
+                   : std::string(asset->bytes);
   res.prepare_payload();
   co_return res;
 }

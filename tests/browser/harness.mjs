@@ -3,6 +3,7 @@
 // run/ui.url, playwright-core driving Debian's /usr/bin/chromium. Waits are on conditions
 // (a file appears, a selector shows), never fixed sleeps.
 import { spawn, spawnSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, openSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,8 @@ export const SOURCE_DIR = resolve(here, '../..');
 export const BIN = process.env.HEARTHNET_BIN || join(SOURCE_DIR, 'build/dev/app/hearthnet');
 export const CHROMIUM = process.env.HN_CHROMIUM || '/usr/bin/chromium';
 export const ARTIFACTS = process.env.HN_ARTIFACTS || join(SOURCE_DIR, 'build/dev/artifacts/browser');
+// The tiny random-weight GGUF models the build generates (tests/models).
+export const TEST_MODELS = process.env.HN_TEST_MODELS_DIR || join(SOURCE_DIR, 'build/dev/test-models');
 // playwright-core is installed with the dashboard's build dependencies (web/package.json).
 const require = createRequire(join(SOURCE_DIR, 'web/package.json'));
 export const { chromium } = require('playwright-core');
@@ -40,20 +43,28 @@ export async function until(what, fn, timeoutMs = 60000, stepMs = 100) {
 export class Node {
   // udpPort: UDP multicast discovery on that port (both ways, where the host has
   // multicast); bootstrapPort: a static peer (one way: this node finds that one).
-  constructor(name, { found = true, bootstrapPort = null, udpPort = null } = {}) {
+  // port: the transport port (0: any); config: more TOML appended; env: more variables
+  // (the emergency detector is off unless env turns it on, so no test probes the public
+  // resolvers).
+  constructor(name, { found = true, bootstrapPort = null, udpPort = null, port = 0, config = '', env = {} } = {}) {
     this.name = name;
+    this.extraEnv = env;
     this.home = mkdtempSync(join(tmpdir(), `hn-ui-${name}-`));
     const peers = bootstrapPort ? `bootstrap_peers = ["127.0.0.1:${bootstrapPort}"]\n` : '';
     writeFileSync(join(this.home, 'config.toml'),
-      `[node]\ndisplay_name = "${name}"\n[transport]\nhost = "127.0.0.1"\nport = 0\n` +
+      `[node]\ndisplay_name = "${name}"\n[transport]\nhost = "127.0.0.1"\nport = ${port}\n` +
       `[discovery]\nmdns_enabled = false\n` +
       (udpPort ? `udp_enabled = true\nudp_multicast_group = "239.255.42.98"\nudp_port = ${udpPort}\n` : 'udp_enabled = false\n') +
       peers +
-      `[ui]\nhost = "127.0.0.1"\nport = 0\nlaunch_browser = false\n`);
+      `[ui]\nhost = "127.0.0.1"\nport = 0\nlaunch_browser = false\n` + config);
     if (found) this.cli(['init', '--non-interactive', '--name', name]);
   }
   env() {
-    return { ...process.env, HEARTHNET_HOME: this.home, HEARTHNET_STATIC_PEER_INTERVAL_SECONDS: '1', HEARTHNET_SYNC_INTERVAL_SECONDS: '2' };
+    return {
+      ...process.env, HEARTHNET_HOME: this.home, HEARTHNET_STATIC_PEER_INTERVAL_SECONDS: '1',
+      HEARTHNET_SYNC_INTERVAL_SECONDS: '2', HEARTHNET_EMERGENCY_DETECTOR: 'off', HEARTHNET_LLAMA_THREADS: '1',
+      ...this.extraEnv,
+    };
   }
   cli(args) {
     const r = spawnSync(BIN, args, { env: this.env(), encoding: 'utf8', timeout: 60000 });
@@ -90,6 +101,46 @@ export class Node {
     clearTimeout(timer);
   }
   remove() { rmSync(this.home, { recursive: true, force: true }); }
+}
+
+// Joins `joiner` (a home without a community, node stopped) to `inviter`'s community (its
+// node running) the CLI's way: id card → invite create → invite redeem.
+export function joinByCli(inviter, joiner) {
+  const card = joiner.cli(['id']).trim().split('\n').find((l) => l.startsWith('hearthnet-id://'));
+  const invite = inviter.cli(['invite', 'create', '--node-id', card]).trim().split('\n').find((l) => l.startsWith('hearthnet://'));
+  joiner.cli(['invite', 'redeem', invite]);
+}
+
+// A free TCP/UDP port below the ephemeral range (a dead server's port is not taken by a
+// client's connection meanwhile).
+export const somePort = () => 20000 + Math.floor(Math.random() * 30000);
+
+// A DNS resolver on 127.0.0.1 that answers every A query with 192.0.2.1 — the far end of
+// the emergency detector's DNS probe (the Node twin of tests/support/probe_servers.h's
+// DnsResponder); stop() and start() again on the same port: "the internet dies and returns".
+export class DnsResponder {
+  constructor(port = somePort()) { this.port = port; this.queries = 0; }
+  get target() { return `127.0.0.1:${this.port}`; }
+  start() {
+    return new Promise((resolve, reject) => {
+      const sock = createSocket('udp4');
+      sock.on('message', (q, rinfo) => {
+        if (q.length < 12) return;
+        this.queries++;
+        let end = 12;
+        while (end < q.length && q[end] !== 0) end += q[end] + 1;
+        const question = q.subarray(12, end + 5);  // name, 0, type, class
+        const head = Buffer.from([q[0], q[1], 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0]);
+        const answer = Buffer.from([0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 1]);
+        sock.send(Buffer.concat([head, question, answer]), rinfo.port, rinfo.address);
+      });
+      sock.once('error', reject);
+      sock.bind(this.port, '127.0.0.1', () => { this.sock = sock; resolve(); });
+    });
+  }
+  stop() {
+    return new Promise((resolve) => { if (!this.sock) return resolve(); this.sock.close(resolve); this.sock = null; });
+  }
 }
 
 export async function launchBrowser() {

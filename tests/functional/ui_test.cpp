@@ -210,5 +210,29 @@ TEST_F(UiTest, TheEventStreamPushesTheTopology) {
   EXPECT_NE(a.body.find("diag.echo"), std::string::npos);
 }
 
+TEST_F(UiTest, IndexHtmlCarriesTheFirstPaintsDataOnceAPageListened) {
+  // No page has listened yet or one has: either way the mode is there.
+  auto first = http(s_port, "GET", "/", cookie());
+  ASSERT_EQ(first.status, 200);
+  EXPECT_NE(first.body.find(R"(<script type="application/json" id="hn-boot">{"mode":"node")"),
+            std::string::npos)
+      << first.body;
+  // After the event stream pushed a topology, the page gets it without a round trip.
+  (void)http(s_port, "GET", "/api/events", cookie(), "", "event: topology", 15000);
+  auto page = http(s_port, "GET", "/", cookie());
+  const auto at = page.body.find(R"(id="hn-boot">)");
+  ASSERT_NE(at, std::string::npos) << page.body;
+  const auto start = page.body.find('>', at) + 1;
+  const auto end = page.body.find("</script>", start);
+  auto boot = parse_json(page.body.substr(start, end - start));
+  ASSERT_TRUE(boot) << page.body;
+  EXPECT_EQ((*boot)["topology"]["node"].value("display_name", ""), "ui-node");
+  EXPECT_TRUE((*boot)["topology"]["sync"].contains("last_ok_at"));  // the Notfall tab's lag
+  // The PDF preview's frames are blob: URLs only; scripts stay our own.
+  const std::string csp = page.header("Content-Security-Policy");
+  EXPECT_NE(csp.find("frame-src 'self' blob:"), std::string::npos) << csp;
+  EXPECT_EQ(csp.find("script-src"), std::string::npos) << csp;  // default-src 'self'
+}
+
 }  // namespace
 }  // namespace hn

@@ -44,6 +44,11 @@ export function call(capability, body = {}, { version = '1.0', node } = {}) {
   return api('/api/call', { method: 'POST', body: { capability, version, body, node } });
 }
 
+// A call served by this node itself (CONTRACT §4 trust `self`: chat.*, file.put/fetch/pin,
+// and every write the node signs as its own — doc/design/chat.md "chat.send serves only its
+// own node").
+export const callSelf = (capability, body = {}, opts = {}) => call(capability, body, { ...opts, node: 'self' });
+
 // A streamed bus call: onFrame(event, data) for each frame; resolves with the done frame's
 // data, rejects with ApiError on an error frame or a lost stream ('partition', lost: true).
 export async function stream(capability, body, onFrame, { version = '1.0', node, signal } = {}) {

@@ -7,7 +7,11 @@ import { api } from './api.js';
 import { startLive } from './live.js';
 import { Onboarding, SettingsTab } from './settings.jsx';
 import { getState, setState, toast, useStore } from './store.js';
-import { AskTab, ChatTab, EmergencyTab, FilesTab, MarketTab } from './tabs.jsx';
+import { AskTab } from './ask.jsx';
+import { ChatTab } from './chat.jsx';
+import { EmergencyTab } from './emergency.jsx';
+import { FilesTab } from './files.jsx';
+import { MarketTab } from './market.jsx';
 import { Topology } from './topology.jsx';
 import { Banner, StatePill, Toasts } from './ui.jsx';
 
@@ -21,10 +25,7 @@ const TABS = [
 ];
 const MOBILE_TABS = TABS.filter(([id]) => ['ask', 'chat', 'market'].includes(id));
 
-const tabFromHash = (tabs) => {
-  const id = location.hash.replace(/^#/, '').split('?')[0];
-  return tabs.some(([t]) => t === id) ? id : tabs[0][0];
-};
+const tabFromHash = () => location.hash.replace(/^#/, '').split('?')[0];
 
 function Header({ mobile }) {
   const topology = useStore((s) => s.topology);
@@ -50,19 +51,22 @@ function Header({ mobile }) {
 }
 
 function Dashboard({ mobile }) {
-  const tabs = mobile ? MOBILE_TABS : TABS;
-  const [tab, setTab] = useState(tabFromHash(tabs));
   const theme = useStore((s) => s.theme);
   const topology = useStore((s) => s.topology);
-  const offline = topology && topology.online_state && topology.online_state.state !== 'online';
+  const offline = !!(topology && topology.online_state && topology.online_state.state && topology.online_state.state !== 'online');
+  // M08 §4: Notfall is listed only while the node is not online.
+  const tabs = (mobile ? MOBILE_TABS : TABS).filter(([id]) => id !== 'emergency' || offline);
+  const [wanted, setWanted] = useState(tabFromHash());
+  const tab = tabs.some(([id]) => id === wanted) ? wanted : tabs[0][0];
   useEffect(() => {
-    const on = () => setTab(tabFromHash(tabs));
+    const on = () => setWanted(tabFromHash());
     addEventListener('hashchange', on);
     return () => removeEventListener('hashchange', on);
   }, []);
   // M08 §7: the emergency look is Spark.
   useEffect(() => { document.documentElement.dataset.theme = offline ? 'spark' : theme; }, [theme, offline]);
-  const go = (id) => { location.hash = id; setTab(id); };
+  // go('chat') or go('chat?peer=…'): the tab, and what it should open.
+  const go = (target) => { location.hash = target; setWanted(target.split('?')[0]); };
   const Current = tabs.find(([id]) => id === tab)[2];
   return (
     <div class={`app ${mobile ? 'mobile' : ''}`}>
@@ -70,24 +74,40 @@ function Dashboard({ mobile }) {
       {!mobile && <Topology />}
       <nav class="tabs" role="tablist">
         {tabs.map(([id, label]) => (
-          <button key={id} role="tab" aria-selected={tab === id} class={`${tab === id ? 'active' : ''} ${id === 'emergency' && offline ? 'alert' : ''}`}
+          <button key={id} role="tab" aria-selected={tab === id} class={`${tab === id ? 'active' : ''} ${id === 'emergency' ? 'alert' : ''}`}
             onClick={() => go(id)} data-tab={id}>{label}</button>
         ))}
       </nav>
-      <main class="tab-body">{topology ? <Current go={go} compact={mobile} /> : <p class="muted">Verbinde mit dem Knoten …</p>}</main>
+      {/* The tab renders before the first topology push (its box is there at once, M08 §8.3's
+          spinner until the mesh is known): the push only enables what the mesh offers. */}
+      <main class="tab-body"><Current go={go} compact={mobile} /></main>
       <Toasts />
     </div>
   );
 }
 
+// What the server put into index.html for the first paint (src/ui/server.cpp boot_page):
+// the mode and the newest topology it knows — the Ask box is drawn, and enabled when the
+// mesh has a model, before any round trip. Absent (a cached shell): ask /api/session.
+function bootData() {
+  try {
+    const el = document.getElementById('hn-boot');
+    return el ? JSON.parse(el.textContent) : null;
+  } catch { return null; }
+}
+
 function App() {
-  const [session, setSession] = useState(null);
+  const boot = bootData();
+  const [session, setSession] = useState(boot && boot.mode ? { mode: boot.mode } : null);
   const mobile = location.pathname.startsWith('/mobile');
   useEffect(() => {
+    if (boot && boot.mode === 'setup') return;
     // The push channel opens at once, beside the session check (one round trip less
     // before the first topology); a node in setup mode refuses it and it is closed.
     const live = startLive();
+    if (boot && boot.mode === 'node') return;
     api('/api/session').then((s) => {
+      performance.mark('hn-session');  // ui_bench.mjs reads it
       setSession(s);
       if (s.mode !== 'node') live.close();
     }).catch((e) => { live.close(); toast(e); setSession({ mode: 'error' }); });
@@ -102,5 +122,10 @@ function App() {
 if ('serviceWorker' in navigator && location.pathname.startsWith('/mobile')) {
   navigator.serviceWorker.register('/sw.js', { scope: '/' }).catch(() => {});
 }
-setState({});
-render(<App />, document.getElementById('app'));
+const initial = bootData();
+if (initial && initial.topology) performance.mark('hn-boot-topology');  // ui_bench.mjs reads it
+setState(initial && initial.topology ? { topology: initial.topology, connected: true } : {});
+// index.html's placeholder goes: Preact renders beside what it did not create.
+const root = document.getElementById('app');
+root.textContent = '';
+render(<App />, root);

@@ -3,7 +3,41 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from './api.js';
 import { setTheme, toast, useStore } from './store.js';
+import { nodesOf } from './topology.jsx';
 import { Copyable, Field, Qr, Spinner, fmtTime } from './ui.jsx';
+
+// The mesh's AI providers (llm.chat, embed.text) with their models, node by node, and this
+// node's own backends as its llm service reports them (status → services.llm.health).
+function Backends({ topology, status }) {
+  const names = {};
+  for (const n of nodesOf(topology)) names[n.id] = n.name;
+  const rows = ((topology && topology.capabilities) || [])
+    .filter((c) => c.name === 'llm.chat' || c.name === 'embed.text' || c.name.startsWith('rag.'))
+    .map((c) => {
+      const p = c.params || {};
+      const models = [...new Set([p.model, ...(Array.isArray(p.models) ? p.models : [])].filter(Boolean))];
+      return { key: `${c.node_id}/${c.name}`, node: names[c.node_id] || c.node_id, name: c.name, models };
+    });
+  const health = (status && status.services && status.services.llm && status.services.llm.health) || null;
+  const failed = (health && health.backends_failed) || [];
+  return (
+    <>
+      <table class="grid" data-testid="backends">
+        <thead><tr><th>Knoten</th><th>Fähigkeit</th><th>Modelle</th></tr></thead>
+        <tbody>
+          {rows.map((r) => <tr key={r.key}><td>{r.node}</td><td><code>{r.name}</code></td><td>{r.models.join(', ') || '—'}</td></tr>)}
+          {rows.length === 0 && <tr><td colSpan={3} class="muted">Kein Sprachmodell im Netz.</td></tr>}
+        </tbody>
+      </table>
+      {failed.length > 0 && (
+        <ul class="error" data-testid="backends-failed">
+          {failed.map((f, i) => <li key={i}>{typeof f === 'string' ? f : `${f.name || ''}: ${f.error || JSON.stringify(f)}`}</li>)}
+        </ul>
+      )}
+      <p class="muted">Backends stehen in <code>[[llm.backends]]</code> der config.toml (wirkt nach Neustart).</p>
+    </>
+  );
+}
 
 const POLICY_FIELDS = [
   ['min_signatures_to_invite', 'Signaturen für Einladung', 'number'],
@@ -68,6 +102,8 @@ export function SettingsTab() {
     } catch (err) { toast(err); }
   };
   const node = (status && status.node) || (topology && topology.node) || {};
+  const names = {};
+  for (const n of nodesOf(topology)) names[n.id] = n.name;
   return (
     <section class="tab settings">
       <div class="panel">
@@ -86,7 +122,7 @@ export function SettingsTab() {
           <thead><tr><th>Mitglied</th><th>Stufe</th><th>seit</th></tr></thead>
           <tbody>
             {((community && community.members) || []).map((m) => (
-              <tr key={m.node_id}><td><code>{m.node_id.slice(8, 20)}</code>{m.node_id === node.node_id && ' (ich)'}</td><td>{m.level}</td><td>{fmtTime(m.added_at)}</td></tr>
+              <tr key={m.node_id}><td>{names[m.node_id] ? <strong>{names[m.node_id]} </strong> : null}<code>{m.node_id.slice(8, 20)}</code>{m.node_id === node.node_id && ' (ich)'}</td><td>{m.level}</td><td>{fmtTime(m.added_at)}</td></tr>
             ))}
           </tbody>
         </table>
@@ -108,6 +144,10 @@ export function SettingsTab() {
             <small class="muted">gültig bis {fmtTime(invite.expires_at)}</small>
           </div>
         )}
+      </div>
+      <div class="panel">
+        <h3>Backends und Modelle</h3>
+        <Backends topology={topology} status={status} />
       </div>
       <div class="panel">
         <h3>Darstellung</h3>

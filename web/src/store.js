@@ -1,6 +1,6 @@
 // store.js — the page's shared state: the topology pushed by the node, toasts, the theme.
 // A tiny observable (no framework store needed for a handful of values).
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 
 const state = {
   topology: null,       // {node, community, online_state, peers, capabilities}
@@ -16,15 +16,22 @@ export function setState(patch) {
   Object.assign(state, patch);
   for (const l of listeners) l();
 }
+// A component re-renders only when what it selects changes (Object.is): a trace or a toast
+// must not redraw a tab of a thousand cards.
 export function useStore(select) {
   const [, force] = useState(0);
+  const selected = select(state);
+  const ref = useRef({ select, selected });
+  ref.current = { select, selected };
   useEffect(() => {
-    const l = () => force((n) => n + 1);
+    const l = () => {
+      if (!Object.is(ref.current.select(state), ref.current.selected)) force((n) => n + 1);
+    };
     listeners.add(l);
     l();  // a change between the first render and this subscription is not lost
     return () => listeners.delete(l);
   }, []);
-  return select(state);
+  return selected;
 }
 
 let toastId = 0;

@@ -314,6 +314,9 @@ struct Node::Impl {
   std::atomic<bool> sync_again{false};
   std::chrono::milliseconds sync_interval{std::chrono::seconds(SYNC_INTERVAL_SECONDS)};
   std::atomic<bool> offline{false};            // M09 emergency mode (offline cadence)
+  // When a sync round with some peer last succeeded (0: never); status → sync.last_ok_at,
+  // the dashboard's "how far behind the log is" (M08 §5.6).
+  std::atomic<std::int64_t> last_sync_ok_ms{0};
   std::unique_ptr<emergency::StateBus> state_bus;      // M09: the mode and the detector's view
   std::unique_ptr<emergency::CapabilityGate> gate;     // requires_internet off while offline
   std::vector<emergency::ProbeTarget> emergency_targets;  // empty: no detector

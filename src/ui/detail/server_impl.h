@@ -96,6 +96,7 @@ struct ServerImpl : std::enable_shared_from_this<ServerImpl> {
   std::list<std::weak_ptr<StreamOut>> listeners;
   std::set<std::string> running_loops;  // "topology", "traces", "topic:<name>"
   std::string last_topology;            // the newest `topology` frame, for a new page
+  std::string last_topology_json;       // the same topology as JSON, for index.html's boot data
   bool has_listeners();
   void broadcast(const std::string& frame);
   void start_hub_loops();

@@ -8,13 +8,6 @@
 // and the best round of each counts (the machine is shared).
 //
 // Usage: hn_bench_llm [tokens per stream (default 256)] [rounds (default 3)] [threads (default 2)]
-#include <signal.h>
-#include <sys/wait.h>
-
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -23,19 +16,14 @@
 #include <vector>
 
 #include "core/json.h"
+#include "llama_server_proc.h"
 #include "services/embed/embed_service.h"
 #include "services/embed/llama_embedder.h"
 #include "services/llm/llama_engine.h"
 
-extern char** environ;
-
 namespace {
 
 namespace fs = std::filesystem;
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 using hn::Json;
 
@@ -45,68 +33,8 @@ double since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
-int free_port() {
-  asio::io_context io;
-  tcp::acceptor a(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-  return a.local_endpoint().port();
-}
-
-// One POST to 127.0.0.1:port; the status (0 when unreachable) and the body.
-int post(int port, const std::string& target, const std::string& body, std::string* out) {
-  try {
-    asio::io_context io;
-    beast::tcp_stream s(io);
-    s.connect(
-        tcp::endpoint(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)));
-    http::request<http::string_body> req{http::verb::post, target, 11};
-    req.set(http::field::host, "127.0.0.1");
-    req.set(http::field::content_type, "application/json");
-    req.body() = body;
-    req.prepare_payload();
-    http::write(s, req);
-    beast::flat_buffer buf;
-    http::response_parser<http::string_body> p;
-    p.body_limit(512u << 20);
-    http::read(s, buf, p);
-    if (out != nullptr) *out = p.get().body();
-    return p.get().result_int();
-  } catch (const std::exception&) {
-    return 0;
-  }
-}
-
-struct Server {
-  pid_t pid = -1;
-  int port = 0;
-  Server(const std::vector<std::string>& args) {
-    port = free_port();
-    std::vector<std::string> argv{HN_LLAMA_SERVER,      "--host",       "127.0.0.1", "--port",
-                                  std::to_string(port), "--log-disable"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    pid = fork();
-    if (pid == 0) {
-      const int null = ::open("/dev/null", 1);
-      dup2(null, 1);
-      dup2(null, 2);
-      std::vector<char*> c;
-      for (auto& a : argv) c.push_back(a.data());
-      c.push_back(nullptr);
-      execve(c[0], c.data(), environ);
-      _exit(127);
-    }
-    for (int i = 0; i < 600; ++i) {  // up to 60 s for the model to load
-      std::string b;
-      if (post(port, "/tokenize", R"({"content":"x"})", &b) == 200) return;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-  }
-  ~Server() {
-    if (pid > 0) {
-      kill(pid, SIGKILL);
-      waitpid(pid, nullptr, 0);
-    }
-  }
-};
+using hn::bench::post;
+using Server = hn::bench::LlamaServerProcess;
 
 constexpr const char* PROMPT = "The neighbours met in the hall to talk about the water supply";
 
@@ -191,13 +119,13 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "%s\n", engine.error().message.c_str());
       return 1;
     }
-    Server server({"-m", llama, "-t", std::to_string(threads), "-tb", std::to_string(threads),
+    Server server(HN_LLAMA_SERVER, {"-m", llama, "-t", std::to_string(threads), "-tb", std::to_string(threads),
                    "-np", std::to_string(streams), "-c", std::to_string(1024 * streams),
                    "--no-warmup"});
     double best_in = 0;
     double best_srv = 0;
     for (int r = 0; r < rounds; ++r) {
-      best_srv = std::max(best_srv, server_tokens_s(server.port, streams, tokens));
+      best_srv = std::max(best_srv, server_tokens_s(server.port(), streams, tokens));
       best_in = std::max(best_in, inproc_tokens_s(**engine, streams, tokens));
     }
     gen.push_back(Json{{"streams", streams},
@@ -217,7 +145,7 @@ int main(int argc, char** argv) {
     (void)svc.start();
     hn::bus::CallContext ctx;
     const Json body{{"params", {{"model", "tiny-bert"}}}, {"input", {{"texts", batch}}}};
-    Server server({"-m", bert, "--embeddings", "-t", std::to_string(threads), "-tb",
+    Server server(HN_LLAMA_SERVER, {"-m", bert, "--embeddings", "-t", std::to_string(threads), "-tb",
                    std::to_string(threads), "-c", "2048", "-b", "2048", "-ub", "2048",
                    "--no-warmup"});
     const std::string req = Json{{"model", "tiny-bert"}, {"input", batch}}.dump();
@@ -226,7 +154,7 @@ int main(int argc, char** argv) {
     for (int r = 0; r < rounds; ++r) {
       auto t0 = Clock::now();
       std::string out;
-      if (post(server.port, "/v1/embeddings", req, &out) == 200)
+      if (post(server.port(), "/v1/embeddings", req, &out) == 200)
         best_srv = std::max(best_srv, 256 / since(t0));
       t0 = Clock::now();
       auto ans = svc.handle(ctx, body);

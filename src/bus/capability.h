@@ -22,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/cancel_token.h"
 #include "core/clock.h"
 #include "core/constants.h"
 #include "core/error.h"
@@ -123,30 +124,10 @@ enum class Accepted { both, only_plain, only_stream };
 // for an Accept that takes only a stream.
 bool answers_with_stream(const CapabilityDescriptor* d, const Json& body, Accepted accept);
 
-// Shared cancellation flag: copies observe the same state. Default-constructed tokens are
-// live (each has its own flag). Whoever waits on other work (a remote call, a queued job)
-// registers a callback with on_cancel instead of polling the flag: cancel() runs every
-// registered callback once, on the cancelling thread, outside any lock of the token.
-class CancelToken {
- public:
-  CancelToken();
-  void cancel() const;
-  bool is_cancelled() const { return m_state->flag.load(); }
-  // Runs `cb` once when the token is cancelled — at once, on this thread, when it already
-  // is. Returns an id for forget(); 0 when `cb` already ran.
-  std::uint64_t on_cancel(std::function<void()> cb) const;
-  // Drops a callback that has not run (the wait it served is over).
-  void forget(std::uint64_t id) const;
-
- private:
-  struct State {
-    std::atomic<bool> flag{false};
-    std::mutex mutex;
-    std::uint64_t next_id = 1;
-    std::map<std::uint64_t, std::function<void()>> callbacks;
-  };
-  std::shared_ptr<State> m_state;
-};
+// The shared cancellation flag of a call (core/cancel_token.h): whoever waits on other work
+// (a remote call, a queued job, an HTTP exchange) registers a callback with on_cancel
+// instead of polling the flag.
+using CancelToken = hn::CancelToken;
 
 // One server-sent frame (CONTRACT §5.3): event name + single-line JSON data.
 struct StreamFrame {

@@ -4,8 +4,10 @@
 // stream; `hearthnet models` lists the mesh's models; a backend that dies mid-stream ends
 // the stream with an error, its provider is quarantined and the traffic moves to the other
 // node; a bad backend entry is named in the service's health and the node still serves.
-#include <algorithm>
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <algorithm>
 
 #include <fstream>
 #include <memory>
@@ -173,6 +175,47 @@ TEST(LlmNode, ABadBackendIsNamedAndTheOthersStillServe) {
   EXPECT_EQ(doctor.exit_code, 0) << doctor.out;
   EXPECT_NE(doctor.out.find("1 backend(s) respond"), std::string::npos) << doctor.out;
   EXPECT_NE(doctor.out.find("HN_TEST_SURELY_UNSET_KEY"), std::string::npos) << doctor.out;
+}
+
+// The value of one series in a /metrics scrape (`name{labels}` as rendered), 0 when absent.
+double series(const NodeProcess& n, const std::string& name) {
+  std::string text;
+  if (test::https_get(n.port(), "/metrics", &text, 5000) != 200) return -1;
+  const auto at = text.find("\n" + name + " ");
+  return at == std::string::npos ? 0 : std::stod(text.substr(at + name.size() + 2));
+}
+
+// X03 §4.2's llm pair moves with a generation: while a stream runs the model's
+// hearthnet_llm_concurrent is 1 and its tokens counter grows; afterwards the gauge is back at
+// 0 and the counter holds exactly the tokens the done frame reported.
+TEST(LlmNode, TheLlmMetricsMoveDuringAndAfterAStream) {
+  FakeLlmServer server;
+  server.set_mode(FakeLlmServer::Mode::slow);  // 200 tokens, one every 20 ms
+  std::string error;
+  NodeProcess n(test::NodeOptions{.name = "llm-metrics"});
+  append_config(n, backend_toml("porch", "llama_server", server.url(), "porch-model"));
+  ASSERT_TRUE(n.start(&error)) << error;
+  const std::string concurrent = R"(hearthnet_llm_concurrent{model="porch-model"})";
+  const std::string tokens =
+      R"(hearthnet_llm_tokens_generated_total{model="porch-model",backend="porch"})";
+  EXPECT_EQ(series(n, concurrent), 0);
+  EXPECT_EQ(series(n, tokens), 0);
+
+  test::TempDir dir;
+  const pid_t ask = test::spawn_process(
+      n.command({"ask", "Count for me", "--model", "porch-model", "--json"}), n.env(),
+      dir / "ask.out");
+  ASSERT_GT(ask, 0);
+  EXPECT_TRUE(eventually([&] { return series(n, concurrent) == 1 && series(n, tokens) > 0; }))
+      << test::read_text(dir / "ask.out");
+  int st = 0;
+  ASSERT_EQ(::waitpid(ask, &st, 0), ask);
+  ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << test::read_text(dir / "ask.out");
+  auto answer = parse_json(test::read_text(dir / "ask.out"));
+  ASSERT_TRUE(answer) << test::read_text(dir / "ask.out");
+  EXPECT_EQ((*answer)["done"]["tokens_out"], 200);
+  EXPECT_EQ(series(n, concurrent), 0);
+  EXPECT_EQ(series(n, tokens), 200);
 }
 
 // The official `openai` npm client, unchanged, against a running node's OpenAI API

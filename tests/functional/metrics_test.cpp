@@ -3,8 +3,8 @@
 // member's flood (rate_limited_total), an open stream (active_streams), blobs stored
 // (blob_storage_bytes), failing calls (capability_health_success_rate, quarantines_total),
 // calls (requests_total, request_duration_ms), the log and the mesh (event_log_*,
-// nodes_online) and the emergency state. The llm_* pair has no producer until the LLM
-// service lands: it is registered and scraped empty.
+// nodes_online) and the emergency state. The llm_* pair is registered here and scraped
+// during and after a real generation in llm_test.cpp (TheLlmMetricsMoveDuringAndAfterAStream).
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 

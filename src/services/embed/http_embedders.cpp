@@ -1,20 +1,15 @@
-// http_embedders.cpp — HttpEmbedder: one synchronous HTTP/1.1 POST per call (Boost.Beast).
+// http_embedders.cpp — HttpEmbedder: one HTTP(S) POST per call over httpc.
 #include "services/embed/http_embedders.h"
 
-#include <atomic>
-#include <boost/asio/connect.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <cstdlib>
+
+#include "httpc/json_answers.h"
 
 namespace hn::services::embed {
 namespace {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
+// Answers of 256 texts × thousands of dimensions as JSON text are large.
+constexpr std::size_t MAX_ANSWER_BYTES = 256u << 20;
 
 }  // namespace
 
@@ -24,37 +19,20 @@ std::string HttpEmbedder::kind() const {
   return m_options.api == HttpEmbedApi::ollama ? "ollama" : "openai";
 }
 
+Result<httpc::Url> HttpEmbedder::endpoint() const {
+  auto url = httpc::parse_url(m_options.url);
+  if (!url) {
+    return make_error(ErrorCode::bad_request, "embedding via '" + m_options.backend_name +
+                                                  "': " + url.error().message);
+  }
+  if (m_options.api == HttpEmbedApi::ollama) return url->with_path("/api/embed");
+  return url->path.ends_with("/v1") ? url->with_path("/embeddings")
+                                    : url->with_path("/v1/embeddings");
+}
+
 Status HttpEmbedder::start() {
-  const std::string& url = m_options.url;
-  const std::string scheme = "http://";
-  if (!url.starts_with(scheme)) {
-    return make_error(ErrorCode::bad_request, "embedding via '" + m_options.backend_name +
-                                                  "': url '" + url +
-                                                  "' is not http://host[:port][/path]");
-  }
-  std::string rest = url.substr(scheme.size());
-  const auto slash = rest.find('/');
-  std::string authority = rest.substr(0, slash);
-  std::string base = slash == std::string::npos ? "" : rest.substr(slash);
-  while (!base.empty() && base.back() == '/') base.pop_back();
-  const auto colon = authority.rfind(':');
-  if (colon != std::string::npos && authority.find(']') == std::string::npos) {
-    m_host = authority.substr(0, colon);
-    m_port = authority.substr(colon + 1);
-  } else {
-    m_host = authority;
-    m_port = "80";
-  }
-  if (m_host.empty() || m_port.empty() ||
-      m_port.find_first_not_of("0123456789") != std::string::npos) {
-    return make_error(ErrorCode::bad_request, "embedding via '" + m_options.backend_name +
-                                                  "': url '" + url + "' has no host:port");
-  }
-  if (m_options.api == HttpEmbedApi::ollama) {
-    m_path = base + "/api/embed";
-  } else {
-    m_path = base.ends_with("/v1") ? base + "/embeddings" : base + "/v1/embeddings";
-  }
+  HN_TRY(endpoint());
+  m_started = true;
   return {};
 }
 
@@ -122,65 +100,33 @@ Result<std::vector<Vector>> parse_embed_answer(HttpEmbedApi api, std::string_vie
 
 Result<std::vector<Vector>> HttpEmbedder::embed(const std::vector<std::string>& texts,
                                                 bool normalize, const bus::CancelToken& cancel) {
-  if (m_path.empty()) HN_TRY(start());
+  HN_TRY_ASSIGN(auto url, endpoint());
   if (cancel.is_cancelled()) {
     return make_error(ErrorCode::timeout, "cancelled by the caller", Json{{"cancelled", true}});
   }
-  const Json request{{"model", m_options.model}, {"input", texts}};
-  std::string answer;
-  unsigned status = 0;
-  try {
-    asio::io_context io;
-    beast::tcp_stream stream(io);
-    asio::ip::tcp::resolver resolver(io);
-    stream.expires_after(m_options.timeout);
-    beast::error_code ec;
-    auto endpoints = resolver.resolve(m_host, m_port, ec);
-    if (!ec) stream.connect(endpoints, ec);
-    if (ec) {
-      return make_error(ErrorCode::partition, "embedding server '" + m_options.backend_name +
-                                                  "' unreachable: " + ec.message());
+  httpc::Request req;
+  req.url = url;
+  req.body = Json{{"model", m_options.model}, {"input", texts}}.dump();
+  req.connect_timeout = m_options.timeout;
+  req.idle_timeout = m_options.timeout;
+  if (!m_options.api_key_env.empty()) {
+    if (const char* key = std::getenv(m_options.api_key_env.c_str()); key != nullptr && *key) {
+      req.headers.emplace_back("Authorization", std::string("Bearer ") + key);
     }
-    http::request<http::string_body> req{http::verb::post, m_path, 11};
-    req.set(http::field::host, m_host + ":" + m_port);
-    req.set(http::field::content_type, "application/json");
-    req.set(http::field::accept, "application/json");
-    if (!m_options.api_key_env.empty()) {
-      if (const char* key = std::getenv(m_options.api_key_env.c_str()); key != nullptr && *key) {
-        req.set(http::field::authorization, std::string("Bearer ") + key);
-      }
-    }
-    req.body() = request.dump();
-    req.prepare_payload();
-    http::write(stream, req, ec);
-    beast::flat_buffer buffer;
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(256u << 20);
-    if (!ec) http::read(stream, buffer, parser, ec);
-    if (ec == beast::error::timeout) {
-      return make_error(ErrorCode::timeout,
-                        "embedding server '" + m_options.backend_name + "' did not answer in time");
-    }
-    if (ec) {
-      return make_error(ErrorCode::partition,
-                        "embedding server '" + m_options.backend_name + "': " + ec.message());
-    }
-    status = parser.get().result_int();
-    answer = std::move(parser.get().body());
-    stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-  } catch (const std::exception& e) {
-    return make_error(ErrorCode::internal_error, std::string("embedding server: ") + e.what());
   }
-  if (status == 404) {
-    return make_error(ErrorCode::not_found, "embedding server '" + m_options.backend_name +
-                                                "' does not serve model '" + m_options.model +
-                                                "' (HTTP 404)");
+  req.headers.emplace_back("Content-Type", "application/json");
+  req.headers.emplace_back("Accept", "application/json");
+  auto answer = httpc::fetch(req, cancel, MAX_ANSWER_BYTES);
+  if (!answer) {
+    Error e = answer.error();
+    if (httpc::is_unreachable(e)) e.code = ErrorCode::partition;  // nothing was sent
+    return e;
   }
-  if (status != 200) {
-    return make_error(ErrorCode::internal_error, "embedding server '" + m_options.backend_name +
-                                                     "' answered HTTP " + std::to_string(status));
+  if (answer->head.status != 200) {
+    return httpc::error_from_http(answer->head, answer->body,
+                                  "embedding server '" + m_options.backend_name + "'");
   }
-  HN_TRY_ASSIGN(auto vectors, parse_embed_answer(m_options.api, answer, texts.size()));
+  HN_TRY_ASSIGN(auto vectors, parse_embed_answer(m_options.api, answer->body, texts.size()));
   if (!vectors.empty()) m_dim.store(static_cast<int>(vectors.front().size()));
   if (normalize) {
     for (auto& v : vectors) l2_normalize(v);
@@ -189,7 +135,7 @@ Result<std::vector<Vector>> HttpEmbedder::embed(const std::vector<std::string>& 
 }
 
 Json HttpEmbedder::health() const {
-  return Json{{"ok", !m_path.empty()},
+  return Json{{"ok", m_started.load()},
               {"kind", kind()},
               {"model", m_options.model},
               {"dim", m_dim.load()},

@@ -146,11 +146,14 @@ TEST(HttpEmbedder, ServerErrorsAreTyped) {
 }
 
 TEST(HttpEmbedder, ABadUrlIsRefusedAtStart) {
-  for (const char* url : {"ftp://x", "https://api.example/v1", "http://", "http://host:port"}) {
+  for (const char* url : {"ftp://x", "http://", "http://host:port", "http://host:99999",
+                          "https://user@api.example/v1"}) {
     auto s = make(HttpEmbedApi::openai, url).start();
     ASSERT_FALSE(s) << url;
     EXPECT_EQ(s.error().code, ErrorCode::bad_request) << url;
   }
+  // TLS servers too (the shared httpc client): an https URL is accepted.
+  EXPECT_TRUE(make(HttpEmbedApi::openai, "https://api.example/v1").start());
 }
 
 TEST(HttpEmbedder, MalformedAnswersAreInternalErrors) {

@@ -1,12 +1,11 @@
 // Tests for the HTTP LLM backends against a local server speaking each vendor's protocol
 // (fake_llm_server.h): streaming, usage, stop reasons, HTTP errors, a stream cut mid-way,
-// cancellation, model discovery, API keys from the environment, embeddings.
+// cancellation, model discovery, API keys from the environment.
 #include <cstdlib>
 
 #include <gtest/gtest.h>
 
 #include "services/llm/fake_llm_server.h"
-#include "services/llm/http/embeddings.h"
 #include "services/llm/make_backend.h"
 
 namespace hn::services::llm {
@@ -207,27 +206,6 @@ TEST(BackendConfig, AnUnreachableServerWithoutModelFailsStartWithTheReason) {
   auto s = (*b)->start();
   ASSERT_FALSE(s);
   EXPECT_NE(s.error().message.find("unreachable"), std::string::npos) << s.error().message;
-}
-
-TEST(HttpEmbeddings, OpenAiAndOllamaVectorsComeBackNormalisedInOrder) {
-  FakeLlmServer server;
-  auto settings = http::settings_from_config(entry("vllm", server.url()));
-  ASSERT_TRUE(settings);
-  http::OpenAiEmbeddings openai(*settings);
-  http::OllamaEmbeddings ollama(*settings);
-  for (http::HttpEmbeddings* e : {static_cast<http::HttpEmbeddings*>(&openai),
-                                  static_cast<http::HttpEmbeddings*>(&ollama)}) {
-    auto r = e->embed("fake-embed", {"a", "b"}, true, bus::CancelToken());
-    ASSERT_TRUE(r) << r.error().message;
-    ASSERT_EQ(r->vectors.size(), 2u);
-    EXPECT_EQ(r->dim, 3);
-    EXPECT_FLOAT_EQ(r->vectors[0][0], 0.6f);
-    EXPECT_FLOAT_EQ(r->vectors[1][1], 0.8f);
-    EXPECT_EQ(r->tokens_in, 5);
-  }
-  auto raw = openai.embed("fake-embed", {"a", "b"}, false, bus::CancelToken());
-  ASSERT_TRUE(raw);
-  EXPECT_FLOAT_EQ(raw->vectors[1][0], 6.0f);
 }
 
 }  // namespace

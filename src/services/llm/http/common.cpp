@@ -1,10 +1,9 @@
-// common.cpp — settings, error mapping, streamed POSTs and usage accounting for HTTP backends.
+// common.cpp — settings, streamed POSTs, JSON exchanges and usage accounting for HTTP backends.
 #include "services/llm/http/common.h"
 
 #include <cstdlib>
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 
 namespace hn::services::llm::http {
@@ -71,54 +70,11 @@ Result<HttpBackendSettings> settings_from_config(const config::LlmBackendConfig&
   return s;
 }
 
-std::string vendor_message(std::string_view body) {
-  try {
-    Json j = Json::parse(body);
-    if (j.is_object()) {
-      if (auto it = j.find("error"); it != j.end()) {
-        if (it->is_string()) return it->get<std::string>();
-        if (it->is_object() && it->contains("message") && (*it)["message"].is_string()) {
-          return (*it)["message"].get<std::string>();
-        }
-      }
-      if (auto it = j.find("message"); it != j.end() && it->is_string()) return it->get<std::string>();
-    }
-  } catch (const std::exception&) {
-  }
-  std::string raw(body.substr(0, 200));
-  std::replace_if(raw.begin(), raw.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
-  return raw;
-}
-
-Error error_from_http(const HttpResponseHead& head, std::string_view body, std::string_view backend) {
-  const std::string msg = "backend '" + std::string(backend) + "' answered HTTP " +
-                          std::to_string(head.status) + ": " + vendor_message(body);
-  switch (head.status) {
-    case 404: return make_error(ErrorCode::not_found, msg);
-    case 400:
-    case 413:
-    case 422: return make_error(ErrorCode::bad_request, msg);
-    case 408:
-    case 504: return make_error(ErrorCode::timeout, msg);
-    case 429: {
-      Error e = make_error(ErrorCode::rate_limited, msg);
-      const std::string after = head.header("retry-after");
-      double seconds = 0;
-      auto [end, ec] = std::from_chars(after.data(), after.data() + after.size(), seconds);
-      if (ec == std::errc() && end == after.data() + after.size() && seconds >= 0 && seconds < 86400) {
-        e.retry_after_ms = static_cast<int>(std::ceil(seconds * 1000));
-      }
-      return e;
-    }
-    default: return make_error(ErrorCode::internal_error, msg);
-  }
-}
-
 Status post_stream(const HttpBackendSettings& s, const Url& url,
                    const std::vector<std::pair<std::string, std::string>>& headers,
                    const Json& body, StreamFormat format, const StreamSinks& sinks,
                    const bus::CancelToken& cancel) {
-  HttpRequest req;
+  httpc::Request req;
   req.method = "POST";
   req.url = url;
   req.headers = with_auth(s, headers);
@@ -129,12 +85,12 @@ Status post_stream(const HttpBackendSettings& s, const Url& url,
   req.connect_timeout = s.connect_timeout;
   req.idle_timeout = s.idle_timeout;
   int status = 0;
-  HttpResponseHead head_copy;
+  httpc::ResponseHead head_copy;
   std::string error_body;
   SseParser sse(sinks.on_event ? sinks.on_event : [](const SseEvent&) -> Status { return {}; });
   LineSplitter lines(sinks.on_line ? sinks.on_line : [](std::string_view) -> Status { return {}; });
-  ResponseHandler handler;
-  handler.on_head = [&](const HttpResponseHead& head) -> Status {
+  httpc::ResponseHandler handler;
+  handler.on_head = [&](const httpc::ResponseHead& head) -> Status {
     status = head.status;
     head_copy = head;
     return {};
@@ -146,8 +102,10 @@ Status post_stream(const HttpBackendSettings& s, const Url& url,
     }
     return format == StreamFormat::sse ? sse.feed(piece) : lines.feed(piece);
   };
-  auto exchanged = http_exchange(req, handler, cancel);
-  if (status != 0 && !is_2xx(status)) return error_from_http(head_copy, error_body, s.name);
+  auto exchanged = httpc::exchange(req, handler, cancel);
+  if (status != 0 && !is_2xx(status)) {
+    return httpc::error_from_http(head_copy, error_body, backend_label(s.name));
+  }
   HN_TRY(exchanged);
   return format == StreamFormat::sse ? sse.finish() : lines.finish();
 }
@@ -155,29 +113,14 @@ Status post_stream(const HttpBackendSettings& s, const Url& url,
 Result<Json> exchange_json(const HttpBackendSettings& s, const std::string& method, const Url& url,
                            const std::vector<std::pair<std::string, std::string>>& headers,
                            const Json& body, const bus::CancelToken& cancel) {
-  HttpRequest req;
+  httpc::Request req;
   req.method = method;
   req.url = url;
   req.headers = with_auth(s, headers);
-  if (!body.is_null()) {
-    req.headers.emplace_back("Content-Type", "application/json");
-    req.body = body.dump();
-  }
-  req.headers.emplace_back("Accept", "application/json");
+  if (!body.is_null()) req.body = body.dump();
   req.connect_timeout = s.connect_timeout;
   req.idle_timeout = s.idle_timeout;
-  HN_TRY_ASSIGN(auto response, http_fetch(req, cancel));
-  if (!is_2xx(response.head.status)) return error_from_http(response.head, response.body, s.name);
-  return parse_backend_json(response.body, s.name);
-}
-
-Result<Json> parse_backend_json(std::string_view text, std::string_view backend) {
-  try {
-    return Json::parse(text);
-  } catch (const std::exception&) {
-    return make_error(ErrorCode::internal_error,
-                      "backend '" + std::string(backend) + "' sent malformed JSON");
-  }
+  return httpc::fetch_json(std::move(req), cancel, backend_label(s.name));
 }
 
 const Json& field(const Json& j, std::string_view key) {

@@ -1,7 +1,7 @@
-// common.h — what the HTTP backends share: settings made from a [[llm.backends]] entry
-// (URL, API key read from the named environment variable, models), the mapping of a
-// backend's HTTP error to a contract code (M04 §5), a POST whose streamed answer goes to an
-// SSE or NDJSON parser, the token accounting of one generation, and the health record a
+// common.h — what the HTTP backends share over the plain HTTP(S) client (httpc): settings
+// made from a [[llm.backends]] entry (URL, API key read from the named environment variable,
+// models), a POST whose streamed answer goes to an SSE or NDJSON parser (its HTTP errors
+// mapped to contract codes by httpc::error_from_http, M04 §5), the token accounting of one generation, and the health record a
 // backend keeps for the service's health JSON (doctor's llm_backend_reachable).
 //
 // Thread-safety: HttpBackendSettings is immutable after construction; BackendHealth is
@@ -18,11 +18,17 @@
 
 #include "config/config.h"
 #include "core/json.h"
+#include "httpc/client.h"
+#include "httpc/json_answers.h"
 #include "services/llm/backend.h"
-#include "services/llm/http/http_client.h"
 #include "services/llm/http/stream_parsers.h"
 
 namespace hn::services::llm::http {
+
+// The plain HTTP(S) client (httpc) under the names the backends use.
+using httpc::parse_url;
+using httpc::Url;
+using httpc::vendor_message;
 
 // Everything an HTTP backend needs from its config entry. The key is held here only; it
 // is never put in an error, a log line or health.
@@ -46,21 +52,10 @@ std::string_view default_url(std::string_view type);
 // set and non-empty. The error names the backend and what is wrong — never the key.
 Result<HttpBackendSettings> settings_from_config(const config::LlmBackendConfig& cfg);
 
-// The contract error for a backend's non-2xx answer (M04 §5): 404 not_found, 429
-// rate_limited (retry_after_ms from Retry-After), 400/413/422 bad_request, 408/504 timeout,
-// everything else internal_error. The message names the backend and quotes the vendor's
-// own message when the body has one.
-Error error_from_http(const HttpResponseHead& head, std::string_view body,
-                      std::string_view backend);
-
-// The vendor's message in an error body ({"error": "..."}, {"error": {"message": ...}},
-// {"message": ...}); the raw body (truncated) otherwise.
-std::string vendor_message(std::string_view body);
-
 enum class StreamFormat { sse, ndjson };
 
 // POSTs `body` (JSON) to `url` and hands each event (SSE) or line (NDJSON) of a 2xx answer
-// to the sink; a non-2xx answer becomes error_from_http. An SSE event's data / an NDJSON
+// to the sink; a non-2xx answer becomes httpc::error_from_http (M04 §5). An SSE event's data / an NDJSON
 // line arrive as text (the sink parses JSON: a bad document is its own error).
 struct StreamSinks {
   std::function<Status(const SseEvent&)> on_event;       // StreamFormat::sse
@@ -80,8 +75,21 @@ Result<Json> exchange_json(const HttpBackendSettings& s, const std::string& meth
 // throws — a backend's JSON has whatever shape it has).
 const Json& field(const Json& j, std::string_view key);
 
+// "backend 'NAME'": how messages name a backend.
+inline std::string backend_label(std::string_view backend) {
+  return "backend '" + std::string(backend) + "'";
+}
+
+// internal_error "backend 'NAME' failed mid-stream: <the server's message in payload>".
+inline Error failed_mid_stream(std::string_view backend, std::string_view payload) {
+  return make_error(ErrorCode::internal_error,
+                    backend_label(backend) + " failed mid-stream: " + vendor_message(payload));
+}
+
 // Parses one JSON document from a backend; internal_error naming the backend otherwise.
-Result<Json> parse_backend_json(std::string_view text, std::string_view backend);
+inline Result<Json> parse_backend_json(std::string_view text, std::string_view backend) {
+  return httpc::parse_json_answer(text, backend_label(backend));
+}
 
 // M04 §3.3: chars / 3.5 for Latin scripts (at least 1 for non-empty text).
 int count_tokens_approx(std::string_view text);

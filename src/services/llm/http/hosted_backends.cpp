@@ -9,21 +9,55 @@ namespace {
 constexpr const char* ANTHROPIC_VERSION = "2023-06-01";
 constexpr const char* ANTHROPIC_DEFAULT_MODEL = "claude-sonnet-4-6";
 
-Json model_health(const BackendHealth& h, const HttpBackendSettings& s) {
-  Json j = h.to_json();
-  j["url"] = s.url.to_string();
-  return j;
+// Reads one Messages API event (type from the SSE event name, else the data's "type").
+Status read_anthropic_event(const SseEvent& ev, GenerationState& state, std::string_view backend) {
+  if (ev.event == "ping" || ev.event == "content_block_start" || ev.event == "content_block_stop") {
+    return {};
+  }
+  HN_TRY_ASSIGN(auto j, parse_backend_json(ev.data, backend));
+  if (!j.is_object()) return {};
+  const std::string type = ev.event.empty() && field(j, "type").is_string() ? field(j, "type").get<std::string>() : ev.event;
+  Generation& g = state.result();
+  if (type == "error") return failed_mid_stream(backend, ev.data);
+  if (type == "message_start") {
+    const Json& in = field(field(field(j, "message"), "usage"), "input_tokens");
+    if (in.is_number_integer()) {
+      g.tokens_in = in.get<int>();
+      g.usage_exact = true;
+    }
+  } else if (type == "content_block_delta") {
+    const Json& delta = field(j, "delta");
+    if (field(delta, "type") == "text_delta" && field(delta, "text").is_string()) {
+      HN_TRY(state.emit(field(delta, "text").get_ref<const std::string&>()));
+    }
+  } else if (type == "message_delta") {
+    const Json& stop = field(field(j, "delta"), "stop_reason");
+    if (stop.is_string()) {
+      const auto& reason = stop.get_ref<const std::string&>();
+      g.stop_reason = reason == "max_tokens"      ? StopReason::max_tokens
+                      : reason == "stop_sequence" ? StopReason::stop_sequence
+                                                  : StopReason::end;
+    }
+    if (const Json& out = field(field(j, "usage"), "output_tokens"); out.is_number_integer()) {
+      g.tokens_out = out.get<int>();
+    }
+  } else if (type == "message_stop") {
+    state.finished = true;
+  }
+  return {};
 }
 
-Result<Generation> anthropic_messages(const HttpBackendSettings& s, BackendHealth& health,
-                                      const std::string& model, const std::vector<ChatMessage>& messages,
-                                      const Sampling& sampling, const TokenSink& on_token,
-                                      const bus::CancelToken& cancel) {
+}  // namespace
+
+Result<Generation> AnthropicBackend::messages(const std::string& model,
+                                              const std::vector<ChatMessage>& turns,
+                                              const Sampling& sampling, const TokenSink& on_token,
+                                              const bus::CancelToken& cancel) {
   Json body{{"model", model}, {"max_tokens", sampling.max_tokens}, {"messages", Json::array()},
             {"stream", true}, {"temperature", sampling.temperature}};
   std::string system;
   std::string prompt_text;
-  for (const auto& m : messages) {
+  for (const auto& m : turns) {
     prompt_text += m.content;
     if (m.role == "system") {
       system += (system.empty() ? "" : "\n") + m.content;
@@ -33,87 +67,35 @@ Result<Generation> anthropic_messages(const HttpBackendSettings& s, BackendHealt
   }
   if (!system.empty()) body["system"] = system;
   if (!sampling.stop.empty()) body["stop_sequences"] = sampling.stop;
-  GenerationState state(on_token);
-  StreamSinks sinks;
-  sinks.on_event = [&](const SseEvent& ev) -> Status {
-    if (ev.event == "ping" || ev.event == "content_block_start" || ev.event == "content_block_stop") {
-      return {};
-    }
-    HN_TRY_ASSIGN(auto j, parse_backend_json(ev.data, s.name));
-    if (!j.is_object()) return {};
-    const std::string type = ev.event.empty() && field(j, "type").is_string() ? field(j, "type").get<std::string>() : ev.event;
-    Generation& g = state.result();
-    if (type == "error") {
-      return make_error(ErrorCode::internal_error,
-                        "backend '" + s.name + "' failed mid-stream: " + vendor_message(ev.data));
-    }
-    if (type == "message_start") {
-      const Json& in = field(field(field(j, "message"), "usage"), "input_tokens");
-      if (in.is_number_integer()) {
-        g.tokens_in = in.get<int>();
-        g.usage_exact = true;
-      }
-    } else if (type == "content_block_delta") {
-      const Json& delta = field(j, "delta");
-      if (field(delta, "type") == "text_delta" && field(delta, "text").is_string()) {
-        HN_TRY(state.emit(field(delta, "text").get_ref<const std::string&>()));
-      }
-    } else if (type == "message_delta") {
-      const Json& stop = field(field(j, "delta"), "stop_reason");
-      if (stop.is_string()) {
-        const auto& reason = stop.get_ref<const std::string&>();
-        g.stop_reason = reason == "max_tokens"      ? StopReason::max_tokens
-                        : reason == "stop_sequence" ? StopReason::stop_sequence
-                                                    : StopReason::end;
-      }
-      if (const Json& out = field(field(j, "usage"), "output_tokens"); out.is_number_integer()) {
-        g.tokens_out = out.get<int>();
-      }
-    } else if (type == "message_stop") {
-      state.finished = true;
-    }
-    return {};
-  };
-  std::vector<std::pair<std::string, std::string>> headers = {
-      {"x-api-key", s.api_key}, {"anthropic-version", ANTHROPIC_VERSION}};
-  auto exchanged = post_stream(s, s.url.with_path("/v1/messages"), headers, body, StreamFormat::sse,
-                               sinks, cancel);
-  health.record(exchanged);
-  const bool exact = state.result().usage_exact;
-  auto out = finish_generation(std::move(exchanged), state, cancel, s.name, prompt_text);
-  if (out && exact) out->usage_exact = true;
-  return out;
+  const httpc::Headers headers = {{"x-api-key", m_s.api_key},
+                                  {"anthropic-version", ANTHROPIC_VERSION}};
+  return stream(
+      m_s.url.with_path("/v1/messages"), headers, body, StreamFormat::sse,
+      [&](const SseEvent& ev, GenerationState& state) {
+        return read_anthropic_event(ev, state, m_s.name);
+      },
+      prompt_text, on_token, cancel);
 }
 
-}  // namespace
-
-AnthropicBackend::AnthropicBackend(HttpBackendSettings settings) : m_s(std::move(settings)) {
-  m_models.push_back(BackendModel{m_s.model.value_or(ANTHROPIC_DEFAULT_MODEL), "api", m_s.ctx,
-                                  {"text"}, m_s.requires_internet});
+AnthropicBackend::AnthropicBackend(HttpBackendSettings settings)
+    : HttpBackend(std::move(settings), "anthropic_api") {
+  m_models.push_back(model_named(m_s.model.value_or(ANTHROPIC_DEFAULT_MODEL), "api"));
 }
-
-Json AnthropicBackend::health() const { return model_health(m_health, m_s); }
 
 Result<Generation> AnthropicBackend::chat(const ChatRequest& request, const TokenSink& on_token,
                                           const bus::CancelToken& cancel) {
-  return anthropic_messages(m_s, m_health, request.model, request.messages, request.sampling,
-                            on_token, cancel);
+  return messages(request.model, request.messages, request.sampling, on_token, cancel);
 }
 
 Result<Generation> AnthropicBackend::complete(const CompletionRequest& request,
                                               const TokenSink& on_token,
                                               const bus::CancelToken& cancel) {
-  return anthropic_messages(m_s, m_health, request.model, {{"user", request.prompt}},
-                            request.sampling, on_token, cancel);
+  return messages(request.model, {{"user", request.prompt}}, request.sampling, on_token, cancel);
 }
 
-HfApiBackend::HfApiBackend(HttpBackendSettings settings) : m_s(std::move(settings)) {
-  if (m_s.model) {
-    m_models.push_back(BackendModel{*m_s.model, "api", m_s.ctx, {"text"}, m_s.requires_internet});
-  }
+HfApiBackend::HfApiBackend(HttpBackendSettings settings) : HttpBackend(std::move(settings), "hf_api") {
+  if (m_s.model) m_models.push_back(model_named(*m_s.model, "api"));
 }
-
-Json HfApiBackend::health() const { return model_health(m_health, m_s); }
 
 Result<Generation> HfApiBackend::chat(const ChatRequest& request, const TokenSink& on_token,
                                       const bus::CancelToken& cancel) {
@@ -124,13 +106,13 @@ Result<Generation> HfApiBackend::chat(const ChatRequest& request, const TokenSin
     prompt_text += m.content;
   }
   put_openai_sampling(body, request.sampling);
-  GenerationState state(on_token);
-  StreamSinks sinks;
-  sinks.on_event = [&](const SseEvent& ev) { return read_openai_chunk(ev, true, state, m_s.name); };
-  auto exchanged = post_stream(m_s, m_s.url.with_path("/models/" + request.model + "/v1/chat/completions"),
-                               {}, body, StreamFormat::sse, sinks, cancel);
-  m_health.record(exchanged);
-  return finish_generation(std::move(exchanged), state, cancel, m_s.name, prompt_text);
+  return stream(
+      m_s.url.with_path("/models/" + request.model + "/v1/chat/completions"), {}, body,
+      StreamFormat::sse,
+      [&](const SseEvent& ev, GenerationState& state) {
+        return read_openai_chunk(ev, true, state, m_s.name);
+      },
+      prompt_text, on_token, cancel);
 }
 
 Result<Generation> HfApiBackend::complete(const CompletionRequest& request,
@@ -144,15 +126,10 @@ Result<Generation> HfApiBackend::complete(const CompletionRequest& request,
   if (!s.stop.empty()) params["stop"] = s.stop;
   if (s.seed) params["seed"] = *s.seed;
   Json body{{"inputs", request.prompt}, {"parameters", params}, {"stream", true}};
-  GenerationState state(on_token);
-  StreamSinks sinks;
-  sinks.on_event = [&](const SseEvent& ev) -> Status {
+  auto read_event = [&](const SseEvent& ev, GenerationState& state) -> Status {
     HN_TRY_ASSIGN(auto j, parse_backend_json(ev.data, m_s.name));
     if (!j.is_object()) return {};
-    if (j.contains("error")) {
-      return make_error(ErrorCode::internal_error,
-                        "backend '" + m_s.name + "' failed mid-stream: " + vendor_message(ev.data));
-    }
+    if (j.contains("error")) return failed_mid_stream(m_s.name, ev.data);
     const Json& token = field(j, "token");
     if (field(token, "special") != true && field(token, "text").is_string()) {
       std::optional<double> logprob;
@@ -175,10 +152,8 @@ Result<Generation> HfApiBackend::complete(const CompletionRequest& request,
     }
     return {};
   };
-  auto exchanged = post_stream(m_s, m_s.url.with_path("/models/" + request.model), {}, body,
-                               StreamFormat::sse, sinks, cancel);
-  m_health.record(exchanged);
-  return finish_generation(std::move(exchanged), state, cancel, m_s.name, request.prompt);
+  return stream(m_s.url.with_path("/models/" + request.model), {}, body, StreamFormat::sse,
+                read_event, request.prompt, on_token, cancel);
 }
 
 }  // namespace hn::services::llm::http

@@ -17,49 +17,32 @@
 // Thread-safety: as LlmBackend.
 #pragma once
 
-#include "services/llm/backend.h"
-#include "services/llm/http/common.h"
+#include "services/llm/http/http_backend.h"
 
 namespace hn::services::llm::http {
 
-class AnthropicBackend final : public LlmBackend {
+class AnthropicBackend final : public HttpBackend {
  public:
   explicit AnthropicBackend(HttpBackendSettings settings);
-  std::string name() const override { return m_s.name; }
-  std::string kind() const override { return "anthropic_api"; }
-  std::vector<BackendModel> models() const override { return m_models; }
-  bool requires_internet() const override { return m_s.requires_internet; }
-  int max_concurrent() const override { return m_s.max_concurrent; }
-  Json health() const override;
   Result<Generation> chat(const ChatRequest& request, const TokenSink& on_token,
                           const bus::CancelToken& cancel) override;
   Result<Generation> complete(const CompletionRequest& request, const TokenSink& on_token,
                               const bus::CancelToken& cancel) override;
 
  private:
-  HttpBackendSettings m_s;
-  std::vector<BackendModel> m_models;
-  BackendHealth m_health;
+  // One Messages API call (a completion is one user message).
+  Result<Generation> messages(const std::string& model, const std::vector<ChatMessage>& turns,
+                              const Sampling& sampling, const TokenSink& on_token,
+                              const bus::CancelToken& cancel);
 };
 
-class HfApiBackend final : public LlmBackend {
+class HfApiBackend final : public HttpBackend {
  public:
   explicit HfApiBackend(HttpBackendSettings settings);
-  std::string name() const override { return m_s.name; }
-  std::string kind() const override { return "hf_api"; }
-  std::vector<BackendModel> models() const override { return m_models; }
-  bool requires_internet() const override { return m_s.requires_internet; }
-  int max_concurrent() const override { return m_s.max_concurrent; }
-  Json health() const override;
   Result<Generation> chat(const ChatRequest& request, const TokenSink& on_token,
                           const bus::CancelToken& cancel) override;
   Result<Generation> complete(const CompletionRequest& request, const TokenSink& on_token,
                               const bus::CancelToken& cancel) override;
-
- private:
-  HttpBackendSettings m_s;
-  std::vector<BackendModel> m_models;
-  BackendHealth m_health;
 };
 
 }  // namespace hn::services::llm::http

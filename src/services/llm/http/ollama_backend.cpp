@@ -13,24 +13,15 @@ Json options(const Sampling& s) {
 
 }  // namespace
 
-OllamaBackend::OllamaBackend(HttpBackendSettings settings) : m_s(std::move(settings)) {
-  if (m_s.model) {
-    m_models.push_back(BackendModel{*m_s.model, "unknown", m_s.ctx, {"text"}, false});
-  }
+OllamaBackend::OllamaBackend(HttpBackendSettings settings)
+    : HttpBackend(std::move(settings), "ollama") {
+  if (m_s.model) m_models.push_back(model_named(*m_s.model));
 }
 
 Status OllamaBackend::start() {
   if (!m_models.empty()) return {};
-  HttpBackendSettings probe = m_s;
-  probe.idle_timeout = std::chrono::milliseconds(10000);
-  auto tags = exchange_json(probe, "GET", m_s.url.with_path("/api/tags"), {}, nullptr, bus::CancelToken());
-  if (!tags) {
-    m_health.set_error(tags.error().message);
-    return make_error(ErrorCode::config_error, "llm backend '" + m_s.name +
-                                                   "': no model configured and /api/tags failed: " +
-                                                   tags.error().message);
-  }
-  const Json list = tags->is_object() ? tags->value("models", Json()) : Json();
+  HN_TRY_ASSIGN(auto tags, list_models(m_s.url.with_path("/api/tags"), "/api/tags"));
+  const Json list = tags.is_object() ? tags.value("models", Json()) : Json();
   if (list.is_array()) {
     for (const auto& m : list) {
       if (!m.is_object() || !m.contains("name") || !m["name"].is_string()) continue;
@@ -40,7 +31,7 @@ Status OllamaBackend::start() {
                                       (*d)["quantization_level"].is_string()) {
         quant = (*d)["quantization_level"].get<std::string>();
       }
-      m_models.push_back(BackendModel{m["name"].get<std::string>(), quant, m_s.ctx, {"text"}, false});
+      m_models.push_back(model_named(m["name"].get<std::string>(), quant));
     }
   }
   if (m_models.empty()) {
@@ -49,25 +40,15 @@ Status OllamaBackend::start() {
   return {};
 }
 
-Json OllamaBackend::health() const {
-  Json j = m_health.to_json();
-  j["url"] = m_s.url.to_string();
-  return j;
-}
-
 Result<Generation> OllamaBackend::run(const Url& url, Json body, std::string_view prompt_text,
                                       bool chat, const TokenSink& on_token,
                                       const bus::CancelToken& cancel) {
   body["stream"] = true;
-  GenerationState state(on_token);
-  StreamSinks sinks;
-  sinks.on_line = [&](std::string_view line) -> Status {
+  auto read_line = [&](const SseEvent& ev, GenerationState& state) -> Status {
+    const std::string& line = ev.data;
     HN_TRY_ASSIGN(auto j, parse_backend_json(line, m_s.name));
     if (!j.is_object()) return {};
-    if (auto e = j.find("error"); e != j.end()) {
-      return make_error(ErrorCode::internal_error,
-                        "backend '" + m_s.name + "' failed mid-stream: " + vendor_message(line));
-    }
+    if (auto e = j.find("error"); e != j.end()) return failed_mid_stream(m_s.name, line);
     std::string_view text;
     if (chat) {
       if (auto m = j.find("message"); m != j.end() && m->is_object()) {
@@ -93,9 +74,7 @@ Result<Generation> OllamaBackend::run(const Url& url, Json body, std::string_vie
     }
     return {};
   };
-  auto exchanged = post_stream(m_s, url, {}, body, StreamFormat::ndjson, sinks, cancel);
-  m_health.record(exchanged);
-  return finish_generation(std::move(exchanged), state, cancel, m_s.name, prompt_text);
+  return stream(url, {}, body, StreamFormat::ndjson, read_line, prompt_text, on_token, cancel);
 }
 
 Result<Generation> OllamaBackend::chat(const ChatRequest& request, const TokenSink& on_token,

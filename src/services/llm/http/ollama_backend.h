@@ -8,21 +8,14 @@
 // Thread-safety: as LlmBackend.
 #pragma once
 
-#include "services/llm/backend.h"
-#include "services/llm/http/common.h"
+#include "services/llm/http/http_backend.h"
 
 namespace hn::services::llm::http {
 
-class OllamaBackend final : public LlmBackend {
+class OllamaBackend final : public HttpBackend {
  public:
   explicit OllamaBackend(HttpBackendSettings settings);
-  std::string name() const override { return m_s.name; }
-  std::string kind() const override { return "ollama"; }
-  std::vector<BackendModel> models() const override { return m_models; }
-  bool requires_internet() const override { return m_s.requires_internet; }
-  int max_concurrent() const override { return m_s.max_concurrent; }
   Status start() override;
-  Json health() const override;
   Result<Generation> chat(const ChatRequest& request, const TokenSink& on_token,
                           const bus::CancelToken& cancel) override;
   Result<Generation> complete(const CompletionRequest& request, const TokenSink& on_token,
@@ -31,9 +24,6 @@ class OllamaBackend final : public LlmBackend {
  private:
   Result<Generation> run(const Url& url, Json body, std::string_view prompt_text, bool chat,
                          const TokenSink& on_token, const bus::CancelToken& cancel);
-  HttpBackendSettings m_s;
-  std::vector<BackendModel> m_models;
-  BackendHealth m_health;
 };
 
 }  // namespace hn::services::llm::http

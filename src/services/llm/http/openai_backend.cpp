@@ -3,31 +3,21 @@
 
 namespace hn::services::llm::http {
 
-OpenAiBackend::OpenAiBackend(HttpBackendSettings settings) : m_s(std::move(settings)) {
+OpenAiBackend::OpenAiBackend(HttpBackendSettings settings)
+    : HttpBackend(std::move(settings)) {
   m_base = m_s.url.path.ends_with("/v1") ? m_s.url : m_s.url.with_path("/v1");
-  if (m_s.model) {
-    m_models.push_back(BackendModel{*m_s.model, "unknown", m_s.ctx, {"text"}, m_s.requires_internet});
-  }
+  if (m_s.model) m_models.push_back(model_named(*m_s.model));
 }
 
 Status OpenAiBackend::start() {
   if (!m_models.empty()) return {};
   // No model configured: take the server's list (GET /v1/models → {"data":[{"id":…}]}).
-  HttpBackendSettings probe = m_s;
-  probe.idle_timeout = std::chrono::milliseconds(10000);
-  auto listed = exchange_json(probe, "GET", m_base.with_path("/models"), {}, nullptr, bus::CancelToken());
-  if (!listed) {
-    m_health.set_error(listed.error().message);
-    return make_error(ErrorCode::config_error, "llm backend '" + m_s.name +
-                                                   "': no model configured and the model list "
-                                                   "failed: " + listed.error().message);
-  }
-  const Json data = listed->is_object() ? listed->value("data", Json()) : Json();
+  HN_TRY_ASSIGN(auto listed, list_models(m_base.with_path("/models"), "the model list"));
+  const Json data = listed.is_object() ? listed.value("data", Json()) : Json();
   if (data.is_array()) {
     for (const auto& m : data) {
       if (m.is_object() && m.contains("id") && m["id"].is_string()) {
-        m_models.push_back(BackendModel{m["id"].get<std::string>(), "unknown", m_s.ctx, {"text"},
-                                        m_s.requires_internet});
+        m_models.push_back(model_named(m["id"].get<std::string>()));
       }
     }
   }
@@ -36,12 +26,6 @@ Status OpenAiBackend::start() {
                       "llm backend '" + m_s.name + "': the server lists no model");
   }
   return {};
-}
-
-Json OpenAiBackend::health() const {
-  Json j = m_health.to_json();
-  j["url"] = m_s.url.to_string();
-  return j;
 }
 
 void put_openai_sampling(Json& body, const Sampling& s) {
@@ -60,11 +44,7 @@ Status read_openai_chunk(const SseEvent& ev, bool chat, GenerationState& state,
   }
   HN_TRY_ASSIGN(auto j, parse_backend_json(ev.data, backend));
   if (!j.is_object()) return {};
-  if (j.contains("error")) {
-    return make_error(ErrorCode::internal_error,
-                      "backend '" + std::string(backend) + "' failed mid-stream: " +
-                          vendor_message(ev.data));
-  }
+  if (j.contains("error")) return failed_mid_stream(backend, ev.data);
   if (auto u = j.find("usage"); u != j.end() && u->is_object()) {
     Generation& g = state.result();
     const Json& in = field(*u, "prompt_tokens");
@@ -108,12 +88,12 @@ Result<Generation> OpenAiBackend::run(const Url& url, Json body, std::string_vie
                                       const bus::CancelToken& cancel) {
   body["stream"] = true;
   body["stream_options"] = {{"include_usage", true}};
-  GenerationState state(on_token);
-  StreamSinks sinks;
-  sinks.on_event = [&](const SseEvent& ev) { return read_openai_chunk(ev, chat, state, m_s.name); };
-  auto exchanged = post_stream(m_s, url, {}, body, StreamFormat::sse, sinks, cancel);
-  m_health.record(exchanged);
-  return finish_generation(std::move(exchanged), state, cancel, m_s.name, prompt_text);
+  return stream(
+      url, {}, body, StreamFormat::sse,
+      [&](const SseEvent& ev, GenerationState& state) {
+        return read_openai_chunk(ev, chat, state, m_s.name);
+      },
+      prompt_text, on_token, cancel);
 }
 
 Result<Generation> OpenAiBackend::chat(const ChatRequest& request, const TokenSink& on_token,

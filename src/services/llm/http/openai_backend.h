@@ -9,33 +9,25 @@
 // Thread-safety: as LlmBackend (concurrent calls; health internally locked).
 #pragma once
 
-#include "services/llm/backend.h"
-#include "services/llm/http/common.h"
+#include "services/llm/http/http_backend.h"
 
 namespace hn::services::llm::http {
 
-class OpenAiBackend final : public LlmBackend {
+// kind() is the configured type (lmstudio, vllm, llama_server, nemotron, openbmb).
+class OpenAiBackend final : public HttpBackend {
  public:
   explicit OpenAiBackend(HttpBackendSettings settings);
-  std::string name() const override { return m_s.name; }
-  std::string kind() const override { return m_s.type; }
-  std::vector<BackendModel> models() const override { return m_models; }
-  bool requires_internet() const override { return m_s.requires_internet; }
-  int max_concurrent() const override { return m_s.max_concurrent; }
   Status start() override;
-  Json health() const override;
   Result<Generation> chat(const ChatRequest& request, const TokenSink& on_token,
                           const bus::CancelToken& cancel) override;
   Result<Generation> complete(const CompletionRequest& request, const TokenSink& on_token,
                               const bus::CancelToken& cancel) override;
 
  private:
+  // POSTs an OpenAI-style body with "stream": true and usage asked for.
   Result<Generation> run(const Url& url, Json body, std::string_view prompt_text, bool chat,
                          const TokenSink& on_token, const bus::CancelToken& cancel);
-  HttpBackendSettings m_s;
   Url m_base;  // …/v1
-  std::vector<BackendModel> m_models;
-  BackendHealth m_health;
 };
 
 // Sampling fields shared by the OpenAI-style request bodies (max_tokens, temperature,

@@ -1,5 +1,5 @@
-// http_client.cpp — one HTTP/1.1 exchange on a private io_context (Beast + coroutines).
-#include "services/llm/http/http_client.h"
+// client.cpp — one HTTP/1.1 exchange on a private io_context (Beast + coroutines).
+#include "httpc/client.h"
 
 #include <openssl/ssl.h>
 
@@ -7,6 +7,7 @@
 #include <cctype>
 #include <charconv>
 #include <exception>
+#include <limits>
 #include <optional>
 
 #include <boost/asio/co_spawn.hpp>
@@ -20,7 +21,9 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
-namespace hn::services::llm::http {
+#include "core/json.h"
+
+namespace hn::httpc {
 namespace {
 
 namespace asio = boost::asio;
@@ -42,10 +45,17 @@ Error failure(const std::string& what, const Url& url, const beast::error_code& 
   return make_error(ErrorCode::internal_error, what + " " + url.to_string() + ": " + ec.message());
 }
 
+// Nothing was sent: the host does not resolve, or refuses or ignores the connection.
+Error unreachable(const Url& url, const beast::error_code& ec) {
+  Error e = failure("server unreachable:", url, ec);
+  e.detail = Json{{"unreachable", true}};
+  return e;
+}
+
 // The state one exchange shares between its coroutine and the cancel callback.
 struct Exchange {
-  Exchange(const HttpRequest& r, const ResponseHandler& h) : request(r), handler(h), ioc(1) {}
-  const HttpRequest& request;
+  Exchange(const Request& r, const ResponseHandler& h) : request(r), handler(h), ioc(1) {}
+  const Request& request;
   const ResponseHandler& handler;
   asio::io_context ioc;
   std::optional<Status> outcome;
@@ -54,7 +64,7 @@ struct Exchange {
 
 template <typename Stream>
 asio::awaitable<Status> async_talk(Exchange& x, Stream& stream, beast::tcp_stream& lowest) {
-  const HttpRequest& r = x.request;
+  const Request& r = x.request;
   bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(r.method), r.url.path, 11};
   req.set(bhttp::field::host, r.url.host);
   req.set(bhttp::field::user_agent, "hearthnet");
@@ -69,12 +79,15 @@ asio::awaitable<Status> async_talk(Exchange& x, Stream& stream, beast::tcp_strea
 
   beast::flat_buffer buffer;
   bhttp::response_parser<bhttp::string_body> parser;
-  parser.body_limit(boost::none);
+  // No limit of the parser's own (a stream is as long as the generation; fetch() caps whole
+  // bodies). Not boost::none: Beast 1.74 compares a Content-Length with the empty optional
+  // as greater and refuses every body that has one (body_limit).
+  parser.body_limit(std::numeric_limits<std::uint64_t>::max());
   lowest.expires_after(r.idle_timeout);
   co_await bhttp::async_read_header(stream, buffer, parser,
                                     asio::redirect_error(asio::use_awaitable, ec));
   if (ec) co_return failure("reading from", r.url, ec);
-  HttpResponseHead head;
+  ResponseHead head;
   head.status = static_cast<int>(parser.get().result_int());
   for (const auto& field : parser.get()) {
     head.headers[lower(std::string_view(field.name_string().data(), field.name_string().size()))] =
@@ -95,10 +108,11 @@ asio::awaitable<Status> async_talk(Exchange& x, Stream& stream, beast::tcp_strea
         if (auto s = x.handler.on_body(piece); !s) co_return s;
       }
     }
-    if (ec == bhttp::error::end_of_stream || ec == asio::error::eof) {
+    if (ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
+        ec == bhttp::error::partial_message) {
       if (parser.is_done()) break;
       co_return make_error(ErrorCode::internal_error,
-                           "backend " + r.url.to_string() + ": the stream ended early");
+                           "server " + r.url.to_string() + ": the stream ended early");
     }
     if (ec) co_return failure("reading from", r.url, ec);
   }
@@ -106,14 +120,13 @@ asio::awaitable<Status> async_talk(Exchange& x, Stream& stream, beast::tcp_strea
 }
 
 asio::awaitable<void> async_run(Exchange& x, asio::ssl::context* tls) {
-  const HttpRequest& r = x.request;
+  const Request& r = x.request;
   beast::error_code ec;
   tcp::resolver resolver(x.ioc);
   auto endpoints = co_await resolver.async_resolve(
       r.url.host, std::to_string(r.url.port), asio::redirect_error(asio::use_awaitable, ec));
   if (ec) {
-    x.outcome = make_error(ErrorCode::internal_error,
-                           "backend unreachable: " + r.url.host + ": " + ec.message());
+    x.outcome = unreachable(r.url, ec);
     co_return;
   }
   if (tls == nullptr) {
@@ -121,7 +134,7 @@ asio::awaitable<void> async_run(Exchange& x, asio::ssl::context* tls) {
     stream.expires_after(r.connect_timeout);
     co_await stream.async_connect(endpoints, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
-      x.outcome = failure("backend unreachable:", r.url, ec);
+      x.outcome = unreachable(r.url, ec);
       co_return;
     }
     x.outcome = co_await async_talk(x, stream, stream);
@@ -138,7 +151,7 @@ asio::awaitable<void> async_run(Exchange& x, asio::ssl::context* tls) {
   lowest.expires_after(r.connect_timeout);
   co_await lowest.async_connect(endpoints, asio::redirect_error(asio::use_awaitable, ec));
   if (ec) {
-    x.outcome = failure("backend unreachable:", r.url, ec);
+    x.outcome = unreachable(r.url, ec);
     co_return;
   }
   co_await stream.async_handshake(asio::ssl::stream_base::client,
@@ -152,81 +165,13 @@ asio::awaitable<void> async_run(Exchange& x, asio::ssl::context* tls) {
 
 }  // namespace
 
-std::string Url::to_string() const {
-  return std::string(tls ? "https://" : "http://") + host + ":" + std::to_string(port) +
-         (path == "/" ? "" : path);
-}
-
-Url Url::with_path(std::string_view suffix) const {
-  Url u = *this;
-  u.path = (path == "/" ? "" : path) + std::string(suffix);
-  if (u.path.empty()) u.path = "/";
-  return u;
-}
-
-Result<Url> parse_url(std::string_view text) {
-  Url url;
-  std::string_view rest;
-  if (text.starts_with("http://")) {
-    rest = text.substr(7);
-  } else if (text.starts_with("https://")) {
-    url.tls = true;
-    rest = text.substr(8);
-  } else {
-    return make_error(ErrorCode::bad_request,
-                      "URL \"" + std::string(text) + "\" must start with http:// or https://");
-  }
-  if (rest.find_first_of("?#@ ") != std::string_view::npos) {
-    return make_error(ErrorCode::bad_request, "URL \"" + std::string(text) +
-                                                  "\" may not hold user info, a query or a space");
-  }
-  auto slash = rest.find('/');
-  std::string_view authority = rest.substr(0, slash);
-  std::string path = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
-  while (path.size() > 1 && path.back() == '/') path.pop_back();
-  std::string_view port_text;
-  if (authority.starts_with('[')) {
-    auto close = authority.find(']');
-    if (close == std::string_view::npos) {
-      return make_error(ErrorCode::bad_request, "URL \"" + std::string(text) + "\": bad IPv6 host");
-    }
-    url.host = std::string(authority.substr(1, close - 1));
-    if (close + 1 < authority.size()) {
-      if (authority[close + 1] != ':') {
-        return make_error(ErrorCode::bad_request, "URL \"" + std::string(text) + "\": bad host");
-      }
-      port_text = authority.substr(close + 2);
-    }
-  } else {
-    auto colon = authority.find(':');
-    url.host = std::string(authority.substr(0, colon));
-    if (colon != std::string_view::npos) port_text = authority.substr(colon + 1);
-  }
-  if (url.host.empty()) {
-    return make_error(ErrorCode::bad_request, "URL \"" + std::string(text) + "\" has no host");
-  }
-  url.port = url.tls ? 443 : 80;
-  if (!port_text.empty() || authority.ends_with(':')) {
-    unsigned value = 0;
-    auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);
-    if (ec != std::errc() || end != port_text.data() + port_text.size() || value == 0 ||
-        value > 65535) {
-      return make_error(ErrorCode::bad_request,
-                        "URL \"" + std::string(text) + "\" has a bad port");
-    }
-    url.port = static_cast<std::uint16_t>(value);
-  }
-  url.path = path;
-  return url;
-}
-
-std::string HttpResponseHead::header(const std::string& name) const {
+std::string ResponseHead::header(const std::string& name) const {
   auto it = headers.find(lower(name));
   return it == headers.end() ? std::string() : it->second;
 }
 
-Status http_exchange(const HttpRequest& request, const ResponseHandler& handler,
-                     const bus::CancelToken& cancel) {
+Status exchange(const Request& request, const ResponseHandler& handler,
+                     const CancelToken& cancel) {
   try {
     // Shared with the cancel callback, which may run on another thread as this returns.
     auto shared = std::make_shared<Exchange>(request, handler);
@@ -253,33 +198,37 @@ Status http_exchange(const HttpRequest& request, const ResponseHandler& handler,
     }
     if (!x.outcome) {
       return make_error(ErrorCode::internal_error,
-                        "backend " + request.url.to_string() + ": the exchange did not finish");
+                        "server " + request.url.to_string() + ": the exchange did not finish");
     }
     return *x.outcome;
   } catch (const std::exception& e) {
     return make_error(ErrorCode::internal_error,
-                      "backend " + request.url.to_string() + ": " + e.what());
+                      "server " + request.url.to_string() + ": " + e.what());
   }
 }
 
-Result<HttpResponse> http_fetch(const HttpRequest& request, const bus::CancelToken& cancel,
+bool is_unreachable(const Error& error) {
+  return error.detail.is_object() && error.detail.value("unreachable", false);
+}
+
+Result<Response> fetch(const Request& request, const CancelToken& cancel,
                                 std::size_t max_body) {
-  HttpResponse out;
+  Response out;
   ResponseHandler handler;
-  handler.on_head = [&out](const HttpResponseHead& head) -> Status {
+  handler.on_head = [&out](const ResponseHead& head) -> Status {
     out.head = head;
     return {};
   };
   handler.on_body = [&out, max_body, &request](std::string_view piece) -> Status {
     if (out.body.size() + piece.size() > max_body) {
       return make_error(ErrorCode::internal_error,
-                        "backend " + request.url.to_string() + ": response too large");
+                        "server " + request.url.to_string() + ": response too large");
     }
     out.body.append(piece);
     return {};
   };
-  HN_TRY(http_exchange(request, handler, cancel));
+  HN_TRY(exchange(request, handler, cancel));
   return out;
 }
 
-}  // namespace hn::services::llm::http
+}  // namespace hn::httpc

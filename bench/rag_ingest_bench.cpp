@@ -13,7 +13,7 @@
 // same strings. Rounds alternate the two sides; the best round of each counts (the machine
 // is shared).
 //
-// Usage: hn_bench_rag_ingest [pages=200] [rounds=3] [threads=1] [batch=32] [work_dir]
+// Usage: hn_bench_rag_ingest [pages=200] [rounds=3] [threads=1] [batch=256, the pipeline's: EMBED_MAX_TEXTS] [work_dir]
 // Prints one JSON line.
 #include <chrono>
 #include <filesystem>
@@ -104,7 +104,7 @@ int main(int argc, char** argv) {
   const int pages = argc > 1 ? std::atoi(argv[1]) : 200;
   const int rounds = argc > 2 ? std::atoi(argv[2]) : 3;
   const int threads = argc > 3 ? std::atoi(argv[3]) : 1;
-  const std::size_t batch = argc > 4 ? static_cast<std::size_t>(std::atoi(argv[4])) : 32;
+  const std::size_t batch = argc > 4 ? static_cast<std::size_t>(std::atoi(argv[4])) : EMBED_MAX_TEXTS;
   const fs::path work = argc > 5 ? fs::path(argv[5]) : fs::path("/tmp/hn_bench_rag_ingest");
   fs::remove_all(work);
   fs::create_directories(work);

@@ -27,13 +27,26 @@ namespace hn::services::rag {
 // approximate_tokens.
 using TokenCounter = std::function<int(std::string_view)>;
 
-// A cheap estimate (words and punctuation, ~4 characters a token for long words).
+// A cheap estimate: a word is one token per 4 characters (at least one), each
+// punctuation mark or symbol one, each CJK ideograph, kana or emoji one, whitespace none.
+// Errs high for English prose (BPE vocabularies hold most short words whole), so windows
+// measured with it stay within an embedder's context.
 int approximate_tokens(std::string_view text);
 
+// How a text marks its structure: plain text has paragraphs (blank lines); Markdown also
+// has headings (ATX "# …" and setext underlines), which start a paragraph and stay with
+// the text that follows them, and fenced code blocks, inside which nothing splits them.
+enum class TextFormat { plain, markdown };
+
+// Out-of-range values are clamped: tokens_per_chunk to at least 1, overlap_tokens to
+// 0..tokens_per_chunk/2, max_chars to 1..EMBED_MAX_TEXT_CHARS.
 struct ChunkOptions {
   int tokens_per_chunk = RAG_CHUNK_TOKENS;
   int overlap_tokens = RAG_CHUNK_OVERLAP_TOKENS;
-  TokenCounter count_tokens;  // empty = approximate_tokens
+  TokenCounter count_tokens;              // empty = approximate_tokens
+  TextFormat format = TextFormat::plain;  // chunk_document sets it from the media type
+  // The hard cap on a chunk, in characters (Unicode code points): embed.text's limit.
+  std::size_t max_chars = EMBED_MAX_TEXT_CHARS;
 };
 
 struct Chunk {
@@ -49,22 +62,37 @@ struct PageText {
   std::string text;
 };
 
-// Media types the chunker takes ("application/pdf", "text/plain", "text/markdown").
+// Media types the chunker takes ("application/pdf", "text/plain", "text/markdown" and its
+// older name "text/x-markdown"), with or without parameters.
 bool supported_media_type(std::string_view media_type);
 
 // Splits text into chunks; `page` is copied into each; ordinals start at `first_ordinal`.
+// Chunks end at paragraph boundaries where that keeps them at least half full, else at
+// sentence ends, else between words (a word too long for a chunk is cut between
+// characters). Each chunk after the first starts with the previous chunk's last
+// paragraphs or sentences, up to overlap_tokens. A chunk's text is a slice of `text`
+// without leading or trailing whitespace. Text with nothing but whitespace gives no
+// chunks. Expects UTF-8 (chunk_document checks it); other bytes are never split inside a
+// sequence that looks like a character, and never crash it.
 std::vector<Chunk> chunk_text(std::string_view text, const ChunkOptions& options, int page = 0,
                               int first_ordinal = 0);
 
-// The text of every page of a PDF (poppler). bad_request for an encrypted, corrupt or
-// truncated file, or one without any extractable text (a scan: OCR is phase 2).
+// The text of every page of a PDF (poppler), in page order, pages without text included
+// (with empty text); the text is valid UTF-8 with control characters other than newline
+// and tab turned into spaces. bad_request for an encrypted (even without a user
+// password), corrupt or truncated file (no "%PDF-" header, no "%%EOF" trailer in its last
+// 1024 bytes, or poppler cannot read it), or one without any extractable text (a scan:
+// OCR is phase 2).
 Result<std::vector<PageText>> pdf_pages(std::span<const std::byte> pdf);
 
 // chunk_pdf: pdf_pages, then chunk_text per page.
 Result<std::vector<Chunk>> chunk_pdf(std::span<const std::byte> pdf, const ChunkOptions& options);
 
-// By media type: PDF, plain text or Markdown (UTF-8; invalid UTF-8 is bad_request).
-Result<std::vector<Chunk>> chunk_document(std::span<const std::byte> bytes, std::string_view media_type,
-                                          const ChunkOptions& options);
+// By media type: PDF, plain text or Markdown (UTF-8; invalid UTF-8 is bad_request; a
+// leading byte-order mark is skipped). A media type may carry parameters ("; charset=…"),
+// compared case-insensitively; a charset other than UTF-8 or US-ASCII is unsupported. An
+// unsupported media type, and a document without any text, are bad_request.
+Result<std::vector<Chunk>> chunk_document(std::span<const std::byte> bytes,
+                                          std::string_view media_type, const ChunkOptions& options);
 
 }  // namespace hn::services::rag

@@ -39,6 +39,26 @@ Result<std::vector<std::int64_t>> lexical_candidates(Db& db, const std::string& 
   return out;
 }
 
+// Each word's document frequency from the FTS vocabulary, then the planned MATCH.
+Result<LexicalPlan> plan_match(Db& db, const std::vector<std::string>& words, std::int64_t total_chunks) {
+  if (words.empty()) return LexicalPlan{};
+  HN_TRY_ASSIGN(auto s, db.prepare("SELECT doc FROM chunks_vocab WHERE term = ?1"));
+  std::vector<TermStat> terms;
+  for (const auto& w : words) {
+    TermStat t{w, 0};
+    if (std::any_of(w.begin(), w.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) {
+      t.df = -1;
+    } else {
+      s.reset();
+      s.bind(1, w);
+      HN_TRY_ASSIGN(auto row, s.step());
+      if (row) t.df = s.column_int(0);
+    }
+    terms.push_back(std::move(t));
+  }
+  return plan_lexical_query(std::move(terms), total_chunks);
+}
+
 struct Dense {
   std::vector<std::int64_t> ids;
   std::vector<float> similarities;
@@ -90,7 +110,7 @@ Result<std::vector<ScoredChunk>> CorpusStore::query(const std::string& text, con
   HN_TRY_ASSIGN(auto filter, parse_filter(options.filter));
   std::vector<float> q = query_vector;
   if (!q.empty() && !normalise(q)) return make_error(ErrorCode::bad_request, "query vector is zero or not finite");
-  const std::string match = fts_match_expression(query_words(text));
+  const auto words = query_words(text);
   const std::size_t limit = candidates_for(options.k);
 
   Impl& im = *m_impl;
@@ -113,8 +133,16 @@ Result<std::vector<ScoredChunk>> CorpusStore::query(const std::string& text, con
   const Allowed* allowed_ptr = filter.empty() ? nullptr : &allowed;
 
   std::vector<std::int64_t> lexical;
-  if (!match.empty()) {
-    HN_TRY_ASSIGN(lexical, lexical_candidates(reader->db(), match, allowed_ptr, limit));
+  std::int64_t total_chunks = 0;
+  for (const auto& [id, entry] : im.docs) total_chunks += entry.info.chunks;
+  HN_TRY_ASSIGN(auto plan, plan_match(reader->db(), words, total_chunks));
+  if (!plan.match.empty()) {
+    HN_TRY_ASSIGN(lexical, lexical_candidates(reader->db(), plan.match, allowed_ptr, limit));
+  }
+  if (lexical.size() < static_cast<std::size_t>(options.k) && !plan.fallback.empty()) {
+    HN_TRY_ASSIGN(auto more, lexical_candidates(reader->db(), plan.fallback, allowed_ptr, limit));
+    for (std::int64_t id : more)
+      if (lexical.size() < limit && std::find(lexical.begin(), lexical.end(), id) == lexical.end()) lexical.push_back(id);
   }
   Dense dense;
   if (!q.empty() && im.index) dense = dense_candidates(im, q, allowed_ptr, limit);

@@ -35,6 +35,7 @@ CREATE TABLE IF NOT EXISTS chunks(
   UNIQUE(doc_id, ordinal));
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(text, doc_id UNINDEXED,
   content = 'chunks', content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 2');
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_vocab USING fts5vocab(chunks_fts, row);
 CREATE TABLE IF NOT EXISTS reindex_vectors(chunk_id INTEGER PRIMARY KEY, vector BLOB NOT NULL);
 INSERT OR IGNORE INTO meta(key, value) VALUES('schema', '1');
 )sql";

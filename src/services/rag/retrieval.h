@@ -31,6 +31,26 @@ std::vector<std::string> query_words(std::string_view text);
 // `"w1" OR "w2" …` for FTS5 MATCH; "" when the text has no word.
 std::string fts_match_expression(const std::vector<std::string>& words);
 
+// FTS5 computes bm25() for every row a MATCH yields before it can order them, so a query
+// whose words appear in most chunks costs a scan of the corpus. The lexical query is
+// therefore planned from each word's document frequency (fts5vocab):
+inline constexpr std::int64_t LEXICAL_ROW_BUDGET = 4000;  // rows to score, about
+struct TermStat {
+  std::string word;
+  std::int64_t df = -1;  // chunks holding it; -1 = unknown (a non-ASCII word, which the
+                         // tokenizer folds: always kept)
+};
+// Drops words in no chunk, and words in more than a quarter of the chunks (BM25 gives them
+// almost no weight) unless no other is left; ORs the rarest words while their rows fit
+// LEXICAL_ROW_BUDGET; when even the rarest exceeds it, ANDs the words instead (rows holding
+// all of them) and names the rarest word alone as the fallback for when the AND finds too
+// few. Empty strings when nothing can match.
+struct LexicalPlan {
+  std::string match;
+  std::string fallback;  // "" unless match is an AND
+};
+LexicalPlan plan_lexical_query(std::vector<TermStat> terms, std::int64_t total_chunks);
+
 // CONTRACT §4.4 filter: equality on a document field (doc_cid, title, language,
 // media_type) or a metadata key; "min_<key>" / "max_<key>" with a number compare a
 // numeric field or metadata value (inclusive).

@@ -549,6 +549,28 @@ TEST(Retrieval, QueryWordsAreQuotedForFts) {
   EXPECT_EQ(query_words(std::string(200, 'x') + " " + std::string(100, 'y')).size(), 2u);
 }
 
+TEST(Retrieval, LexicalPlanKeepsBm25WithinItsRowBudget) {
+  const std::int64_t n = 100000;
+  // Rare words first, OR'ed while their rows fit; a word in most chunks and one in none go.
+  auto p = plan_lexical_query({{"the", 90000}, {"pump", 300}, {"zzz", 0}, {"filter", 2000}}, n);
+  EXPECT_EQ(p.match, "\"pump\" OR \"filter\"");
+  EXPECT_EQ(p.fallback, "");
+  p = plan_lexical_query({{"pump", 300}, {"water", 3900}, {"filter", 2000}}, n);
+  EXPECT_EQ(p.match, "\"pump\" OR \"filter\"");
+  // Even the rarest exceeds the budget: AND, with the rarest alone as fallback.
+  p = plan_lexical_query({{"water", 9000}, {"rain", 6000}}, n);
+  EXPECT_EQ(p.match, "(\"rain\" AND \"water\")");
+  EXPECT_EQ(p.fallback, "\"rain\"");
+  // Only common words: they are what there is.
+  p = plan_lexical_query({{"the", 90000}, {"and", 80000}}, n);
+  EXPECT_EQ(p.match, "(\"and\" AND \"the\")");
+  // Non-ASCII words have no reliable frequency (the tokenizer folds them): always kept.
+  p = plan_lexical_query({{"über", -1}, {"zzz", 0}}, n);
+  EXPECT_EQ(p.match, "\"über\"");
+  EXPECT_EQ(plan_lexical_query({{"zzz", 0}}, n).match, "");
+  EXPECT_EQ(plan_lexical_query({}, n).match, "");
+}
+
 TEST(Retrieval, ReciprocalRankFusion) {
   const auto fused = fuse_rrf({1, 2, 3}, {3, 4}, {0.9f, 0.8f});
   ASSERT_EQ(fused.size(), 4u);

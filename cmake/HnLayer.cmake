@@ -22,7 +22,15 @@ function(hn_add_layer)
     # clang 14 cannot emit ASan/UBSan-instrumented C++20 coroutines ("Cannot represent a
     # difference across sections"); sources with coroutines keep fuzzer coverage only.
     foreach(src IN LISTS A_SOURCES)
-      file(STRINGS ${CMAKE_CURRENT_SOURCE_DIR}/${src} hits REGEX "co_await|co_return|awaitable<")
+      if(IS_ABSOLUTE "${src}")
+        set(path "${src}")
+      else()
+        set(path "${CMAKE_CURRENT_SOURCE_DIR}/${src}")
+      endif()
+      if(NOT EXISTS "${path}")
+        continue()  # generated at build time (the UI's embedded assets): no coroutines
+      endif()
+      file(STRINGS "${path}" hits REGEX "co_await|co_return|awaitable<")
       if(hits)
         set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS "-fno-sanitize=address,undefined")
       endif()

@@ -55,8 +55,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::span<const std::byte> doc(reinterpret_cast<const std::byte*>(data + 1), size - 1);
   const std::string_view text(reinterpret_cast<const char*>(data + 1), size - 1);
 
-  auto r = chunk_document(doc, o.format == TextFormat::markdown ? "text/markdown" : "text/plain",
-                          o);
+  auto r =
+      chunk_document(doc, o.format == TextFormat::markdown ? "text/markdown" : "text/plain", o);
   const bool has_bom = text.starts_with("\xEF\xBB\xBF");
   const bool valid = is_valid_utf8(text);
   if (r) {

@@ -67,9 +67,10 @@ std::string assemble(const std::vector<std::string>& contents) {
   objects.push_back(
       "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>");
   for (std::size_t p = 0; p < n; ++p) {
-    objects.push_back("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font "
-                      "<< /F1 3 0 R >> >> /Contents " +
-                      std::to_string(5 + 2 * p) + " 0 R >>");
+    objects.push_back(
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font "
+        "<< /F1 3 0 R >> >> /Contents " +
+        std::to_string(5 + 2 * p) + " 0 R >>");
     objects.push_back("<< /Length " + std::to_string(contents[p].size()) + " >>\nstream\n" +
                       contents[p] + "endstream");
   }
@@ -126,8 +127,10 @@ std::vector<PdfPage> wrap_pages(std::string_view text, std::size_t width) {
       }
       i = j;
     }
-    if (any) lines.push_back(line);
-    else if (nl < text.size()) lines.emplace_back();  // a blank line: a paragraph break
+    if (any)
+      lines.push_back(line);
+    else if (nl < text.size())
+      lines.emplace_back();  // a blank line: a paragraph break
     start = nl + 1;
   }
   std::vector<PdfPage> pages;

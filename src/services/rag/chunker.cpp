@@ -63,7 +63,9 @@ class Packer {
 
  private:
   std::int64_t tokens(std::size_t a, std::size_t b) const { return m_tokens[b] - m_tokens[a]; }
-  std::size_t chars(std::size_t a, std::size_t b) const { return m_chars[b] - m_chars[a] - m_gap[a]; }
+  std::size_t chars(std::size_t a, std::size_t b) const {
+    return m_chars[b] - m_chars[a] - m_gap[a];
+  }
 
   // One piece always fits (split_pieces made it fit, or it is a single character).
   bool fits(std::size_t a, std::size_t b) const {
@@ -182,8 +184,8 @@ int approximate_tokens(std::string_view text) {
     i += cp.bytes;
     const std::uint32_t v = cp.value;
     if (v < 0x80) {
-      const bool word_char = (v >= '0' && v <= '9') || (v >= 'a' && v <= 'z') ||
-                             (v >= 'A' && v <= 'Z') || v == '_';
+      const bool word_char =
+          (v >= '0' && v <= '9') || (v >= 'a' && v <= 'z') || (v >= 'A' && v <= 'Z') || v == '_';
       if (word_char) {
         ++word_weight;
       } else {

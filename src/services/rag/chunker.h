@@ -43,7 +43,7 @@ enum class TextFormat { plain, markdown };
 struct ChunkOptions {
   int tokens_per_chunk = RAG_CHUNK_TOKENS;
   int overlap_tokens = RAG_CHUNK_OVERLAP_TOKENS;
-  TokenCounter count_tokens;  // empty = approximate_tokens
+  TokenCounter count_tokens;              // empty = approximate_tokens
   TextFormat format = TextFormat::plain;  // chunk_document sets it from the media type
   // The hard cap on a chunk, in characters (Unicode code points): embed.text's limit.
   std::size_t max_chars = EMBED_MAX_TEXT_CHARS;
@@ -92,7 +92,7 @@ Result<std::vector<Chunk>> chunk_pdf(std::span<const std::byte> pdf, const Chunk
 // leading byte-order mark is skipped). A media type may carry parameters ("; charset=…"),
 // compared case-insensitively; a charset other than UTF-8 or US-ASCII is unsupported. An
 // unsupported media type, and a document without any text, are bad_request.
-Result<std::vector<Chunk>> chunk_document(std::span<const std::byte> bytes, std::string_view media_type,
-                                          const ChunkOptions& options);
+Result<std::vector<Chunk>> chunk_document(std::span<const std::byte> bytes,
+                                          std::string_view media_type, const ChunkOptions& options);
 
 }  // namespace hn::services::rag

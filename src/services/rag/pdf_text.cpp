@@ -22,9 +22,8 @@ constexpr std::size_t PDF_SLACK_BYTES = 1024;
 
 void silence_poppler() {
   static std::once_flag once;
-  std::call_once(once, [] {
-    poppler::set_debug_error_function([](const std::string&, void*) {}, nullptr);
-  });
+  std::call_once(
+      once, [] { poppler::set_debug_error_function([](const std::string&, void*) {}, nullptr); });
 }
 
 bool has_header(std::string_view pdf) {

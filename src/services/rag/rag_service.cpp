@@ -191,7 +191,13 @@ bus::LocalCapability RagService::query_capability(const std::map<std::string, st
   bus::LocalCapability cap;
   cap.descriptor = rag_query_descriptor();
   cap.descriptor.params = query_params(corpora);
-  cap.params_compatible = query_params_compatible;
+  // This node's own entry also takes `personal` (its handler answers the node itself
+  // only); peers match with query_params_compatible alone, and personal is in no params.
+  cap.params_compatible = [this](const Json& offered, const Json& requested) {
+    if (query_params_compatible(offered, requested)) return true;
+    return requested.is_object() && requested.value("corpus", Json()) == PERSONAL_CORPUS &&
+           find(PERSONAL_CORPUS) != nullptr;
+  };
   cap.handler = [this](const bus::CallContext& c, const Json& b) { return handle_query(c, b); };
   return cap;
 }
@@ -210,13 +216,15 @@ bus::LocalCapability RagService::ingest_capability(const std::map<std::string, s
 std::vector<bus::LocalCapability> RagService::capabilities() {
   if (!m_options.enabled) return {};
   const auto corpora = routable();
+  const bool personal = find(PERSONAL_CORPUS) != nullptr;
   std::vector<bus::LocalCapability> caps;
   {
     std::lock_guard lock(m_offer_mutex);
     m_offered = corpora;
+    m_offered_personal = personal;
   }
-  // rag.query only while a routable corpus is here (a query for another routes away).
-  if (!corpora.empty()) caps.push_back(query_capability(corpora));
+  // rag.query only while a corpus is here (a query for another routes away).
+  if (!corpora.empty() || personal) caps.push_back(query_capability(corpora));
   caps.push_back(ingest_capability(corpora));
 
   bus::LocalCapability list;
@@ -246,7 +254,8 @@ std::vector<bus::LocalCapability> RagService::capabilities() {
 bool RagService::reoffer() {
   std::lock_guard lock(m_offer_mutex);
   const auto corpora = routable();
-  if (corpora == m_offered) return true;
+  const bool personal = find(PERSONAL_CORPUS) != nullptr;
+  if (corpora == m_offered && personal == m_offered_personal) return true;
   auto offer = [this](bus::LocalCapability cap) -> Status {
     if (m_ctx.offer) return m_ctx.offer(std::move(cap));
     return m_ctx.bus.register_capability(std::move(cap), {"rag"});  // a context built by hand
@@ -258,6 +267,7 @@ bool RagService::reoffer() {
     return false;
   }
   m_offered = corpora;
+  m_offered_personal = personal;
   Json names = Json::array();
   for (const auto& [name, model] : corpora) names.push_back(name);
   rag_log().info("rag.query offered", Json{{"corpora", names}});

@@ -9,7 +9,8 @@
 //                             "embedding_models": {corpus: model}, "k_max"} — and a params
 //                             predicate (the requested corpus is one of them), so a query for
 //                             a corpus on another node routes there. Not offered while the
-//                             node holds no routable corpus; `personal` is never offered.
+//                             node holds no corpus; `personal` is in no params (peers never
+//                             route to it), only this node's own entry takes it.
 //                             Re-offered (ServiceContext::offer) when an ingest creates a
 //                             corpus or a reindex changes a model.
 //   rag.ingest       trusted  params {"corpus"}: a document already in (or fetchable into)
@@ -133,6 +134,7 @@ class RagService final : public bus::Service {
   std::map<std::string, std::shared_ptr<std::mutex>> m_writers;
   std::mutex m_offer_mutex;                       // serialises re-offers
   std::map<std::string, std::string> m_offered;  // what rag.query's params say now
+  bool m_offered_personal = false;               // rag.query offered for personal (locally)
 
   bus::CancelToken m_stop;
   std::thread m_reindexer;

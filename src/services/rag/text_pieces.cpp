@@ -127,9 +127,8 @@ class BlockSplitter {
 
 // Characters that may follow a sentence's final mark and still belong to the sentence.
 bool is_sentence_tail(std::uint32_t cp) {
-  return cp == '.' || cp == '!' || cp == '?' || cp == '"' || cp == '\'' || cp == ')' ||
-         cp == ']' || cp == 0x2019 || cp == 0x201D || cp == 0xBB || cp == 0x300D ||
-         cp == 0x300F || cp == 0xFF09;
+  return cp == '.' || cp == '!' || cp == '?' || cp == '"' || cp == '\'' || cp == ')' || cp == ']' ||
+         cp == 0x2019 || cp == 0x201D || cp == 0xBB || cp == 0x300D || cp == 0x300F || cp == 0xFF09;
 }
 
 // Full stops that need no space after them (CJK).

@@ -47,7 +47,9 @@ TEST(RagApproximateTokens, CountsWordsPunctuationAndScripts) {
   EXPECT_EQ(approximate_tokens("internationalization"), 5);  // 20 characters
   EXPECT_EQ(approximate_tokens("Stop."), 2);
   EXPECT_EQ(approximate_tokens("\xE6\xB0\xB4\xE6\xB3\xB5"), 2);  // two CJK characters
-  EXPECT_EQ(approximate_tokens("Stra\xC3\x9F" "e"), 2);          // accented Latin: 6 chars
+  EXPECT_EQ(approximate_tokens("Stra\xC3\x9F"
+                               "e"),
+            2);  // accented Latin: 6 chars
   // Never crashes on bytes that are not UTF-8, and counts them.
   EXPECT_GT(approximate_tokens("\xFF\xFE\x80"), 0);
 }
@@ -61,8 +63,8 @@ TEST(RagChunkText, RespectsParagraphBoundaries) {
     EXPECT_TRUE(c.text.ends_with("harvest.")) << c.text;
     const std::size_t last = c.text.rfind('P');
     ASSERT_NE(last, std::string::npos);
-    EXPECT_TRUE(contains(c.text.substr(last), "S5 ")) << "chunk " << c.ordinal
-                                                     << " ends inside a paragraph";
+    EXPECT_TRUE(contains(c.text.substr(last), "S5 "))
+        << "chunk " << c.ordinal << " ends inside a paragraph";
     EXPECT_LE(c.tokens, RAG_CHUNK_TOKENS);
   }
   // Every paragraph is whole in some chunk.
@@ -244,8 +246,8 @@ TEST(RagChunkText, ShortTextIsOneTrimmedChunkAndBlankTextNone) {
 
 TEST(RagChunkText, ClampsOptionsAndAlwaysProgresses) {
   const std::string text = paragraphs(5, 4);
-  for (const auto& [tokens, overlap] : std::vector<std::pair<int, int>>{
-           {0, 0}, {1, 5}, {-3, -3}, {10, 1000}, {2, 1}}) {
+  for (const auto& [tokens, overlap] :
+       std::vector<std::pair<int, int>>{{0, 0}, {1, 5}, {-3, -3}, {10, 1000}, {2, 1}}) {
     ChunkOptions o;
     o.tokens_per_chunk = tokens;
     o.overlap_tokens = overlap;
@@ -259,8 +261,8 @@ TEST(RagChunkText, ClampsOptionsAndAlwaysProgresses) {
 TEST(RagChunkText, MarkdownHeadingsStartChunksAndStayWithTheirText) {
   std::string md;
   for (int s = 0; s < 8; ++s) {
-    md += "## Section " + std::to_string(s) + "\n" + paragraph(s, 3) + "\n" + paragraph(100 + s, 3) +
-          "\n";  // no blank lines: only the headings separate sections
+    md += "## Section " + std::to_string(s) + "\n" + paragraph(s, 3) + "\n" +
+          paragraph(100 + s, 3) + "\n";  // no blank lines: only the headings separate sections
   }
   ChunkOptions o;
   o.tokens_per_chunk = 200;  // one section (~131 tokens) a chunk
@@ -297,8 +299,9 @@ TEST(RagChunkText, MarkdownSetextHeadingsAndFencedCode) {
 }
 
 TEST(RagChunkDocument, RefusesInvalidUtf8WithItsOffset) {
-  for (const std::string& bad : {std::string("ok \xFF"), std::string("over\xC0\xAFlong"),
-                                std::string("surrogate \xED\xA0\x80"), std::string("cut \xE2\x82")}) {
+  for (const std::string& bad :
+       {std::string("ok \xFF"), std::string("over\xC0\xAFlong"),
+        std::string("surrogate \xED\xA0\x80"), std::string("cut \xE2\x82")}) {
     for (const char* type : {"text/plain", "text/markdown"}) {
       auto r = chunk_document(as_bytes(bad), type, ChunkOptions{});
       ASSERT_FALSE(r);
@@ -330,9 +333,9 @@ TEST(RagChunkDocument, RefusesADocumentWithoutText) {
 }
 
 TEST(RagChunkDocument, RefusesUnsupportedMediaTypes) {
-  for (const char* type : {"image/png", "", "text/html", "application/pdfx",
-                           "text/plain; charset=latin1", "application/octet-stream",
-                           "text/\xFF\x01weird"}) {
+  for (const char* type :
+       {"image/png", "", "text/html", "application/pdfx", "text/plain; charset=latin1",
+        "application/octet-stream", "text/\xFF\x01weird"}) {
     EXPECT_FALSE(supported_media_type(type)) << type;
     auto r = chunk_document(as_bytes("hello"), type, ChunkOptions{});
     ASSERT_FALSE(r) << type;

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "services/rag/chunker.h"
@@ -64,11 +65,16 @@ TEST(RagPdfText, MultiPageRoundTripPutsTheFactOnItsPage) {
 }
 
 TEST(RagPdfText, KeepsLatin1TextAndSkipsEmptyPages) {
-  auto pdf = make_pdf({{"Wasserstra\xC3\x9F" "e 12, M\xC3\xBClheim"}, {}, {"Seite drei."}});
+  auto pdf = make_pdf({{"Wasserstra\xC3\x9F"
+                        "e 12, M\xC3\xBClheim"},
+                       {},
+                       {"Seite drei."}});
   auto pages = pdf_pages(as_bytes(pdf));
   ASSERT_TRUE(pages) << pages.error().to_string();
   ASSERT_EQ(pages->size(), 3u);
-  EXPECT_TRUE(contains((*pages)[0].text, "Wasserstra\xC3\x9F" "e 12, M\xC3\xBClheim"));
+  EXPECT_TRUE(contains((*pages)[0].text,
+                       "Wasserstra\xC3\x9F"
+                       "e 12, M\xC3\xBClheim"));
   auto chunks = chunk_pdf(as_bytes(pdf), ChunkOptions{});
   ASSERT_TRUE(chunks);
   ASSERT_EQ(chunks->size(), 2u);
@@ -110,6 +116,28 @@ TEST(RagPdfText, ChunkPdfCarriesPageNumbers) {
     }
   }
   EXPECT_EQ(last_page, 12);
+}
+
+TEST(RagPdfText, ParsesOnSeveralThreadsAtOnce) {
+  // The service's work queue may ingest two documents at once (rag.ingest max_concurrent).
+  const std::string pdf = three_page_pdf();
+  const std::string bad = hn::test::corrupt_pdf(pdf);
+  std::vector<std::thread> threads;
+  std::vector<int> fact_pages(4, 0);
+  for (std::size_t t = 0; t < fact_pages.size(); ++t) {
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 20; ++round) {
+        (void)pdf_pages(as_bytes(bad));
+        auto chunks = chunk_pdf(as_bytes(pdf), ChunkOptions{});
+        if (!chunks) return;
+        for (const Chunk& c : *chunks) {
+          if (contains(c.text, "blue box")) fact_pages[t] = c.page;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (const int page : fact_pages) EXPECT_EQ(page, 2);
 }
 
 TEST(RagPdfText, RefusesEncryptedPdfs) {

@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "blobs/store.h"
@@ -201,7 +202,9 @@ TEST_F(RagOnBus, ACorpusMadeByAnIngestIsOfferedAtRunTimeButPersonalNever) {
   EXPECT_TRUE(offered_query_params().is_null());  // no corpus yet: no rag.query here
   const auto cid = put(handbook(), "handbook.txt", "text/plain");
   ASSERT_TRUE(ingest("personal", cid));
-  EXPECT_TRUE(offered_query_params().is_null());  // personal alone: still none
+  // personal alone: offered for this node's own calls, with no corpus in its params.
+  EXPECT_EQ(offered_query_params()["corpora"], Json::array());
+  EXPECT_FALSE(offered_query_params().contains("corpus"));
   ASSERT_TRUE(ingest("handbook", cid));
   Json p = offered_query_params();
   ASSERT_TRUE(p.is_object());

@@ -150,7 +150,9 @@ TEST_F(RagCli, IngestsAPdfAndListsTheCorpusOnBothNodes) {
   EXPECT_EQ(again.exit_code, 0) << again.err;
   const Json al = json_of(s_a->cli({"rag", "list", "--json"}));
   for (const auto& c : al) {
-    if (c.value("name", "") == CORPUS) EXPECT_EQ(c.value("docs", 0), 1) << c.dump();
+    if (c.value("name", "") == CORPUS) {
+      EXPECT_EQ(c.value("docs", 0), 1) << c.dump();
+    }
   }
 }
 
@@ -211,7 +213,9 @@ TEST_F(RagCli, AskStreamsTheAnswerThenItsSources) {
 
   // The CLI: the answer, then the sources, on A and on B (corpus and model on A).
   for (const NodeProcess* n : {s_a.get(), s_b.get()}) {
-    if (n == s_b.get()) ASSERT_TRUE(test::eventually([] { return lists_corpus(*s_b, CORPUS); }));
+    if (n == s_b.get()) {
+      ASSERT_TRUE(test::eventually([] { return lists_corpus(*s_b, CORPUS); }));
+    }
     auto r = n->cli({"ask", QUESTION, "--corpus", CORPUS, "--k", "2", "--max-tokens", "8"}, 120);
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
     const auto at = r.out.find("\nSources:\n");
@@ -280,7 +284,9 @@ TEST_F(RagCli, BadInputGetsAClearErrorAndExitCode) {
     EXPECT_NE(enc.err.find("bad_request"), std::string::npos) << enc.err;
     const Json al = json_of(s_a->cli({"rag", "list", "--json"}));
     for (const auto& c : al) {
-      if (c.value("name", "") == CORPUS) EXPECT_EQ(c.value("docs", 0), 1) << c.dump();
+      if (c.value("name", "") == CORPUS) {
+      EXPECT_EQ(c.value("docs", 0), 1) << c.dump();
+    }
     }
   }
 

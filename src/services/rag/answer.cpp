@@ -104,7 +104,8 @@ Result<Json> handle_answer(bus::CapabilityBus& bus, const bus::CallContext& ctx,
 
   bus::CallOptions o;  // the node's own call, on behalf of its operator
   o.caller_trust = TrustLevel::self;
-  o.trace_id = ctx.request.trace_id;
+  // No shared trace id: a remote call's request_id is its trace id, so rag.query and
+  // llm.chat sent to the same peer under one id would be refused as a replay.
   o.cancel = ctx.cancel;
   if (ctx.request.deadline_ms > 0) o.deadline_ms = ctx.request.deadline_ms;
 

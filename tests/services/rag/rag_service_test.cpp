@@ -105,7 +105,7 @@ struct RagOnBus : ::testing::Test {
     input.update(extra);
     return bus.call(RAG_QUERY, V10, Json{{"params", {{"corpus", corpus}}}, {"input", input}}, o);
   }
-  std::int64_t embed_calls() const {
+  std::int64_t embed_calls() {
     const Json s = bus.stats()["capabilities"];
     return s.contains("embed.text") ? s["embed.text"]["started"].get<std::int64_t>() : 0;
   }
@@ -114,7 +114,7 @@ struct RagOnBus : ::testing::Test {
     o.types = {events::EventType::rag_document_ingested};
     return static_cast<int>(log->read_events(o).value().size());
   }
-  Json offered_query_params() const {
+  Json offered_query_params() {
     for (const auto& e : bus.registry().all_local()) {
       if (e.descriptor.name == RAG_QUERY) return e.descriptor.params.get();
     }

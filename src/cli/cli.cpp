@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "cli/commands_chat.h"
 #include "cli/commands_market.h"
+#include "cli/commands_rag.h"
 
 namespace hn::cli {
 
@@ -103,6 +104,8 @@ int run(int argc, char** argv) {
   ask_cmd->add_option("--node", ask.node, "Pin the provider: self | remote | a full node id");
   ask_cmd->add_option("--max-tokens", ask.max_tokens, "Longest answer in tokens");
   ask_cmd->add_option("--timeout", ask.timeout_seconds, "Seconds to wait (default: the capability's)");
+  ask_cmd->add_option("--corpus", ask.corpus, "Answer from this corpus, citing its sources (rag.answer)");
+  ask_cmd->add_option("--k", ask.k, "With --corpus: how many sources to quote (1..20, default 5)");
   ask_cmd->add_flag("--json", ask.json, "Machine-readable output (the whole answer at the end)");
 
   ModelsArgs models;
@@ -192,6 +195,8 @@ int run(int argc, char** argv) {
   const ChatCommands chat(app);  // commands_chat.cpp
   MarketCli market;
   add_market_commands(app, market);
+  RagCli rag;
+  add_rag_commands(app, rag);  // commands_rag.cpp
 
   try {
     app.parse(argc, argv);
@@ -228,6 +233,7 @@ int run(int argc, char** argv) {
   if (*invite_redeem_cmd) return command_invite_redeem(global, invite_redeem);
   if (auto rc = file_commands(global)) return *rc;
   if (auto rc = run_market_command(global, market)) return *rc;
+  if (auto rc = run_rag_command(global, rag)) return *rc;
   return EXIT_USAGE;
 }
 

@@ -102,9 +102,12 @@ struct AskArgs {
   std::optional<std::string> node;   // --node self | remote | a full node id
   int max_tokens = 0;                // 0: the capability's default
   int timeout_seconds = 0;
+  std::optional<std::string> corpus;  // --corpus: ask with sources (rag.answer, commands_rag.cpp)
+  int k = 0;                          // --k: how many sources (0: rag.answer's default)
   bool json = false;
 };
 // `hearthnet ask` / `models` (commands_llm.cpp): llm.chat streamed; the models on the mesh.
+// With --corpus, command_ask_corpus (commands_rag.h).
 int command_ask(const GlobalOptions& global, const AskArgs& args);
 
 struct ModelsArgs {

@@ -5,7 +5,7 @@
 // unreadable path, an --out that exists (unless --force).
 //
 // `file put` hashes the file here (one chunk in memory at a time), sends the manifest, then
-// only the chunks the node says it needs, PUT_MAX_CHUNKS_PER_CALL per call. `file get` runs
+// only the chunks the node says it needs (cli/file_put.h, shared with `rag ingest`). `file get` runs
 // file.fetch and draws its progress frames as a bar on stderr when stderr is a terminal.
 //
 // Thread-safety: called once per process from main's thread.
@@ -22,15 +22,15 @@
 #include "blobs/chunker.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/file_put.h"
 #include "cli/node_access.h"
+#include "cli/progress.h"
 #include "core/hash.h"
 
 namespace hn::cli {
 namespace {
 
 const Version V1{1, 0};
-// CONTRACT §4.10 batches: the service's own limit (services/files/frames.h).
-constexpr std::size_t CHUNKS_PER_PUT_CALL = 8;
 const auto FILE_CALL_TIMEOUT = std::chrono::seconds(620);
 
 int usage(const std::string& message) {
@@ -38,85 +38,7 @@ int usage(const std::string& message) {
   return EXIT_USAGE;
 }
 
-// A media type from the file name's extension (advisory, M07 §3.1 mime_type).
-std::string media_type_of(const std::filesystem::path& path) {
-  static const std::map<std::string, std::string> types = {
-      {".txt", "text/plain"},        {".md", "text/markdown"},    {".html", "text/html"},
-      {".json", "application/json"}, {".pdf", "application/pdf"}, {".png", "image/png"},
-      {".jpg", "image/jpeg"},        {".jpeg", "image/jpeg"},     {".gif", "image/gif"},
-      {".zip", "application/zip"},   {".gz", "application/gzip"}, {".mp3", "audio/mpeg"},
-      {".mp4", "video/mp4"},         {".csv", "text/csv"}};
-  std::string ext = path.extension().string();
-  for (auto& ch : ext) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  auto it = types.find(ext);
-  return it == types.end() ? "application/octet-stream" : it->second;
-}
-
-std::string human_bytes(double n) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  int u = 0;
-  while (n >= 1024 && u < 4) {
-    n /= 1024;
-    ++u;
-  }
-  std::ostringstream o;
-  o << std::fixed << std::setprecision(u == 0 ? 0 : 1) << n << " " << units[u];
-  return o.str();
-}
-
-// A one-line progress bar on stderr, redrawn in place; nothing unless stderr is a terminal.
-class ProgressBar {
- public:
-  explicit ProgressBar(std::string label)
-      : m_label(std::move(label)), m_tty(::isatty(STDERR_FILENO) == 1),
-        m_started(std::chrono::steady_clock::now()) {}
-  ~ProgressBar() { finish(); }
-  void update(std::int64_t done, std::int64_t total, int sources) {
-    if (!m_tty) return;
-    if (m_first_done < 0) m_first_done = done;  // a resumed fetch: rate of what moves now
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - m_started).count();
-    const double rate = secs > 0 ? static_cast<double>(done - m_first_done) / secs : 0;
-    const double frac = total > 0 ? static_cast<double>(done) / static_cast<double>(total) : 1.0;
-    const int width = 30, filled = static_cast<int>(frac * width);
-    std::ostringstream line;
-    line << "\r" << m_label << " [" << std::string(static_cast<std::size_t>(filled), '#')
-         << std::string(static_cast<std::size_t>(width - filled), ' ') << "] " << std::setw(3)
-         << static_cast<int>(frac * 100) << "%  " << human_bytes(static_cast<double>(done)) << " / "
-         << human_bytes(static_cast<double>(total)) << "  " << human_bytes(rate) << "/s";
-    if (rate > 0 && total > done) {
-      line << "  ETA " << static_cast<std::int64_t>(static_cast<double>(total - done) / rate) << " s";
-    }
-    if (sources >= 0) line << "  sources " << sources;
-    line << "   ";
-    std::cerr << line.str() << std::flush;
-    m_drawn = true;
-  }
-  void finish() {
-    if (m_drawn) std::cerr << "\n" << std::flush;
-    m_drawn = false;
-  }
-
- private:
-  std::string m_label;
-  bool m_tty;
-  bool m_drawn = false;
-  std::int64_t m_first_done = -1;
-  std::chrono::steady_clock::time_point m_started;
-};
-
 bool check_cid(const std::string& cid) { return is_valid_cid(cid); }
-
-// Reads chunk `ref` of the file at path.
-Result<Bytes> read_chunk_at(std::ifstream& in, const blobs::BlobManifest& m, const blobs::ChunkRef& ref) {
-  Bytes data(static_cast<std::size_t>(ref.size_bytes));
-  in.clear();
-  in.seekg(ref.index * m.chunk_size_bytes);
-  in.read(reinterpret_cast<char*>(data.data()), static_cast<std::streamsize>(data.size()));
-  if (!in || blobs::hash_bytes(data) != ref.cid) {
-    return make_error(ErrorCode::io_error, "the file changed while it was being put");
-  }
-  return data;
-}
 
 }  // namespace
 
@@ -126,67 +48,26 @@ int command_file_put(const GlobalOptions& global, const FilePutArgs& args) {
     std::cerr << "hearthnet: not_found: " << args.path.string() << " is not a readable file\n";
     return EXIT_ERROR;
   }
-  std::ifstream probe(args.path, std::ios::binary);
-  if (!probe) {
+  if (!std::ifstream(args.path, std::ios::binary)) {
     std::cerr << "hearthnet: io_error: cannot read " << args.path.string() << "\n";
     return EXIT_ERROR;
   }
-  // Pass 1: the manifest (hashes only; one chunk in memory).
-  blobs::ChunkFileOptions co;
-  co.filename = args.path.filename().string();
-  co.mime_type = media_type_of(args.path);
-  auto manifest = blobs::chunk_file(
-      args.path, [](const blobs::ChunkRef&, std::span<const std::uint8_t>) { return Status{}; }, co);
-  if (!manifest) return fail(manifest.error());
   auto c = connect_to_node(global);
   if (!c.client) return c.exit_code;
-  const Json mj = blobs::manifest_to_json(*manifest);
-  auto first = c.client->call("file.put", V1, Json{{"input", {{"manifest", mj}, {"pin", args.pin}}}},
-                              FILE_CALL_TIMEOUT);
-  if (!first) return fail(first.error());
-  std::vector<std::int64_t> needed;
-  for (const auto& i : (*first)["output"]["needed"]) needed.push_back(i.get<std::int64_t>());
-  // Pass 2: only the chunks the node lacks (CONTRACT §4.10 ready{needed}).
-  ProgressBar bar("put");
-  std::int64_t sent = 0, total = 0;
-  for (auto i : needed) total += manifest->chunks[static_cast<std::size_t>(i)].size_bytes;
-  Json last = *first;
-  for (std::size_t at = 0; at < needed.size(); at += CHUNKS_PER_PUT_CALL) {
-    Json chunks = Json::array();
-    for (std::size_t k = at; k < std::min(needed.size(), at + CHUNKS_PER_PUT_CALL); ++k) {
-      const auto& ref = manifest->chunks[static_cast<std::size_t>(needed[k])];
-      auto data = read_chunk_at(probe, *manifest, ref);
-      if (!data) return fail(data.error());
-      chunks.push_back(Json{{"i", ref.index}, {"cid", ref.cid}, {"data_b64", base64url_encode(*data)}});
-      sent += ref.size_bytes;
-    }
-    auto r = c.client->call("file.put", V1,
-                            Json{{"input", {{"manifest", mj}, {"chunks", chunks}, {"pin", args.pin}}}},
-                            FILE_CALL_TIMEOUT);
-    if (!r) {
-      bar.finish();
-      return fail(r.error());
-    }
-    last = *r;
-    bar.update(sent, total, -1);
-  }
-  bar.finish();
-  if (!last["output"].value("complete", false)) {
-    std::cerr << "hearthnet: internal_error: the node did not complete the blob\n";
-    return EXIT_ERROR;
-  }
+  auto put = put_file(*c.client, args.path, args.pin);  // cli/file_put.h
+  if (!put) return fail(put.error());
   if (args.json) {
-    std::cout << Json{{"cid", manifest->cid},
-                      {"name", *co.filename},
-                      {"mime_type", *co.mime_type},
-                      {"size_bytes", manifest->size_bytes},
-                      {"chunks", manifest->chunks.size()},
-                      {"chunks_sent", needed.size()},
+    std::cout << Json{{"cid", put->cid},
+                      {"name", put->name},
+                      {"mime_type", put->mime_type},
+                      {"size_bytes", put->size_bytes},
+                      {"chunks", put->chunks},
+                      {"chunks_sent", put->chunks_sent},
                       {"pinned", args.pin}}
                      .dump()
               << std::endl;
   } else {
-    std::cout << manifest->cid << std::endl;
+    std::cout << put->cid << std::endl;
   }
   return EXIT_OK;
 }

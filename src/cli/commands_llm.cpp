@@ -8,6 +8,7 @@
 #include <map>
 
 #include "cli/commands.h"
+#include "cli/commands_rag.h"
 #include "cli/node_access.h"
 #include "node/node.h"
 #include "transport/envelope.h"
@@ -30,6 +31,7 @@ std::string text_of(const Json& j, const char* key) {
 }  // namespace
 
 int command_ask(const GlobalOptions& global, const AskArgs& args) {
+  if (args.corpus) return command_ask_corpus(global, args);
   if (args.question.empty()) {
     std::cerr << "hearthnet: bad_request: the question is empty\n";
     return EXIT_USAGE;

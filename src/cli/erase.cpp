@@ -84,11 +84,12 @@ Result<std::vector<EraseTarget>> plan_erase(const node::NodeHome& home, const co
       return is_hex2(n) || n == blobs::PINNED_FILE || is_temp(n);
     }));
   }
-  // 4. The cache (embeddings): always HearthNet's own folder by name.
+  // 4. The cache: always HearthNet's own folder by name.
   out.push_back(EraseTarget{"cache", p.cache_dir, true, {}});
   if (!is_inside(p.corpora_dir, p.cache_dir)) {
-    // Nothing writes an explicit rag.corpora_dir yet; its contents are the user's.
-    out.push_back(folder("embeddings", p.corpora_dir, d.corpora_dir,
+    // The RAG corpora: the default folder is HearthNet's by name (erased whole); in a
+    // folder the user named, nothing is ours to judge.
+    out.push_back(folder("corpora", p.corpora_dir, d.corpora_dir,
                          [](const std::string&) { return false; }));
   }
   // 5. Logs.

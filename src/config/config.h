@@ -121,7 +121,10 @@ struct EmbeddingConfig {
 // [rag] — X04 §3, M05 §7.
 struct RagConfig {
   bool enabled = true;
-  fs::path corpora_dir;                     // empty → <CACHE>/embeddings
+  fs::path corpora_dir;                     // empty → <DATA>/rag (corpora are data, not cache)
+  // The embed.text model a corpus is embedded with; "" = whatever model the bus offers.
+  // A corpus embedded with another model is re-embedded at start (doc/design/rag.md).
+  std::string embedding_model;
   bool operator==(const RagConfig&) const = default;
 };
 

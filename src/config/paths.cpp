@@ -153,7 +153,7 @@ Result<Paths> resolve_paths(const Config& cfg, const Env& env,
                 pick(cfg.events.snapshots_dir, p.community_dir / "snapshots", root, env));
   HN_TRY_ASSIGN(p.blobs_dir, pick(cfg.file.blobs_dir, root / "blobs", root, env));
   p.cache_dir = cache_base.lexically_normal();
-  HN_TRY_ASSIGN(p.corpora_dir, pick(cfg.rag.corpora_dir, p.cache_dir / "embeddings", root, env));
+  HN_TRY_ASSIGN(p.corpora_dir, pick(cfg.rag.corpora_dir, root / "rag", root, env));
   HN_TRY_ASSIGN(p.logs_dir, pick(cfg.observability.log_dir, logs_base, root, env));
   p.run_dir = run_base.lexically_normal();
   p.control_socket = p.run_dir / "control.sock";

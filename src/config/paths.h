@@ -3,12 +3,12 @@
 // Two layouts:
 //   * $HEARTHNET_HOME set (non-empty): everything under it —
 //       H/config.toml, H/keys, H/state/communities/<id>/{events.sqlite,snapshots},
-//       H/blobs, H/cache/embeddings, H/logs, H/run.
+//       H/blobs, H/rag (the RAG corpora), H/cache, H/logs, H/run.
 //   * otherwise XDG (GLOSSARY):
 //       <CONFIG> = $XDG_CONFIG_HOME/hearthnet  (~/.config/hearthnet)  → config.toml
 //       <DATA>   = $XDG_DATA_HOME/hearthnet    (~/.local/share/hearthnet)
-//                  → keys, communities/<id>/{events.sqlite,snapshots}, blobs
-//       <CACHE>  = $XDG_CACHE_HOME/hearthnet   (~/.cache/hearthnet) → embeddings
+//                  → keys, communities/<id>/{events.sqlite,snapshots}, blobs, rag
+//       <CACHE>  = $XDG_CACHE_HOME/hearthnet   (~/.cache/hearthnet)
 //       <LOG>    = $XDG_STATE_HOME/hearthnet/logs (~/.local/state/hearthnet/logs)
 //       run      = $XDG_RUNTIME_DIR/hearthnet, else $XDG_STATE_HOME/hearthnet/run
 //     XDG variables that are empty or relative are ignored (XDG Base Directory spec).
@@ -47,7 +47,7 @@ struct Paths {
   fs::path snapshots_dir;       // <community_dir>/snapshots
   fs::path blobs_dir;           // <DATA>/blobs
   fs::path cache_dir;           // <CACHE>
-  fs::path corpora_dir;         // <CACHE>/embeddings
+  fs::path corpora_dir;         // <DATA>/rag
   fs::path logs_dir;            // <LOG>
   fs::path run_dir;             // local control endpoint files
   fs::path control_socket;      // <run_dir>/control.sock

@@ -112,6 +112,7 @@ Node::Impl::~Impl() {
   if (detector) detector->shutdown();
   if (invoker) invoker->shutdown();
   if (registry && registry_subscription) registry->unsubscribe(registry_subscription);
+  if (bus && bus_caps_subscription) bus->registry().unsubscribe(bus_caps_subscription);
   if (publisher) publisher->stop();
   for (auto& s : extra_static) s->stop();
   if (discovery) discovery->stop();
@@ -264,6 +265,7 @@ Status Node::Impl::open_bus() {
 Status Node::Impl::open_services() {
   service_publisher = std::make_unique<detail::NodePublisher>();
   services = std::make_unique<service::ServiceHost>(*bus);
+  service_config = config::with_resolved_paths(home.config, home.paths);
   service::ServiceContext ctx{*keys,
                               keys->node_id(),
                               community,
@@ -272,7 +274,7 @@ Status Node::Impl::open_services() {
                               *blobs,
                               *bus,
                               *service_publisher,
-                              home.config,
+                              service_config,
                               [this] {
                                 std::lock_guard lock(community_mutex);
                                 return community_manifest;
@@ -425,6 +427,10 @@ void Node::Impl::begin_shutdown() {
   if (registry && registry_subscription) {
     registry->unsubscribe(registry_subscription);
     registry_subscription = 0;
+  }
+  if (bus && bus_caps_subscription) {
+    bus->registry().unsubscribe(bus_caps_subscription);
+    bus_caps_subscription = 0;
   }
   if (publisher) publisher->stop();
   for (auto& s : extra_static) s->stop();

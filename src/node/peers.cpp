@@ -224,6 +224,16 @@ Status Node::Impl::start_discovery() {
   });
   publisher->watch_registry(*registry);
   publisher->start();
+  // A capability a service offers or changes later (a RAG corpus made by an ingest) is in
+  // the manifest peers fetch next, not one republish period later. Coalesced: one publish
+  // for a burst of registry changes.
+  bus_caps_subscription = bus->registry().subscribe([this](const bus::RegistryEvent& ev) {
+    if (!ev.entry.is_local || stopping.load() || caps_publish_pending.exchange(true)) return;
+    asio::post(io, [this] {
+      caps_publish_pending = false;
+      if (!stopping.load() && publisher) (void)publisher->publish_now();
+    });
+  });
   return {};
 }
 

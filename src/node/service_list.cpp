@@ -7,6 +7,7 @@
 #include "services/embed/embed_service.h"
 #include "services/llm/llm_service.h"
 #include "services/market/market_service.h"
+#include "services/rag/rag_service.h"
 
 namespace hn::node {
 
@@ -18,6 +19,7 @@ const std::vector<service::ServiceFactory>& service_list() {
       {"embed", services::embed::make_service},
       {"llm", services::llm::make_service},
       {"market", services::market::make_service},
+      {"rag", services::rag::make_service},
   };
   return list;
 }

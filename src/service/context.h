@@ -58,6 +58,12 @@ struct ServiceContext {
   // revoked → Error revoked, not a member → unauthorized). Null in contexts built by hand
   // (tests): a service then reads community_manifest. Safe from any thread.
   std::function<Result<TrustLevel>(const NodeId&)> membership;
+  // Offers a capability after start, or replaces one the service offers with a changed
+  // descriptor (new params): registered on the service's own queue (unless the capability
+  // brings its executor) within its namespace prefixes, and withdrawn with the others when
+  // the service stops (partition once it is stopping). Set by the ServiceHost; null in
+  // contexts built by hand (tests): a service then registers on `bus` itself.
+  std::function<Status(bus::LocalCapability)> offer;
 };
 
 }  // namespace hn::service

@@ -1,6 +1,7 @@
 // host.cpp — ServiceHost: build, queue, register, start; withdraw, drain, stop.
 #include "service/host.h"
 
+#include <algorithm>
 #include <system_error>
 
 #include "observability/logging.h"
@@ -27,6 +28,7 @@ Status ServiceHost::start_all(const std::vector<ServiceFactory>& list, ServiceCo
   for (const auto& f : list) {
     ServiceContext own = ctx;
     own.data_dir = base_dir / f.name;
+    own.offer = [this, name = f.name](bus::LocalCapability cap) { return offer(name, std::move(cap)); };
     std::error_code ec;
     std::filesystem::create_directories(own.data_dir, ec);
     if (ec) {
@@ -51,6 +53,8 @@ Status ServiceHost::start_all(const std::vector<ServiceFactory>& list, ServiceCo
       e.message = "service " + f.name + ": " + e.message;
       return e;
     }
+    std::lock_guard lock(m_mutex);
+    m_hosted.back().list_name = f.name;
   }
   return {};
 }
@@ -92,19 +96,48 @@ Status ServiceHost::start(std::unique_ptr<bus::Service> service) {
   host_log().info("service started", Json{{"service", service->name()},
                                           {"capabilities", h.registered.size()},
                                           {"threads", spec.threads}});
+  h.list_name = service->name();
   h.service = std::move(service);
   std::lock_guard lock(m_mutex);
   m_hosted.push_back(std::move(h));
   return {};
 }
 
+Status ServiceHost::offer(const std::string& service, bus::LocalCapability cap) {
+  // Under the host's mutex, so a stop cannot withdraw the service's capabilities between
+  // the check and the registration (the registry never calls back into the host).
+  std::lock_guard lock(m_mutex);
+  for (auto& h : m_hosted) {
+    if (h.list_name != service && h.service->name() != service) continue;
+    if (!h.running) {
+      return make_error(ErrorCode::partition, "service " + service + " is stopping");
+    }
+    if (!cap.executor) cap.executor = h.queue;
+    const auto key = std::make_pair(cap.descriptor.name, cap.descriptor.version);
+    HN_TRY(m_bus.register_capability(std::move(cap), h.service->namespace_prefixes()));
+    if (std::find(h.registered.begin(), h.registered.end(), key) == h.registered.end()) {
+      h.registered.push_back(key);
+      host_log().info("capability offered",
+                      Json{{"service", h.service->name()},
+                           {"capability", key.first + "@" + key.second.to_string()}});
+    }
+    return {};
+  }
+  return make_error(ErrorCode::not_found, "no running service " + service);
+}
+
 void ServiceHost::stop_one(Hosted& h) {
-  if (!h.running) return;
-  for (const auto& [name, version] : h.registered) (void)m_bus.registry().deregister_local(name, version);
+  std::vector<std::pair<CapabilityName, Version>> registered;
+  {
+    std::lock_guard lock(m_mutex);
+    if (!h.running) return;
+    h.running = false;  // offer() refuses from here on
+    registered = h.registered;
+  }
+  for (const auto& [name, version] : registered) (void)m_bus.registry().deregister_local(name, version);
   h.queue->drain();
   h.service->stop();
   h.queue->stop();
-  h.running = false;
   host_log().info("service stopped", Json{{"service", h.service->name()}});
 }
 

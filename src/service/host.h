@@ -4,8 +4,11 @@
 // reverse: withdraw the capabilities (no new calls), drain the queue (in-flight calls
 // finish), then Service::stop(). health() reports each one for /health and `status`.
 //
+// A running service may offer more capabilities later (ServiceContext::offer, which
+// start_all wires to offer() below): a RAG corpus created by an ingest, for one.
+//
 // Thread-safety: add/start_all/stop_all from one thread (the node's composition);
-// health()/queues() from any thread.
+// health()/queues()/offer() from any thread.
 #pragma once
 
 #include <functional>
@@ -45,6 +48,11 @@ class ServiceHost {
   Status start(std::unique_ptr<bus::Service> service);
   // Withdraw, drain, stop — in reverse order. Idempotent.
   void stop_all();
+  // Registers `cap` for the running service named `service` (its list name or name()) on
+  // that service's queue and within its prefixes, replacing an earlier registration of
+  // the same name and version; withdrawn when the service stops. not_found for no such
+  // service, partition once it is stopping, the registry's error for a bad capability.
+  Status offer(const std::string& service, bus::LocalCapability cap);
 
   // {"<name>": {"state": "running"|"stopped", "version", "capabilities": [..],
   //  "queue": {threads, capacity, queued, running, completed, rejected}, "health": {..}}}
@@ -54,6 +62,7 @@ class ServiceHost {
 
  private:
   struct Hosted {
+    std::string list_name;  // the service list's name (start_all), else service->name()
     std::unique_ptr<bus::Service> service;
     std::shared_ptr<WorkQueue> queue;
     std::vector<std::pair<CapabilityName, Version>> registered;

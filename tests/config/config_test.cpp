@@ -62,6 +62,7 @@ Config full_config() {
   c.embedding.device = "cuda";
   c.rag.enabled = false;
   c.rag.corpora_dir = "/cache/corpora";
+  c.rag.embedding_model = "tiny-bert";
   c.file.blobs_dir = "/data/blobs";
   c.file.gc_threshold = 1.0;
   c.file.gc_target = 1e-5;
@@ -118,6 +119,7 @@ TEST(ConfigDefaults, MatchTheSpec) {
   EXPECT_EQ(c.embedding.device, "auto");
   EXPECT_TRUE(c.rag.enabled);
   EXPECT_TRUE(c.rag.corpora_dir.empty());
+  EXPECT_TRUE(c.rag.embedding_model.empty());
   EXPECT_TRUE(c.file.blobs_dir.empty());
   EXPECT_DOUBLE_EQ(c.file.gc_threshold, 0.80);
   EXPECT_DOUBLE_EQ(c.file.gc_target, 0.70);

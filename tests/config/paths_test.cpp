@@ -25,7 +25,7 @@ TEST(ConfigPaths, HearthnetHomeHoldsEverything) {
   EXPECT_EQ(p->community_manifest, p->community_dir / "manifest.json");
   EXPECT_EQ(p->blobs_dir, "/hn/blobs");
   EXPECT_EQ(p->cache_dir, "/hn/cache");
-  EXPECT_EQ(p->corpora_dir, "/hn/cache/embeddings");
+  EXPECT_EQ(p->corpora_dir, "/hn/rag");
   EXPECT_EQ(p->logs_dir, "/hn/logs");
   EXPECT_EQ(p->run_dir, "/hn/run");
   EXPECT_EQ(p->control_socket, "/hn/run/control.sock");
@@ -57,7 +57,7 @@ TEST(ConfigPaths, XdgVariables) {
   EXPECT_EQ(p->events_db,
             "/x/data/hearthnet/communities/ed25519_" + std::string(43, 'Q') + "/events.sqlite");
   EXPECT_EQ(p->blobs_dir, "/x/data/hearthnet/blobs");
-  EXPECT_EQ(p->corpora_dir, "/x/cache/hearthnet/embeddings");
+  EXPECT_EQ(p->corpora_dir, "/x/data/hearthnet/rag");
   EXPECT_EQ(p->logs_dir, "/x/state/hearthnet/logs");
   EXPECT_EQ(p->run_dir, "/run/user/1000/hearthnet");
 }

@@ -200,5 +200,41 @@ TEST_F(Host, AServiceThatFailsToStartRollsTheStartBack) {
   EXPECT_TRUE(std::filesystem::is_directory(dir / "services" / "a"));  // its own folder
 }
 
+TEST_F(Host, ARunningServiceOffersACapabilityLaterOnItsOwnQueueUntilItStops) {
+  std::vector<std::string> journal;
+  ServiceHost host(bus);
+  std::function<Status(bus::LocalCapability)> offer;
+  std::vector<ServiceFactory> list = {
+      {"late", [&](const ServiceContext& c) {
+         offer = c.offer;  // the context the host built for it has offer() wired
+         return std::make_unique<Recorder>("late", journal);
+       }}};
+  ASSERT_TRUE(host.start_all(list, test_context(), dir / "services"));
+  ASSERT_TRUE(offer);
+  auto cap = services::diag::DiagEchoService(SELF).capabilities().front();
+  cap.descriptor.name = "experimental.later";
+  ASSERT_TRUE(offer(cap));
+  ASSERT_TRUE(bus.call("experimental.later", V10, echo_body("x")));
+  EXPECT_EQ(host.health()["late"]["capabilities"],
+            Json::array({"experimental.late@1.0", "experimental.later@1.0"}));
+  // A changed descriptor replaces it (one entry, new params).
+  cap.descriptor.params = Json{{"corpora", {"a"}}};
+  ASSERT_TRUE(offer(cap));
+  auto entries = bus.registry().find("experimental.later", V10);
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].descriptor.params.get(), (Json{{"corpora", {"a"}}}));
+  EXPECT_EQ(host.health()["late"]["capabilities"].size(), 2u);
+  EXPECT_EQ(host.queues()[0].completed, 1u);  // the call ran on the service's queue
+  // Outside its namespace: refused by the registry.
+  auto stray = cap;
+  stray.descriptor.name = "market.later";
+  EXPECT_EQ(offer(stray).error().code, ErrorCode::namespace_violation);
+  EXPECT_EQ(host.offer("nobody", cap).error().code, ErrorCode::not_found);
+  host.stop_all();
+  EXPECT_FALSE(bus.call("experimental.later", V10, echo_body("x")));  // withdrawn
+  EXPECT_EQ(offer(cap).error().code, ErrorCode::partition);        // stopping: refused
+  EXPECT_TRUE(bus.registry().all_local().empty());
+}
+
 }  // namespace
 }  // namespace hn::service

@@ -119,6 +119,7 @@ inline constexpr Field<EmbeddingConfig> EMBEDDING_FIELDS[] = {
 inline constexpr Field<RagConfig> RAG_FIELDS[] = {
     {"enabled", &RagConfig::enabled},
     {"corpora_dir", &RagConfig::corpora_dir},
+    {"embedding_model", &RagConfig::embedding_model},
 };
 
 // [file] — M07 §5.4: 0 < gc_target < gc_threshold ≤ 1.

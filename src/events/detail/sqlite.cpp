@@ -90,6 +90,10 @@ void Stmt::bind_double(int index, double value) { sqlite3_bind_double(m_stmt, in
 
 void Stmt::bind_null(int index) { sqlite3_bind_null(m_stmt, index); }
 
+void Stmt::bind_blob(int index, const void* data, std::size_t size) {
+  sqlite3_bind_blob64(m_stmt, index, data, size, SQLITE_TRANSIENT);
+}
+
 Result<bool> Stmt::step() {
   const int rc = sqlite3_step(m_stmt);
   if (rc == SQLITE_ROW) return true;
@@ -118,6 +122,13 @@ std::string Stmt::column_text(int index) const {
   if (text == nullptr) return {};
   return std::string(reinterpret_cast<const char*>(text),
                      static_cast<std::size_t>(sqlite3_column_bytes(m_stmt, index)));
+}
+
+std::string_view Stmt::column_blob(int index) const {
+  const void* data = sqlite3_column_blob(m_stmt, index);
+  if (data == nullptr) return {};
+  return std::string_view(static_cast<const char*>(data),
+                          static_cast<std::size_t>(sqlite3_column_bytes(m_stmt, index)));
 }
 
 bool Stmt::column_is_null(int index) const {

@@ -64,6 +64,7 @@ class Stmt {
   void bind(int index, std::string_view value);  // copied (SQLITE_TRANSIENT)
   void bind_double(int index, double value);
   void bind_null(int index);
+  void bind_blob(int index, const void* data, std::size_t size);  // copied (SQLITE_TRANSIENT)
   // Steps once: true when a row is available, false when done, an Error otherwise.
   Result<bool> step();
   // Steps until done (statements without rows).
@@ -74,6 +75,8 @@ class Stmt {
   std::string column_text(int index) const;
   double column_double(int index) const;
   bool column_is_null(int index) const;
+  // The bytes of a BLOB (or TEXT) column, valid until the next step/reset.
+  std::string_view column_blob(int index) const;
 
  private:
   sqlite3* m_db = nullptr;

@@ -259,6 +259,9 @@ struct Node::Impl {
   void record_request(const transport::RequestRecord& rec);
 
   NodeHome home;
+  // home.config with every path resolved (config::with_resolved_paths): what services read
+  // (a service sees its folders, e.g. rag.corpora_dir, without knowing the node's layout).
+  config::Config service_config;
   NodeOptions options;
   const Clock& clock = SystemClock::instance();
   std::int64_t started_ms = SystemClock::instance().now_ms();
@@ -307,6 +310,8 @@ struct Node::Impl {
   std::unique_ptr<discovery::PeerRegistry> registry;
   std::unique_ptr<discovery::FunctionManifestFetcher> fetcher;
   discovery::PeerRegistry::SubscriptionId registry_subscription = 0;
+  std::uint64_t bus_caps_subscription = 0;       // the bus registry: republish on local changes
+  std::atomic<bool> caps_publish_pending{false};
   // X02 §3.6 event sync.
   std::unique_ptr<events::SyncServer> sync_server;
   std::unique_ptr<events::SyncClient> sync_client;

@@ -82,6 +82,41 @@ CapabilityDescriptor embed_text_descriptor(const std::string& model, int dim) {
   return d;
 }
 
+CapabilityDescriptor embed_tokenize_descriptor(const std::string& model) {
+  CapabilityDescriptor d;
+  d.name = EMBED_TOKENIZE_CAPABILITY;
+  d.version = Version{1, 0};
+  d.stability = Stability::stable;
+  d.request_schema = Json::parse(R"({
+    "type": "object",
+    "required": ["input"],
+    "properties": {
+      "params": {"type": "object", "properties": {"model": {"type": "string"}}},
+      "input": {"type": "object", "required": ["texts"], "properties": {
+        "texts": {"type": "array", "items": {"type": "string"}}
+      }}
+    }
+  })");
+  d.response_schema = Json::parse(R"({
+    "type": "object",
+    "required": ["output", "meta"],
+    "properties": {
+      "output": {"type": "object", "required": ["counts", "max_tokens"], "properties": {
+        "counts": {"type": "array", "items": {"type": "integer"}},
+        "max_tokens": {"type": "integer"}
+      }},
+      "meta": {"type": "object", "required": ["model"]}
+    }
+  })");
+  d.params = Json{{"model", model}};
+  d.max_concurrent = EMBED_MAX_CONCURRENT;
+  // Local-only: the node's own services (and its CLI) measure text; no peer needs it.
+  d.trust_required = TrustLevel::self;
+  d.timeout_seconds = 15;
+  d.idempotent = true;
+  return d;
+}
+
 bool embed_params_compatible(const std::vector<std::string>& names, const Json& requested) {
   if (!requested.is_object()) return false;
   auto it = requested.find("model");
@@ -136,7 +171,55 @@ std::vector<LocalCapability> EmbedService::capabilities() {
     return embed_params_compatible(names, requested);
   };
   cap.handler = [this](const CallContext& ctx, const Json& body) { return handle(ctx, body); };
-  return {std::move(cap)};
+  std::vector<LocalCapability> out;
+  out.push_back(std::move(cap));
+  if (m_embedder->has_tokenizer()) {
+    LocalCapability tok;
+    tok.descriptor = embed_tokenize_descriptor(m_embedder->model());
+    // No model named: this node's model (the caller asked for the local tokenizer).
+    tok.params_compatible = [names](const Json& /*offered*/, const Json& requested) {
+      return !requested.is_object() || !requested.contains("model") ||
+             embed_params_compatible(names, requested);
+    };
+    tok.handler = [this](const CallContext& ctx, const Json& body) {
+      return handle_tokenize(ctx, body);
+    };
+    out.push_back(std::move(tok));
+  }
+  return out;
+}
+
+Result<Json> EmbedService::handle_tokenize(const CallContext&, const Json& body) const {
+  if (!m_started || !m_embedder->has_tokenizer()) {
+    return make_error(ErrorCode::not_found, "embed.tokenize: no tokenizer on this node");
+  }
+  const Json params = body.value("params", Json::object());
+  const std::string requested = params.is_object() ? params.value("model", std::string()) : "";
+  if (!requested.empty() && requested != m_embedder->model() && requested != m_configured) {
+    return make_error(ErrorCode::not_found, "embed.tokenize: model '" + requested +
+                                                "' is not loaded here (this node serves '" +
+                                                m_embedder->model() + "')");
+  }
+  const Json input = body.value("input", Json::object());
+  const Json texts_json = input.is_object() ? input.value("texts", Json()) : Json();
+  if (!texts_json.is_array() || texts_json.empty() || texts_json.size() > EMBED_MAX_TEXTS) {
+    return make_error(ErrorCode::bad_request, "embed.tokenize: input.texts must hold 1.." +
+                                                  std::to_string(EMBED_MAX_TEXTS) + " strings");
+  }
+  std::vector<std::string> texts;
+  texts.reserve(texts_json.size());
+  for (std::size_t i = 0; i < texts_json.size(); ++i) {
+    if (!texts_json[i].is_string() ||
+        texts_json[i].get_ref<const std::string&>().size() > EMBED_TOKENIZE_MAX_TEXT_BYTES) {
+      return make_error(ErrorCode::bad_request,
+                        "embed.tokenize: texts[" + std::to_string(i) + "] must be a string of at most " +
+                            std::to_string(EMBED_TOKENIZE_MAX_TEXT_BYTES) + " bytes");
+    }
+    texts.push_back(texts_json[i].get<std::string>());
+  }
+  HN_TRY_ASSIGN(auto counts, m_embedder->count_tokens(texts));
+  return Json{{"output", {{"counts", counts}, {"max_tokens", m_embedder->max_tokens()}}},
+              {"meta", {{"model", m_embedder->model()}}}};
 }
 
 Result<Json> EmbedService::handle(const CallContext& ctx, const Json& body) const {

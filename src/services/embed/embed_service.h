@@ -12,6 +12,14 @@
 // Limits (CONTRACT §4.3, M11 §4.2): 1..256 texts of at most 8192 characters each, else
 // bad_request; a model this node does not serve is not_found.
 //
+// Local-only extension embed.tokenize@1.0 (trust self, so never served to a peer): the
+// model's own token counts, for the RAG chunker to measure chunks in the embedder's tokens
+// (doc/design/rag.md). Offered only when the embedder has its tokenizer in this process
+// (llama.cpp); an HTTP embedder offers none.
+// Request  {"params"?: {"model"?: string}, "input": {"texts": [string, …]}} (1..256 texts of
+//          at most EMBED_TOKENIZE_MAX_TEXT_BYTES bytes)
+// Response {"output": {"counts": [int…], "max_tokens": int}, "meta": {"model"}}
+//
 // Thread-safety: the handler runs on the service's queue threads concurrently; the
 // embedder serialises what it must.
 #pragma once
@@ -30,10 +38,15 @@
 namespace hn::services::embed {
 
 inline constexpr const char* EMBED_TEXT_CAPABILITY = "embed.text";
+inline constexpr const char* EMBED_TOKENIZE_CAPABILITY = "embed.tokenize";
 inline constexpr int EMBED_MAX_CONCURRENT = 8;             // M11 §4.3
+// embed.tokenize: a text may be a whole page or document, not just one chunk.
+inline constexpr std::size_t EMBED_TOKENIZE_MAX_TEXT_BYTES = 4 * 1024 * 1024;
 
 // The descriptor; `model` and `dim` go into params.
 bus::CapabilityDescriptor embed_text_descriptor(const std::string& model, int dim);
+// The local-only embed.tokenize descriptor; `model` goes into params.
+bus::CapabilityDescriptor embed_tokenize_descriptor(const std::string& model);
 
 // M11 §3.4: the requested model must be one of `names` (the offered name and the
 // configured spelling of it).
@@ -55,8 +68,9 @@ class EmbedService final : public bus::Service {
   Status start() override;
   Json health() const override;
 
-  // The handler (public for tests that drive it without a bus).
+  // The handlers (public for tests that drive them without a bus).
   Result<Json> handle(const bus::CallContext& ctx, const Json& body) const;
+  Result<Json> handle_tokenize(const bus::CallContext& ctx, const Json& body) const;
 
  private:
   std::unique_ptr<Embedder> m_embedder;

@@ -35,6 +35,17 @@ class Embedder {
                                             const bus::CancelToken& cancel) = 0;
   // {"ok": bool, "kind", "model", "dim", "error"?} — never a secret.
   virtual Json health() const = 0;
+  // Whether count_tokens works here: the model's own tokenizer is in this process
+  // (llama.cpp); an HTTP embedder has none (embed.tokenize is then not offered).
+  virtual bool has_tokenizer() const { return false; }
+  // The model's token count of each text, without the special tokens it adds per text.
+  virtual Result<std::vector<int>> count_tokens(const std::vector<std::string>& texts) const {
+    (void)texts;
+    return make_error(ErrorCode::not_implemented, "this embedder has no tokenizer here");
+  }
+  // Tokens one text may have (special ones included) before the embedder cuts it; 0 when
+  // unknown.
+  virtual int max_tokens() const { return 0; }
 };
 
 // Scales v to unit length (a zero vector stays zero).

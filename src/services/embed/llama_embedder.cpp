@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <limits>
 #include <system_error>
 #include <thread>
 
@@ -191,6 +193,22 @@ Result<std::vector<Vector>> LlamaEmbedder::embed(const std::vector<std::string>&
   }
   llama_batch_free(batch);
   if (!failure) return failure.take_error();
+  return out;
+}
+
+Result<std::vector<int>> LlamaEmbedder::count_tokens(const std::vector<std::string>& texts) const {
+  if (m_model == nullptr) return make_error(ErrorCode::not_found, "embedding: " + m_error);
+  // The vocabulary is read-only: no lock, concurrent with decodes.
+  const llama_vocab* vocab = llama_model_get_vocab(m_model);
+  std::vector<int> out;
+  out.reserve(texts.size());
+  for (const auto& text : texts) {
+    const auto len = static_cast<std::int32_t>(
+        std::min<std::size_t>(text.size(), static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max())));
+    // With no room given, llama_tokenize answers minus the count it needs.
+    const int n = llama_tokenize(vocab, text.data(), len, nullptr, 0, false, false);
+    out.push_back(n < 0 ? -n : n);
+  }
   return out;
 }
 

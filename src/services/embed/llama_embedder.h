@@ -43,7 +43,9 @@ class LlamaEmbedder final : public Embedder {
   // The pooling in use: "mean" | "cls" | "last" | "rank".
   std::string pooling() const;
   // Tokens per text at most (texts are cut to it).
-  int max_tokens() const { return m_max_tokens; }
+  int max_tokens() const override { return m_max_tokens; }
+  bool has_tokenizer() const override { return m_model != nullptr; }
+  Result<std::vector<int>> count_tokens(const std::vector<std::string>& texts) const override;
 
  private:
   LlamaEmbedderOptions m_options;

@@ -4,8 +4,10 @@
 // cosine from hnswlib, fused by reciprocal rank; lexical alone when the caller has no
 // query vector (no embedder on the bus).
 //
-// Layout: <dir>/<corpus>/corpus.db and <dir>/<corpus>/vectors.hnsw (+ what the index
-// needs to be rebuilt or checked against the database).
+// Layout: <dir>/<corpus>/corpus.db and <dir>/<corpus>/vectors.hnsw (+ vectors.hnsw.meta,
+// the index's tag and hash). The database is the truth and holds every vector; the index
+// file is a cache, saved at close and every few thousand changes, and reconciled with the
+// database on open (doc/design/rag.md "Corpus store").
 //
 // Thread-safety: one CorpusStore may be used from several threads; writes are
 // serialised inside, queries run concurrently with each other.
@@ -17,6 +19,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -68,6 +71,14 @@ struct ScoredChunk {
   DocumentInfo doc;      // without metadata tokens/chunks counts filled only if cheap
 };
 
+// What open did to the vector index (tests and the doctor read it).
+struct IndexReport {
+  bool loaded = false;       // read from vectors.hnsw
+  bool rebuilt = false;      // rebuilt from the database (file missing, torn, stale, sparse)
+  std::int64_t added = 0;    // vectors the file lacked, re-added from the database
+  std::int64_t dropped = 0;  // vectors of chunks the database no longer holds
+};
+
 class CorpusStore {
  public:
   // Opens or creates <dir>/<name>. bad_request for an invalid name; storage_error when
@@ -93,7 +104,9 @@ class CorpusStore {
 
   Status remove_document(const std::string& doc_cid);
 
-  // Hybrid retrieval; query_vector empty = lexical only. bad_request for k outside 1..RAG_MAX_K.
+  // Hybrid retrieval; query_vector empty = lexical only, text without words = dense only.
+  // bad_request for k outside 1..RAG_MAX_K, a malformed filter, or a query vector whose
+  // dimension is not the corpus's. The filter applies before the ranking is cut to k.
   Result<std::vector<ScoredChunk>> query(const std::string& text, const std::vector<float>& query_vector,
                                          const QueryOptions& options) const;
 
@@ -110,16 +123,26 @@ class CorpusStore {
   Status put_reindexed(const std::vector<std::int64_t>& ids, const std::vector<std::vector<float>>& vectors);
   Status commit_reindex();
 
-  std::vector<DocumentInfo> documents() const;
+  std::vector<DocumentInfo> documents() const;  // in the order they were added
   CorpusInfo info() const;
 
+  const IndexReport& open_report() const;
+  // Saves the vector index now (it is also saved on destruction and every few thousand
+  // changes); the database needs no flush.
+  Status flush();
+
+  struct Impl;  // corpus_store_impl.h, for the store's own source files
+
  private:
-  struct Impl;
   explicit CorpusStore(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> m_impl;
 };
 
 // The corpora under dir (each folder holding a corpus.db), sorted.
 std::vector<std::string> list_corpora(const std::filesystem::path& dir);
+
+// Test only: called inside add_document's transaction, after every row is written and
+// before the commit (the crash test sleeps there to be killed). Empty = none.
+void set_add_document_hook_for_test(std::function<void()> hook);
 
 }  // namespace hn::services::rag

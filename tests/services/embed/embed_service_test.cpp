@@ -11,6 +11,7 @@
 
 #include "bus/schema.h"
 #include "service/host.h"
+#include "services/embed/http_embedders.h"
 #include "services/embed/llama_embedder.h"
 #include "support/test_support.h"
 
@@ -185,6 +186,51 @@ TEST_F(EmbedOnBus, TheDefaultConfigWithNoBackendOffersNothing) {
   std::string why;
   EXPECT_EQ(choose_embedder(config::Config{}, why), nullptr);
   EXPECT_NE(why.find("BAAI/bge-small-en-v1.5"), std::string::npos);
+}
+
+TEST_F(EmbedOnBus, TokenizeCountsWithTheModelsOwnTokenizerForThisNodeOnly) {
+  start_with(BERT.string());
+  const Json req{{"input", {{"texts", {"hello", "hello neighbourhood water pump", ""}}}}};
+  auto r = bus.call(EMBED_TOKENIZE_CAPABILITY, V10, req);
+  ASSERT_TRUE(r) << r.error().to_string();
+  const Json& counts = (*r)["output"]["counts"];
+  ASSERT_EQ(counts.size(), 3U);
+  EXPECT_GE(counts[0].get<int>(), 1);
+  EXPECT_GT(counts[1].get<int>(), counts[0].get<int>());
+  EXPECT_EQ(counts[2], 0);  // no special tokens counted
+  EXPECT_EQ((*r)["output"]["max_tokens"], 512);  // the tiny BERT's context
+  EXPECT_EQ((*r)["meta"]["model"], "tiny-bert");
+  // The same counts as the embedder's own.
+  LlamaEmbedder e({.model_path = BERT, .threads = 1});
+  ASSERT_TRUE(e.start());
+  auto direct = e.count_tokens({"hello neighbourhood water pump"});
+  ASSERT_TRUE(direct);
+  EXPECT_EQ((*direct)[0], counts[1].get<int>());
+  // Local-only: a member (a peer's call) is refused.
+  bus::CallOptions member;
+  member.caller_trust = TrustLevel::member;
+  member.caller = NodeId("ed25519:peer");
+  auto refused = bus.call(EMBED_TOKENIZE_CAPABILITY, V10, req, member);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::unauthorized);
+  // Another model is not this node's tokenizer.
+  auto other = bus.call(EMBED_TOKENIZE_CAPABILITY, V10,
+                        Json{{"params", {{"model", "bge-large"}}}, {"input", {{"texts", {"x"}}}}});
+  ASSERT_FALSE(other);
+  EXPECT_EQ(other.error().code, ErrorCode::not_found);
+  auto none = bus.call(EMBED_TOKENIZE_CAPABILITY, V10, Json{{"input", {{"texts", Json::array()}}}});
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().code, ErrorCode::bad_request);
+}
+
+TEST(EmbedTokenize, HttpEmbeddersHaveNoTokenizerSoNoneIsOffered) {
+  config::LlmBackendConfig b;
+  b.name = "ollama";
+  b.url = "http://127.0.0.1:9";
+  auto e = make_http_embedder(b, "nomic-embed-text");
+  ASSERT_NE(e, nullptr);
+  EXPECT_FALSE(e->has_tokenizer());
+  EXPECT_EQ(e->count_tokens({"x"}).error().code, ErrorCode::not_implemented);
 }
 
 TEST(EmbedParams, TheRequestedModelMustMatchExactly) {

@@ -31,6 +31,28 @@ inline constexpr std::int64_t INDEX_SAVE_EVERY = 4096;
 // A filtered dense query scores every allowed chunk exactly up to this many chunks.
 inline constexpr std::int64_t EXACT_FILTER_LIMIT = 20000;
 
+// A shared mutex that lets a waiting writer in before new readers: glibc's rwlock prefers
+// readers, so a steady stream of queries would starve ingest. A writer holds the gate while
+// it waits; readers pass the gate only to take their shared lock. (No thread takes it
+// shared twice, which the gate would deadlock.)
+class WriterFirstMutex {
+ public:
+  void lock() {
+    std::lock_guard gate(m_gate);
+    m_rw.lock();
+  }
+  void unlock() { m_rw.unlock(); }
+  void lock_shared() {
+    std::lock_guard gate(m_gate);
+    m_rw.lock_shared();
+  }
+  void unlock_shared() { m_rw.unlock_shared(); }
+
+ private:
+  std::mutex m_gate;
+  std::shared_mutex m_rw;
+};
+
 struct DocEntry {
   DocumentInfo info;
   std::string model;  // "" when its chunks have no vectors
@@ -50,7 +72,7 @@ struct CorpusStore::Impl {
   std::mutex readers_mutex;
   std::vector<Db> readers;  // idle read-only connections
 
-  mutable std::shared_mutex state_mutex;  // guards everything below
+  mutable WriterFirstMutex state_mutex;  // guards everything below
   std::string model;          // the corpus's embedding model; "" before any vector
   int dim = 0;
   std::int64_t generation = 0;  // bumped by each committed reindex

@@ -11,6 +11,8 @@
 #include <fstream>
 #include <limits>
 #include <random>
+#include <thread>
+#include <atomic>
 
 #include "core/hash.h"
 #include "services/rag/corpus_store.h"
@@ -506,6 +508,41 @@ TEST_F(CorpusStoreTest, KilledMidAddLeavesDocumentsWholeOrAbsent) {
   auto retried = store->query("zeppelin", axis(4), with_k(5));
   ASSERT_TRUE(retried && retried->size() == 3u);  // dense ranks every vector; fused, "long" leads
   EXPECT_EQ(retried->front().doc.title, "long");
+}
+
+// Queries run while documents are added and replaced: none fails, and every hit belongs to
+// a document the store holds whole (its chunk count as added).
+TEST_F(CorpusStoreTest, QueriesRunWhileWritersAddAndReplace) {
+  auto store = open();
+  add_water(*store);
+  std::atomic<bool> stop{false};
+  std::atomic<int> failures{0}, queries{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 3; ++t) {
+    readers.emplace_back([&, t] {
+      while (!stop.load()) {
+        auto r = store->query("shared words", axis(t), with_k(10));
+        if (!r) {
+          ++failures;
+          continue;
+        }
+        for (const auto& h : *r)
+          if (h.doc.chunks != (h.doc.title == "water" ? 4 : 3)) ++failures;
+        ++queries;
+      }
+    });
+  }
+  for (int i = 0; i < 30; ++i) {
+    const std::string name = "doc" + std::to_string(i % 10);  // the last 20 replace
+    ASSERT_TRUE(store->add_document(doc(name), chunks_of({"shared words one", "shared words two", "three"}),
+                                    {axis(i), axis(i + 1), axis(i + 2)}, "m1"));
+  }
+  stop = true;
+  for (auto& r : readers) r.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_GT(queries.load(), 0);
+  EXPECT_EQ(store->info().docs, 11);
+  EXPECT_EQ(store->info().chunks, 34);
 }
 
 TEST_F(CorpusStoreTest, ListCorporaAndInfo) {

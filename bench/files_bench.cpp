@@ -148,9 +148,13 @@ int main(int argc, char** argv) {
   out["syncthing_receiver_peak_rss_mib"] = static_cast<double>(st.receiver_peak_rss_kib) / 1024.0;
 
   std::string error;
+  // Sync rounds every 2 s (as the functional tests): B hears soon that C joined.
+  const std::string quick_sync = "HEARTHNET_SYNC_INTERVAL_SECONDS=2";
   test::NodeProcess a(test::NodeOptions{.name = "bench-a"});
+  a.add_env(quick_sync);
   if (!a.start(&error)) return std::cerr << error << "\n", 1;
   test::NodeProcess b(test::NodeOptions{.name = "bench-b", .discovery = static_peers({a.port()}), .found_community = false});
+  b.add_env(quick_sync);
   if (!test::join_community(a, b).empty() || !b.start(&error)) return std::cerr << "b: " << error << "\n", 1;
   const std::string id_a = test::node_id_of(a);
   if (!test::eventually([&] { return sees_file_read(b, id_a); })) return std::cerr << "b sees no a\n", 1;
@@ -170,6 +174,7 @@ int main(int argc, char** argv) {
 
   test::NodeProcess c(test::NodeOptions{.name = "bench-c", .discovery = static_peers({a.port(), b.port()}),
                                         .found_community = false});
+  c.add_env(quick_sync);
   if (!test::join_community(a, c).empty() || !c.start(&error)) return std::cerr << "c: " << error << "\n", 1;
   const std::string id_b = test::node_id_of(b);
   if (!test::eventually([&] { return sees_file_read(c, id_a) && sees_file_read(c, id_b); })) {

@@ -4,6 +4,7 @@
 // (services/files/frames.h parse_chunk_frame(data, payload)). Whatever the input, parsing
 // returns frames or a typed error, never crashes; both ways of feeding agree; every frame
 // respects the bounds; an accepted chunk always hashes to its CID.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>

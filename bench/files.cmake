@@ -1,8 +1,9 @@
 # File transfer figures (issue #12) against real `hearthnet run` processes: 1 GiB between two
-# nodes vs `nc` raw on loopback (and Syncthing when installed), peak RSS of the fetching node,
+# nodes vs `nc` raw and two Syncthing instances on loopback, peak RSS of the fetching node,
 # two sources vs one. Reuses the functional tests' process helper, like mesh.cmake.
 if(TARGET hearthnet)
   add_executable(hn_bench_files ${CMAKE_CURRENT_LIST_DIR}/files_bench.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/syncthing_pair.cpp
     ${PROJECT_SOURCE_DIR}/tests/support/test_support.cpp
     ${PROJECT_SOURCE_DIR}/tests/support/test_node.cpp)
   target_include_directories(hn_bench_files PRIVATE ${PROJECT_SOURCE_DIR}/tests)

@@ -4,9 +4,12 @@
 //      stream on this machine, no TLS, no hashing);
 //   2. hearthnet: `file put` on A, then `file get` on B (one source): MiB/s of the fetch and
 //      the fetching node's peak RSS (VmHWM, which includes its start-up);
-//   3. two sources: C fetches from A and B at once vs B's single-source fetch;
-//   4. Syncthing (Debian's `syncthing`, when installed): see doc/design/files.md — not
-//      automated yet; reported as null.
+//   3. two sources: C fetches from A and B at once vs B's single-source fetch (C first waits
+//      until its `file ls --remote` names both holders: B answers C only once a sync round
+//      told B that C joined — without the wait C found only A, bench/RESULTS.md);
+//   4. Syncthing (Debian's `syncthing` 1.19): two instances on loopback move the same file
+//      (syncthing_pair.h); null with a reason when it is not installed.
+// The fetches ask for binary chunk frames (doc/design/files.md), the node's default.
 // Usage: hn_bench_files [size_mib=1024] [work_dir=/tmp/hn_bench_files]. Prints one JSON line.
 #include <signal.h>
 #include <sys/wait.h>
@@ -23,6 +26,7 @@
 
 #include "core/json.h"
 #include "support/test_node.h"
+#include "syncthing_pair.h"
 #include "support/test_support.h"
 
 using namespace hn;
@@ -91,6 +95,14 @@ bool sees_file_read(const test::NodeProcess& n, const std::string& provider) {
   return false;
 }
 
+// Whether c's `file ls --remote` names n holders of its one blob.
+bool sees_holders(const test::NodeProcess& c, std::size_t n) {
+  auto l = parse_json(c.cli({"file", "ls", "--remote", "--json"}).out);
+  return l && l->is_array() && l->size() == 1 && (*l)[0]["holders"].size() >= n;
+}
+
+std::string load_average() { return test::trim(test::read_text("/proc/loadavg")); }
+
 // `file get` on n with its peak RSS; {seconds, report, peak_rss_kib}.
 struct Fetch {
   double seconds = -1;
@@ -122,16 +134,27 @@ int main(int argc, char** argv) {
   const fs::path src = work / "blob.bin";
   write_random(src, mib * 1024 * 1024);
   const double size_mib = static_cast<double>(mib);
-  Json out{{"size_mib", mib}};
+  Json out{{"size_mib", mib}, {"load_average_start", load_average()}};
 
   const double nc_s = nc_seconds(src, work / "nc.out");
   fs::remove(work / "nc.out");
   out["nc_mib_s"] = nc_s > 0 ? size_mib / nc_s : -1;
 
+  const auto st = bench::run_syncthing_pair(src, work / "syncthing");
+  if (!st.error.empty()) std::cerr << "syncthing: " << st.error << "\n";
+  out["syncthing"] = st.version;
+  out["syncthing_mib_s"] = st.seconds > 0 ? Json(size_mib / st.seconds) : Json(nullptr);
+  out["syncthing_scan_s"] = st.scan_seconds;
+  out["syncthing_receiver_peak_rss_mib"] = static_cast<double>(st.receiver_peak_rss_kib) / 1024.0;
+
   std::string error;
+  // Sync rounds every 2 s (as the functional tests): B hears soon that C joined.
+  const std::string quick_sync = "HEARTHNET_SYNC_INTERVAL_SECONDS=2";
   test::NodeProcess a(test::NodeOptions{.name = "bench-a"});
+  a.add_env(quick_sync);
   if (!a.start(&error)) return std::cerr << error << "\n", 1;
   test::NodeProcess b(test::NodeOptions{.name = "bench-b", .discovery = static_peers({a.port()}), .found_community = false});
+  b.add_env(quick_sync);
   if (!test::join_community(a, b).empty() || !b.start(&error)) return std::cerr << "b: " << error << "\n", 1;
   const std::string id_a = test::node_id_of(a);
   if (!test::eventually([&] { return sees_file_read(b, id_a); })) return std::cerr << "b sees no a\n", 1;
@@ -146,23 +169,30 @@ int main(int argc, char** argv) {
   out["one_source_mib_s"] = one.seconds > 0 ? size_mib / one.seconds : -1;
   out["fetching_node_peak_rss_mib"] = static_cast<double>(one.peak_kib) / 1024.0;
   out["ratio_to_nc"] = nc_s > 0 && one.seconds > 0 ? nc_s / one.seconds : -1;
+  out["ratio_to_syncthing"] = st.seconds > 0 && one.seconds > 0 ? Json(st.seconds / one.seconds) : Json(nullptr);
   fs::remove(work / "b.out");
 
   test::NodeProcess c(test::NodeOptions{.name = "bench-c", .discovery = static_peers({a.port(), b.port()}),
                                         .found_community = false});
+  c.add_env(quick_sync);
   if (!test::join_community(a, c).empty() || !c.start(&error)) return std::cerr << "c: " << error << "\n", 1;
   const std::string id_b = test::node_id_of(b);
   if (!test::eventually([&] { return sees_file_read(c, id_a) && sees_file_read(c, id_b); })) {
     return std::cerr << "c sees no a/b\n", 1;
   }
+  // B refuses C's file.list (and file.read) until a sync round told B that C joined; a
+  // fetch started before that finds A alone (the first bench's "two sources" anomaly).
+  if (!test::eventually([&] { return sees_holders(c, 2); }, 120)) {
+    return std::cerr << "c never saw b as a holder\n", 1;
+  }
   const auto two = fetch(c, cid, work / "c.out");
   out["two_sources_mib_s"] = two.seconds > 0 ? size_mib / two.seconds : -1;
   out["two_vs_one"] = two.seconds > 0 && one.seconds > 0 ? one.seconds / two.seconds : -1;
-  out["two_sources_chunks_by_source"] = two.report.value("chunks_by_source", Json::object());
+  const Json by_source = two.report.value("chunks_by_source", Json::object());
+  out["two_sources_chunks"] = Json{{"a", by_source.value(id_a, 0)}, {"b", by_source.value(id_b, 0)}};
   out["two_sources_dropped"] = two.report.value("dropped_sources", Json::array());
-  out["source_ids"] = Json::array({id_a, id_b});
   out["two_sources_peak_rss_mib"] = static_cast<double>(two.peak_kib) / 1024.0;
-  out["syncthing_mib_s"] = nullptr;
+  out["load_average_end"] = load_average();
   std::cout << out.dump() << std::endl;
   fs::remove_all(work);
   return 0;

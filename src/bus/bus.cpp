@@ -94,7 +94,7 @@ struct CapabilityBus::StreamState {
         }
       }
       self->delivered = true;
-      self->bytes += json_size(f.data);
+      self->bytes += json_size(f.data) + static_cast<std::int64_t>(f.payload.size());
       Status s = (*self->user)(std::move(f));
       if (!s) self->consumer_error = s.error();
       return s;
@@ -198,7 +198,10 @@ RouteRequest CapabilityBus::make_request(const CapabilityName& capability, Versi
   req.local_only = options.local_only;
   req.remote_only = options.remote_only;
   req.target_node = options.target_node;
-  if (stream) req.flow = options.flow;
+  if (stream) {
+    req.flow = options.flow;
+    req.binary_frames = options.binary_frames;
+  }
   return req;
 }
 
@@ -439,6 +442,7 @@ void CapabilityBus::start_remote(const std::shared_ptr<Attempt>& a) {
   rc.session_id = req.session_id;
   rc.deadline_ms = req.deadline_ms;
   rc.flow = req.flow;
+  rc.binary_frames = req.binary_frames;
   CancelToken attempt = rc.cancel;  // shares the flag with the invoker's copy
   // The caller's cancellation stops the exchange and completes the call at once.
   a->cancel_id = a->d->options.cancel.on_cancel([this, a, attempt] {

@@ -68,6 +68,7 @@ struct CallOptions {
   bool remote_only = false;                  // only providers on other nodes
   std::optional<NodeId> target_node;         // only the provider on this node
   std::shared_ptr<StreamFlow> flow;          // stream(): the sink's backpressure, if any
+  bool binary_frames = false;                // stream(): the sink takes frame payloads
   CancelToken cancel;
 };
 

@@ -25,6 +25,7 @@
 #include "core/cancel_token.h"
 #include "core/clock.h"
 #include "core/constants.h"
+#include "core/encoding.h"
 #include "core/error.h"
 #include "core/json.h"
 #include "core/types.h"
@@ -129,10 +130,13 @@ bool answers_with_stream(const CapabilityDescriptor* d, const Json& body, Accept
 // instead of polling the flag.
 using CancelToken = hn::CancelToken;
 
-// One server-sent frame (CONTRACT §5.3): event name + single-line JSON data.
+// One server-sent frame (CONTRACT §5.3): event name + single-line JSON data, and raw bytes
+// that belong to it when the consumer takes binary frames (RouteRequest::binary_frames;
+// on the wire transport/binary_frames.h). A producer attaches a payload only then.
 struct StreamFrame {
   std::string event;  // "token", "chunk", "progress", … ("done"/"error" are terminal)
   Json data = Json::object();
+  Bytes payload;
 };
 
 // Receives frames (by value: a sink that keeps the frame moves it on, no copy). Returning
@@ -167,6 +171,9 @@ struct RouteRequest {
   bool remote_only = false;       // only other nodes' providers (CLI `call --node remote`)
   std::optional<NodeId> target_node;  // only this node's provider (CLI `call --node ID`)
   std::shared_ptr<StreamFlow> flow;   // a stream consumer's backpressure (relays honour it)
+  // The stream's consumer takes frames with raw payloads (StreamFrame::payload): it asked
+  // for binary frames explicitly (Accept, transport/binary_frames.h). Relays pass it on.
+  bool binary_frames = false;
 };
 
 // What a local handler sees about the call it serves.

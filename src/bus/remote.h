@@ -34,6 +34,7 @@ struct RemoteCall {
   std::int64_t deadline_ms = 0;   // absolute, bus Clock ms
   CancelToken cancel;             // set when the bus gives up (deadline, caller cancel)
   std::shared_ptr<StreamFlow> flow;  // streams: pause reading while the consumer is congested
+  bool binary_frames = false;        // streams: ask the provider for binary frames (payloads)
 };
 
 // Completes a call: exactly once, on any thread.

@@ -122,6 +122,7 @@ bus::CallOptions Node::Impl::self_options(const bus::RouteRequest& rr,
   o.remote_only = rr.remote_only;
   o.target_node = rr.target_node;
   o.flow = rr.flow;
+  o.binary_frames = rr.binary_frames;
   if (rr.deadline_ms > 0) o.deadline_ms = rr.deadline_ms;
   return o;
 }
@@ -228,6 +229,7 @@ asio::awaitable<transport::Response> Node::Impl::async_stream_route(
   bus::CancelToken cancel;
   auto bridge = std::make_shared<detail::StreamBridge>(io.get_executor());
   rr.flow = bridge;  // a relayed stream reads its peer only as fast as our client reads us
+  rr.binary_frames = w->binary();  // payloads only where our client asked for binary frames
   const std::uint64_t id = add_active(cancel, bridge);
   {
     auto executor = io.get_executor();
@@ -244,7 +246,9 @@ asio::awaitable<transport::Response> Node::Impl::async_stream_route(
     if (!batch.frames.empty() && !consumer_gone) {
       std::vector<transport::OutFrame> out;
       out.reserve(batch.frames.size());
-      for (auto& f : batch.frames) out.push_back({std::move(f.event), std::move(f.data)});
+      for (auto& f : batch.frames) {
+        out.push_back({std::move(f.event), std::move(f.data), std::move(f.payload)});
+      }
       auto emit = w->async_emit_all(std::move(out));
       Status st = co_await std::move(emit);
       if (!st) consumer_gone = true;

@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include <openssl/ssl.h>
@@ -13,6 +14,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -22,6 +24,7 @@
 #include <boost/beast/ssl.hpp>
 
 #include "observability/standard_metrics.h"
+#include "transport/binary_frames.h"
 #include "transport/flow_control.h"
 
 namespace hn::transport {
@@ -221,7 +224,10 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
     Headers fields = envelope_headers(p.envelope);
     // A stream request takes only a stream; the capability still decides (CONTRACT §5.1),
     // and a plain answer comes back as the `done` frame (async_stream_on).
-    fields.emplace_back("Accept", stream ? "text/event-stream" : "application/json");
+    // Binary frames only on the caller's explicit ask (binary_frames.h), SSE still taken.
+    std::string accept = stream ? "text/event-stream" : "application/json";
+    if (stream && o.binary_frames) accept = std::string(BINARY_FRAMES_CONTENT_TYPE) + ", " + accept;
+    fields.emplace_back("Accept", accept);
     if (method_has_body(method)) fields.emplace_back("Content-Type", "application/json");
     HN_TRY_ASSIGN(p.wire, serialize_request(method, target, peer, fields, wire, !stream));
     return p;
@@ -517,7 +523,9 @@ asio::awaitable<Result<Frame>> Client::Impl::async_stream_on(std::shared_ptr<Imp
   Headers headers = to_headers(parser.get().base());
   const int status = static_cast<int>(parser.get().result_int());
   auto ct = find_header(headers, "Content-Type");
-  if (!ct || ct->find("text/event-stream") == std::string_view::npos) {
+  const bool binary = ct && options.binary_frames &&
+                      ct->find(BINARY_FRAMES_CONTENT_TYPE) != std::string_view::npos;
+  if (!ct || (!binary && ct->find("text/event-stream") == std::string_view::npos)) {
     // An error envelope (or a non-stream answer) instead of a stream.
     co_await http::async_read(conn->stream, conn->buffer, parser, redirect_error(use_awaitable, ec));
     conn->close();
@@ -552,44 +560,25 @@ asio::awaitable<Result<Frame>> Client::Impl::async_stream_on(std::shared_ptr<Imp
     ~StopWatchdog() { w->stop(); }
   } stop_watchdog{watchdog};
   SseParser sse;
+  BinaryFrameParser frames_in;
   FlowControl fc;
   std::vector<SseEvent> events;
+  std::vector<Frame> frames;
   std::int64_t expected_seq = 1;
   std::int64_t ack_upto = 0;
   bool ack_failed = false;
-  for (;;) {
-    auto data = conn->buffer.data();
-    std::string_view chunk(static_cast<const char*>(data.data()), data.size());
-    Status fed = sse.feed(chunk, events);
-    conn->buffer.consume(data.size());
-    if (!fed) {
-      conn->close();
-      co_return fed.take_error();
-    }
-    for (auto& ev : events) {
-      auto frame = to_frame(ev);
-      if (!frame) {
-        conn->close();
-        co_return frame.take_error();
-      }
-      if (frame->seq != expected_seq) {
-        conn->close();
-        co_return make_error(ErrorCode::bad_request, "stream frame out of order");
+  // Hands every decoded frame on in order; a terminal frame (or a failure) ends the stream.
+  auto handle = [&](std::vector<Frame>& batch) -> std::optional<Result<Frame>> {
+    for (auto& frame : batch) {
+      if (frame.seq != expected_seq) {
+        return make_error(ErrorCode::bad_request, "stream frame out of order");
       }
       ++expected_seq;
-      if (frame->event == "done") {
-        conn->close();
-        co_return std::move(*frame);
-      }
-      if (frame->event == "error") {
-        conn->close();
-        co_return parse_error_response(500, frame->data);
-      }
-      fc.on_received(frame->seq);
-      if (on_frame && !on_frame(*frame)) {
-        conn->close();
-        co_return make_error(ErrorCode::partition, "stream cancelled by caller",
-                             Json{{"cancelled", true}});
+      if (frame.event == "done") return std::move(frame);
+      if (frame.event == "error") return parse_error_response(500, frame.data);
+      fc.on_received(frame.seq);
+      if (on_frame && !on_frame(frame)) {
+        return make_error(ErrorCode::partition, "stream cancelled by caller", Json{{"cancelled", true}});
       }
       if (fc.needs_ack()) {
         switch (impl->opts.stream_acks) {
@@ -606,6 +595,36 @@ asio::awaitable<Result<Frame>> Client::Impl::async_stream_on(std::shared_ptr<Imp
         }
       }
     }
+    batch.clear();
+    return std::nullopt;
+  };
+  for (;;) {
+    auto data = conn->buffer.data();
+    std::string_view chunk(static_cast<const char*>(data.data()), data.size());
+    Status fed;
+    if (binary) {
+      fed = frames_in.feed(chunk, frames);
+    } else {
+      fed = sse.feed(chunk, events);
+    }
+    conn->buffer.consume(data.size());
+    if (!fed) {
+      conn->close();
+      co_return fed.take_error();
+    }
+    for (auto& ev : events) {
+      auto frame = to_frame(ev);
+      if (!frame) {
+        conn->close();
+        co_return frame.take_error();
+      }
+      frames.push_back(std::move(*frame));
+    }
+    events.clear();
+    if (auto end = handle(frames)) {
+      conn->close();
+      co_return std::move(*end);
+    }
     if (ack_upto > 0) {
       // X01 §6.3 acks travel upstream on the stream's own connection (transport.md): one
       // short line, no signature of its own — the TLS session is the one the signed
@@ -620,16 +639,29 @@ asio::awaitable<Result<Frame>> Client::Impl::async_stream_on(std::shared_ptr<Imp
         ec = {};
       }
     }
-    events.clear();
     if (options.before_read) {
       watchdog->hold(true);  // the reader holds back on purpose: not the stream's silence
       co_await options.before_read();
       watchdog->hold(false);
     }
-    auto buf = conn->buffer.prepare(16 * 1024);
-    std::size_t n = co_await conn->stream.async_read_some(buf, redirect_error(use_awaitable, ec));
-    conn->buffer.commit(n);
-    watchdog->touch();
+    std::size_t n = 0;
+    if (auto room = frames_in.payload_room(); !room.empty()) {
+      // A payload arriving: read it straight into the frame, no copy through the buffer.
+      n = co_await asio::async_read(conn->stream, asio::buffer(room.data(), room.size()),
+                                    redirect_error(use_awaitable, ec));
+      watchdog->touch();
+      if (n > 0) {
+        if (Status st = frames_in.commit_payload(n, frames); !st) {
+          conn->close();
+          co_return st.take_error();
+        }
+      }
+    } else {
+      auto buf = conn->buffer.prepare(16 * 1024);
+      n = co_await conn->stream.async_read_some(buf, redirect_error(use_awaitable, ec));
+      conn->buffer.commit(n);
+      watchdog->touch();
+    }
     if (ec && n == 0) {
       conn->close();
       if (watchdog->fired()) co_return make_error(ErrorCode::timeout, "stream went silent");

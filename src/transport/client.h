@@ -64,6 +64,9 @@ struct CallOptions {
   // Streams: awaited before each read of the socket. A relay waits here while its own
   // consumer is congested; unread frames then hold back the sender's window (X01 §6.3).
   std::function<boost::asio::awaitable<void>()> before_read;
+  // Streams: ask for binary frames (binary_frames.h), whose frames may carry raw payloads
+  // (Frame::payload). The server decides: one that answers SSE is read as SSE.
+  bool binary_frames = false;
 };
 
 struct ClientResponse {

@@ -67,6 +67,9 @@ asio::awaitable<Status> SseWriter::async_emit_ack(std::int64_t upto) {
 }
 asio::awaitable<Status> SseWriter::async_emit_all(std::vector<OutFrame> frames) {
   for (auto& f : frames) {
+    if (!f.payload.empty()) {
+      co_return make_error(ErrorCode::bad_request, "a frame with a binary payload on a text stream");
+    }
     Status st = co_await async_emit(std::move(f.event), std::move(f.data));
     if (!st) co_return st;
   }
@@ -261,6 +264,7 @@ asio::awaitable<Server::Impl::Outcome> Server::Impl::async_handle(
     r.accepts_stream = any || value.find("text/event-stream") != std::string_view::npos;
     r.accepts_json = any || value.find("application/json") != std::string_view::npos ||
                      value.find("application/*") != std::string_view::npos;
+    r.accepts_binary_frames = value.find(BINARY_FRAMES_CONTENT_TYPE) != std::string_view::npos;
   }
 
   auto finish = [&](Outcome o) {
@@ -367,7 +371,8 @@ asio::awaitable<Server::Impl::Outcome> Server::Impl::async_handle(
     r.request_id = new_ulid();
   }
 
-  auto writer = std::make_shared<StreamWriter>(shared_from_this(), s, r.request_id);
+  auto writer = std::make_shared<StreamWriter>(shared_from_this(), s, r.request_id,
+                                               r.accepts_binary_frames);
   if (!stream_key.empty()) streams[stream_key] = writer;
   Response resp;
   bool threw = false;

@@ -48,6 +48,7 @@
 
 #include "core/clock.h"
 #include "core/constants.h"
+#include "core/encoding.h"
 #include "core/error.h"
 #include "core/json.h"
 #include "core/types.h"
@@ -76,6 +77,9 @@ struct Request {
   // What the Accept header takes (both when there is none; `*/*` takes both).
   bool accepts_stream = true;   // names text/event-stream
   bool accepts_json = true;     // names application/json (or application/*)
+  // Names application/vnd.hearthnet.frames: a stream is written in binary frames
+  // (binary_frames.h), which may carry raw payloads. Only ever on the client's explicit ask.
+  bool accepts_binary_frames = false;
 };
 
 // A non-streamed answer. An error Response carries the §5.4 envelope.
@@ -100,10 +104,12 @@ struct Response {
 void presign(Response& response, const identity::KeyPair& keys, const std::string& request_id,
              const Clock& clock = SystemClock::instance());
 
-// One frame to emit (its seq is assigned by the writer).
+// One frame to emit (its seq is assigned by the writer). A payload (raw bytes) travels
+// only on a binary stream (Request::accepts_binary_frames); an SSE writer refuses it.
 struct OutFrame {
   std::string event;
   Json data;
+  Bytes payload;
 };
 
 // The server half of an SSE stream (X01 §6.1). Frames get seq 1, 2, …; the stream opens
@@ -123,7 +129,8 @@ class SseWriter {
   boost::asio::awaitable<Status> async_emit_done(Json meta = Json::object());
   boost::asio::awaitable<Status> async_emit_ack(std::int64_t upto);
   // Several frames in order; a writer may batch them into fewer socket writes (the stream
-  // writer does, as far as the window allows). Stops at the first error.
+  // writer does, as far as the window allows). Stops at the first error. A frame with a
+  // payload on a stream that is not binary: bad_request, nothing of it written.
   virtual boost::asio::awaitable<Status> async_emit_all(std::vector<OutFrame> frames);
 
   // True once the client disconnected (or the server stops); detected by a read that
@@ -133,6 +140,8 @@ class SseWriter {
   virtual bool finished() const = 0;
   // The id acks name (= the request id).
   virtual const std::string& stream_id() const = 0;
+  // Whether frames go out in binary framing (the client asked for it), so payloads travel.
+  virtual bool binary() const { return false; }
   // Sleeps up to `timeout`, returning early (true) when the stream is cancelled.
   virtual boost::asio::awaitable<bool> async_wait_cancelled(std::chrono::milliseconds timeout) = 0;
 };

@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/encoding.h"
 #include "core/error.h"
 #include "core/json.h"
 
@@ -31,6 +32,7 @@ struct Frame {
   std::string event;  // "token", "chunk", "progress", "ack", "done", "error", ...
   Json data;
   std::int64_t seq = 0;
+  Bytes payload;  // raw bytes of a binary frame (binary_frames.h); always empty over SSE
 };
 
 // Whether an event name ends a stream (§5.3).

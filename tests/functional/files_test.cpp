@@ -11,8 +11,10 @@
 #include <memory>
 #include <random>
 #include <regex>
+#include <sstream>
 
 #include "blobs/chunker.h"
+#include "core/encoding.h"
 #include "core/json.h"
 #include "support/node_fixture.h"
 #include "support/test_node.h"
@@ -97,7 +99,8 @@ Json get(const NodeProcess& n, const std::string& cid, const std::filesystem::pa
 }
 
 class FilesTest : public ::testing::Test {
- protected:
+ public:
+  std::filesystem::path dir() const { return m_dir.path(); }
   std::unique_ptr<NodeProcess> make(const std::string& name, std::string discovery, bool founder,
                                     const std::string& file_section = "") {
     auto n = std::make_unique<NodeProcess>(test::NodeOptions{
@@ -122,6 +125,8 @@ class FilesTest : public ::testing::Test {
     }
     return n;
   }
+
+ protected:
   test::TempDir m_dir;
 };
 
@@ -210,30 +215,75 @@ TEST_F(FilesTest, ResumesAfterKillMovingOnlyMissingChunks) {
 }
 
 // A source serving a corrupted chunk is dropped (metric), the chunk is never stored, and
-// the fetch completes from the other source.
-TEST_F(FilesTest, CorruptedSourceIsDroppedAndFetchCompletes) {
+// the fetch completes from the other source — on the binary chunk path (the default) and on
+// the contract's JSON frames (HEARTHNET_FILE_BINARY_CHUNKS=0 on the fetching node).
+void corrupted_source_is_dropped(FilesTest& t, const std::string& tag, const std::vector<std::string>& c_env) {
   std::string error;
-  auto a = make("corrupt-a", test::NO_DISCOVERY, true);
+  auto a = t.make(tag + "-a", test::NO_DISCOVERY, true);
   ASSERT_TRUE(a->start(&error)) << error;
-  auto b = member("corrupt-b", *a, {a.get()}, {"HEARTHNET_FILE_CORRUPT_READS=1"});
-  auto c = member("corrupt-c", *a, {a.get(), b.get()});
-  const auto src = m_dir.path() / "four.bin";
+  auto b = t.member(tag + "-b", *a, {a.get()}, {"HEARTHNET_FILE_CORRUPT_READS=1"});
+  auto c = t.member(tag + "-c", *a, {a.get(), b.get()}, c_env);
+  const auto src = t.dir() / "four.bin";
   write_random(src, 4 * MIB, 3);
   const std::string cid = put(*a, src);
   ASSERT_FALSE(cid.empty());
   std::string err;
-  ASSERT_TRUE(get(*b, cid, m_dir.path() / "b.bin", &err).is_object()) << err;  // B holds it
+  ASSERT_TRUE(get(*b, cid, t.dir() / "b.bin", &err).is_object()) << err;  // B holds it
   ASSERT_TRUE(c_sees_holders(*c, 2));
 
-  Json r = get(*c, cid, m_dir.path() / "c.bin", &err);
+  Json r = get(*c, cid, t.dir() / "c.bin", &err);
   ASSERT_TRUE(r.is_object()) << err;
   const std::string id_a = node_id_of(*a), id_b = node_id_of(*b);
-  EXPECT_EQ(read_all(m_dir.path() / "c.bin"), read_all(src));
+  EXPECT_EQ(read_all(t.dir() / "c.bin"), read_all(src));
   EXPECT_GE(r["bad_chunks"].get<int>(), 1) << r.dump();
   EXPECT_EQ(r["dropped_sources"], Json::array({id_b})) << r.dump();
   EXPECT_EQ(r["chunks_by_source"].value(id_b, 0), 0) << r.dump();
   EXPECT_EQ(r["chunks_by_source"].value(id_a, 0), 16) << r.dump();
   EXPECT_GE(metric(*c, "hearthnet_file_bad_chunks_total", "source=\"" + id_b + "\""), 1);
+}
+
+TEST_F(FilesTest, CorruptedSourceIsDroppedAndFetchCompletes) {
+  corrupted_source_is_dropped(*this, "corrupt", {});
+}
+
+TEST_F(FilesTest, CorruptedSourceIsDroppedOnTheJsonPathToo) {
+  corrupted_source_is_dropped(*this, "corrupt-json", {"HEARTHNET_FILE_BINARY_CHUNKS=0"});
+}
+
+// The binary chunk path is only for a consumer that asks for it: a fetch that asks for JSON
+// frames moves the blob byte-identical, and a stream read by a client that never asked (the
+// CLI's `call --stream`, relayed by its node over SSE) gets the contract's JSON chunk frames.
+TEST_F(FilesTest, APeerThatDoesNotAskForBinaryGetsJsonFrames) {
+  std::string error;
+  auto a = make("json-a", test::NO_DISCOVERY, true);
+  ASSERT_TRUE(a->start(&error)) << error;
+  auto b = member("json-b", *a, {a.get()}, {"HEARTHNET_FILE_BINARY_CHUNKS=0"});
+  const auto src = m_dir.path() / "three.bin";
+  write_random(src, 3 * MIB + 1000, 4);
+  const std::string cid = put(*a, src);
+  ASSERT_FALSE(cid.empty());
+  std::string err;
+  Json r = get(*b, cid, m_dir.path() / "b.bin", &err);
+  ASSERT_TRUE(r.is_object()) << err;
+  EXPECT_EQ(r["chunks_fetched"], 13);
+  EXPECT_EQ(read_all(m_dir.path() / "b.bin"), read_all(src));
+
+  const Json body{{"input", {{"cid", cid}, {"chunks", Json::array({12})}, {"stream", true}}}};
+  auto call = b->cli({"call", "file.read@1.0", "--node", node_id_of(*a), "--stream", "--body", body.dump()});
+  ASSERT_EQ(call.exit_code, 0) << call.err;
+  std::istringstream lines(call.out);
+  std::vector<Json> frames;
+  for (std::string line; std::getline(lines, line);) {
+    if (auto j = parse_json(line)) frames.push_back(*j);
+  }
+  ASSERT_EQ(frames.size(), 2u) << call.out;
+  EXPECT_EQ(frames[0]["event"], "chunk");
+  EXPECT_EQ(frames[0]["data"]["i"], 12);
+  EXPECT_EQ(frames[0]["data"]["size_bytes"], 1000);
+  const auto bytes = base64url_decode(frames[0]["data"].value("data_b64", ""));
+  ASSERT_TRUE(bytes.has_value()) << frames[0].dump();
+  EXPECT_EQ(std::string(bytes->begin(), bytes->end()), read_all(src).substr(3 * MIB));
+  EXPECT_EQ(frames[1]["event"], "done");
 }
 
 // GC keeps pinned blobs and collects unpinned ones oldest first; a store that pinned data

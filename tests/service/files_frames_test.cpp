@@ -38,6 +38,53 @@ TEST(FileFrames, MalformedChunkFramesAreBadRequests) {
   }
 }
 
+// The binary chunk path (doc/design/files.md): the bytes are the frame's payload, the data
+// the same fields without data_b64; the same verification and the same typed errors.
+TEST(FileFrames, BinaryChunkFrameRoundTripsAndVerifies) {
+  Bytes data(300 * 1024, 0);
+  for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<std::uint8_t>(i * 31);
+  const std::string cid = blobs::hash_bytes(data);
+  const Json header = chunk_frame_header(4, cid, data.size());
+  EXPECT_FALSE(header.contains("data_b64"));
+  auto parsed = parse_chunk_frame(header, data);
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  EXPECT_EQ(parsed->index, 4);
+  EXPECT_EQ(parsed->cid, cid);
+  EXPECT_EQ(parsed->data, data);
+
+  Bytes flipped = data;
+  flipped[1000] ^= 0x80;
+  auto bad = parse_chunk_frame(header, flipped);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::hash_mismatch);
+}
+
+TEST(FileFrames, MalformedBinaryChunkFramesAreBadRequests) {
+  Bytes data(10, 1);
+  const std::string cid = blobs::hash_bytes(data);
+  const std::vector<std::pair<Json, Bytes>> cases = {
+      {Json::array(), data},
+      {Json{{"cid", "blake3:zz"}, {"size_bytes", 10}}, data},
+      {Json{{"cid", cid}}, data},                                  // no size_bytes
+      {Json{{"cid", cid}, {"size_bytes", 11}}, data},              // size is not the payload's
+      {Json{{"cid", cid}, {"size_bytes", "10"}}, data},
+      {Json{{"cid", cid}, {"size_bytes", 10}, {"i", -2}}, data},
+      {Json{{"cid", cid}, {"size_bytes", 10}, {"data_b64", base64url_encode(data)}}, data},
+      {Json{{"cid", cid}, {"size_bytes", 0}}, Bytes{}},            // an empty payload for a 10-byte CID
+  };
+  for (const auto& [frame, payload] : cases) {
+    auto r = parse_chunk_frame(frame, payload);
+    ASSERT_FALSE(r) << frame.dump();
+    EXPECT_TRUE(r.error().code == ErrorCode::bad_request || r.error().code == ErrorCode::hash_mismatch)
+        << frame.dump();
+  }
+  // Only the last one is well formed (and fails on its hash).
+  EXPECT_EQ(parse_chunk_frame(Json{{"cid", cid}, {"size_bytes", 0}}, Bytes{}).error().code,
+            ErrorCode::hash_mismatch);
+  EXPECT_EQ(parse_chunk_frame(Json{{"cid", cid}, {"size_bytes", 11}}, data).error().code,
+            ErrorCode::bad_request);
+}
+
 TEST(FileFrames, PutRequestChunksMustMatchTheManifest) {
   Bytes data(300 * 1024, 5);
   auto blob = blobs::chunk_blob(data);

@@ -50,9 +50,10 @@ asio::awaitable<void> async_remote_stream(std::shared_ptr<TransportInvoker::Stat
   bus::CancelToken cancel = c.cancel;
   transport::FrameCallback on_frame = [sink, cancel](transport::Frame& f) {
     if (cancel.is_cancelled()) return false;
-    return sink(bus::StreamFrame{std::move(f.event), std::move(f.data)}).has_value();
+    return sink(bus::StreamFrame{std::move(f.event), std::move(f.data), std::move(f.payload)}).has_value();
   };
   transport::CallOptions options = options_of(c, *state->clock);
+  options.binary_frames = c.binary_frames;
   if (c.flow) {
     // Backpressure across the relay: stop reading the peer while our consumer is full.
     options.before_read = [flow = c.flow, ex = state->network, cancel]() -> asio::awaitable<void> {

@@ -6,6 +6,10 @@
 //                          `done` {"chunks","ms"}; a plain call answers {"output": {"manifest"}}
 //                          alone (how a fetcher learns the chunk list without the chunks);
 //                          extension "chunks": [indices] streams only those `chunk` frames.
+//                          A stream whose consumer asked for binary frames (transport Accept,
+//                          CallContext request.binary_frames) carries each chunk's bytes as the
+//                          frame's raw payload, its data {"i","cid","size_bytes"}; every other
+//                          consumer gets the contract's JSON frames with "data_b64".
 //   file.list      member  {"prefix"?} → {"cids"} of whole blobs here; extensions "detail"
 //                          (entries: name, media type, size, pinned, holders) and "remote"
 //                          (also what peers hold, asked with file.list fan-out).
@@ -27,7 +31,9 @@
 //
 // Test hook: HEARTHNET_FILE_CORRUPT_READS=1 makes this node serve every chunk with its first
 // byte flipped (the CID unchanged) — a source that serves corrupted chunks;
-// HEARTHNET_FILE_KILL_AFTER_CHUNKS=N makes a fetch SIGKILL its own node after N chunks.
+// HEARTHNET_FILE_KILL_AFTER_CHUNKS=N makes a fetch SIGKILL its own node after N chunks;
+// HEARTHNET_FILE_BINARY_CHUNKS=0 makes this node's fetches ask for the contract's JSON chunk
+// frames instead of binary ones (doc/design/files.md "The binary chunk path").
 //
 // Thread-safety: handlers run on the service's queue threads concurrently; the store, the
 // index and the event log are thread-safe.

@@ -8,11 +8,9 @@ namespace {
 
 Error bad(std::string message) { return make_error(ErrorCode::bad_request, std::move(message)); }
 
-}  // namespace
-
-Result<ChunkFrame> parse_chunk_frame(const Json& frame) {
+// The fields both forms share: "i" (optional) and "cid".
+Status parse_chunk_fields(const Json& frame, ChunkFrame& out) {
   if (!frame.is_object()) return bad("chunk frame: not an object");
-  ChunkFrame out;
   if (auto it = frame.find("i"); it != frame.end()) {
     if (!it->is_number_integer() || it->get<std::int64_t>() < 0) {
       return bad("chunk frame: \"i\" must be a non-negative integer");
@@ -24,6 +22,14 @@ Result<ChunkFrame> parse_chunk_frame(const Json& frame) {
     return bad("chunk frame: \"cid\" must be a blake3:<hex> CID");
   }
   out.cid = cid->get<std::string>();
+  return {};
+}
+
+}  // namespace
+
+Result<ChunkFrame> parse_chunk_frame(const Json& frame) {
+  ChunkFrame out;
+  HN_TRY(parse_chunk_fields(frame, out));
   const auto data = frame.find("data_b64");
   if (data == frame.end() || !data->is_string()) {
     return bad("chunk frame: \"data_b64\" must be a string");
@@ -46,11 +52,35 @@ Result<ChunkFrame> parse_chunk_frame(const Json& frame) {
   return out;
 }
 
+Result<ChunkFrame> parse_chunk_frame(const Json& frame, Bytes payload) {
+  ChunkFrame out;
+  HN_TRY(parse_chunk_fields(frame, out));
+  if (frame.contains("data_b64")) return bad("chunk frame: a binary frame carries no \"data_b64\"");
+  const auto size = frame.find("size_bytes");
+  if (size == frame.end() || !size->is_number_integer() ||
+      size->get<std::int64_t>() != static_cast<std::int64_t>(payload.size())) {
+    return bad("chunk frame: \"size_bytes\" must be the payload's length");
+  }
+  if (payload.size() > static_cast<std::size_t>(blobs::MAX_CHUNK_SIZE_BYTES)) {
+    return bad("chunk frame: chunk larger than the largest chunk size");
+  }
+  out.data = std::move(payload);
+  HN_TRY(blobs::verify_chunk(out.data, out.cid));
+  return out;
+}
+
 Json chunk_frame(std::optional<std::int64_t> index, const std::string& cid,
                  std::span<const std::uint8_t> data) {
   Json j{{"cid", cid},
          {"size_bytes", static_cast<std::int64_t>(data.size())},
          {"data_b64", base64url_encode(data)}};
+  if (index) j["i"] = *index;
+  return j;
+}
+
+Json chunk_frame_header(std::optional<std::int64_t> index, const std::string& cid,
+                        std::size_t size_bytes) {
+  Json j{{"cid", cid}, {"size_bytes", static_cast<std::int64_t>(size_bytes)}};
   if (index) j["i"] = *index;
   return j;
 }

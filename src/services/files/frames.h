@@ -4,7 +4,9 @@
 // handing bytes on: a bad frame is a typed error (bad_request, hash_mismatch,
 // manifest_invalid), never a crash and never stored. Fuzzed by fuzz/file_frames_fuzz.cpp.
 //
-// Binary content is base64url without padding (CONTRACT §1: "Binary content").
+// Binary content is base64url without padding (CONTRACT §1: "Binary content"). The binary
+// chunk path (doc/design/files.md "The binary chunk path") carries a chunk's bytes as the
+// frame's raw payload instead, its data the same fields without "data_b64".
 //
 // Thread-safety: free functions, pure.
 #pragma once
@@ -38,10 +40,17 @@ struct ChunkFrame {
 // blobs::MAX_CHUNK_SIZE_BYTES are refused before decoding. bad_request for shapes,
 // hash_mismatch for bytes that do not hash to the CID.
 Result<ChunkFrame> parse_chunk_frame(const Json& frame);
+// A binary chunk frame: data {"i"?, "cid", "size_bytes"} (no "data_b64") and the chunk's
+// bytes as the frame's payload, whose length must equal size_bytes and whose BLAKE3 must
+// match the CID. The same errors as above.
+Result<ChunkFrame> parse_chunk_frame(const Json& frame, Bytes payload);
 
 // The CONTRACT §4.7 chunk frame / single-chunk output: {"i"?, "cid", "size_bytes", "data_b64"}.
 Json chunk_frame(std::optional<std::int64_t> index, const std::string& cid,
                  std::span<const std::uint8_t> data);
+// The data of a binary chunk frame (its bytes travel as the payload): {"i"?, "cid", "size_bytes"}.
+Json chunk_frame_header(std::optional<std::int64_t> index, const std::string& cid,
+                        std::size_t size_bytes);
 
 // A file.put request's input: {"manifest": <manifest>, "chunks"?: [<chunk frame with i>],
 // "pin"?: bool}. Each chunk's index must name a chunk of the manifest whose CID and size it

@@ -45,6 +45,8 @@ struct Reply {
   std::uint64_t batch = 0;
   bool end = false;
   Result<Json> result = Json(nullptr);
+  Bytes payload;  // a binary chunk frame's bytes
+  bool binary = false;
 };
 
 // Shared between fetch_blob and the bus callbacks, which may outlive it. Its fullness is the
@@ -261,11 +263,17 @@ Result<FetchReport> TransferManager::fetch_blob(const std::string& manifest_cid,
       o.timeout_seconds = m_options.chunk_timeout_seconds;
       o.cancel = b.cancel;
       o.flow = inbox;
+      o.binary_frames = m_options.binary_chunks;
       m_bus.async_stream(
           "file.read", READ_VERSION,
           Json{{"input", {{"cid", manifest_cid}, {"chunks", indices}, {"stream", true}}}},
           [inbox, id](bus::StreamFrame f) -> Status {
-            if (f.event == "chunk") inbox->push(Reply{id, false, std::move(f.data)});
+            if (f.event == "chunk") {
+              // A binary frame's data has no "data_b64" (its bytes are the payload, maybe
+              // none for an empty chunk); a JSON frame always has it.
+              const bool binary = f.data.is_object() && !f.data.contains("data_b64");
+              inbox->push(Reply{id, false, std::move(f.data), std::move(f.payload), binary});
+            }
             return {};
           },
           o, [inbox, id](Result<Json> r) { inbox->push(Reply{id, true, std::move(r)}); });
@@ -286,7 +294,12 @@ Result<FetchReport> TransferManager::fetch_blob(const std::string& manifest_cid,
       --src.streams;
       Error why = reply->result ? make_error(ErrorCode::partition, "stream ended early")
                                 : reply->result.error();
-      if (!reply->result && why.code == ErrorCode::not_found) drop_source(b.source);
+      // A source that lacks the blob, or refuses us (it has not heard yet that we joined,
+      // or revoked us), is dropped for this fetch without costing the chunks an attempt.
+      if (!reply->result && (why.code == ErrorCode::not_found || why.code == ErrorCode::unauthorized ||
+                             why.code == ErrorCode::revoked)) {
+        drop_source(b.source);
+      }
       const auto pending = b.pending;
       const bool counts = src.live;  // a stream we cancelled (source dropped) costs nothing
       batches.erase(it);
@@ -299,7 +312,8 @@ Result<FetchReport> TransferManager::fetch_blob(const std::string& manifest_cid,
       }
     } else {
       Status stored = [&]() -> Status {
-        HN_TRY_ASSIGN(auto chunk, parse_chunk_frame(*reply->result));
+        HN_TRY_ASSIGN(auto chunk, reply->binary ? parse_chunk_frame(*reply->result, std::move(reply->payload))
+                                                : parse_chunk_frame(*reply->result));
         auto at = b.slot_of_index.find(chunk.index);
         if (at == b.slot_of_index.end() || !b.pending.count(at->second)) {
           return make_error(ErrorCode::hash_mismatch, "source sent a chunk it was not asked for");

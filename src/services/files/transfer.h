@@ -48,6 +48,9 @@ struct TransferOptions {
   int streams_per_source = 2;  // file.read streams in flight at one source
   int inbox_frames = 16;       // received chunk frames waiting to be verified (backpressure)
   int chunk_timeout_seconds = 300;  // one batch's deadline
+  // Ask sources for binary chunk frames (doc/design/files.md): raw bytes instead of base64
+  // in JSON. A source that does not know them answers JSON frames, read as before.
+  bool binary_chunks = true;
   // Test hook (HEARTHNET_FILE_KILL_AFTER_CHUNKS): the process SIGKILLs itself right after
   // storing this many chunks of a fetch — a crash halfway, for the resume test. 0 = off.
   std::int64_t kill_after_chunks = 0;

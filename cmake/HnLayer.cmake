@@ -22,7 +22,12 @@ function(hn_add_layer)
     # clang 14 cannot emit ASan/UBSan-instrumented C++20 coroutines ("Cannot represent a
     # difference across sections"); sources with coroutines keep fuzzer coverage only.
     foreach(src IN LISTS A_SOURCES)
-      file(STRINGS ${CMAKE_CURRENT_SOURCE_DIR}/${src} hits REGEX "co_await|co_return|awaitable<")
+      # (Generated sources are absolute paths in the build tree, not there yet at configure.)
+      cmake_path(ABSOLUTE_PATH src BASE_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR} OUTPUT_VARIABLE path)
+      set(hits "")
+      if(EXISTS ${path})
+        file(STRINGS ${path} hits REGEX "co_await|co_return|awaitable<")
+      endif()
       if(hits)
         set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS "-fno-sanitize=address,undefined")
       endif()

@@ -36,7 +36,7 @@ bench: bootstrap
 	@scripts/run-bench build/release
 
 fuzz-smoke: bootstrap
-	@scripts/fuzz-smoke
+	@scripts/fuzz-smoke $(or $(FUZZ_SECONDS),5) $(FUZZ_TARGETS)
 
 lint:
 	@scripts/lint

@@ -12,6 +12,7 @@ std::string_view to_string(PeerSource source) {
     case PeerSource::udp: return "udp";
     case PeerSource::relay: return "relay";
     case PeerSource::static_peer: return "static";
+    case PeerSource::inbound: return "inbound";
   }
   return "udp";
 }

@@ -31,9 +31,9 @@ namespace hn::discovery {
 inline constexpr int PEER_STALE_SECONDS = 90;
 inline constexpr int PEER_STALE_AGGRESSIVE_SECONDS = 30;
 
-// How we learnt about a peer. "static" (configured bootstrap peers) is our addition to the
-// spec's "mdns" | "udp" | "relay".
-enum class PeerSource { mdns, udp, relay, static_peer };
+// How we learnt about a peer. "static" (configured bootstrap peers) and "inbound" (a member
+// that called us, inbound_peers.h) are our additions to the spec's "mdns" | "udp" | "relay".
+enum class PeerSource { mdns, udp, relay, static_peer, inbound };
 std::string_view to_string(PeerSource source);
 
 // One known peer — M02 §3.1.

@@ -1,6 +1,7 @@
 // event_push.cpp — events reach every online member at once (issue #13 §1,
 // doc/design/events.md "Push"): each event this node writes is queued for every peer in the
-// peer table (events/push.h PushOutbox) and sent by POST /sync/v1/push from the network
+// peer table — discovered, static, and members that dialled us (peers.cpp
+// note_inbound_peer) — (events/push.h PushOutbox) and sent by POST /sync/v1/push from the network
 // thread, one batch in flight per peer, so under load the next batch carries everything
 // queued meanwhile. The receiver stores a push with the sync checks (on the node's `push`
 // queue) and relays what was new to it to online peers outside the push's seen_by. A push
@@ -140,6 +141,7 @@ asio::awaitable<transport::Response> Node::Impl::async_serve_push(transport::Req
   if (r.trust == TrustLevel::unknown && !is_pending_invitee(r.caller)) {
     co_return transport::Response::error(make_error(ErrorCode::unauthorized, "sync is for members"));
   }
+  note_inbound_peer(r);
   const NodeId sender = r.caller;
   auto op = async_on(
       *push_queue,

@@ -115,6 +115,7 @@ Node::Impl::~Impl() {
   if (bus && bus_caps_subscription) bus->registry().unsubscribe(bus_caps_subscription);
   if (publisher) publisher->stop();
   for (auto& s : extra_static) s->stop();
+  if (inbound_peers) inbound_peers->stop();
   if (discovery) discovery->stop();
   sync_timer.reset();
   snapshot_timer.reset();
@@ -392,6 +393,7 @@ Status Node::Impl::start() {
   }
   HN_TRY_ASSIGN(std::uint16_t bound, server->start());
   port = bound;
+  client->set_listen_port(bound);  // a peer we call can call us back (inbound_peers.h)
   advertised = advertised_host(home.config.transport.host);
   HN_TRY(ensure_directory(home.paths.run_dir, fs::perms(0700)));
   HN_TRY(atomic_write_file(home.paths.control_port_file, std::to_string(bound) + "\n",
@@ -434,6 +436,7 @@ void Node::Impl::begin_shutdown() {
   }
   if (publisher) publisher->stop();
   for (auto& s : extra_static) s->stop();
+  if (inbound_peers) inbound_peers->stop();
   if (discovery) discovery->stop();
   cancel_active(Bridges::abandon);
   stop_ui();

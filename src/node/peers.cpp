@@ -168,6 +168,19 @@ void Node::Impl::add_static_peer(discovery::PeerEndpoint p) {
   extra_static.push_back(std::move(s));
 }
 
+void Node::Impl::note_inbound_peer(const transport::Request& r) {
+  if (!inbound_peers || r.listen_port == 0 || r.caller == keys->node_id()) return;
+  if (r.trust == TrustLevel::unknown || r.trust == TrustLevel::self) return;  // members only
+  {
+    // Known by discovery or a static list: nothing to add (its own source keeps it).
+    std::lock_guard lock(peers_mutex);
+    if (peers.count(r.caller) && !inbound_peers->holds(r.caller)) return;
+  }
+  std::string host = r.remote_address;
+  if (host.rfind("::ffff:", 0) == 0 && host.find('.') != std::string::npos) host = host.substr(7);
+  inbound_peers->note(r.caller, discovery::PeerEndpoint{std::move(host), r.listen_port});
+}
+
 Status Node::Impl::start_discovery() {
   const auto& dc = home.config.discovery;
   registry->set_pruning_aggressive(dc.aggressive_pruning);
@@ -213,6 +226,10 @@ Status Node::Impl::start_discovery() {
   if (auto st = discovery->start(); !st) {
     node_log().warning("discovery not running", Json{{"error", st.error().to_string()}});
   }
+  inbound_peers = discovery::InboundPeers::create(
+      io, discovery->intake()->sink(), clock,
+      discovery::InboundPeersOptions{.poll_interval = static_peer_interval});
+  inbound_peers->start();
   // M01 §5.2: our manifest, republished every 20 s and on peer changes, feeds the beacons.
   publisher = discovery::ManifestPublisher::create(
       io, [this]() -> Result<identity::NodeManifest> { return manifest(); });

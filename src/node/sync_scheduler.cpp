@@ -73,6 +73,7 @@ asio::awaitable<transport::Response> Node::Impl::async_sync(transport::Request r
     co_return transport::Response::error(
         make_error(ErrorCode::unauthorized, "sync is for members"));
   }
+  note_inbound_peer(r);
   auto op = async_on(*sync_queue, std::move(fn), std::move(r.body));
   Result<Json> result = co_await std::move(op);
   if (!result) co_return transport::Response::error(result.error());

@@ -2,6 +2,7 @@
 #include "transport/client.h"
 
 #include <algorithm>
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -222,6 +223,9 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
                                 opts.community.str(), query_to_json(*parsed), clock, o.request_id);
     }
     Headers fields = envelope_headers(p.envelope);
+    if (const auto port = listen_port.load(); port != 0) {
+      fields.emplace_back(std::string(HEADER_LISTEN_PORT), std::to_string(port));
+    }
     // A stream request takes only a stream; the capability still decides (CONTRACT §5.1),
     // and a plain answer comes back as the `done` frame (async_stream_on).
     // Binary frames only on the caller's explicit ask (binary_frames.h), SSE still taken.
@@ -417,6 +421,7 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
   PinnedCerts& pins;
   ClientOptions opts;
   const Clock& clock;
+  std::atomic<std::uint16_t> listen_port{0};  // HEADER_LISTEN_PORT; 0: not sent
   ssl::context ssl_ctx{ssl::context::tls_client};
   std::map<std::string, std::vector<std::unique_ptr<Conn>>> idle;
   std::map<std::string, std::pair<int, std::int64_t>> backoff;  // failures, retry-at (ms)
@@ -427,6 +432,8 @@ Client::Client(asio::any_io_executor executor, const identity::KeyPair& keys, Pi
     : m_impl(std::make_shared<Impl>(std::move(executor), keys, pins, std::move(options), clock)) {}
 
 Client::~Client() { close(); }
+
+void Client::set_listen_port(std::uint16_t port) { m_impl->listen_port = port; }
 
 void Client::close() {
   for (auto& [key, conns] : m_impl->idle) {

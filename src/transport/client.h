@@ -119,6 +119,9 @@ class Client {
   boost::asio::awaitable<Result<ClientResponse>> async_get_public(Endpoint peer,
                                                                   std::string path,
                                                                   CallOptions options = {});
+  // From now on every signed request says this node's server listens on `port`
+  // (HEADER_LISTEN_PORT), so a callee that does not know us can reach us back; 0: not sent.
+  void set_listen_port(std::uint16_t port);
   // Drops every idle connection.
   void close();
   std::size_t idle_connections() const;

@@ -43,6 +43,10 @@ inline constexpr std::string_view HEADER_TIMESTAMP = "X-HearthNet-Timestamp";
 inline constexpr std::string_view HEADER_SIGNATURE = "X-HearthNet-Signature";
 // Our addition: the id a client names in stream acks (equals the request id).
 inline constexpr std::string_view HEADER_STREAM_ID = "X-HearthNet-Stream-Id";
+// Our addition: the port the calling node's own server listens on, at the address the call
+// comes from. Not signed: a hint the callee checks by fetching the manifest there, which
+// must be the caller's (discovery/inbound_peers.h, doc/design/events.md "Push").
+inline constexpr std::string_view HEADER_LISTEN_PORT = "X-HearthNet-Listen-Port";
 
 // Routes with a fixed meaning in the transport.
 inline constexpr std::string_view BUS_CALL_PATH = "/bus/v1/call";

@@ -78,6 +78,17 @@ asio::awaitable<Status> SseWriter::async_emit_all(std::vector<OutFrame> frames) 
 
 namespace {
 
+// A decimal port 1..65535, else 0.
+std::uint16_t parse_port(std::string_view text) {
+  if (text.empty() || text.size() > 5) return 0;
+  std::uint32_t n = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return 0;
+    n = n * 10 + static_cast<std::uint32_t>(c - '0');
+  }
+  return n <= 65535 ? static_cast<std::uint16_t>(n) : 0;
+}
+
 bool is_loopback(const asio::ip::address& a) {
   if (a.is_loopback()) return true;
   return a.is_v6() && a.to_v6().is_v4_mapped() &&
@@ -258,6 +269,10 @@ asio::awaitable<Server::Impl::Outcome> Server::Impl::async_handle(
   }
   r.remote_address = s->remote;
   r.is_loopback = s->loopback;
+  if (auto lp = req.find(beast::string_view(HEADER_LISTEN_PORT.data(), HEADER_LISTEN_PORT.size()));
+      lp != req.end()) {
+    r.listen_port = parse_port(std::string_view(lp->value().data(), lp->value().size()));
+  }
   if (auto accept = req.find(http::field::accept); accept != req.end()) {
     const std::string_view value(accept->value().data(), accept->value().size());
     const bool any = value.find("*/*") != std::string_view::npos;

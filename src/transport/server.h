@@ -74,6 +74,9 @@ struct Request {
   TrustLevel trust = TrustLevel::unknown;
   std::string remote_address;
   bool is_loopback = false;
+  // The caller's own server port, as it says (HEADER_LISTEN_PORT; unsigned); 0: none or
+  // not a port.
+  std::uint16_t listen_port = 0;
   // What the Accept header takes (both when there is none; `*/*` takes both).
   bool accepts_stream = true;   // names text/event-stream
   bool accepts_json = true;     // names application/json (or application/*)

@@ -2,8 +2,9 @@
 // doc/design/events.md "Push") across real `hearthnet` nodes whose sync period is an hour,
 // so only a push can move an event after the first rounds: an event appended on A is on B
 // and C (the push counters say push did it), a node that only the middle node knows gets it
-// relayed, an offline node catches up by reconciliation when it is back, and three nodes
-// writing at once converge on the same set with nothing lost or duplicated.
+// relayed, an offline node catches up by reconciliation when it is back, three nodes
+// writing at once converge on the same set with nothing lost or duplicated, and a hub that
+// lists nobody pushes to the members that dialled it.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
@@ -155,6 +156,39 @@ TEST_F(PushMesh, AnOfflinePeerCatchesUpAndConcurrentWritersConverge) {
   }
   ASSERT_TRUE(eventually([&] { return converged({a.get(), b.get(), c.get()}, before + 320); }))
       << event_log(*a).dump() << event_log(*b).dump() << event_log(*c).dump();
+}
+
+TEST_F(PushMesh, AHubThatOnlyOthersListPushesToThem) {
+  // a founds and lists nobody; b and c list only a (they dial it, as members do with a
+  // founder or a hub). Both join first and then start, so their first rounds with a bring
+  // everything: no push is needed before the event under test.
+  std::string error;
+  a = make("push-hub", test::NO_DISCOVERY, true);
+  ASSERT_TRUE(a->start(&error)) << error;
+  b = make("push-b", bootstrap({a->port()}), false);
+  c = make("push-c", bootstrap({a->port()}), false);
+  ASSERT_TRUE(join(*a, *b));
+  ASSERT_TRUE(join(*a, *c));
+  ASSERT_TRUE(b->start(&error)) << error;
+  ASSERT_TRUE(c->start(&error)) << error;
+  ASSERT_TRUE(eventually([&] { return peers_of(*b) == 1 && peers_of(*c) == 1; }));
+  ASSERT_TRUE(eventually([&] { return converged({a.get(), b.get(), c.get()}, events_of(*a)); }))
+      << event_log(*a).dump() << event_log(*b).dump() << event_log(*c).dump();
+  // b and c have synced with a: it comes to know them as the members that dialled it (not
+  // asserted here: the arrival below is what must hold).
+  (void)eventually([&] { return peers_of(*a) == 2; });
+
+  const auto before = events_of(*a);
+  auto emitted = a->cli({"debug", "emit", "1"});
+  ASSERT_EQ(emitted.exit_code, 0) << emitted.err;
+  // Far inside the hour-long sync period: only a's push can have brought it.
+  EXPECT_TRUE(eventually([&] { return converged({a.get(), b.get(), c.get()}, before + 1); },
+                         /*seconds=*/5))
+      << event_log(*a).dump() << event_log(*b).dump() << event_log(*c).dump();
+  EXPECT_GE(push_of(*b).value("events_received", 0), 1) << push_of(*b).dump();
+  EXPECT_GE(push_of(*c).value("events_received", 0), 1) << push_of(*c).dump();
+  EXPECT_EQ(push_of(*a).value("failures", 0), 0) << push_of(*a).dump();
+  EXPECT_EQ(peers_of(*a), 2) << status_of(*a)["peers"].dump();
 }
 
 }  // namespace

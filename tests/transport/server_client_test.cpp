@@ -182,7 +182,8 @@ class TransportE2E : public ::testing::Test {
   asio::awaitable<Response> handle(Request r, std::shared_ptr<SseWriter> w) {
     if (r.capability == "test.echo" || r.capability == "market.post") {
       co_return Response::json(Json{{"echo", r.body}, {"caller", r.caller.str()},
-                                    {"trust", std::string(to_string(r.trust))}});
+                                    {"trust", std::string(to_string(r.trust))},
+                                    {"listen_port", r.listen_port}});
     }
     if (r.capability == "test.stream") {
       const std::int64_t n = r.body.value("n", 0);
@@ -328,6 +329,25 @@ TEST_F(TransportE2E, ResponseWithBadSignatureCountsAsSignatureFailure) {
   auto ok = call(*m_client, "market.post", Json{{"title", "x"}});
   ASSERT_TRUE(ok.has_value()) << ok.error().to_string();
   EXPECT_EQ(counter->value({"response"}) - before, 1.0);
+}
+
+// A client names its own server's port once told (inbound_peers.h); the server reads a
+// decimal port and nothing else.
+TEST_F(TransportE2E, TheListenPortHintReachesTheHandler) {
+  auto r = call(*m_client, "test.echo", Json::object());
+  ASSERT_TRUE(r.has_value()) << r.error().to_string();
+  EXPECT_EQ((*r)["listen_port"], 0);
+  m_io.sync([&] { m_client->set_listen_port(7443); });
+  r = call(*m_client, "test.echo", Json::object());
+  ASSERT_TRUE(r.has_value()) << r.error().to_string();
+  EXPECT_EQ((*r)["listen_port"], 7443);
+  for (const std::string bad : {"70000", "-1", "7443x", "", "0"}) {
+    std::string req = signed_raw_post(member_keys(), Json::object(), "{}");
+    req.insert(req.find("Content-Length"), std::string(HEADER_LISTEN_PORT) + ": " + bad + "\r\n");
+    auto [status, body] = raw(req);
+    EXPECT_EQ(status, 200) << body.dump();
+    EXPECT_EQ(body["listen_port"], 0) << "'" << bad << "'";
+  }
 }
 
 TEST_F(TransportE2E, SelfOverLoopbackIsTrustSelf) {

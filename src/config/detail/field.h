@@ -153,5 +153,8 @@ template <typename... Fs>
 struct Overloaded : Fs... {
   using Fs::operator()...;
 };
+// (clang 14, the fuzz build's compiler, has no aggregate deduction without a guide.)
+template <typename... Fs>
+Overloaded(Fs...) -> Overloaded<Fs...>;
 
 }  // namespace hn::config::detail

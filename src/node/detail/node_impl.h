@@ -51,6 +51,7 @@
 #include "core/constants.h"
 #include "core/work_queue.h"
 #include "discovery/discovery_service.h"
+#include "discovery/inbound_peers.h"
 #include "discovery/manifest_publisher.h"
 #include "emergency/capability_gate.h"
 #include "emergency/detector.h"
@@ -168,6 +169,10 @@ struct Node::Impl {
   Status start_discovery();
   void add_bootstrap_peers();
   void add_static_peer(discovery::PeerEndpoint peer);
+  // A member that syncs with us or pushes to us is a peer too, reached at the address it
+  // called from and the port it names (discovery/inbound_peers.h): a hub that others list
+  // pushes to them although it lists none of them.
+  void note_inbound_peer(const transport::Request& r);
   void on_registry_event(const discovery::PeerEvent& event);
   boost::asio::awaitable<void> async_fetch_manifest(discovery::PeerEndpoint ep,
                                                     discovery::ManifestFetcher::Callback cb);
@@ -306,6 +311,7 @@ struct Node::Impl {
   // Their re-poll period (HEARTHNET_STATIC_PEER_INTERVAL_SECONDS overrides it, open_sync).
   std::chrono::milliseconds static_peer_interval{discovery::StaticPeers::DEFAULT_INTERVAL};
   std::atomic<bool> peers_configured{false};  // static or bootstrap peers were given
+  std::shared_ptr<discovery::InboundPeers> inbound_peers;  // members that dialled us
   // M02: the live peer table (discovery's, fed by UDP, mDNS and static peers).
   std::unique_ptr<discovery::PeerRegistry> registry;
   std::unique_ptr<discovery::FunctionManifestFetcher> fetcher;

@@ -53,36 +53,40 @@ double cosine(const std::vector<float>& a, const std::vector<float>& b) {
 
 }  // namespace
 
-std::optional<std::vector<double>> MarketService::similarities(const std::string& query,
-                                                               const std::vector<Post>& posts,
-                                                               std::string* error) {
+Result<std::vector<std::vector<float>>> MarketService::embed_texts(
+    const std::vector<std::string>& texts) {
   bus::CallOptions options;
   options.timeout_seconds = 10;
-  auto embed =
-      [&](const std::vector<std::string>& texts) -> Result<std::vector<std::vector<float>>> {
-    HN_TRY_ASSIGN(auto r, m_bus.call("embed.text", Version{1, 0},
-                                     Json{{"input", {{"texts", texts}}}}, options));
-    const Json vectors = r.contains("output") ? r["output"].value("embeddings", Json()) : Json();
-    if (!vectors.is_array() || vectors.size() != texts.size()) {
-      return make_error(ErrorCode::internal_error,
-                        "embed.text answered without one embedding per text");
-    }
-    std::vector<std::vector<float>> out;
-    for (const auto& v : vectors) {
-      auto vec = as_vector(v);
-      if (!vec)
-        return make_error(ErrorCode::internal_error, "embed.text answered a non-numeric embedding");
-      out.push_back(std::move(*vec));
-    }
-    return out;
-  };
-  auto q = embed({query.size() > EMBED_TEXT_MAX ? query.substr(0, EMBED_TEXT_MAX) : query});
+  HN_TRY_ASSIGN(auto r, m_bus.call("embed.text", Version{1, 0},
+                                   Json{{"input", {{"texts", texts}}}}, options));
+  const Json vectors = r.contains("output") ? r["output"].value("embeddings", Json()) : Json();
+  if (!vectors.is_array() || vectors.size() != texts.size()) {
+    return make_error(ErrorCode::internal_error,
+                      "embed.text answered without one embedding per text");
+  }
+  std::vector<std::vector<float>> out;
+  for (const auto& v : vectors) {
+    auto vec = as_vector(v);
+    if (!vec)
+      return make_error(ErrorCode::internal_error, "embed.text answered a non-numeric embedding");
+    out.push_back(std::move(*vec));
+  }
+  return out;
+}
+
+std::optional<std::vector<float>> MarketService::embed_query(const std::string& query,
+                                                             std::string* error) {
+  auto q = embed_texts({query.size() > EMBED_TEXT_MAX ? query.substr(0, EMBED_TEXT_MAX) : query});
   if (!q) {
     if (q.error().code != ErrorCode::not_found && error != nullptr) *error = q.error().to_string();
     return std::nullopt;
   }
-  const std::vector<float> query_vec = std::move(q->front());
+  return std::move(q->front());
+}
 
+std::optional<std::vector<double>> MarketService::similarities(const std::vector<float>& query_vec,
+                                                               const std::vector<Post>& posts,
+                                                               std::string* error) {
   // M06 §4.3: per-post vectors cached by (event_id, hash(title + body)).
   std::vector<std::string> keys(posts.size());
   std::vector<std::optional<std::vector<float>>> vecs(posts.size());
@@ -101,7 +105,7 @@ std::optional<std::vector<double>> MarketService::similarities(const std::string
     std::vector<std::string> texts;
     const std::size_t end = std::min(missing.size(), start + EMBED_BATCH);
     for (std::size_t j = start; j < end; ++j) texts.push_back(embed_text_of(posts[missing[j]]));
-    auto got = embed(texts);
+    auto got = embed_texts(texts);
     if (!got) {
       if (error != nullptr) *error = got.error().to_string();
       return std::nullopt;
@@ -157,24 +161,30 @@ Result<Json> MarketService::handle_search(const bus::CallContext&, const Json& b
   std::vector<Scored> scored;
   for (auto& h : hits) scored.push_back(Scored{std::move(h.post), h.score / best, h.score / best});
 
-  // Semantic candidates: the lexical hits and the newest posts (a post may match in meaning
-  // with no word in common).
-  std::vector<Post> candidates;
-  for (const auto& s : scored) candidates.push_back(s.post);
-  if (auto recent = m_view->newest(RECENT_CANDIDATES, now)) {
-    for (auto& p : *recent) {
-      const bool seen = std::any_of(scored.begin(), scored.end(),
-                                    [&](const Scored& s) { return s.post.event_id == p.event_id; });
-      const bool hide = std::find(hidden.begin(), hidden.end(), p.author.str()) != hidden.end();
-      if (!seen && !hide) {
-        candidates.push_back(p);
-        scored.push_back(Scored{std::move(p), 0, 0});
-      }
-    }
-  }
+  // Semantic ranking only when an embed.text provider answers for the query; only then are
+  // the newest posts read as candidates beside the lexical hits (a post may match in meaning
+  // with no word in common). Without a provider the search costs the lexical query alone.
   std::string embed_error;
   std::string ranking = "bm25";
-  if (auto sims = similarities(query, candidates, &embed_error)) {
+  std::optional<std::vector<double>> sims;
+  if (auto query_vec = embed_query(query, &embed_error)) {
+    std::vector<Post> candidates;
+    for (const auto& s : scored) candidates.push_back(s.post);
+    if (auto recent = m_view->newest(RECENT_CANDIDATES, now)) {
+      for (auto& p : *recent) {
+        const bool seen = std::any_of(scored.begin(), scored.end(), [&](const Scored& s) {
+          return s.post.event_id == p.event_id;
+        });
+        const bool hide = std::find(hidden.begin(), hidden.end(), p.author.str()) != hidden.end();
+        if (!seen && !hide) {
+          candidates.push_back(p);
+          scored.push_back(Scored{std::move(p), 0, 0});
+        }
+      }
+    }
+    sims = similarities(*query_vec, candidates, &embed_error);
+  }
+  if (sims) {
     ranking = "bm25+embedding";
     for (std::size_t i = 0; i < scored.size(); ++i) {
       scored[i].score =

@@ -85,9 +85,14 @@ class MarketService final : public bus::Service {
   std::vector<std::string> revoked_authors() const;
   // Remembers a write by client_id (the view may apply it a moment later).
   void remember(const std::string& key, const Written& w);
-  // Semantic similarity of each post to the query through embed.text; nullopt when no
-  // provider answers (lexical alone then).
-  std::optional<std::vector<double>> similarities(const std::string& query,
+  // embed.text over the bus: one vector per text, or the call's error.
+  Result<std::vector<std::vector<float>>> embed_texts(const std::vector<std::string>& texts);
+  // The query's vector; nullopt when no provider answers (lexical alone then; `error` is set
+  // for a failure other than no provider).
+  std::optional<std::vector<float>> embed_query(const std::string& query, std::string* error);
+  // Cosine similarity of each post to the query vector (post vectors cached); nullopt when
+  // embedding them failed.
+  std::optional<std::vector<double>> similarities(const std::vector<float>& query_vec,
                                                   const std::vector<Post>& posts,
                                                   std::string* error);
   void sweeper_loop();

@@ -37,6 +37,7 @@ CREATE TABLE post_tags(tag TEXT NOT NULL, lamport INTEGER NOT NULL, event_id TEX
   PRIMARY KEY(tag, lamport, event_id)) WITHOUT ROWID;
 CREATE INDEX post_tags_post ON post_tags(post);
 CREATE VIRTUAL TABLE posts_fts USING fts5(title, body, tags, tokenize = 'unicode61 remove_diacritics 2');
+INSERT INTO posts_fts(posts_fts, rank) VALUES('rank', 'bm25(4.0, 1.0, 2.0)');
 )sql";
 
 constexpr const char* COLUMNS =
@@ -95,7 +96,7 @@ Post row_to_post(const Stmt& s) {
 
 struct MarketView::Statements {
   Stmt insert, insert_tag, insert_fts, delete_fts, delete_tags, by_id, by_client, expire, update,
-      newest, due, count_all, count_active, begin, commit, rollback;
+      newest, due, count_all, count_active, begin, commit, rollback, ranked, by_rowid;
 };
 
 std::vector<events::EventType> MarketView::event_types() {
@@ -166,6 +167,12 @@ Status MarketView::prepare() {
                              " FROM posts p WHERE p.expired_by IS NULL AND p.expires_ms <= ?1 "
                              "AND (?3 IS NULL OR p.author = ?3) ORDER BY p.expires_ms LIMIT ?2"));
   st.due = std::move(due);
+  // Search (MarketView::search): the best FTS5 matches by rank alone, then their posts.
+  HN_TRY_ASSIGN(auto ranked, m_db.prepare("SELECT rowid, rank FROM posts_fts WHERE posts_fts "
+                                          "MATCH ?1 ORDER BY rank LIMIT ?2"));
+  st.ranked = std::move(ranked);
+  HN_TRY_ASSIGN(auto by_rowid, m_db.prepare("SELECT " + cols + " FROM posts p WHERE p.id = ?1"));
+  st.by_rowid = std::move(by_rowid);
   HN_TRY_ASSIGN(auto count_all, m_db.prepare("SELECT count(*) FROM posts"));
   st.count_all = std::move(count_all);
   HN_TRY_ASSIGN(
@@ -513,24 +520,46 @@ Result<std::vector<LexicalHit>> MarketView::search(
     if (!match.empty()) match += " OR ";
     match += '"' + w + '"';
   }
+  const auto want = static_cast<std::size_t>(std::max(1, limit));
+  // Ranked inside FTS5 first — row ids and scores only (`rank` is bm25 with title 4, body 1,
+  // tags 2, set in the schema) — then only the best posts are read. Joining every match to
+  // its post before sorting (the first version) carried each matching row's columns through
+  // SQLite's sorter: ~1,000 rows a word at 100k posts (bench/RESULTS.md "Marketplace").
+  // The index holds current posts only, but a post past its expiry stays there until the
+  // sweeper's event, and revoked authors are hidden: those are skipped, and when that leaves
+  // fewer than wanted while FTS5 had more, it is asked again for four times as many.
+  std::int64_t ask = static_cast<std::int64_t>(want + 8 + hidden_authors.size());
   std::lock_guard lock(m_mutex);
-  // bm25() is lower for better matches; title weighs most, then tags, then body.
-  std::string sql = std::string("SELECT ") + COLUMNS +
-                    ", bm25(posts_fts, 4.0, 1.0, 2.0) AS rank FROM posts_fts JOIN posts p "
-                    "ON p.id = posts_fts.rowid WHERE posts_fts MATCH ?1 AND p.expires_ms > ?2";
-  for (std::size_t i = 0; i < hidden_authors.size(); ++i)
-    sql += " AND p.author <> ?" + std::to_string(4 + i);
-  sql += " ORDER BY rank LIMIT ?3";
-  HN_TRY_ASSIGN(auto s, m_db.prepare(sql));
-  s.bind(1, match);
-  s.bind(2, now_ms);
-  s.bind(3, static_cast<std::int64_t>(std::max(1, limit)));
-  for (std::size_t i = 0; i < hidden_authors.size(); ++i)
-    s.bind(static_cast<int>(4 + i), hidden_authors[i]);
   while (true) {
-    HN_TRY_ASSIGN(auto row, s.step());
-    if (!row) break;
-    hits.push_back(LexicalHit{row_to_post(s), -s.column_double(15)});
+    std::vector<std::pair<std::int64_t, double>> ranked;
+    auto& r = m_st->ranked;
+    r.reset();
+    r.bind(1, match);
+    r.bind(2, ask);
+    while (true) {
+      HN_TRY_ASSIGN(auto row, r.step());
+      if (!row) break;
+      ranked.emplace_back(r.column_int(0), -r.column_double(1));  // bm25: lower is better
+    }
+    r.reset();
+    hits.clear();
+    for (const auto& [id, score] : ranked) {
+      auto& p = m_st->by_rowid;
+      p.reset();
+      p.bind(1, id);
+      HN_TRY_ASSIGN(auto row, p.step());
+      if (!row || p.column_int(11) <= now_ms ||
+          std::find(hidden_authors.begin(), hidden_authors.end(), p.column_text(2)) !=
+              hidden_authors.end()) {
+        continue;
+      }
+      hits.push_back(LexicalHit{row_to_post(p), score});
+      p.reset();
+      if (hits.size() == want) break;
+    }
+    m_st->by_rowid.reset();
+    if (hits.size() >= want || static_cast<std::int64_t>(ranked.size()) < ask) break;
+    ask *= 4;
   }
   return hits;
 }

@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include "blobs/store.h"
 #include "core/time.h"
 #include "events/event_log.h"
@@ -314,6 +316,53 @@ TEST_F(Market, SearchBlendsSimilarityWhenAnEmbedTextProviderIsOnTheBus) {
   const int before = calls.load();
   ASSERT_TRUE(call("market.search", Json{{"query", "water"}}));
   EXPECT_EQ(calls.load(), before + 1);
+}
+
+// MarketView::search ranks inside FTS5 and reads only the best posts: a post past its
+// expiry that the sweeper has not expired yet and a hidden (revoked) author's posts are
+// skipped, and the view asks FTS5 for more rather than come up short of the limit.
+TEST(MarketViewSearch, RanksByBm25AndSkipsExpiredAndHiddenPostsWithoutComingUpShort) {
+  auto view = MarketView::open(nullptr).value();
+  const std::string hidden = "ed25519:hidden-author";
+  auto apply = [&](int i, const std::string& author, const std::string& title, int ttl) {
+    events::Event e;
+    char id[32];
+    std::snprintf(id, sizeof id, "01HXR%021d", i);
+    e.event_id = EventId(id);
+    e.lamport = i + 1;
+    e.wall_clock = "2026-05-26T08:14:22Z";
+    e.author = NodeId(author);
+    e.event_type = events::EventType::market_post_created;
+    e.data = Json{{"client_id", "c" + std::to_string(i)},
+                  {"category", "offer"},
+                  {"title", title},
+                  {"body", "eine kanne tee und " + std::to_string(i) + " tassen"},
+                  {"tags", Json::array()},
+                  {"ttl_seconds", ttl}};
+    view->apply(e);
+  };
+  apply(0, "ed25519:visible", "kanne", 86400);  // the title weighs most: first
+  apply(1, "ed25519:visible", "one", 60);       // past its expiry at `now`, not swept
+  for (int i = 2; i < 40; ++i) apply(i, i % 2 ? hidden : "ed25519:visible", "post", 86400);
+  const std::int64_t now = *parse_rfc3339("2026-05-26T08:14:22Z") * 1000 + 3600 * 1000;
+
+  auto top = view->search({"kanne"}, 10, now, {hidden});
+  ASSERT_TRUE(top) << top.error().to_string();
+  ASSERT_EQ(top->size(), 10u);
+  EXPECT_EQ(top->front().post.title, "kanne");
+  for (std::size_t i = 0; i < top->size(); ++i) {
+    EXPECT_NE((*top)[i].post.author.str(), hidden);
+    EXPECT_NE((*top)[i].post.title, "one");
+    EXPECT_GT((*top)[i].score, 0.0);
+    if (i > 0) {
+      EXPECT_LE((*top)[i].score, (*top)[i - 1].score);
+    }
+  }
+  // Everything eligible when the limit is past it: post 0 and the 19 visible of 2..39.
+  auto all = view->search({"kanne", "tee"}, 50, now, {hidden});
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->size(), 20u);
+  EXPECT_TRUE(view->search({"nichts"}, 10, now).value().empty());
 }
 
 TEST_F(Market, SnapshotStateRestoresToAnEqualView) {

@@ -141,7 +141,9 @@ Json RagService::health() const {
          {"reindexes", m_reindexes.load()}};
   if (m_ingest_queue) {
     const auto q = m_ingest_queue->stats();
-    h["ingest_queue"] = Json{{"threads", q.threads}, {"queued", q.queued}, {"running", q.running}};
+    // Beside the host's queue (threads counted by NodeOpen's queue test), like files' fetch queue.
+    h["extra_queues"] = Json::array(
+        {Json{{"name", q.name}, {"threads", q.threads}, {"queued", q.queued}, {"running", q.running}}});
   }
   return h;
 }

@@ -140,6 +140,7 @@ Status EventLog::init(const std::filesystem::path& db_path, const EventLogOption
   HN_TRY(m_write_db.exec(options.synchronous == Synchronous::full ? "PRAGMA synchronous=FULL"
                                                                   : "PRAGMA synchronous=NORMAL"));
   HN_TRY(m_write_db.exec(SCHEMA));
+  HN_TRY_ASSIGN(m_checkpointer, detail::WalCheckpointer::start(m_write_db.handle(), db_path.string()));
   HN_TRY_ASSIGN(auto clock, LamportClock::load(m_write_db, m_community));
   m_lamport.emplace(std::move(clock));
 

@@ -9,7 +9,8 @@
 // the WAL; only an OS crash or power cut can drop the last commits since the previous
 // WAL sync (the database is never corrupted, and lost events come back by sync from
 // peers). Synchronous::full fsyncs the WAL on every commit and also survives power loss,
-// at the cost of one fsync per transaction (batch appends amortise it).
+// at the cost of one fsync per transaction (batch appends amortise it). WAL checkpoints
+// run on a thread of their own, never inside an append's COMMIT (detail/wal_checkpointer.h).
 //
 // Thread-safety: safe for concurrent use. ONE writer: every write runs on the write
 // connection under m_write_mutex, so clock and event rows commit in one transaction.
@@ -46,6 +47,7 @@
 #include "core/json.h"
 #include "core/ulid.h"
 #include "events/detail/sqlite.h"
+#include "events/detail/wal_checkpointer.h"
 #include "events/lamport.h"
 #include "events/types.h"
 #include "identity/keys.h"
@@ -203,6 +205,8 @@ class EventLog {
   // Highest Lamport per event type present in the log (X02 §3.3, used by sync).
   Result<std::map<EventType, Lamport>> heads_by_type();
   Result<std::int64_t> count();
+  // WAL checkpoints the background thread has run (detail/wal_checkpointer.h).
+  int wal_checkpoints() const { return m_checkpointer ? m_checkpointer->completed() : 0; }
   Result<std::optional<Event>> get(const EventId& id);
   Result<bool> has(const EventId& id);
 
@@ -306,6 +310,8 @@ class EventLog {
   detail::Stmt m_begin;
   detail::Stmt m_commit;
   detail::Stmt m_rollback;
+  // Declared after m_write_db: unhooks the writer before it closes.
+  std::unique_ptr<detail::WalCheckpointer> m_checkpointer;
 
   std::recursive_mutex m_read_mutex;  // guards the read connection and its statements
   detail::Db m_read_db;

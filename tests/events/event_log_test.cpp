@@ -139,6 +139,38 @@ TEST_F(EventLogTest, KillNineAfterAppendLosesNothing) {
   EXPECT_TRUE(log->check_integrity().has_value());
 }
 
+// WAL checkpoints run on their own thread, never inside an append's COMMIT: past
+// WalCheckpointer::DUE_PAGES of WAL the thread checkpoints; appends acknowledged across
+// those checkpoints survive kill -9 all the same.
+TEST_F(EventLogTest, WalCheckpointsRunOnTheirOwnThreadAndLoseNothingOnKillNine) {
+  const std::string pad(3000, 'x');  // about a page of WAL each
+  constexpr int N = 1500;
+  {
+    auto log = open_log();
+    for (int i = 0; i < N; ++i) {
+      ASSERT_TRUE(log->append_local(EventType::chat_message_sent, Json{{"i", i}, {"pad", pad}}));
+    }
+    EXPECT_TRUE(hn::test::eventually([&] { return log->wal_checkpoints() >= 1; }));
+  }
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    auto log = EventLog::open(dir / "events.db", community, keys, {});
+    if (!log) _exit(2);
+    for (int i = 0; i < N; ++i) {
+      if (!(*log)->append_local(EventType::chat_message_sent, Json{{"i", N + i}, {"pad", pad}})) _exit(3);
+    }
+    kill(getpid(), SIGKILL);
+    _exit(5);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "child exited with " << WEXITSTATUS(status);
+  auto log = open_log();
+  EXPECT_EQ(*log->count(), 2 * N);
+  EXPECT_TRUE(log->check_integrity().has_value());
+}
+
 TEST_F(EventLogTest, DuplicateReceivedIsIdempotent) {
   auto log = open_log();
   int calls = 0;

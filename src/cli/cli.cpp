@@ -3,11 +3,9 @@
 
 #include <CLI/CLI.hpp>
 #include <iostream>
+#include <vector>
 
 #include "cli/commands.h"
-#include "cli/commands_chat.h"
-#include "cli/commands_market.h"
-#include "cli/commands_rag.h"
 
 namespace hn::cli {
 
@@ -191,12 +189,8 @@ int run(int argc, char** argv) {
   auto* policy_show_cmd = policy_cmd->add_subcommand("show", "Print the community policy");
   policy_show_cmd->add_flag("--json", policy_show.json, "Machine-readable output");
 
-  const CommandDispatch file_commands = add_file_commands(app);
-  const ChatCommands chat(app);  // commands_chat.cpp
-  MarketCli market;
-  add_market_commands(app, market);
-  RagCli rag;
-  add_rag_commands(app, rag);  // commands_rag.cpp
+  const std::vector<CommandDispatch> service_commands = {
+      add_file_commands(app), add_chat_commands(app), add_market_commands(app), add_rag_commands(app)};
 
   try {
     app.parse(argc, argv);
@@ -206,7 +200,6 @@ int run(int argc, char** argv) {
   }
   if (!config_path.empty()) global.config_path = config_path;
 
-  if (auto rc = chat.run(global)) return *rc;
   if (*init_cmd) return command_init(global, init);
   if (*version_cmd) return command_version();
   if (*doctor_cmd) return command_doctor(global, doctor);
@@ -231,9 +224,9 @@ int run(int argc, char** argv) {
   if (*id_cmd) return command_id(global);
   if (*invite_create_cmd) return command_invite_create(global, invite_create);
   if (*invite_redeem_cmd) return command_invite_redeem(global, invite_redeem);
-  if (auto rc = file_commands(global)) return *rc;
-  if (auto rc = run_market_command(global, market)) return *rc;
-  if (auto rc = run_rag_command(global, rag)) return *rc;
+  for (const auto& dispatch : service_commands) {
+    if (auto rc = dispatch(global)) return *rc;
+  }
   return EXIT_USAGE;
 }
 

@@ -107,7 +107,7 @@ struct AskArgs {
   bool json = false;
 };
 // `hearthnet ask` / `models` (commands_llm.cpp): llm.chat streamed; the models on the mesh.
-// With --corpus, command_ask_corpus (commands_rag.h).
+// With --corpus, command_ask_corpus (below).
 int command_ask(const GlobalOptions& global, const AskArgs& args);
 
 struct ModelsArgs {
@@ -240,7 +240,14 @@ int command_file_pin(const GlobalOptions& global, const FilePinArgs& args);
 
 // Runs the command a parse selected, or nullopt when it selected none of this group.
 using CommandDispatch = std::function<std::optional<int>(const GlobalOptions&)>;
-// Adds `hearthnet file …` to app.
-CommandDispatch add_file_commands(CLI::App& app);
+// The service command groups, one way each: add a group's subcommands to app and get back
+// what runs the one a parse chose. Each is bus calls through the running node.
+CommandDispatch add_file_commands(CLI::App& app);    // file put|get|ls|pin|unpin (commands_files.cpp)
+CommandDispatch add_chat_commands(CLI::App& app);    // chat send|history|peers|read (commands_chat.cpp)
+CommandDispatch add_market_commands(CLI::App& app);  // market post|list|search|expire (commands_market.cpp)
+CommandDispatch add_rag_commands(CLI::App& app);     // rag list|ingest|reindex|query (commands_rag.cpp)
+
+// `hearthnet ask QUESTION --corpus NAME`: rag.answer streamed, then the sources (commands_rag.cpp).
+int command_ask_corpus(const GlobalOptions& global, const AskArgs& args);
 
 }  // namespace hn::cli

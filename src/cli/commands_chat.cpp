@@ -1,11 +1,17 @@
-// commands_chat.cpp — the chat commands (commands_chat.h).
-#include "cli/commands_chat.h"
-
+// commands_chat.cpp — `hearthnet chat send|history|peers|read` (M10, issue #13 §3): each is a
+// bus call to this node's chat service over POST /node/v1/call pinned to "self" (the CLI
+// reaches services only through bus calls; chat.send signs as this node).
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <deque>
 #include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "cli/cli.h"
+#include "cli/commands.h"
 #include "cli/node_access.h"
 #include "core/ulid.h"
 #include "node/node.h"
@@ -13,6 +19,28 @@
 
 namespace hn::cli {
 namespace {
+
+class ChatCommands {
+ public:
+  // Adds `chat` and its subcommands to app.
+  explicit ChatCommands(CLI::App& app);
+  // The exit code when a chat command was chosen, nullopt otherwise.
+  std::optional<int> run(const GlobalOptions& global) const;
+
+ private:
+  CLI::App* m_send = nullptr;
+  CLI::App* m_history = nullptr;
+  CLI::App* m_peers = nullptr;
+  CLI::App* m_read = nullptr;
+  std::string m_node_id;
+  std::string m_text;
+  std::vector<std::string> m_attach;
+  std::optional<std::string> m_client_id;
+  std::optional<std::string> m_peer;
+  int m_limit = 50;
+  bool m_json = false;
+};
+
 
 // A chat capability on this node: its `output`, or the error (already the wire's).
 Result<Json> call_chat(node::LocalClient& client, const std::string& capability, Json input) {
@@ -151,6 +179,11 @@ std::optional<int> ChatCommands::run(const GlobalOptions& global) const {
     std::cout << "marked " << (*out)["marked"] << " message(s) read\n";
   }
   return EXIT_OK;
+}
+
+CommandDispatch add_chat_commands(CLI::App& app) {
+  auto chat = std::make_shared<ChatCommands>(app);
+  return [chat](const GlobalOptions& global) { return chat->run(global); };
 }
 
 }  // namespace hn::cli

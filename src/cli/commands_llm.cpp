@@ -8,7 +8,6 @@
 #include <map>
 
 #include "cli/commands.h"
-#include "cli/commands_rag.h"
 #include "cli/node_access.h"
 #include "node/node.h"
 #include "transport/envelope.h"

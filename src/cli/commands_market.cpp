@@ -1,14 +1,49 @@
-// commands_market.cpp — `hearthnet market …`: one bus call each through the running node.
-#include "cli/commands_market.h"
-
+// commands_market.cpp — `hearthnet market post|list|search|expire` (issue #13 §2): each is one
+// bus call (market.post / market.list / market.search / market.expire @1.0) through the
+// running node, like `hearthnet call`; the CLI never touches the marketplace service itself.
+#include <CLI/CLI.hpp>
 #include <iomanip>
 #include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
 
+#include "cli/commands.h"
 #include "cli/node_access.h"
 #include "core/ulid.h"
 
 namespace hn::cli {
 namespace {
+
+struct MarketCli {
+  // market post
+  std::string category;
+  std::string title;
+  std::optional<std::string> body;
+  std::vector<std::string> tags;
+  std::optional<int> ttl_hours;
+  std::optional<std::string> client_id;  // default: a fresh ULID (retry with the same to dedup)
+  // market list
+  std::optional<std::string> list_category;
+  std::vector<std::string> list_tags;
+  int limit = 50;
+  // market search
+  std::string query;
+  int k = 10;
+  // market expire
+  std::string event_id;
+  std::string reason;
+  bool json = false;
+
+  CLI::App* post_cmd = nullptr;
+  CLI::App* list_cmd = nullptr;
+  CLI::App* search_cmd = nullptr;
+  CLI::App* expire_cmd = nullptr;
+};
+
+// Adds `market` and its subcommands to app, filling m when parsed.
+
 
 const Version V10{1, 0};
 
@@ -52,9 +87,7 @@ void print_posts(const Json& out, bool with_score) {
   if (out.contains("next_cursor")) std::cout << "(more: --json shows next_cursor)\n";
 }
 
-}  // namespace
-
-void add_market_commands(CLI::App& app, MarketCli& m) {
+void add_market_options(CLI::App& app, MarketCli& m) {
   auto* market =
       app.add_subcommand("market", "The neighbourhood marketplace (offers, requests, info)");
   market->require_subcommand(1);
@@ -91,7 +124,7 @@ void add_market_commands(CLI::App& app, MarketCli& m) {
   m.expire_cmd->add_flag("--json", m.json, "Machine-readable output");
 }
 
-std::optional<int> run_market_command(const GlobalOptions& global, const MarketCli& m) {
+std::optional<int> run_market(const GlobalOptions& global, const MarketCli& m) {
   if (m.post_cmd != nullptr && *m.post_cmd) {
     Json in{{"client_id", m.client_id.value_or(new_ulid())},
             {"category", m.category},
@@ -123,6 +156,14 @@ std::optional<int> run_market_command(const GlobalOptions& global, const MarketC
     });
   }
   return std::nullopt;
+}
+
+}  // namespace
+
+CommandDispatch add_market_commands(CLI::App& app) {
+  auto m = std::make_shared<MarketCli>();
+  add_market_options(app, *m);
+  return [m](const GlobalOptions& global) { return run_market(global, *m); };
 }
 
 }  // namespace hn::cli

@@ -1,14 +1,27 @@
-// commands_rag.cpp — `hearthnet rag …` and `hearthnet ask --corpus` (see commands_rag.h).
-#include "cli/commands_rag.h"
-
+// commands_rag.cpp — `hearthnet rag list|ingest|reindex|query` (M12 §3.11, issue #15) and
+// `hearthnet ask --corpus` (ask with sources). Each is a bus call through the running node;
+// the CLI never touches the rag service itself:
+//   rag list     rag.list_corpora@1.0 on every node that offers it, merged by corpus name;
+//   rag ingest   the file into the blob store (file.put, as `file put`), then the local-only
+//                rag.ingest_stream@1.0 with a progress bar of pages and chunks;
+//   rag reindex  the local-only rag.reindex@1.0;
+//   rag query    rag.query@1.0 (routed to the node that holds the corpus);
+//   ask --corpus the local-only rag.answer@1.0 (services/rag/answer.h): the answer streams,
+//                then its numbered sources.
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
+#include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <map>
+#include <memory>
+#include <optional>
 #include <set>
+#include <string>
 
+#include "cli/commands.h"
 #include "cli/file_put.h"
 #include "cli/node_access.h"
 #include "cli/progress.h"
@@ -18,6 +31,26 @@
 
 namespace hn::cli {
 namespace {
+
+struct RagCli {
+  std::string corpus;  // --corpus of ingest / reindex / query
+  // rag ingest
+  std::filesystem::path path;
+  std::optional<std::string> title;     // default: the file name without its extension
+  std::optional<std::string> language;  // e.g. "de"
+  // rag reindex
+  std::optional<std::string> embedding_model;
+  // rag query
+  std::string text;
+  int k = 5;
+  bool json = false;
+
+  CLI::App* list_cmd = nullptr;
+  CLI::App* ingest_cmd = nullptr;
+  CLI::App* reindex_cmd = nullptr;
+  CLI::App* query_cmd = nullptr;
+};
+
 
 const Version V1{1, 0};
 const auto INGEST_TIMEOUT = std::chrono::hours(6);
@@ -346,7 +379,9 @@ int command_ask_corpus(const GlobalOptions& global, const AskArgs& args) {
   return EXIT_OK;
 }
 
-void add_rag_commands(CLI::App& app, RagCli& r) {
+namespace {
+
+void add_rag_options(CLI::App& app, RagCli& r) {
   auto* rag = app.add_subcommand("rag", "Documents the mesh can answer from (RAG corpora)");
   rag->require_subcommand(1);
   r.list_cmd = rag->add_subcommand("list", "Corpora on the mesh: documents, chunks, size, nodes");
@@ -372,12 +407,20 @@ void add_rag_commands(CLI::App& app, RagCli& r) {
   r.query_cmd->add_flag("--json", r.json, "Machine-readable output");
 }
 
-std::optional<int> run_rag_command(const GlobalOptions& global, const RagCli& r) {
+std::optional<int> run_rag(const GlobalOptions& global, const RagCli& r) {
   if (r.list_cmd != nullptr && *r.list_cmd) return command_rag_list(global, r);
   if (r.ingest_cmd != nullptr && *r.ingest_cmd) return command_rag_ingest(global, r);
   if (r.reindex_cmd != nullptr && *r.reindex_cmd) return command_rag_reindex(global, r);
   if (r.query_cmd != nullptr && *r.query_cmd) return command_rag_query(global, r);
   return std::nullopt;
+}
+
+}  // namespace
+
+CommandDispatch add_rag_commands(CLI::App& app) {
+  auto r = std::make_shared<RagCli>();
+  add_rag_options(app, *r);
+  return [r](const GlobalOptions& global) { return run_rag(global, *r); };
 }
 
 }  // namespace hn::cli

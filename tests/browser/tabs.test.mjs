@@ -215,6 +215,38 @@ test('Marketplace: the form names what is wrong; a post on A appears on B and le
   await cardB.waitFor({ state: 'detached', ...WAIT });  // marketplace.post.expired
 });
 
+test('Marketplace: more posts than one page arrive as the reader scrolls (market.list next_cursor)', async () => {
+  const n = 130;  // the tab fetches 100 at a time
+  await pageA.evaluate(async (n) => {
+    const post = async (i) => {
+      for (;;) {
+        const r = await fetch('/api/call', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-HearthNet-UI': '1' },
+          body: JSON.stringify({ capability: 'market.post', version: '1.0', node: 'self', body: { params: {}, input: {
+            client_id: `page-post-${i}`, category: 'info', title: `Seite ${i}`, body: 'x', tags: ['seite'] } } }) });
+        if (r.ok) return;
+        const e = await r.json().catch(() => ({}));
+        if (e.error !== 'capacity_exceeded' && e.error !== 'rate_limited') throw new Error(JSON.stringify(e));
+        await new Promise((res) => setTimeout(res, e.retry_after_ms || 50));
+      }
+    };
+    let next = 0;
+    await Promise.all(Array.from({ length: 4 }, async () => { while (next < n) await post(next++); }));
+  }, n);
+  await openTab(pageA, 'files');
+  await openTab(pageA, 'market');
+  const count = () => pageA.getAttribute('[data-testid=market-count]', 'data-count').then(Number);
+  await until('the first page of posts', async () => (await count()) >= 100);
+  assert.match(await pageA.textContent('[data-testid=market-count]'), /\+ Beiträge/);  // more to fetch
+  // Scrolling to the end draws every card and fetches the next page.
+  await until('the oldest post after scrolling', async () => {
+    await pageA.mouse.wheel(0, 4000);
+    return (await pageA.locator('[data-testid=post-card]', { hasText: 'Seite 0' }).count()) > 0;
+  });
+  assert.ok((await count()) >= n);
+  assert.doesNotMatch(await pageA.textContent('[data-testid=market-count]'), /\+/);
+  await pageA.evaluate(() => window.scrollTo(0, 0));
+});
+
 test('Files: upload on A with progress, B lists it with its holder, downloads and previews it', async () => {
   await openTab(pageA, 'files');
   const bytes = Buffer.alloc(700 * 1024);  // three chunks

@@ -2,8 +2,9 @@
 // (`market.search`: BM25, blended with embeddings where the mesh has them), a new-post form
 // that names what is wrong before anything is sent, "Erledigt" / "Zurückziehen" on our own
 // posts (`market.expire`). New and expired posts arrive by push (`marketplace.post.*`).
-// Long lists grow as the reader scrolls (a page of cards at a time), so a thousand posts
-// cost what the visible ones cost.
+// Long lists grow as the reader scrolls: cards are drawn a page at a time, and the list
+// itself is fetched a page at a time (`market.list`'s `next_cursor`), so a thousand posts
+// cost what the visible ones cost and none is out of reach.
 import { memo } from 'preact/compat';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { call, callSelf, newClientId, shortId } from './api.js';
@@ -13,7 +14,8 @@ import { Field, Unavailable, fmtTime } from './ui.jsx';
 
 export const CATEGORIES = ['offer', 'request', 'info', 'emergency'];
 const CATEGORY_LABEL = { offer: 'Angebot', request: 'Gesuch', info: 'Info', emergency: 'Notfall' };
-const PAGE = 60;
+const PAGE = 20;   // cards drawn at a time (the first screen, then one more page a frame)
+const FETCH = 100; // posts asked for at a time (market.list allows 500)
 
 // The market service's limits (services/market/post.h), checked here so the form names
 // the field before anything is sent.
@@ -45,13 +47,24 @@ export function MarketTab() {
   const [searched, setSearched] = useState('');
   const [form, setForm] = useState(null);
   const [shown, setShown] = useState(PAGE);
+  const [cursor, setCursor] = useState(null);  // next_cursor of the last page fetched
   const sentinel = useRef(null);
   const seq = useRef(0);
-  const load = (q = searched) => {
-    const n = ++seq.current;
-    const input = { limit: 500 };
+  const fetching = useRef(false);
+  const listInput = (more) => {
+    const input = { limit: FETCH };
     if (category) input.category = category;
     if (tag.trim()) input.tags = [tag.trim().toLowerCase()];
+    if (more) input.cursor = more;
+    return input;
+  };
+  const listed = useRef(0);
+  listed.current = posts.length;
+  // keep: a reload after a push asks again for as many posts as are listed (the list does not shrink).
+  const load = (q = searched, keep = false) => {
+    const n = ++seq.current;
+    const input = listInput(null);
+    if (keep) input.limit = Math.min(500, Math.max(FETCH, Math.ceil(listed.current / FETCH) * FETCH));
     const p = q && canSearch ? call('market.search', { params: {}, input: { query: q, k: 50 } })
       : call('market.list', { params: {}, input });
     p.then((r) => {
@@ -59,12 +72,28 @@ export function MarketTab() {
       let list = (r.output && r.output.posts) || [];
       if (q) list = list.filter((x) => (!category || x.category === category) && (!tag.trim() || (x.tags || []).includes(tag.trim().toLowerCase())));
       setPosts(list);
+      setCursor(q ? null : (r.output && r.output.next_cursor) || null);
     }).catch(toast);
+  };
+  // The next page of the list, when the reader has reached the end of what is fetched.
+  const more = () => {
+    if (!cursor || fetching.current || searched) return;
+    const n = seq.current;
+    fetching.current = true;
+    call('market.list', { params: {}, input: listInput(cursor) }).then((r) => {
+      if (n !== seq.current) return;
+      const page = (r.output && r.output.posts) || [];
+      setPosts((list) => {
+        const have = new Set(list.map((x) => x.event_id));
+        return list.concat(page.filter((x) => !have.has(x.event_id)));
+      });
+      setCursor((r.output && r.output.next_cursor) || null);
+    }).catch(toast).finally(() => { fetching.current = false; });
   };
   const pending = useRef(null);
   const reload = () => {
     if (pending.current) return;
-    pending.current = setTimeout(() => { pending.current = null; load(); }, 200);
+    pending.current = setTimeout(() => { pending.current = null; load(searched, true); }, 200);
   };
   useEffect(() => () => clearTimeout(pending.current), []);
   useEffect(() => { if (ok) load(); setShown(PAGE); }, [ok, category, tag]);
@@ -72,10 +101,14 @@ export function MarketTab() {
   useEffect(() => {
     const el = sentinel.current;
     if (!el || !('IntersectionObserver' in window)) return;
-    const io = new IntersectionObserver((es) => { if (es.some((e) => e.isIntersecting)) setShown((s) => s + PAGE); }, { rootMargin: '600px' });
+    const io = new IntersectionObserver((es) => {
+      if (!es.some((e) => e.isIntersecting)) return;
+      if (posts.length > shown) setShown((s) => s + PAGE);
+      else more();
+    }, { rootMargin: '600px' });
     io.observe(el);
     return () => io.disconnect();
-  }, [posts.length > shown]);
+  }, [posts.length > shown || !!cursor, shown, cursor]);
   if (!topology) return <section class="tab market"><p class="muted">Verbinde …</p></section>;
   if (!ok) return <section class="tab market"><Unavailable what="market.list" /></section>;
   const expire = async (post, reason) => {
@@ -101,12 +134,13 @@ export function MarketTab() {
         <button onClick={() => setForm({ category: 'offer', title: '', body: '', tags: '', ttl_days: 7 })} data-testid="market-new">Neuer Beitrag</button>
       </div>
       {form && <NewPost form={form} setForm={setForm} done={() => { setForm(null); load(); }} />}
-      <p class="muted count" data-testid="market-count">{posts.length} Beiträge{searched && ` zu „${searched}“`}</p>
+      <p class="muted count" data-testid="market-count" data-count={posts.length}>{posts.length}{cursor && !searched ? '+' : ''} Beiträge{searched && ` zu „${searched}“`}</p>
       <div class="cards">
         {posts.slice(0, shown).map((p) => <PostCard key={p.event_id} p={p} mine={p.author === me} expire={expire} />)}
         {posts.length === 0 && <p class="muted">Keine Beiträge.</p>}
       </div>
-      {posts.length > shown && <div ref={sentinel} class="more"><button onClick={() => setShown(shown + PAGE)}>Mehr anzeigen</button></div>}
+      {(posts.length > shown || (cursor && !searched)) && <div ref={sentinel} class="more">
+        <button onClick={() => (posts.length > shown ? setShown(shown + PAGE) : more())}>Mehr anzeigen</button></div>}
     </section>
   );
 }

@@ -113,6 +113,10 @@ inline constexpr const char* NODE_POLICY_PATH = "/node/v1/community/policy";
 // issue_invite (onboarding/issue.h) with this node's endpoint as bootstrap endpoint;
 // answers {"invite": "hearthnet://v1/...", ...}.
 inline constexpr const char* NODE_INVITE_PATH = "/node/v1/invite";
+// POST {"level": "debug|info|warning|error"}: the node's log level from now until it
+// restarts ([observability] log_level is the one it starts with); answers {"level", "was"}.
+// The level in force is status()'s node.log_level. Trust `self` only.
+inline constexpr const char* NODE_LOG_LEVEL_PATH = "/node/v1/log-level";
 // POST {}: the node answers {"stopping": true} and shuts down as on SIGTERM (`hearthnet
 // erase` stops the node first, M12 §3.10). Trust `self` only.
 inline constexpr const char* NODE_SHUTDOWN_PATH = "/node/v1/shutdown";

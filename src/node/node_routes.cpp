@@ -9,6 +9,7 @@
 
 #include "core/json.h"
 #include "node/detail/node_impl.h"
+#include "observability/logging.h"
 #include "onboarding/id_card.h"
 #include "onboarding/issue.h"
 
@@ -47,6 +48,7 @@ void Node::Impl::add_node_routes() {
                       co_return transport::Response::json(std::move(*result));
                     });
   add_self_route(NODE_INVITE_PATH, [this](const Json& b) { return create_invite(b); });
+  add_self_route(NODE_LOG_LEVEL_PATH, [this](const Json& b) { return change_log_level(b); });
   // M12 §3.10: `hearthnet erase` stops the node first. Shutdown starts from a timer armed
   // now, so this answer is written before the server closes its connections.
   server->add_route("POST", NODE_SHUTDOWN_PATH,
@@ -150,6 +152,22 @@ Result<Json> Node::Impl::create_invite(const Json& request) {
               {"invitee", issued.invite.invitee_node_id.str()},
               {"expires_at", issued.invite.expires_at},
               {"reused", issued.reused}};
+}
+
+Result<Json> Node::Impl::change_log_level(const Json& request) {
+  HN_TRY_ASSIGN(std::string name, get_string(request, "level"));
+  auto level = observability::parse_log_level(name);
+  if (!level) {
+    return make_error(ErrorCode::bad_request,
+                      "unknown log level '" + name + "' (debug, info, warning or error)");
+  }
+  const auto was = observability::current_log_level();
+  observability::set_log_level(*level);
+  detail::node_log().warning("log level changed",
+                             Json{{"level", std::string(observability::to_string(*level))},
+                                  {"was", std::string(observability::to_string(was))}});
+  return Json{{"level", std::string(observability::to_string(*level))},
+              {"was", std::string(observability::to_string(was))}};
 }
 
 Result<Json> Node::Impl::debug_emit(const Json& request) {

@@ -9,6 +9,7 @@
 #include "node/detail/node_impl.h"
 #include "node/detail/parse.h"
 #include "node/platform.h"
+#include "observability/logging.h"
 #include "observability/metrics.h"
 #include "observability/standard_metrics.h"
 #include "observability/tracing.h"
@@ -258,7 +259,8 @@ Json Node::Impl::status() const {
                 {"short_id", keys->short_id()},
                 {"display_name", home.config.node.display_name},
                 {"profile", std::string(to_string(home.config.node.profile))},
-                {"version", HN_VERSION}}},
+                {"version", HN_VERSION},
+                {"log_level", std::string(observability::to_string(observability::current_log_level()))}}},
               {"community", community_j},
               // M09: the mode (M12 §3.3 state + since) and the detector's view.
               {"online_state", emergency_status()},

@@ -192,6 +192,13 @@ void shutdown_logging() { install_backend(make_default_backend()); }
 
 LogLevel current_log_level() { return current_backend()->level; }
 
+void set_log_level(LogLevel level) {
+  std::lock_guard lock(g_mutex);
+  auto changed = std::make_shared<Backend>(g_backend ? *g_backend : *make_default_backend());
+  changed->level = level;
+  g_backend = std::move(changed);
+}
+
 bool Logger::should_log(LogLevel level) const {
   return static_cast<int>(level) >= static_cast<int>(current_backend()->level);
 }

@@ -73,6 +73,9 @@ void flush_logging();
 void shutdown_logging();
 // The level of the installed backend.
 LogLevel current_log_level();
+// Changes the installed backend's level at run time (the sinks stay; the Settings tab and
+// POST /node/v1/log-level). Lasts until the next init_logging, e.g. the next start.
+void set_log_level(LogLevel level);
 
 // Renders one log line (no trailing newline). Exposed for tests and for tools that write
 // compatible lines. fields: a JSON object of structured fields (null = none; a non-object

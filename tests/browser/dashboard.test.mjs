@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { join } from 'node:path';
-import { ARTIFACTS, DESKTOP, Node, PHONE, decodeQr, launchBrowser, missingTools } from './harness.mjs';
+import { ARTIFACTS, DESKTOP, Node, PHONE, decodeQr, launchBrowser, missingTools, until } from './harness.mjs';
 
 const missing = missingTools();
 if (missing.length) {
@@ -130,6 +130,11 @@ test('every tab at desktop and 360 px, and /mobile', async () => {
   await pageA.click('[data-testid=theme-spark]');
   await pageA.screenshot({ path: join(ARTIFACTS, 'settings-spark-360.png'), fullPage: true });
   await pageA.click('[data-testid=theme-hearth]');
+  // The log level changes at once from Settings (until the next start).
+  await pageA.selectOption('[data-testid=log-level]', 'debug');
+  await until('the node at log level debug', () => JSON.parse(a.cli(['status', '--json'])).node.log_level === 'debug');
+  await pageA.selectOption('[data-testid=log-level]', 'info');
+  await until('the node back at info', () => JSON.parse(a.cli(['status', '--json'])).node.log_level === 'info');
 
   const mobile = await pageA.context().newPage();
   await mobile.setViewportSize(PHONE);
@@ -148,7 +153,8 @@ test('a refused request shows a toast with the contract code (M08 §8.3)', async
   await pageA.click('[data-tab=settings]');
   await pageA.fill('[data-testid=invitee]', 'not-a-node-id');
   await pageA.click('[data-testid=create-invite]');
-  const toast = pageA.locator('.toast').first();
+  // (the log level's confirmations may still be showing beside it)
+  const toast = pageA.locator('.toast:not([data-code=ok])').first();
   await toast.waitFor(WAIT);
   assert.equal(await toast.getAttribute('data-code'), 'bad_request');
   await pageA.screenshot({ path: join(ARTIFACTS, 'toast-desktop.png') });

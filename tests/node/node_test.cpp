@@ -4,6 +4,7 @@
 // each other's capabilities through a static peer, the transport client and the bus's
 // RemoteInvoker (calls and streams).
 #include "node/node.h"
+#include "observability/logging.h"
 
 #include <gtest/gtest.h>
 
@@ -239,6 +240,23 @@ TEST(NodeRun, ServesItsOwnCliAndShutsDownCleanly) {
     auto bad_n = (*client)->get_public("/trace/recent?n=lots");
     ASSERT_TRUE(bad_n.has_value()) << bad_n.error().to_string();
     EXPECT_EQ(bad_n->status, 400);
+
+    // The log level changes at run time (Settings, POST /node/v1/log-level) and status shows it;
+    // an unknown one is bad_request and changes nothing.
+    const auto before_level = (*status)["node"]["log_level"].get<std::string>();
+    auto set = (*client)->request("POST", NODE_LOG_LEVEL_PATH, Json{{"level", "debug"}});
+    ASSERT_TRUE(set.has_value()) << set.error().to_string();
+    EXPECT_EQ(set->status, 200);
+    EXPECT_EQ(set->body["level"], "debug");
+    EXPECT_EQ(set->body["was"], before_level);
+    EXPECT_EQ(node.status()["node"]["log_level"], "debug");
+    EXPECT_EQ(observability::current_log_level(), observability::LogLevel::debug);
+    auto bad_level = (*client)->request("POST", NODE_LOG_LEVEL_PATH, Json{{"level", "loud"}});
+    ASSERT_TRUE(bad_level.has_value()) << bad_level.error().to_string();
+    EXPECT_EQ(bad_level->status, 400);
+    EXPECT_EQ(bad_level->body["error"], "bad_request");
+    EXPECT_EQ(node.status()["node"]["log_level"], "debug");
+    ASSERT_TRUE((*client)->request("POST", NODE_LOG_LEVEL_PATH, Json{{"level", before_level}}));
 
     // The manifest verifies and lists what the bus offers, at the bound port.
     auto m = node.manifest();

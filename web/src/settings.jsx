@@ -8,6 +8,28 @@ import { Copyable, Field, Qr, Spinner, fmtTime } from './ui.jsx';
 
 // The mesh's AI providers (llm.chat, embed.text) with their models, node by node, and this
 // node's own backends as its llm service reports them (status → services.llm.health).
+// The node's log level, changed at once (POST /node/v1/log-level) until the node restarts;
+// `[observability] log_level` in config.toml is the one it starts with.
+const LEVELS = ['debug', 'info', 'warning', 'error'];
+function LogLevel({ current }) {
+  const [level, setLevel] = useState(null);
+  const shown = level || current || 'info';
+  const change = async (e) => {
+    const want = e.target.value;
+    try {
+      const r = await api('/api/node/log-level', { method: 'POST', body: { level: want } });
+      setLevel(r.level);
+      toast({ code: 'ok', message: `Log-Level ${r.level} (vorher ${r.was})` }, 'info');
+    } catch (err) { toast(err); }
+  };
+  return (
+    <div>
+      <Field label="Log-Level"><select value={shown} onChange={change} data-testid="log-level">{LEVELS.map((l) => <option key={l}>{l}</option>)}</select></Field>
+      <p class="muted">Gilt sofort, bis zum nächsten Start; beim Start gilt <code>[observability] log_level</code> aus config.toml. <code>hearthnet log --follow</code> zeigt die Zeilen.</p>
+    </div>
+  );
+}
+
 function Backends({ topology, status }) {
   const names = {};
   for (const n of nodesOf(topology)) names[n.id] = n.name;
@@ -156,7 +178,7 @@ export function SettingsTab() {
           <button class={theme === 'spark' ? 'active' : ''} onClick={() => setTheme('spark')} data-testid="theme-spark">Spark</button>
         </div>
         <h3>Protokoll</h3>
-        <p class="muted">Log-Level: <code>[observability] log_level</code> in config.toml (wirkt nach Neustart); <code>hearthnet run --debug</code> für ausführliche Logs.</p>
+        <LogLevel current={node.log_level} />
         <h3>Gemeinschaft wechseln</h3>
         <p class="muted">Neu gründen oder mit einer Einladung beitreten geht nach dem Löschen: der Knoten startet dann mit dem Einrichtungsassistenten.</p>
       </div>

@@ -131,6 +131,7 @@ struct Node::Impl {
   static transport::Response not_self(const transport::Request& r);
   Result<Json> debug_emit(const Json& request);
   Result<Json> create_invite(const Json& request);
+  Result<Json> change_log_level(const Json& request);
 
   // --- governance admin routes (governance.cpp) ---
   Result<Json> change_member(events::EventType type, const Json& request);

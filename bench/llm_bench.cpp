@@ -8,6 +8,7 @@
 // and the best round of each counts (the machine is shared).
 //
 // Usage: hn_bench_llm [tokens per stream (default 256)] [rounds (default 3)] [threads (default 2)]
+//                     [all | gen | embed (default all)] [embed tokens per decode (default 256)]
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -101,6 +102,8 @@ int main(int argc, char** argv) {
   const int tokens = argc > 1 ? std::atoi(argv[1]) : 256;
   const int rounds = argc > 2 ? std::atoi(argv[2]) : 3;
   const int threads = argc > 3 ? std::atoi(argv[3]) : 2;
+  const std::string what = argc > 4 ? argv[4] : "all";  // all | gen | embed
+  const int decode_tokens = argc > 5 ? std::atoi(argv[5]) : 256;  // LlamaEmbedder's packing
   if (std::string(HN_LLAMA_SERVER).empty() || !fs::exists(HN_LLAMA_SERVER)) {
     std::printf("{\"bench\":\"llm\",\"skipped\":\"no llama-server in this build\"}\n");
     return 0;
@@ -113,6 +116,7 @@ int main(int argc, char** argv) {
   // Generation, 1 and 4 streams.
   Json gen = Json::array();
   for (int streams : {1, 4}) {
+    if (what == "embed") break;
     auto engine = hn::services::llm::LlamaEngine::open(
         {.model_path = llama, .slots = streams, .ctx_per_slot = 1024, .threads = threads});
     if (!engine) {
@@ -136,11 +140,12 @@ int main(int argc, char** argv) {
   result["generation"] = gen;
 
   // Embeddings: 256 texts a call.
-  {
+  if (what != "gen") {
     const auto batch = texts(256);
     hn::services::embed::EmbedService svc(
         std::make_unique<hn::services::embed::LlamaEmbedder>(
-            hn::services::embed::LlamaEmbedderOptions{.model_path = bert, .threads = threads}),
+            hn::services::embed::LlamaEmbedderOptions{
+                .model_path = bert, .threads = threads, .decode_tokens = decode_tokens}),
         bert);
     (void)svc.start();
     hn::bus::CallContext ctx;

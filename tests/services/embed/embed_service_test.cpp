@@ -84,6 +84,26 @@ TEST_F(LlamaEmbedderTest, ABatchGivesTheVectorsEachTextGetsAlone) {
   }
 }
 
+TEST_F(LlamaEmbedderTest, SmallDecodesOfMixedLengthsGiveTheVectorsEachTextGetsAlone) {
+  // Texts of 3..~300 tokens packed into decodes of at most 32 tokens: short ones share a
+  // decode (one sequence each, pooled per sequence), a longer one gets a decode of its own.
+  LlamaEmbedder small({.model_path = BERT, .threads = 1, .decode_tokens = 32});
+  ASSERT_TRUE(small.start());
+  std::vector<std::string> texts;
+  for (int i = 0; i < 40; ++i) {
+    std::string t = "note " + std::to_string(i);
+    for (int w = 0; w < (i % 7) * (i % 5) * 3; ++w) t += " garden";
+    texts.push_back(t);
+  }
+  auto packed = small.embed(texts, true, bus::CancelToken());
+  ASSERT_TRUE(packed) << packed.error().message;
+  ASSERT_EQ(packed->size(), texts.size());
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    const auto alone = embed({texts[i]});
+    EXPECT_LT(max_diff((*packed)[i], alone[0]), 1e-4) << i;
+  }
+}
+
 TEST_F(LlamaEmbedderTest, ALongTextIsCutToTheModelsContext) {
   std::string text;
   for (int i = 0; i < 3000; ++i) text += "word ";

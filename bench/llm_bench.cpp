@@ -40,7 +40,12 @@ using Server = hn::bench::LlamaServerProcess;
 constexpr const char* PROMPT = "The neighbours met in the hall to talk about the water supply";
 
 // Generation: `streams` concurrent generations of `tokens` each; total tokens / wall time.
-double inproc_tokens_s(hn::services::llm::LlamaEngine& e, int streams, int tokens) {
+// Sampling: top_p 0.95 → temperature 0.7 → dist (each side's own top_p code), or greedy
+// (the argmax; llama-server as top_k 1), which leaves the decode and the scheduling alone.
+enum class Sampling { top_p, greedy };
+
+double inproc_tokens_s(hn::services::llm::LlamaEngine& e, int streams, int tokens,
+                       Sampling sampling) {
   std::vector<std::thread> t;
   std::vector<int> out(static_cast<std::size_t>(streams), 0);
   const auto t0 = Clock::now();
@@ -49,6 +54,7 @@ double inproc_tokens_s(hn::services::llm::LlamaEngine& e, int streams, int token
       hn::services::llm::EngineSampling s;
       s.max_tokens = tokens;
       s.seed = static_cast<std::uint32_t>(i + 1);
+      if (sampling == Sampling::greedy) s.temperature = 0;
       auto r = e.generate(PROMPT, false, s, [](std::string_view) { return true; }, {});
       if (r) out[static_cast<std::size_t>(i)] = r->tokens_out;
     });
@@ -59,21 +65,25 @@ double inproc_tokens_s(hn::services::llm::LlamaEngine& e, int streams, int token
   return total / since(t0);
 }
 
-double server_tokens_s(int port, int streams, int tokens) {
+double server_tokens_s(int port, int streams, int tokens, Sampling sampling) {
   std::vector<std::thread> t;
   std::vector<int> out(static_cast<std::size_t>(streams), 0);
   const auto t0 = Clock::now();
   for (int i = 0; i < streams; ++i) {
     t.emplace_back([&, i] {
       // The same sampler chain as LlamaEngine: top_p → temperature → dist.
-      const Json req{{"prompt", PROMPT},
-                     {"n_predict", tokens},
-                     {"seed", i + 1},
-                     {"temperature", 0.7},
-                     {"top_p", 0.95},
-                     {"stream", false},
-                     {"samplers", {"top_p", "temperature"}},
-                     {"cache_prompt", false}};
+      Json req{{"prompt", PROMPT},
+               {"n_predict", tokens},
+               {"seed", i + 1},
+               {"temperature", 0.7},
+               {"top_p", 0.95},
+               {"stream", false},
+               {"samplers", {"top_p", "temperature"}},
+               {"cache_prompt", false}};
+      if (sampling == Sampling::greedy) {
+        req["samplers"] = {"top_k"};
+        req["top_k"] = 1;
+      }
       std::string body;
       if (post(port, "/completion", req.dump(), &body) == 200) {
         Json j = Json::parse(body, nullptr, false);
@@ -126,16 +136,20 @@ int main(int argc, char** argv) {
     Server server(HN_LLAMA_SERVER, {"-m", llama, "-t", std::to_string(threads), "-tb", std::to_string(threads),
                    "-np", std::to_string(streams), "-c", std::to_string(1024 * streams),
                    "--no-warmup"});
-    double best_in = 0;
-    double best_srv = 0;
-    for (int r = 0; r < rounds; ++r) {
-      best_srv = std::max(best_srv, server_tokens_s(server.port(), streams, tokens));
-      best_in = std::max(best_in, inproc_tokens_s(**engine, streams, tokens));
+    for (Sampling sampling : {Sampling::top_p, Sampling::greedy}) {
+      double best_in = 0;
+      double best_srv = 0;
+      for (int r = 0; r < rounds; ++r) {
+        best_srv = std::max(best_srv, server_tokens_s(server.port(), streams, tokens, sampling));
+        best_in = std::max(best_in, inproc_tokens_s(**engine, streams, tokens, sampling));
+      }
+      gen.push_back(
+          Json{{"streams", streams},
+               {"sampling", sampling == Sampling::top_p ? "top_p" : "greedy"},
+               {"inproc_tokens_s", std::round(best_in)},
+               {"server_tokens_s", std::round(best_srv)},
+               {"ratio", best_srv > 0 ? std::round(1000 * best_in / best_srv) / 1000 : 0}});
     }
-    gen.push_back(Json{{"streams", streams},
-                       {"inproc_tokens_s", std::round(best_in)},
-                       {"server_tokens_s", std::round(best_srv)},
-                       {"ratio", best_srv > 0 ? std::round(1000 * best_in / best_srv) / 1000 : 0}});
   }
   result["generation"] = gen;
 

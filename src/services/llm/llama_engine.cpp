@@ -7,6 +7,7 @@
 
 #include "llama.h"
 #include "observability/logging.h"
+#include "services/llm/llama_sampling.h"
 #include "services/llm/llama_text.h"
 
 namespace hn::services::llm {
@@ -66,8 +67,9 @@ llama_sampler* make_sampler(const EngineSampling& s) {
     llama_sampler_chain_add(chain, llama_sampler_init_greedy());
     return chain;
   }
-  if (s.top_p < 1.0)
-    llama_sampler_chain_add(chain, llama_sampler_init_top_p(static_cast<float>(s.top_p), 1));
+  // llama.cpp's top_p sorts the whole vocabulary when the distribution is flat; ours selects
+  // the same nucleus in linear time (llama_sampling.h).
+  if (s.top_p < 1.0) llama_sampler_chain_add(chain, make_top_p_sampler(static_cast<float>(s.top_p)));
   llama_sampler_chain_add(chain, llama_sampler_init_temp(static_cast<float>(s.temperature)));
   llama_sampler_chain_add(chain, llama_sampler_init_dist(s.seed.value_or(LLAMA_DEFAULT_SEED)));
   return chain;

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <utility>
 
 namespace hn::services::llm {
@@ -15,30 +16,19 @@ float median_of_three(float a, float b, float c) {
   return std::max(std::min(a, b), std::min(std::max(a, b), c));
 }
 
-// Keeps candidates from data[from] on, most probable first (the range is sorted by the
-// caller), until `need` is reached; returns the end of what is kept.
-std::size_t take_until(const llama_token_data* data, std::size_t from, std::size_t to,
-                       double need) {
-  std::size_t k = from;
-  while (k < to) {
-    need -= data[k].p;
-    ++k;
-    if (need <= 0.0) break;
-  }
-  return k;
-}
-
 struct TopP {
   float p;
+  std::vector<float> scratch;  // the probabilities, reordered by the selection
 };
 
 const char* top_p_name(const llama_sampler* /*smpl*/) { return "top-p"; }
 
 void top_p_apply(llama_sampler* smpl, llama_token_data_array* cur) {
-  const auto* c = static_cast<const TopP*>(smpl->ctx);
+  auto* c = static_cast<TopP*>(smpl->ctx);
   if (c->p >= 1.0f || cur->size == 0) return;
-  cur->size = select_nucleus(cur->data, cur->size, c->p);
-  cur->sorted = false;
+  const bool sorted = cur->sorted;  // the order is kept
+  cur->size = select_nucleus(cur->data, cur->size, c->p, c->scratch);
+  cur->sorted = sorted;
 }
 
 llama_sampler* top_p_clone(const llama_sampler* smpl) {
@@ -60,86 +50,104 @@ llama_sampler_i TOP_P_IFACE = make_iface();
 
 }  // namespace
 
-std::size_t select_nucleus(llama_token_data* data, std::size_t n, float p) {
+std::size_t select_nucleus(llama_token_data* data, std::size_t n, float p,
+                           std::vector<float>& scratch) {
   if (n == 0) return 0;
   float max_l = data[0].logit;
-  std::size_t max_i = 0;
-  for (std::size_t i = 1; i < n; ++i) {
-    if (data[i].logit > max_l) {
-      max_l = data[i].logit;
-      max_i = i;
-    }
-  }
+  for (std::size_t i = 1; i < n; ++i) max_l = std::max(max_l, data[i].logit);
   double sum = 0.0;
+  scratch.resize(n);
   for (std::size_t i = 0; i < n; ++i) {
     const float e = std::exp(data[i].logit - max_l);
     data[i].p = e;
+    scratch[i] = e;
     sum += e;
   }
-  std::size_t keep = n;
-  if (!(p > 0.0f)) {
-    std::swap(data[0], data[max_i]);  // llama.cpp keeps min_keep (1): the most probable
-    keep = 1;
-  } else if (p < 1.0f) {
-    // [0, lo) kept, [lo, hi) undecided, [hi, n) dropped; `need` is the mass still missing,
-    // and stays > 0 inside the loop.
+  if (p >= 1.0f) {
+    for (std::size_t i = 0; i < n; ++i) data[i].p = static_cast<float>(data[i].p / sum);
+    return n;
+  }
+  // Find the threshold on a copy of the probabilities: the set is every candidate above
+  // `edge` and the first `ties` (in the candidates' order) equal to it.
+  float edge = 1.0f;  // exp(0): the most probable
+  std::size_t ties = 1;
+  if (p > 0.0f) {
+    float* v = scratch.data();
+    // [0, lo) kept, [lo, hi) undecided, [hi, n) dropped; every kept value is above every
+    // undecided one, which is above every dropped one. `need` (the mass still missing)
+    // stays > 0 inside the loop.
     double need = static_cast<double>(p) * sum;
     std::size_t lo = 0;
     std::size_t hi = n;
     for (;;) {
       if (hi - lo <= SMALL_RANGE) {
-        std::sort(data + lo, data + hi,
-                  [](const llama_token_data& a, const llama_token_data& b) { return a.p > b.p; });
-        keep = take_until(data, lo, hi, need);
+        std::sort(v + lo, v + hi, std::greater<float>());
+        std::size_t k = lo;
+        while (k < hi) {
+          need -= v[k++];
+          if (need <= 0.0) break;
+        }
+        edge = v[k - 1];
+        ties = static_cast<std::size_t>(std::count(v + lo, v + k, edge));
         break;
       }
-      const float pivot =
-          median_of_three(data[lo].p, data[lo + (hi - lo) / 2].p, data[hi - 1].p);
+      const float pivot = median_of_three(v[lo], v[lo + (hi - lo) / 2], v[hi - 1]);
       // Three ways: [lo, a) above the pivot, [a, b) equal, [b, hi) below.
       std::size_t a = lo;
       std::size_t i = lo;
       std::size_t b = hi;
       double above = 0.0;
-      double equal = 0.0;
       while (i < b) {
-        const float v = data[i].p;
-        if (v > pivot) {
-          above += v;
-          std::swap(data[a++], data[i++]);
-        } else if (v < pivot) {
-          std::swap(data[i], data[--b]);
+        const float x = v[i];
+        if (x > pivot) {
+          above += x;
+          std::swap(v[a++], v[i++]);
+        } else if (x < pivot) {
+          std::swap(v[i], v[--b]);
         } else {
-          equal += v;
           ++i;
         }
       }
-      if (above >= need) {  // the set ends among the candidates above the pivot (a > lo)
+      if (above >= need) {  // the set ends among the values above the pivot (a > lo)
         hi = a;
         continue;
       }
       need -= above;
-      if (equal >= need) {  // … among the equal ones: any of them will do
-        keep = take_until(data, a, b, need);
+      const double equal = static_cast<double>(pivot) * static_cast<double>(b - a);
+      if (equal >= need) {  // … among those equal to it
+        edge = pivot;
+        ties = std::min<std::size_t>(b - a, static_cast<std::size_t>(std::ceil(need / pivot)));
+        ties = std::max<std::size_t>(ties, 1);
         break;
       }
       need -= equal;
       lo = b;
       if (lo >= hi) {  // rounding: everything undecided is needed
-        keep = hi;
+        edge = pivot;
+        ties = b - a;
         break;
       }
     }
-    keep = std::max<std::size_t>(keep, 1);
   }
+  // Keep the set in the candidates' own order (a draw then maps to the same token when the
+  // logits move in their last bits, as a sorted order would).
+  std::size_t keep = 0;
   double kept = 0.0;
-  for (std::size_t i = 0; i < keep; ++i) kept += data[i].p;
+  for (std::size_t i = 0; i < n; ++i) {
+    const float x = data[i].p;
+    if (x > edge || (x == edge && ties > 0)) {
+      if (x == edge) --ties;
+      kept += x;
+      data[keep++] = data[i];
+    }
+  }
   const auto inv = static_cast<float>(1.0 / kept);
   for (std::size_t i = 0; i < keep; ++i) data[i].p *= inv;
   return keep;
 }
 
 llama_sampler* make_top_p_sampler(float p) {
-  return llama_sampler_init(&TOP_P_IFACE, new TopP{p});
+  return llama_sampler_init(&TOP_P_IFACE, new TopP{p, {}});
 }
 
 }  // namespace hn::services::llm

@@ -1,7 +1,9 @@
 // llm_bench.cpp — the in-process llama.cpp paths against llama-server (the same build of
-// llama.cpp, the same tiny GGUF, the same thread count and sampler chain) in one run:
+// llama.cpp, the same tiny GGUF, the same thread count) in one run:
 //   generation: tokens/s of LlamaEngine vs llama-server /completion, with 1 and 4
-//               concurrent streams (targets ≥ 100 %; issue #14);
+//               concurrent streams (targets ≥ 100 %; issue #14), each with two samplings:
+//               top_p 0.95 → temperature 0.7 → dist (each side's own code for each step),
+//               and greedy (llama-server: top_k 1), which leaves decoding and scheduling;
 //   embeddings: texts/s of the embed service's handler (embed.text, 256 texts a call) vs
 //               llama-server /v1/embeddings with the same texts (target ≥ 100 %).
 // Prints one JSON line; ratios = in-process / llama-server. Rounds alternate the two sides

@@ -8,6 +8,7 @@
 #include <system_error>
 #include <thread>
 
+#include "ggml-cpu.h"
 #include "llama.h"
 #include "observability/logging.h"
 
@@ -57,6 +58,7 @@ LlamaEmbedder::LlamaEmbedder(LlamaEmbedderOptions options) : m_options(std::move
 
 LlamaEmbedder::~LlamaEmbedder() {
   if (m_ctx != nullptr) llama_free(m_ctx);
+  if (m_pool != nullptr) ggml_threadpool_free(m_pool);
   if (m_model != nullptr) llama_model_free(m_model);
 }
 
@@ -105,6 +107,13 @@ Status LlamaEmbedder::start() {
   if (m_ctx == nullptr) {
     m_error = "cannot create an embedding context for '" + path + "'";
     return make_error(ErrorCode::internal_error, "embedding: " + m_error);
+  }
+  // Without a threadpool of its own, ggml starts and joins threads-1 threads for every graph
+  // it computes (each decode); llama-server attaches one, and so do we.
+  if (threads > 1) {
+    ggml_threadpool_params tp = ggml_threadpool_params_default(threads);
+    m_pool = ggml_threadpool_new(&tp);
+    if (m_pool != nullptr) llama_attach_threadpool(m_ctx, m_pool, m_pool);
   }
   // llama.cpp grows its output buffer (n_vocab floats per token of the largest decode so far)
   // on demand and zeroes the whole buffer each time it grows: one decode of the largest size

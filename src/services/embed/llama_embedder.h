@@ -22,6 +22,7 @@
 
 struct llama_model;
 struct llama_context;
+struct ggml_threadpool;
 
 namespace hn::services::embed {
 
@@ -60,6 +61,7 @@ class LlamaEmbedder final : public Embedder {
   std::string m_name;
   llama_model* m_model = nullptr;
   llama_context* m_ctx = nullptr;
+  ggml_threadpool* m_pool = nullptr;  // the decode threads, kept for the embedder's life
   int m_dim = 0;
   int m_max_tokens = 0;
   int m_decode_tokens = 0;  // packing target per decode

@@ -104,6 +104,19 @@ TEST_F(LlamaEmbedderTest, SmallDecodesOfMixedLengthsGiveTheVectorsEachTextGetsAl
   }
 }
 
+TEST_F(LlamaEmbedderTest, TwoThreadsGiveTheSameVectors) {
+  // threads > 1: a threadpool of the embedder's own (not threads started per decode).
+  LlamaEmbedder two({.model_path = BERT, .threads = 2});
+  ASSERT_TRUE(two.start());
+  const std::vector<std::string> texts = {"water for the neighbourhood", "a second text", ""};
+  for (int round = 0; round < 2; ++round) {
+    auto v = two.embed(texts, true, bus::CancelToken());
+    ASSERT_TRUE(v) << v.error().message;
+    const auto one = embed(texts);
+    for (std::size_t i = 0; i < texts.size(); ++i) EXPECT_LT(max_diff((*v)[i], one[i]), 1e-5);
+  }
+}
+
 TEST_F(LlamaEmbedderTest, ALongTextIsCutToTheModelsContext) {
   std::string text;
   for (int i = 0; i < 3000; ++i) text += "word ";

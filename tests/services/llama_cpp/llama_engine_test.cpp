@@ -72,6 +72,27 @@ TEST(LlamaEngineOpen, AFileThatIsNotAGgufIsBadRequest) {
   EXPECT_EQ(e.error().code, ErrorCode::bad_request);
 }
 
+TEST(LlamaEngineOpen, SeveralThreadsShareOneThreadpoolAndGiveTheSameText) {
+  // threads > 1: the engine attaches a threadpool of its own (llama-server does too) rather
+  // than let ggml start threads per decode; the text must not depend on the thread count.
+  EngineSampling greedy;
+  greedy.temperature = 0;
+  greedy.max_tokens = 24;
+  std::string texts[2];
+  for (int threads : {1, 2}) {
+    auto e = LlamaEngine::open({.model_path = MODEL, .slots = 2, .ctx_per_slot = 512,
+                                .threads = threads});
+    ASSERT_TRUE(e.has_value()) << e.error().message;
+    for (int i = 0; i < 2; ++i) {  // the pool serves step after step
+      const std::string text = generate(**e, greedy).text;
+      if (i == 0) texts[threads - 1] = text;
+      EXPECT_EQ(text, texts[threads - 1]);
+    }
+  }
+  EXPECT_EQ(texts[0], texts[1]);
+  EXPECT_FALSE(texts[0].empty());
+}
+
 TEST_F(LlamaEngineTest, DescribesTheModel) {
   EXPECT_EQ(s_engine->model_name(), "hearthnet-tiny-llama");
   EXPECT_EQ(s_engine->quant(), "f32");

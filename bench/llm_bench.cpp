@@ -114,7 +114,7 @@ int main(int argc, char** argv) {
   const int tokens = argc > 1 ? std::atoi(argv[1]) : 256;
   const int rounds = argc > 2 ? std::atoi(argv[2]) : 3;
   const int threads = argc > 3 ? std::atoi(argv[3]) : 2;
-  const std::string what = argc > 4 ? argv[4] : "all";  // all | gen | embed
+  const std::string what = argc > 4 ? argv[4] : "all";            // all | gen | embed
   const int decode_tokens = argc > 5 ? std::atoi(argv[5]) : 256;  // LlamaEmbedder's packing
   if (std::string(HN_LLAMA_SERVER).empty() || !fs::exists(HN_LLAMA_SERVER)) {
     std::printf("{\"bench\":\"llm\",\"skipped\":\"no llama-server in this build\"}\n");

@@ -266,9 +266,13 @@ int main(int argc, char** argv) {
            {"one_hop", {{"tokens_s", median(a_tps)}, {"ttft_ms", median(a_ttft)}}},
            {"tokens_s_ratio", dt > 0 ? mt / dt : 0},
            {"ttft_added_ms", mf - df},
-           {"runs", {{"direct_tokens_s", d_tps}, {"mesh_tokens_s", m_tps},
-                     {"direct_ttft_ms", d_ttft}, {"mesh_ttft_ms", m_ttft},
-                     {"one_hop_tokens_s", a_tps}, {"one_hop_ttft_ms", a_ttft}}}};
+           {"runs",
+            {{"direct_tokens_s", d_tps},
+             {"mesh_tokens_s", m_tps},
+             {"direct_ttft_ms", d_ttft},
+             {"mesh_ttft_ms", m_ttft},
+             {"one_hop_tokens_s", a_tps},
+             {"one_hop_ttft_ms", a_ttft}}}};
   std::printf("%s\n", out.dump().c_str());
   return 0;
 }

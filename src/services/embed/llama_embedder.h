@@ -29,10 +29,10 @@ namespace hn::services::embed {
 struct LlamaEmbedderOptions {
   std::filesystem::path model_path;
   std::string name;  // offered model name; empty = the file's stem
-  int threads = 0;            // 0 = all cores
-  int batch = 2048;           // context: the most tokens one text may have (cut to the model's)
-  int decode_tokens = 256;    // texts packed per decode up to this many tokens (one longer text
-                              // gets a decode of its own)
+  int threads = 0;   // 0 = all cores
+  int batch = 2048;  // context: the most tokens one text may have (cut to the model's)
+  int decode_tokens = 256;  // texts packed per decode up to this many tokens (one longer text
+                            // gets a decode of its own)
 };
 
 class LlamaEmbedder final : public Embedder {

@@ -70,7 +70,8 @@ llama_sampler* make_sampler(const EngineSampling& s) {
   }
   // llama.cpp's top_p sorts the whole vocabulary when the distribution is flat; ours selects
   // the same nucleus in linear time (llama_sampling.h).
-  if (s.top_p < 1.0) llama_sampler_chain_add(chain, make_top_p_sampler(static_cast<float>(s.top_p)));
+  if (s.top_p < 1.0)
+    llama_sampler_chain_add(chain, make_top_p_sampler(static_cast<float>(s.top_p)));
   llama_sampler_chain_add(chain, llama_sampler_init_temp(static_cast<float>(s.temperature)));
   llama_sampler_chain_add(chain, llama_sampler_init_dist(s.seed.value_or(LLAMA_DEFAULT_SEED)));
   return chain;

@@ -80,8 +80,8 @@ TEST(LlamaEngineOpen, SeveralThreadsShareOneThreadpoolAndGiveTheSameText) {
   greedy.max_tokens = 24;
   std::string texts[2];
   for (int threads : {1, 2}) {
-    auto e = LlamaEngine::open({.model_path = MODEL, .slots = 2, .ctx_per_slot = 512,
-                                .threads = threads});
+    auto e = LlamaEngine::open(
+        {.model_path = MODEL, .slots = 2, .ctx_per_slot = 512, .threads = threads});
     ASSERT_TRUE(e.has_value()) << e.error().message;
     for (int i = 0; i < 2; ++i) {  // the pool serves step after step
       const std::string text = generate(**e, greedy).text;

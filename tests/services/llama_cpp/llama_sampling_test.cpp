@@ -54,7 +54,7 @@ std::vector<llama_token> fast_nucleus(const std::vector<float>& logits, float p)
     out.push_back(c[i].id);
     mass += c[i].p;
   }
-  EXPECT_NEAR(mass, 1.0, 1e-4);  // the kept probabilities are renormalised
+  EXPECT_NEAR(mass, 1.0, 1e-4);                         // the kept probabilities are renormalised
   EXPECT_TRUE(std::is_sorted(out.begin(), out.end()));  // kept in the order they came in
   return out;
 }

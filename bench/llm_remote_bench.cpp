@@ -8,10 +8,15 @@
 //   TTFT     request sent → first token piece received (target: mesh ≤ direct + 5 ms)
 //   tokens/s (pieces − 1) / (last piece − first piece): the decode rate as the client sees
 //            it (target: mesh ≥ 98 % of direct)
+//   one hop the same stream asked of node A itself (client → A → llama-server): splits the
+//            mesh's TTFT into what each hop adds
 // Needs a model big enough that tokens/s means something (random weights are fine): without
 // MODEL it writes /tmp/hearthnet-bench-llama.gguf once (tests/models' generator,
 // `--llama 512 8 1536`: 8 layers 512 wide, ~230 MB of f32; never committed).
-// Usage: hn_bench_llm_remote [MODEL.gguf|-] [tokens=128] [rounds=5] [threads=2]
+// threads: llama-server's -t/-tb. Leave a core for the two nodes: on the 2-core VM, -t 2
+// makes ggml's spinning threads wait for each other whenever a node (or anything else) takes
+// a core for a moment, and the tokens/s swing 5–200 on either path (bench/RESULTS.md "LLM").
+// Usage: hn_bench_llm_remote [MODEL.gguf|-] [tokens=64] [rounds=9] [threads=1]
 // Prints one JSON line (progress on stderr).
 #include <algorithm>
 #include <utility>
@@ -159,9 +164,9 @@ static std::string default_model() {
 int main(int argc, char** argv) {
   const std::string model =
       argc > 1 && std::string(argv[1]) != "-" ? std::string(argv[1]) : default_model();
-  const int tokens = argc > 2 ? std::atoi(argv[2]) : 128;
-  const int rounds = argc > 3 ? std::atoi(argv[3]) : 5;
-  const int threads = argc > 4 ? std::atoi(argv[4]) : 2;
+  const int tokens = argc > 2 ? std::atoi(argv[2]) : 64;
+  const int rounds = argc > 3 ? std::atoi(argv[3]) : 9;
+  const int threads = argc > 4 ? std::atoi(argv[4]) : 1;
   if (std::string(HN_LLAMA_SERVER).empty() || !fs::exists(HN_LLAMA_SERVER) || !fs::exists(model)) {
     std::printf("{\"bench\":\"llm_remote\",\"skipped\":\"no llama-server or no model\"}\n");
     return 0;
@@ -206,6 +211,10 @@ int main(int argc, char** argv) {
   transport::Client client(io.get_executor(), *keys, **pins, co);
   const transport::Endpoint ep{"127.0.0.1", static_cast<std::uint16_t>(b.port()),
                                NodeId(bst["node"].value("node_id", ""))};
+  // The provider's own node, for the one-hop figure (client → A → llama-server).
+  const Json ast = test::status_of(a);
+  const transport::Endpoint ep_a{"127.0.0.1", static_cast<std::uint16_t>(a.port()),
+                                 NodeId(ast["node"].value("node_id", ""))};
   // B learns A's llm.chat (its manifest) within a few static-peer rounds.
   Run probe;
   for (int i = 0; i < 120; ++i) {
@@ -220,15 +229,19 @@ int main(int argc, char** argv) {
   // Warm both paths (llama-server's prompt cache, the node's connections), then alternate.
   (void)direct(server.port(), tokens, 7);
   (void)through_mesh(io, client, ep, tokens, 7);
-  std::vector<double> d_ttft, m_ttft, d_tps, m_tps;
+  (void)through_mesh(io, client, ep_a, tokens, 7);
+  std::vector<double> d_ttft, m_ttft, d_tps, m_tps, a_ttft, a_tps;
   std::size_t d_pieces = 0, m_pieces = 0;
   for (int r = 0; r < rounds; ++r) {
     const Run d = direct(server.port(), tokens, 7);
     const Run m = through_mesh(io, client, ep, tokens, 7);
-    if (!d.error.empty() || !m.error.empty()) {
-      std::cerr << "round " << r << ": " << d.error << " " << m.error << "\n";
+    const Run one = through_mesh(io, client, ep_a, tokens, 7);
+    if (!d.error.empty() || !m.error.empty() || !one.error.empty()) {
+      std::cerr << "round " << r << ": " << d.error << " " << m.error << " " << one.error << "\n";
       continue;
     }
+    a_ttft.push_back(one.ttft_ms());
+    a_tps.push_back(one.tokens_s());
     d_ttft.push_back(d.ttft_ms());
     m_ttft.push_back(m.ttft_ms());
     d_tps.push_back(d.tokens_s());
@@ -236,7 +249,8 @@ int main(int argc, char** argv) {
     d_pieces = d.pieces.size();
     m_pieces = m.pieces.size();
     std::cerr << "round " << r << " direct " << d.tokens_s() << " tok/s ttft " << d.ttft_ms()
-              << " ms; mesh " << m.tokens_s() << " tok/s ttft " << m.ttft_ms() << " ms\n";
+              << " ms; mesh " << m.tokens_s() << " tok/s ttft " << m.ttft_ms() << " ms; one hop "
+              << one.tokens_s() << " tok/s ttft " << one.ttft_ms() << " ms\n";
   }
   const double dt = median(d_tps), mt = median(m_tps);
   const double df = median(d_ttft), mf = median(m_ttft);
@@ -249,10 +263,16 @@ int main(int argc, char** argv) {
            {"pieces", {{"direct", d_pieces}, {"mesh", m_pieces}}},
            {"direct", {{"tokens_s", dt}, {"ttft_ms", df}}},
            {"mesh", {{"tokens_s", mt}, {"ttft_ms", mf}}},
+           {"one_hop", {{"tokens_s", median(a_tps)}, {"ttft_ms", median(a_ttft)}}},
            {"tokens_s_ratio", dt > 0 ? mt / dt : 0},
            {"ttft_added_ms", mf - df},
-           {"runs", {{"direct_tokens_s", d_tps}, {"mesh_tokens_s", m_tps},
-                     {"direct_ttft_ms", d_ttft}, {"mesh_ttft_ms", m_ttft}}}};
+           {"runs",
+            {{"direct_tokens_s", d_tps},
+             {"mesh_tokens_s", m_tps},
+             {"direct_ttft_ms", d_ttft},
+             {"mesh_ttft_ms", m_ttft},
+             {"one_hop_tokens_s", a_tps},
+             {"one_hop_ttft_ms", a_ttft}}}};
   std::printf("%s\n", out.dump().c_str());
   return 0;
 }

@@ -8,6 +8,7 @@
 #include <system_error>
 #include <thread>
 
+#include "ggml-cpu.h"
 #include "llama.h"
 #include "observability/logging.h"
 
@@ -57,6 +58,7 @@ LlamaEmbedder::LlamaEmbedder(LlamaEmbedderOptions options) : m_options(std::move
 
 LlamaEmbedder::~LlamaEmbedder() {
   if (m_ctx != nullptr) llama_free(m_ctx);
+  if (m_pool != nullptr) ggml_threadpool_free(m_pool);
   if (m_model != nullptr) llama_model_free(m_model);
 }
 
@@ -75,8 +77,10 @@ Status LlamaEmbedder::start() {
     m_error = "'" + path + "' is not a GGUF model llama.cpp can load";
     return make_error(ErrorCode::bad_request, "embedding: " + m_error);
   }
-  const int batch = std::max(64, m_options.batch);
-  m_max_tokens = std::min(llama_model_n_ctx_train(m_model), batch);
+  m_max_tokens = std::min(llama_model_n_ctx_train(m_model), std::max(64, m_options.batch));
+  // One decode holds either one text of up to m_max_tokens or several up to decode_tokens.
+  m_decode_tokens = std::max(16, m_options.decode_tokens);
+  const int per_decode = std::max(m_max_tokens, m_decode_tokens);
   const int threads = m_options.threads > 0
                           ? m_options.threads
                           : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
@@ -84,9 +88,9 @@ Status LlamaEmbedder::start() {
     llama_context_params cp = llama_context_default_params();
     cp.embeddings = true;
     cp.pooling_type = pooling;
-    cp.n_ctx = static_cast<std::uint32_t>(batch);
-    cp.n_batch = static_cast<std::uint32_t>(batch);
-    cp.n_ubatch = static_cast<std::uint32_t>(batch);  // an encoder sees a whole text at once
+    cp.n_ctx = static_cast<std::uint32_t>(per_decode);
+    cp.n_batch = static_cast<std::uint32_t>(per_decode);
+    cp.n_ubatch = static_cast<std::uint32_t>(per_decode);  // an encoder sees a whole text at once
     cp.n_seq_max = MAX_SEQS;
     cp.kv_unified = true;
     cp.n_threads = threads;
@@ -103,6 +107,38 @@ Status LlamaEmbedder::start() {
   if (m_ctx == nullptr) {
     m_error = "cannot create an embedding context for '" + path + "'";
     return make_error(ErrorCode::internal_error, "embedding: " + m_error);
+  }
+  // Without a threadpool of its own, ggml starts and joins threads-1 threads for every graph
+  // it computes (each decode); llama-server attaches one, and so do we.
+  if (threads > 1) {
+    ggml_threadpool_params tp = ggml_threadpool_params_default(threads);
+    m_pool = ggml_threadpool_new(&tp);
+    if (m_pool != nullptr) llama_attach_threadpool(m_ctx, m_pool, m_pool);
+  }
+  // llama.cpp grows its output buffer (n_vocab floats per token of the largest decode so far)
+  // on demand and zeroes the whole buffer each time it grows: one decode of the largest size
+  // now, so that no call pays for it (it was most of a call's time: bench/RESULTS.md "LLM").
+  {
+    const llama_vocab* vocab = llama_model_get_vocab(m_model);
+    llama_token filler = llama_vocab_bos(vocab);
+    if (filler < 0) filler = 0;
+    llama_batch warm = llama_batch_init(per_decode, 0, 1);
+    for (int k = 0; k < per_decode; ++k) {
+      warm.token[k] = filler;
+      warm.pos[k] = k % m_max_tokens;
+      warm.n_seq_id[k] = 1;
+      warm.seq_id[k][0] = k / m_max_tokens;
+      warm.logits[k] = 1;
+    }
+    warm.n_tokens = per_decode;
+    const int rc = llama_decode(m_ctx, warm);
+    llama_batch_free(warm);
+    if (rc != 0) {
+      m_error = "the first decode of '" + path + "' failed (" + std::to_string(rc) + ")";
+      llama_free(m_ctx);
+      m_ctx = nullptr;
+      return make_error(ErrorCode::internal_error, "embedding: " + m_error);
+    }
   }
   m_dim = llama_model_n_embd_out(m_model);
   if (m_dim <= 0) m_dim = llama_model_n_embd(m_model);
@@ -160,8 +196,10 @@ Result<std::vector<Vector>> LlamaEmbedder::embed(const std::vector<std::string>&
     }
     batch.n_tokens = 0;
     const std::size_t first = next;
+    // Texts in order, up to m_decode_tokens a decode; a longer text goes alone.
     while (next < texts.size() && static_cast<int>(next - first) < MAX_SEQS &&
-           batch.n_tokens + static_cast<int>(tokens[next].size()) <= n_batch) {
+           (batch.n_tokens == 0 ||
+            batch.n_tokens + static_cast<int>(tokens[next].size()) <= m_decode_tokens)) {
       const auto seq = static_cast<llama_seq_id>(next - first);
       const auto& t = tokens[next];
       for (std::size_t p = 0; p < t.size(); ++p) {

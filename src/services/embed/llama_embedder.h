@@ -1,7 +1,13 @@
 // llama_embedder.h — embeddings with llama.cpp in-process from a BERT-family GGUF (M11;
 // issue #14 §3): the pooling the model declares (bert.pooling_type: mean, CLS, last), texts
-// packed into shared batches (one sequence per text, up to MAX_SEQS texts and `batch`
-// tokens per decode), a text longer than the model's context cut to it.
+// packed into shared batches (one sequence per text, pooled per sequence, up to MAX_SEQS
+// texts and about `decode_tokens` tokens per decode), a text longer than the model's
+// context cut to it.
+//
+// Why small decodes: an encoder's attention over one decode is n_tokens² (llama.cpp masks
+// other sequences but still computes the whole square), and llama.cpp keeps an output
+// buffer of n_vocab floats per token of the largest decode so far. A few hundred tokens a
+// decode keeps both small (doc/design/embed.md "In-process"; bench/RESULTS.md "LLM").
 //
 // Thread-safety: embed() is safe from any thread; calls take turns on the one context
 // (an encoder pass over a batch uses every core already).
@@ -16,6 +22,7 @@
 
 struct llama_model;
 struct llama_context;
+struct ggml_threadpool;
 
 namespace hn::services::embed {
 
@@ -23,7 +30,9 @@ struct LlamaEmbedderOptions {
   std::filesystem::path model_path;
   std::string name;  // offered model name; empty = the file's stem
   int threads = 0;   // 0 = all cores
-  int batch = 2048;  // tokens per decode
+  int batch = 2048;  // context: the most tokens one text may have (cut to the model's)
+  int decode_tokens = 256;  // texts packed per decode up to this many tokens (one longer text
+                            // gets a decode of its own)
 };
 
 class LlamaEmbedder final : public Embedder {
@@ -52,8 +61,10 @@ class LlamaEmbedder final : public Embedder {
   std::string m_name;
   llama_model* m_model = nullptr;
   llama_context* m_ctx = nullptr;
+  ggml_threadpool* m_pool = nullptr;  // the decode threads, kept for the embedder's life
   int m_dim = 0;
   int m_max_tokens = 0;
+  int m_decode_tokens = 0;  // packing target per decode
   std::string m_error;
   mutable std::mutex m_mutex;  // one decode at a time on m_ctx
 };

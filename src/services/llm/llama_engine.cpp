@@ -5,8 +5,10 @@
 #include <map>
 #include <system_error>
 
+#include "ggml-cpu.h"
 #include "llama.h"
 #include "observability/logging.h"
+#include "services/llm/llama_sampling.h"
 #include "services/llm/llama_text.h"
 
 namespace hn::services::llm {
@@ -66,8 +68,10 @@ llama_sampler* make_sampler(const EngineSampling& s) {
     llama_sampler_chain_add(chain, llama_sampler_init_greedy());
     return chain;
   }
+  // llama.cpp's top_p sorts the whole vocabulary when the distribution is flat; ours selects
+  // the same nucleus in linear time (llama_sampling.h).
   if (s.top_p < 1.0)
-    llama_sampler_chain_add(chain, llama_sampler_init_top_p(static_cast<float>(s.top_p), 1));
+    llama_sampler_chain_add(chain, make_top_p_sampler(static_cast<float>(s.top_p)));
   llama_sampler_chain_add(chain, llama_sampler_init_temp(static_cast<float>(s.temperature)));
   llama_sampler_chain_add(chain, llama_sampler_init_dist(s.seed.value_or(LLAMA_DEFAULT_SEED)));
   return chain;
@@ -146,6 +150,14 @@ Result<std::unique_ptr<LlamaEngine>> LlamaEngine::open(const EngineOptions& opti
     return make_error(ErrorCode::internal_error, "llama_cpp: cannot create a context for '" +
                                                      options.model_path.string() + "'");
   }
+  // Without a threadpool of its own, ggml starts and joins threads-1 threads for every
+  // graph it computes — each decode step. llama-server attaches one (common_threadpools);
+  // so do we: on the 2-core VM, -t 2 ran ~7x slower without it (bench/RESULTS.md "LLM").
+  if (threads > 1) {
+    ggml_threadpool_params tp = ggml_threadpool_params_default(threads);
+    e->m_pool = ggml_threadpool_new(&tp);
+    if (e->m_pool != nullptr) llama_attach_threadpool(e->m_ctx, e->m_pool, e->m_pool);
+  }
   e->m_ctx_per_slot = static_cast<int>(llama_n_ctx_seq(e->m_ctx));
   e->m_slot_state.resize(static_cast<std::size_t>(e->m_slots));
   e->m_thread = std::thread([raw = e.get()] { raw->run(); });
@@ -163,6 +175,7 @@ LlamaEngine::~LlamaEngine() {
     if (s.sampler != nullptr) llama_sampler_free(s.sampler);
   }
   if (m_ctx != nullptr) llama_free(m_ctx);
+  if (m_pool != nullptr) ggml_threadpool_free(m_pool);
   if (m_model != nullptr) llama_model_free(m_model);
 }
 

@@ -35,6 +35,7 @@
 struct llama_model;
 struct llama_context;
 struct llama_vocab;
+struct ggml_threadpool;
 
 namespace hn::services::llm {
 
@@ -115,6 +116,7 @@ class LlamaEngine {
 
   llama_model* m_model = nullptr;
   llama_context* m_ctx = nullptr;
+  ggml_threadpool* m_pool = nullptr;  // the decode threads, kept for the engine's life
   const llama_vocab* m_vocab = nullptr;
   std::string m_name;
   std::string m_quant = "unknown";

@@ -84,6 +84,39 @@ TEST_F(LlamaEmbedderTest, ABatchGivesTheVectorsEachTextGetsAlone) {
   }
 }
 
+TEST_F(LlamaEmbedderTest, SmallDecodesOfMixedLengthsGiveTheVectorsEachTextGetsAlone) {
+  // Texts of 3..~300 tokens packed into decodes of at most 32 tokens: short ones share a
+  // decode (one sequence each, pooled per sequence), a longer one gets a decode of its own.
+  LlamaEmbedder small({.model_path = BERT, .threads = 1, .decode_tokens = 32});
+  ASSERT_TRUE(small.start());
+  std::vector<std::string> texts;
+  for (int i = 0; i < 40; ++i) {
+    std::string t = "note " + std::to_string(i);
+    for (int w = 0; w < (i % 7) * (i % 5) * 3; ++w) t += " garden";
+    texts.push_back(t);
+  }
+  auto packed = small.embed(texts, true, bus::CancelToken());
+  ASSERT_TRUE(packed) << packed.error().message;
+  ASSERT_EQ(packed->size(), texts.size());
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    const auto alone = embed({texts[i]});
+    EXPECT_LT(max_diff((*packed)[i], alone[0]), 1e-4) << i;
+  }
+}
+
+TEST_F(LlamaEmbedderTest, TwoThreadsGiveTheSameVectors) {
+  // threads > 1: a threadpool of the embedder's own (not threads started per decode).
+  LlamaEmbedder two({.model_path = BERT, .threads = 2});
+  ASSERT_TRUE(two.start());
+  const std::vector<std::string> texts = {"water for the neighbourhood", "a second text", ""};
+  for (int round = 0; round < 2; ++round) {
+    auto v = two.embed(texts, true, bus::CancelToken());
+    ASSERT_TRUE(v) << v.error().message;
+    const auto one = embed(texts);
+    for (std::size_t i = 0; i < texts.size(); ++i) EXPECT_LT(max_diff((*v)[i], one[i]), 1e-5);
+  }
+}
+
 TEST_F(LlamaEmbedderTest, ALongTextIsCutToTheModelsContext) {
   std::string text;
   for (int i = 0; i < 3000; ++i) text += "word ";

@@ -14,7 +14,7 @@
 // store is filled only when the folder lacks its `complete` mark (100k chunks take minutes
 // of hnsw insertion). "fill_s" is the fill's time (measured when it was made; "cached" says
 // whether this run reused it), "open_s" this run's CorpusStore::open of the filled corpus
-// (index file load, in-memory lexical index build).
+// (index file load, in-memory lexical index build: "lexical_build_s", "lexical_mib").
 //
 // After the store's figures, an ef sweep over the same index file (VectorIndex loaded
 // directly, searched for the store's 50 candidates): per ef, p50/p95 and recall@1 against
@@ -210,6 +210,7 @@ int run(std::size_t chunks, int queries, const fs::path& cache_root, bool fresh)
   }
   store = std::move(reopened).value();
   const double open_s = seconds_since(open0);
+  const IndexReport opened = store->open_report();
   if (store->info().chunks != static_cast<std::int64_t>(chunks)) {
     std::fprintf(stderr, "cached corpus in %s holds %lld chunks, not %zu: rerun with 'fresh'\n",
                  dir.c_str(), static_cast<long long>(store->info().chunks), chunks);
@@ -293,11 +294,12 @@ int run(std::size_t chunks, int queries, const fs::path& cache_root, bool fresh)
   sweep += "]";
   std::printf(
       "{\"bench\":\"rag_query\",\"chunks\":%zu,\"k\":%d,\"dim\":%d,\"cached\":%s,\"fill_s\":%.1f,"
-      "\"open_s\":%.2f,\"size_mib\":%.1f,"
+      "\"open_s\":%.2f,\"lexical_build_s\":%.2f,\"lexical_mib\":%.1f,\"size_mib\":%.1f,"
       "\"hybrid_p50_ms\":%.2f,\"hybrid_p95_ms\":%.2f,\"lexical_p50_ms\":%.2f,\"lexical_p95_ms\":%.2f,"
       "\"dense_p50_ms\":%.2f,\"dense_p95_ms\":%.2f,\"exact_p50_ms\":%.2f,\"exact_p95_ms\":%.2f,"
       "\"hybrid_vs_exact_p95\":%.3f,\"recall_at_1\":%.3f,\"recall_at_5\":%.3f,\"ef\":%zu,\"ef_sweep\":%s}\n",
-      chunks, K, DIM, cached ? "true" : "false", fill_s, open_s, static_cast<double>(info.size_bytes) / (1 << 20),
+      chunks, K, DIM, cached ? "true" : "false", fill_s, open_s, static_cast<double>(opened.lexical_ms) / 1000,
+      static_cast<double>(opened.lexical_bytes) / (1 << 20), static_cast<double>(info.size_bytes) / (1 << 20),
       hybrid.p50, hybrid.p95, lexical.p50, lexical.p95, dense.p50, dense.p95, exact.p50, exact.p95,
       hybrid.p95 / exact.p95, firsts / queries, hits / (static_cast<double>(queries) * K), HNSW_EF_SEARCH,
       sweep.c_str());

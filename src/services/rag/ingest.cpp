@@ -20,6 +20,8 @@ namespace {
 
 const Version V10{1, 0};
 constexpr const char* FILE_FETCH = "file.fetch";  // the files service's local-only fetch
+// PDF pages chunked together (their token counts batched): a progress report per group.
+constexpr std::size_t PAGES_PER_GROUP = 32;
 
 const observability::Logger& ingest_log() {
   static const observability::Logger log("rag.ingest");
@@ -166,10 +168,15 @@ Result<std::vector<Chunk>> IngestPipeline::chunk(const Loaded& doc, const ChunkO
   if (doc.media_type == "application/pdf") {
     HN_TRY_ASSIGN(auto pages, pdf_pages(bytes));
     progress.pages_total = static_cast<int>(pages.size());
-    for (const auto& page : pages) {
-      auto more = chunk_text(page.text, options, page.page, static_cast<int>(chunks.size()));
+    // Pages go to the chunker in groups, so the tokenizer is asked a few times per group
+    // (chunk_pages batches its counts), and the progress bar still moves.
+    for (std::size_t first = 0; first < pages.size(); first += PAGES_PER_GROUP) {
+      const std::size_t end = std::min(pages.size(), first + PAGES_PER_GROUP);
+      const std::vector<PageText> group(std::make_move_iterator(pages.begin() + static_cast<std::ptrdiff_t>(first)),
+                                        std::make_move_iterator(pages.begin() + static_cast<std::ptrdiff_t>(end)));
+      auto more = chunk_pages(group, options, static_cast<int>(chunks.size()));
       for (auto& c : more) chunks.push_back(std::move(c));
-      ++progress.pages_done;
+      progress.pages_done = static_cast<int>(end);
       progress.chunks_total = static_cast<std::int64_t>(chunks.size());
       if (report) HN_TRY(report(progress));
     }
@@ -227,6 +234,7 @@ Result<IngestResult> IngestPipeline::ingest(const IngestRequest& request, Corpus
   ChunkOptions options;
   if (auto tok = m_embedder.tokenizer(model)) {
     options.count_tokens = tok->count;
+    options.count_tokens_batch = tok->count_batch;
     if (tok->max_tokens > 0) {
       options.tokens_per_chunk = std::clamp(tok->max_tokens - 16, 32, RAG_CHUNK_TOKENS);
       options.overlap_tokens = std::min(RAG_CHUNK_OVERLAP_TOKENS, options.tokens_per_chunk / 5);

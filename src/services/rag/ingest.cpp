@@ -227,6 +227,7 @@ Result<IngestResult> IngestPipeline::ingest(const IngestRequest& request, Corpus
     HN_TRY_ASSIGN(store, create_store());
     result.created_corpus = true;
   }
+  const std::int64_t opened_ms = ms_since(t0);
   // One transaction: the document is whole or absent, whatever happens from here.
   HN_TRY(store->add_document(info, chunks, vectors, model));
   const std::int64_t stored_ms = ms_since(t0);
@@ -249,6 +250,7 @@ Result<IngestResult> IngestPipeline::ingest(const IngestRequest& request, Corpus
                                              // Where the time went (each from the start).
                                              {"loaded_ms", load_ms},
                                              {"embedded_ms", embedded_ms},
+                                             {"opened_ms", opened_ms},
                                              {"stored_ms", stored_ms}});
   return result;
 }

@@ -15,8 +15,11 @@
 namespace hn::services::rag {
 namespace {
 
-// PDF pages chunked together: a progress report and an embed.text call per group.
-constexpr std::size_t PAGES_PER_GROUP = 32;
+// PDF pages are chunked in groups that double from FIRST_GROUP_PAGES (the embedder waits
+// only for a few pages) to LAST_GROUP_PAGES (few, full embed.text calls: a call's last
+// decode is a partial one, so many small calls cost the embedder more than a few big ones).
+constexpr std::size_t FIRST_GROUP_PAGES = 8;
+constexpr std::size_t LAST_GROUP_PAGES = 128;
 
 // The chunking thread's groups, handed to the ingest thread in order.
 struct Handoff {
@@ -96,12 +99,13 @@ Result<IngestPipeline::Embedded> IngestPipeline::chunk_and_embed(const Loaded& d
   Handoff h;
   std::thread chunker([&h, &pages, &options] {
     int ordinal = 0;
-    for (std::size_t first = 0; first < pages.size(); first += PAGES_PER_GROUP) {
+    std::size_t size = FIRST_GROUP_PAGES;
+    for (std::size_t first = 0; first < pages.size(); first += size, size = std::min(2 * size, LAST_GROUP_PAGES)) {
       {
         std::lock_guard lock(h.mutex);
         if (h.stop) break;
       }
-      const std::size_t end = std::min(pages.size(), first + PAGES_PER_GROUP);
+      const std::size_t end = std::min(pages.size(), first + size);
       const std::vector<PageText> group(std::make_move_iterator(pages.begin() + static_cast<std::ptrdiff_t>(first)),
                                         std::make_move_iterator(pages.begin() + static_cast<std::ptrdiff_t>(end)));
       auto chunks = chunk_pages(group, options, ordinal);
@@ -122,12 +126,16 @@ Result<IngestPipeline::Embedded> IngestPipeline::chunk_and_embed(const Loaded& d
   while (true) {
     std::vector<Chunk> group;
     {
+      // Every group ready by now goes into one call, up to a full batch.
       std::unique_lock lock(h.mutex);
       h.ready_cv.wait(lock, [&] { return !h.ready.empty() || h.done; });
       if (h.ready.empty()) break;
-      group = std::move(h.ready.front().first);
-      state.pages_done = h.ready.front().second;
-      h.ready.pop_front();
+      while (!h.ready.empty() &&
+             (group.empty() || group.size() + h.ready.front().first.size() <= EMBED_MAX_TEXTS)) {
+        for (auto& c : h.ready.front().first) group.push_back(std::move(c));
+        state.pages_done = h.ready.front().second;
+        h.ready.pop_front();
+      }
     }
     state.chunks_total += static_cast<std::int64_t>(group.size());
     if (report) HN_TRY(report(state));

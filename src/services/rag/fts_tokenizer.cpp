@@ -31,8 +31,10 @@ struct Sink {
   const std::function<void(std::string_view)>* on_token;
 };
 
-int on_fts_token(void* ctx, int /*flags*/, const char* token, int size, int /*start*/, int /*end*/) {
-  if (size > 0) (*static_cast<Sink*>(ctx)->on_token)(std::string_view(token, static_cast<std::size_t>(size)));
+int on_fts_token(void* ctx, int /*flags*/, const char* token, int size, int /*start*/,
+                 int /*end*/) {
+  if (size > 0)
+    (*static_cast<Sink*>(ctx)->on_token)(std::string_view(token, static_cast<std::size_t>(size)));
   return SQLITE_OK;
 }
 
@@ -50,28 +52,33 @@ Result<std::unique_ptr<FtsTokenizer>> FtsTokenizer::create(sqlite3* db) {
   auto impl = std::make_unique<Impl>();
   void* user = nullptr;
   if (api->xFindTokenizer(api, FTS_TOKENIZER, &user, &impl->api) != SQLITE_OK)
-    return make_error(ErrorCode::internal_error, std::string("FTS5 has no tokenizer ") + FTS_TOKENIZER);
+    return make_error(ErrorCode::internal_error,
+                      std::string("FTS5 has no tokenizer ") + FTS_TOKENIZER);
   const char* args[] = {FTS_TOKENIZER_ARGS[0], FTS_TOKENIZER_ARGS[1]};
   if (impl->api.xCreate(user, args, 2, &impl->instance) != SQLITE_OK || impl->instance == nullptr)
     return make_error(ErrorCode::internal_error, "FTS5 tokenizer not created");
   return std::unique_ptr<FtsTokenizer>(new FtsTokenizer(std::move(impl)));
 }
 
-void FtsTokenizer::tokenize(std::string_view text, const std::function<void(std::string_view)>& on_token) {
+void FtsTokenizer::tokenize(std::string_view text,
+                            const std::function<void(std::string_view)>& on_token) {
   Sink sink{&on_token};
   // Chunks are at most EMBED_MAX_TEXT_CHARS characters; a longer text is cut, never overflowed.
   const int size = static_cast<int>(std::min<std::size_t>(text.size(), INT_MAX));
-  (void)m_impl->api.xTokenize(m_impl->instance, &sink, FTS5_TOKENIZE_DOCUMENT, text.data(), size, on_fts_token);
+  (void)m_impl->api.xTokenize(m_impl->instance, &sink, FTS5_TOKENIZE_DOCUMENT, text.data(), size,
+                              on_fts_token);
 }
 
 std::vector<std::string> FtsTokenizer::query_terms(std::string_view text, std::size_t max_terms) {
   std::vector<std::string> terms;
   std::function<void(std::string_view)> add = [&](std::string_view t) {
-    if (terms.size() < max_terms && std::find(terms.begin(), terms.end(), t) == terms.end()) terms.emplace_back(t);
+    if (terms.size() < max_terms && std::find(terms.begin(), terms.end(), t) == terms.end())
+      terms.emplace_back(t);
   };
   Sink sink{&add};
   const int size = static_cast<int>(std::min<std::size_t>(text.size(), INT_MAX));
-  (void)m_impl->api.xTokenize(m_impl->instance, &sink, FTS5_TOKENIZE_QUERY, text.data(), size, on_fts_token);
+  (void)m_impl->api.xTokenize(m_impl->instance, &sink, FTS5_TOKENIZE_QUERY, text.data(), size,
+                              on_fts_token);
   return terms;
 }
 

@@ -53,10 +53,9 @@ Error no_text() { return make_error(ErrorCode::bad_request, "the document has no
 
 }  // namespace
 
-Result<IngestPipeline::Embedded> IngestPipeline::chunk_and_embed(const Loaded& doc, const ChunkOptions& options,
-                                                                 const std::string& model, IngestProgress& state,
-                                                                 const ProgressFn& report,
-                                                                 const bus::CancelToken& cancel) {
+Result<IngestPipeline::Embedded> IngestPipeline::chunk_and_embed(
+    const Loaded& doc, const ChunkOptions& options, const std::string& model, IngestProgress& state,
+    const ProgressFn& report, const bus::CancelToken& cancel) {
   Embedded out;
   int batches = 0;
   // Embeds `chunks` (appended to out) in the pipeline's batches, with progress and the hook.
@@ -68,11 +67,13 @@ Result<IngestPipeline::Embedded> IngestPipeline::chunk_and_embed(const Loaded& d
       texts.reserve(chunks.size());
       for (const auto& c : chunks) texts.push_back(c.text);
       auto on_batch = [&](std::size_t done) -> Status {
-        if (m_hooks.kill_after_batches > 0 && ++batches >= m_hooks.kill_after_batches) ingest_kill_self("embedding");
+        if (m_hooks.kill_after_batches > 0 && ++batches >= m_hooks.kill_after_batches)
+          ingest_kill_self("embedding");
         state.chunks_done = before + static_cast<std::int64_t>(done);
         return report ? report(state) : Status{};
       };
-      HN_TRY_ASSIGN(auto vectors, m_embedder.embed(model, texts, cancel, on_batch, m_hooks.batch_texts));
+      HN_TRY_ASSIGN(auto vectors,
+                    m_embedder.embed(model, texts, cancel, on_batch, m_hooks.batch_texts));
       for (auto& v : vectors) out.vectors.push_back(std::move(v));
     } else {
       state.chunks_done = before + static_cast<std::int64_t>(chunks.size());
@@ -100,14 +101,16 @@ Result<IngestPipeline::Embedded> IngestPipeline::chunk_and_embed(const Loaded& d
   std::thread chunker([&h, &pages, &options] {
     int ordinal = 0;
     std::size_t size = FIRST_GROUP_PAGES;
-    for (std::size_t first = 0; first < pages.size(); first += size, size = std::min(2 * size, LAST_GROUP_PAGES)) {
+    for (std::size_t first = 0; first < pages.size();
+         first += size, size = std::min(2 * size, LAST_GROUP_PAGES)) {
       {
         std::lock_guard lock(h.mutex);
         if (h.stop) break;
       }
       const std::size_t end = std::min(pages.size(), first + size);
-      const std::vector<PageText> group(std::make_move_iterator(pages.begin() + static_cast<std::ptrdiff_t>(first)),
-                                        std::make_move_iterator(pages.begin() + static_cast<std::ptrdiff_t>(end)));
+      const std::vector<PageText> group(
+          std::make_move_iterator(pages.begin() + static_cast<std::ptrdiff_t>(first)),
+          std::make_move_iterator(pages.begin() + static_cast<std::ptrdiff_t>(end)));
       auto chunks = chunk_pages(group, options, ordinal);
       ordinal += static_cast<int>(chunks.size());
       {

@@ -141,7 +141,8 @@ void LexicalIndex::compact() {
   m_alive.assign(m_chunk.size(), 1);
 }
 
-std::vector<LexicalIndex::Hit> LexicalIndex::search(const std::vector<std::string>& terms, std::size_t n,
+std::vector<LexicalIndex::Hit> LexicalIndex::search(const std::vector<std::string>& terms,
+                                                    std::size_t n,
                                                     const ChunkRanges* allowed) const {
   if (m_live == 0 || m_tokens == 0 || n == 0 || terms.empty()) return {};
   std::vector<std::uint8_t> mask;
@@ -173,7 +174,8 @@ std::vector<LexicalIndex::Hit> LexicalIndex::search(const std::vector<std::strin
       const double frequency = get_varint(at);
       if (m_alive[slot] == 0 || (!mask.empty() && mask[slot] == 0)) continue;
       const double length = m_length[slot];
-      const double s = idf * ((frequency * (BM25_K1 + 1.0)) / (frequency + BM25_K1 * (1 - BM25_B + BM25_B * length / avgdl)));
+      const double s = idf * ((frequency * (BM25_K1 + 1.0)) /
+                              (frequency + BM25_K1 * (1 - BM25_B + BM25_B * length / avgdl)));
       if (score[slot] == 0.0) touched.push_back(slot);
       score[slot] += s;
     }
@@ -182,7 +184,8 @@ std::vector<LexicalIndex::Hit> LexicalIndex::search(const std::vector<std::strin
     return score[a] != score[b] ? score[a] > score[b] : m_chunk[a] < m_chunk[b];
   };
   if (touched.size() > n) {
-    std::nth_element(touched.begin(), touched.begin() + static_cast<std::ptrdiff_t>(n), touched.end(), better);
+    std::nth_element(touched.begin(), touched.begin() + static_cast<std::ptrdiff_t>(n),
+                     touched.end(), better);
     touched.resize(n);
   }
   std::sort(touched.begin(), touched.end(), better);
@@ -198,8 +201,9 @@ std::int64_t LexicalIndex::document_frequency(std::string_view term) const {
 }
 
 std::size_t LexicalIndex::memory_bytes() const {
-  std::size_t bytes = m_chunk.capacity() * sizeof(std::int64_t) + m_length.capacity() * sizeof(std::uint32_t) +
-                      m_alive.capacity() + m_lists.capacity() * sizeof(Postings);
+  std::size_t bytes = m_chunk.capacity() * sizeof(std::int64_t) +
+                      m_length.capacity() * sizeof(std::uint32_t) + m_alive.capacity() +
+                      m_lists.capacity() * sizeof(Postings);
   for (const auto& p : m_lists) bytes += p.bytes.capacity();
   // A hash node: the string (and its heap text past the small-string buffer), the index,
   // the next pointer and the cached hash, plus a bucket pointer.

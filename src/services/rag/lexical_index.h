@@ -66,11 +66,11 @@ class LexicalIndex {
   std::vector<Hit> search(const std::vector<std::string>& terms, std::size_t n,
                           const ChunkRanges* allowed = nullptr) const;
 
-  std::size_t size() const { return m_live; }            // live chunks
+  std::size_t size() const { return m_live; }                    // live chunks
   std::int64_t document_frequency(std::string_view term) const;  // live chunks holding it
-  std::size_t terms() const { return m_terms.size(); }   // distinct terms
-  std::size_t postings() const { return m_postings_total; }  // including dead slots'
-  std::size_t memory_bytes() const;                      // about
+  std::size_t terms() const { return m_terms.size(); }           // distinct terms
+  std::size_t postings() const { return m_postings_total; }      // including dead slots'
+  std::size_t memory_bytes() const;                              // about
 
  private:
   struct Postings {
@@ -87,7 +87,8 @@ class LexicalIndex {
   void compact();
   std::uint32_t slot_of(std::int64_t chunk_id) const;  // UINT32_MAX when absent
 
-  std::unordered_map<std::string, std::uint32_t, Hash, std::equal_to<>> m_terms;  // term → m_lists index
+  std::unordered_map<std::string, std::uint32_t, Hash, std::equal_to<>>
+      m_terms;  // term → m_lists index
   std::vector<Postings> m_lists;
   std::vector<std::int64_t> m_chunk;    // slot → chunk id, increasing
   std::vector<std::uint32_t> m_length;  // slot → tokens

@@ -3,6 +3,8 @@
 // terms are the ones FTS5 stores, the ranking is FTS5's bm25(), removal and compaction keep
 // frequencies and scores right. The store-level checks (after add/remove/reindex, reopen,
 // kill mid-write) are in corpus_store_test.cpp.
+#include "services/rag/lexical_index.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -12,7 +14,6 @@
 
 #include "events/detail/sqlite.h"
 #include "services/rag/fts_tokenizer.h"
-#include "services/rag/lexical_index.h"
 #include "services/rag/retrieval.h"
 
 namespace hn::services::rag {
@@ -27,8 +28,9 @@ class LexicalIndexTest : public ::testing::Test {
     ASSERT_TRUE(opened.has_value());
     db = std::move(opened).value();
     // The store's declaration (corpus_store.cpp), minus the external content.
-    ASSERT_TRUE(db.exec("CREATE VIRTUAL TABLE t USING fts5(text, tokenize = 'unicode61 remove_diacritics 2');"
-                        "CREATE VIRTUAL TABLE v USING fts5vocab(t, instance);"));
+    ASSERT_TRUE(db.exec(
+        "CREATE VIRTUAL TABLE t USING fts5(text, tokenize = 'unicode61 remove_diacritics 2');"
+        "CREATE VIRTUAL TABLE v USING fts5vocab(t, instance);"));
     auto tok = FtsTokenizer::create(db.handle());
     ASSERT_TRUE(tok.has_value()) << tok.error().to_string();
     tokenizer = std::move(tok).value();
@@ -45,7 +47,8 @@ class LexicalIndexTest : public ::testing::Test {
   // FTS5's own best n for an OR of the words: (rowid, -bm25), ties by rowid.
   std::vector<LexicalIndex::Hit> fts5_top(const std::vector<std::string>& words, std::size_t n) {
     std::vector<LexicalIndex::Hit> out;
-    auto s = db.prepare("SELECT rowid, bm25(t) FROM t WHERE t MATCH ?1 ORDER BY bm25(t), rowid LIMIT ?2");
+    auto s = db.prepare(
+        "SELECT rowid, bm25(t) FROM t WHERE t MATCH ?1 ORDER BY bm25(t), rowid LIMIT ?2");
     EXPECT_TRUE(s.has_value());
     s->bind(1, fts_match_expression(words));
     s->bind(2, static_cast<std::int64_t>(n));
@@ -57,12 +60,13 @@ class LexicalIndexTest : public ::testing::Test {
     }
     return out;
   }
-  static void expect_same(const std::vector<LexicalIndex::Hit>& got, const std::vector<LexicalIndex::Hit>& want,
-                          const std::string& what) {
+  static void expect_same(const std::vector<LexicalIndex::Hit>& got,
+                          const std::vector<LexicalIndex::Hit>& want, const std::string& what) {
     ASSERT_EQ(got.size(), want.size()) << what;
     for (std::size_t i = 0; i < got.size(); ++i) {
       EXPECT_EQ(got[i].chunk_id, want[i].chunk_id) << what << " at " << i;
-      EXPECT_NEAR(got[i].score, want[i].score, 1e-9 * std::max(1.0, std::abs(want[i].score))) << what << " at " << i;
+      EXPECT_NEAR(got[i].score, want[i].score, 1e-9 * std::max(1.0, std::abs(want[i].score)))
+          << what << " at " << i;
     }
   }
 
@@ -71,7 +75,8 @@ class LexicalIndexTest : public ::testing::Test {
 };
 
 TEST_F(LexicalIndexTest, TermsAreTheOnesFts5Stores) {
-  const std::string text = "Über GRÖSSE: naïve Café-Owners' café, ÉCOLE école 42x 日本語 Straße straße";
+  const std::string text =
+      "Über GRÖSSE: naïve Café-Owners' café, ÉCOLE école 42x 日本語 Straße straße";
   insert(1, text);
   std::map<std::string, std::uint32_t> fts;
   auto s = db.prepare("SELECT term FROM v");
@@ -88,7 +93,8 @@ TEST_F(LexicalIndexTest, TermsAreTheOnesFts5Stores) {
   EXPECT_EQ(fts["cafe"], 2u);
   EXPECT_EQ(fts["ecole"], 2u);
   // A query is cut the same way, de-duplicated, and capped.
-  EXPECT_EQ(tokenizer->query_terms("Café? CAFE! école \"(*)\" -", 32), (std::vector<std::string>{"cafe", "ecole"}));
+  EXPECT_EQ(tokenizer->query_terms("Café? CAFE! école \"(*)\" -", 32),
+            (std::vector<std::string>{"cafe", "ecole"}));
   EXPECT_EQ(tokenizer->query_terms("a b c d e", 3), (std::vector<std::string>{"a", "b", "c"}));
   EXPECT_TRUE(tokenizer->query_terms("\"(*)\" : ^ -", 32).empty());
 }
@@ -150,7 +156,10 @@ TEST_F(LexicalIndexTest, RankingIsFts5Bm25BeforeAndAfterRemovalAndCompaction) {
   for (const auto& [id, text] : texts) {
     if (id % 6 != 0 || id == 6) continue;
     const auto t = count_terms(*tokenizer, text);
-    live_w0 += std::any_of(t.terms.begin(), t.terms.end(), [](const auto& p) { return p.first == "w0"; }) ? 1 : 0;
+    live_w0 +=
+        std::any_of(t.terms.begin(), t.terms.end(), [](const auto& p) { return p.first == "w0"; })
+            ? 1
+            : 0;
   }
   EXPECT_GT(live_w0, 0);
   EXPECT_EQ(index.document_frequency("w0"), live_w0);

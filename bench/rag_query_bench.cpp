@@ -9,14 +9,26 @@
 // vectors. Queries: 4 words drawn the same way; the query vector is a chunk's vector plus an
 // equal-norm random vector (a question resembles its passage; cosine ≈ 0.7 to it).
 //
-// Prints one JSON line per N: {"bench":"rag_query","chunks":N,"fill_s":…,
-// "hybrid_p50_ms":…,"hybrid_p95_ms":…,"lexical_p50_ms":…,"lexical_p95_ms":…,
+// The generated corpus is kept between runs in a cache folder keyed by its parameters
+// (<cache>/c<N>-d384-…/): the data are regenerated from the same seed (cheap), and the
+// store is filled only when the folder lacks its `complete` mark (100k chunks take minutes
+// of hnsw insertion). "fill_s" is the fill's time (measured when it was made; "cached" says
+// whether this run reused it), "open_s" this run's CorpusStore::open of the filled corpus
+// (index file load, in-memory lexical index build: "lexical_build_s", "lexical_mib").
+//
+// After the store's figures, an ef sweep over the same index file (VectorIndex loaded
+// directly, searched for the store's 50 candidates): per ef, p50/p95 and recall@1 against
+// the exact top-1 — what HNSW_EF_SEARCH buys.
+//
+// Prints one JSON line per N: {"bench":"rag_query","chunks":N,"cached":…,"fill_s":…,
+// "open_s":…,"hybrid_p50_ms":…,"hybrid_p95_ms":…,"lexical_p50_ms":…,"lexical_p95_ms":…,
 // "dense_p50_ms":…,"dense_p95_ms":…,"exact_p50_ms":…,"exact_p95_ms":…,
-// "hybrid_vs_exact_p95":…,"recall_at_1":…,"recall_at_5":…} (recall of the store's dense
-// top-5 against the exact top-5; @1: the exact best is the store's first)
+// "hybrid_vs_exact_p95":…,"recall_at_1":…,"recall_at_5":…,"ef_sweep":[…]} (recall of the
+// store's dense top-5 against the exact top-5; @1: the exact best is the store's first)
 //
 // Usage: hn_bench_rag_query [chunk counts, comma-separated (default 10000,100000)]
-//                           [queries per kind (default 300)] [work dir (default $TMPDIR)]
+//                           [queries per kind (default 300)]
+//                           [cache dir (default /tmp/hn_rag_bench_cache)] [fresh: refill]
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -28,8 +40,10 @@
 #include <string>
 #include <vector>
 
+#include "core/file_util.h"
 #include "core/hash.h"
 #include "services/rag/corpus_store.h"
+#include "services/rag/vector_index.h"
 
 namespace {
 
@@ -120,17 +134,34 @@ std::vector<std::size_t> exact_top(const std::vector<std::vector<float>>& all, c
   return out;
 }
 
-int run(std::size_t chunks, int queries, const fs::path& work) {
+double seconds_since(SteadyClock::time_point t0) {
+  return std::chrono::duration<double>(SteadyClock::now() - t0).count();
+}
+
+// The cache folder's name: every parameter that shapes the corpus (bump the last part when
+// the generator or the store's files change).
+std::string cache_key(std::size_t chunks) {
+  return "c" + std::to_string(chunks) + "-d" + std::to_string(DIM) + "-v" + std::to_string(VOCAB) + "-w" +
+         std::to_string(WORDS_PER_CHUNK) + "-p" + std::to_string(CHUNKS_PER_DOC) + "-s42-f1";
+}
+
+int run(std::size_t chunks, int queries, const fs::path& cache_root, bool fresh) {
   std::mt19937_64 rng(42);
   Zipf zipf;
-  const fs::path dir = work / ("hn_bench_rag_" + std::to_string(chunks));
-  fs::remove_all(dir);
-  auto opened = CorpusStore::open(dir, "bench");
-  if (!opened) {
-    std::fprintf(stderr, "open: %s\n", opened.error().to_string().c_str());
-    return 1;
+  const fs::path dir = cache_root / cache_key(chunks);
+  const fs::path mark = dir / "complete";
+  std::error_code ec;
+  const bool cached = !fresh && fs::exists(mark, ec);
+  if (!cached) fs::remove_all(dir, ec);
+  std::unique_ptr<CorpusStore> store;
+  if (!cached) {
+    auto opened = CorpusStore::open(dir, "bench");
+    if (!opened) {
+      std::fprintf(stderr, "open: %s\n", opened.error().to_string().c_str());
+      return 1;
+    }
+    store = std::move(opened).value();
   }
-  auto store = std::move(opened).value();
   std::vector<std::vector<float>> all;  // by global chunk number
   std::vector<std::string> chunk_ids;
   all.reserve(chunks);
@@ -152,13 +183,39 @@ int run(std::size_t chunks, int queries, const fs::path& work) {
       all.push_back(vs.back());
       chunk_ids.push_back(doc.doc_cid + "#" + std::to_string(c));
     }
-    if (auto st = store->add_document(doc, cs, vs, "bench-384"); !st) {
-      std::fprintf(stderr, "add: %s\n", st.error().to_string().c_str());
-      return 1;
+    if (store) {
+      if (auto st = store->add_document(doc, cs, vs, "bench-384"); !st) {
+        std::fprintf(stderr, "add: %s\n", st.error().to_string().c_str());
+        return 1;
+      }
     }
   }
-  if (auto st = store->flush(); !st) return 1;
-  const double fill_s = std::chrono::duration<double>(SteadyClock::now() - fill0).count();
+  double fill_s = 0;
+  if (!cached) {
+    if (auto st = store->flush(); !st) return 1;
+    fill_s = seconds_since(fill0);
+    store.reset();
+    if (auto st = atomic_write_file(mark, Json{{"fill_s", fill_s}}.dump()); !st) return 1;
+  } else {
+    if (auto text = read_file(mark)) {
+      auto j = parse_json(*text);
+      if (j && j->is_object()) fill_s = j->value("fill_s", 0.0);
+    }
+  }
+  const auto open0 = SteadyClock::now();
+  auto reopened = CorpusStore::open(dir, "bench");
+  if (!reopened) {
+    std::fprintf(stderr, "open: %s\n", reopened.error().to_string().c_str());
+    return 1;
+  }
+  store = std::move(reopened).value();
+  const double open_s = seconds_since(open0);
+  const IndexReport opened = store->open_report();
+  if (store->info().chunks != static_cast<std::int64_t>(chunks)) {
+    std::fprintf(stderr, "cached corpus in %s holds %lld chunks, not %zu: rerun with 'fresh'\n",
+                 dir.c_str(), static_cast<long long>(store->info().chunks), chunks);
+    return 1;
+  }
 
   std::vector<std::string> texts;
   std::vector<std::vector<float>> vectors;
@@ -209,17 +266,44 @@ int run(std::size_t chunks, int queries, const fs::path& work) {
     return 1;
   }
   const auto info = store->info();
+  store.reset();
+
+  // The ef sweep on the same index file. Labels are chunk ids, 1.. in fill order.
+  std::string sweep = "[";
+  auto index = VectorIndex::load(dir / "bench" / "vectors.hnsw", DIM,
+                                 Json{{"model", "bench-384"}, {"dim", DIM}, {"generation", 0}});
+  if (!index) {
+    std::fprintf(stderr, "index: %s\n", index.error().to_string().c_str());
+    return 1;
+  }
+  for (std::size_t ef : {64, 128, 256, 512}) {
+    (*index)->set_ef(ef);
+    double top1 = 0;
+    const Stats s = measure(queries, [&](int i) {
+      std::vector<float> q = vectors[i];
+      normalise(q);
+      const auto hits = (*index)->search(q, 50);
+      if (!hits.empty() && hits.front().first == static_cast<std::int64_t>(exact_ids[static_cast<std::size_t>(i)].front()) + 1)
+        top1 += 1;
+    });
+    char part[160];
+    std::snprintf(part, sizeof part, "%s{\"ef\":%zu,\"p50_ms\":%.2f,\"p95_ms\":%.2f,\"recall_at_1\":%.3f}",
+                  sweep.size() > 1 ? "," : "", ef, s.p50, s.p95, top1 / queries);
+    sweep += part;
+  }
+  sweep += "]";
   std::printf(
-      "{\"bench\":\"rag_query\",\"chunks\":%zu,\"k\":%d,\"dim\":%d,\"fill_s\":%.1f,\"size_mib\":%.1f,"
+      "{\"bench\":\"rag_query\",\"chunks\":%zu,\"k\":%d,\"dim\":%d,\"cached\":%s,\"fill_s\":%.1f,"
+      "\"open_s\":%.2f,\"lexical_build_s\":%.2f,\"lexical_mib\":%.1f,\"size_mib\":%.1f,"
       "\"hybrid_p50_ms\":%.2f,\"hybrid_p95_ms\":%.2f,\"lexical_p50_ms\":%.2f,\"lexical_p95_ms\":%.2f,"
       "\"dense_p50_ms\":%.2f,\"dense_p95_ms\":%.2f,\"exact_p50_ms\":%.2f,\"exact_p95_ms\":%.2f,"
-      "\"hybrid_vs_exact_p95\":%.3f,\"recall_at_1\":%.3f,\"recall_at_5\":%.3f}\n",
-      chunks, K, DIM, fill_s, static_cast<double>(info.size_bytes) / (1 << 20), hybrid.p50, hybrid.p95, lexical.p50,
-      lexical.p95, dense.p50, dense.p95, exact.p50, exact.p95, hybrid.p95 / exact.p95,
-      firsts / queries, hits / (static_cast<double>(queries) * K));
+      "\"hybrid_vs_exact_p95\":%.3f,\"recall_at_1\":%.3f,\"recall_at_5\":%.3f,\"ef\":%zu,\"ef_sweep\":%s}\n",
+      chunks, K, DIM, cached ? "true" : "false", fill_s, open_s, static_cast<double>(opened.lexical_ms) / 1000,
+      static_cast<double>(opened.lexical_bytes) / (1 << 20), static_cast<double>(info.size_bytes) / (1 << 20),
+      hybrid.p50, hybrid.p95, lexical.p50, lexical.p95, dense.p50, dense.p95, exact.p50, exact.p95,
+      hybrid.p95 / exact.p95, firsts / queries, hits / (static_cast<double>(queries) * K), HNSW_EF_SEARCH,
+      sweep.c_str());
   std::fflush(stdout);
-  store.reset();
-  fs::remove_all(dir);
   return 0;
 }
 
@@ -233,8 +317,9 @@ int main(int argc, char** argv) {
     for (std::string part; std::getline(ss, part, ',');) sizes.push_back(std::stoul(part));
   }
   const int queries = argc > 2 ? std::atoi(argv[2]) : 300;
-  const fs::path work = argc > 3 ? fs::path(argv[3]) : fs::temp_directory_path();
+  const fs::path cache = argc > 3 ? fs::path(argv[3]) : fs::path("/tmp/hn_rag_bench_cache");
+  const bool fresh = argc > 4 && std::string(argv[4]) == "fresh";
   for (std::size_t n : sizes)
-    if (int rc = run(n, std::max(queries, 20), work); rc != 0) return rc;
+    if (int rc = run(n, std::max(queries, 20), cache, fresh); rc != 0) return rc;
   return 0;
 }

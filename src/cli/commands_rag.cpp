@@ -239,9 +239,11 @@ int command_rag_ingest(const GlobalOptions& global, const RagCli& r) {
     if (f.event != "progress") return true;
     const std::int64_t pages = num(f.data, "pages_done"), pages_total = num(f.data, "pages_total");
     const std::int64_t chunks = num(f.data, "chunks_done"), chunks_total = num(f.data, "chunks_total");
-    // Pages are read first (a tenth of the work), then chunks are embedded.
-    double frac = pages_total > 0 ? 0.1 * static_cast<double>(pages) / static_cast<double>(pages_total) : 0.0;
-    if (chunks_total > 0) frac = 0.1 + 0.9 * static_cast<double>(chunks) / static_cast<double>(chunks_total);
+    // Reading pages is a tenth of the work, embedding the rest; pages are chunked while the
+    // chunks of earlier pages embed, so chunks_total grows until every page is read.
+    const double p = pages_total > 0 ? static_cast<double>(pages) / static_cast<double>(pages_total) : 0.0;
+    const double c = chunks_total > 0 ? static_cast<double>(chunks) / static_cast<double>(chunks_total) : 0.0;
+    const double frac = 0.1 * p + 0.9 * p * c;
     bar.update_fraction(frac, "pages " + std::to_string(pages) + "/" + std::to_string(pages_total) + "  chunks " +
                                   std::to_string(chunks) + "/" + std::to_string(chunks_total));
     return true;

@@ -104,37 +104,59 @@ std::optional<ModelTokenizer> BusEmbedder::tokenizer(const std::string& model) {
   if (model.empty()) return std::nullopt;
   bus::CallOptions o;
   o.target_node = m_bus.our_node_id();  // local-only: this node's own tokenizer
-  auto call = [this, model, o](const std::string& text) -> Result<Json> {
+  auto call = [this, model, o](Json texts) -> Result<Json> {
     return m_bus.call(EMBED_TOKENIZE, V10,
-                      Json{{"params", {{"model", model}}}, {"input", {{"texts", {text}}}}}, o);
+                      Json{{"params", {{"model", model}}}, {"input", {{"texts", std::move(texts)}}}}, o);
   };
-  auto probe = call("probe");
+  auto probe = call(Json::array({"probe"}));
   if (!probe) return std::nullopt;
   ModelTokenizer t;
   t.max_tokens = (*probe)["output"].value("max_tokens", 0);
-  // The chunker asks for the same pieces more than once (window and overlap): a memo.
   struct Memo {
     std::mutex mutex;
-    std::unordered_map<std::string, int> counts;
-    bool failed = false;
+    std::unordered_map<std::string, int> counts;  // for the one-by-one counter
+    bool failed = false;  // the tokenizer went away: approximate from here on
   };
   auto memo = std::make_shared<Memo>();
-  t.count = [call, memo](std::string_view text) -> int {
+  // Many texts, EMBED_MAX_TEXTS to a call (embed.tokenize's limit, as embed.text's).
+  t.count_batch = [call, memo](const std::vector<std::string_view>& texts) -> std::vector<int> {
+    std::vector<int> out(texts.size());
+    std::size_t done = 0;
+    bool failed = false;
+    {
+      std::lock_guard lock(memo->mutex);
+      failed = memo->failed;
+    }
+    while (!failed && done < texts.size()) {
+      const std::size_t end = std::min(texts.size(), done + EMBED_MAX_TEXTS);
+      Json batch = Json::array();
+      for (std::size_t i = done; i < end; ++i) batch.push_back(std::string(texts[i]));
+      auto r = call(std::move(batch));
+      const Json counts = r ? (*r)["output"].value("counts", Json()) : Json();
+      const bool ok = counts.is_array() && counts.size() == end - done &&
+                      std::all_of(counts.begin(), counts.end(), [](const Json& c) { return c.is_number_integer(); });
+      if (!ok) {
+        std::lock_guard lock(memo->mutex);
+        memo->failed = failed = true;
+        break;
+      }
+      for (std::size_t i = done; i < end; ++i) out[i] = counts[i - done].get<int>();
+      done = end;
+    }
+    for (std::size_t i = done; i < texts.size(); ++i) out[i] = approximate_tokens(texts[i]);
+    return out;
+  };
+  // One text at a time; the chunker asks for the same pieces more than once (window and
+  // overlap): a memo.
+  t.count = [count_batch = t.count_batch, memo](std::string_view text) -> int {
     std::string key(text);
     {
       std::lock_guard lock(memo->mutex);
-      if (memo->failed) return approximate_tokens(text);
       if (auto it = memo->counts.find(key); it != memo->counts.end()) return it->second;
     }
-    auto r = call(key);
-    const Json counts = r ? (*r)["output"].value("counts", Json()) : Json();
+    const int n = count_batch({text}).front();
     std::lock_guard lock(memo->mutex);
-    if (!counts.is_array() || counts.size() != 1 || !counts[0].is_number_integer()) {
-      memo->failed = true;  // the tokenizer went away: approximate from here on
-      return approximate_tokens(text);
-    }
-    const int n = counts[0].get<int>();
-    if (memo->counts.size() < 100000) memo->counts.emplace(std::move(key), n);
+    if (!memo->failed && memo->counts.size() < 100000) memo->counts.emplace(std::move(key), n);
     return n;
   };
   return t;

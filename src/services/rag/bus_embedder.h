@@ -25,6 +25,7 @@ inline constexpr const char* EMBED_TOKENIZE = "embed.tokenize";
 // The model's own token counter (embed.tokenize on this node) and its per-text limit.
 struct ModelTokenizer {
   TokenCounter count;
+  TokenBatchCounter count_batch;  // many texts per embed.tokenize call (EMBED_MAX_TEXTS)
   int max_tokens = 0;  // 0 = unknown
 };
 

@@ -6,6 +6,9 @@
 #include <climits>
 #include <cstdint>
 #include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
 
 #include "services/rag/text_pieces.h"
 #include "services/rag/utf8_text.h"
@@ -209,21 +212,96 @@ int approximate_tokens(std::string_view text) {
 
 bool supported_media_type(std::string_view media_type) { return kind_of(media_type).has_value(); }
 
-std::vector<Chunk> chunk_text(std::string_view text, const ChunkOptions& options, int page,
+namespace {
+
+// Rounds of splitting with a batch counter: a round answers every count it does not know
+// yet with 0 and notes the text; the notes are then counted in one batch. A piece too long
+// for a chunk shows itself only once its count is known (then its words are asked for), so
+// a few rounds settle a text; what is still unknown after them is counted one by one.
+class TokenMemo {
+ public:
+  static constexpr int MAX_ROUNDS = 6;
+
+  explicit TokenMemo(const TokenBatchCounter& batch) : m_batch(batch) {}
+
+  int probe(std::string_view s) {
+    if (auto it = m_counts.find(std::string(s)); it != m_counts.end()) return it->second;
+    m_missing.emplace(s);
+    return 0;
+  }
+  int get(std::string_view s) {
+    if (auto it = m_counts.find(std::string(s)); it != m_counts.end()) return it->second;
+    m_missing.emplace(s);
+    flush();
+    return m_counts[std::string(s)];
+  }
+  // Counts the noted texts in one batch; false when there were none.
+  bool flush() {
+    if (m_missing.empty()) return false;
+    std::vector<std::string_view> texts(m_missing.begin(), m_missing.end());
+    std::vector<int> counts = m_batch(texts);
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+      const int n = counts.size() == texts.size() ? counts[i] : approximate_tokens(texts[i]);
+      m_counts[std::string(texts[i])] = std::max(0, n);
+    }
+    m_missing.clear();
+    return true;
+  }
+
+ private:
+  const TokenBatchCounter& m_batch;
+  std::unordered_map<std::string, int> m_counts;
+  std::set<std::string> m_missing;
+};
+
+std::vector<Chunk> chunk_many(const std::vector<std::pair<int, std::string_view>>& texts, const ChunkOptions& options,
                               int first_ordinal) {
-  const Limits limits = limits_of(options);
-  const std::vector<Piece> pieces = split_pieces(text, limits);
+  Limits limits = limits_of(options);
+  std::optional<TokenMemo> memo;
+  if (options.count_tokens_batch) {
+    memo.emplace(options.count_tokens_batch);
+    Limits probe = limits;
+    probe.count_tokens = [&](std::string_view s) { return memo->probe(s); };
+    for (int round = 0; round < TokenMemo::MAX_ROUNDS; ++round) {
+      for (const auto& [page, text] : texts) (void)split_pieces(text, probe);
+      if (!memo->flush()) break;
+    }
+    limits.count_tokens = [&](std::string_view s) { return memo->get(s); };
+  }
   std::vector<Chunk> chunks;
   int ordinal = first_ordinal;
-  for (const auto& [a, b] : Packer(text, pieces, limits).windows()) {
-    Chunk c;
-    c.text = std::string(text.substr(pieces[a].begin, pieces[b - 1].end - pieces[a].begin));
-    c.page = page;
-    c.ordinal = ordinal++;
-    c.tokens = limits.count_tokens(c.text);
-    chunks.push_back(std::move(c));
+  for (const auto& [page, text] : texts) {
+    const std::vector<Piece> pieces = split_pieces(text, limits);
+    for (const auto& [a, b] : Packer(text, pieces, limits).windows()) {
+      Chunk c;
+      c.text = std::string(text.substr(pieces[a].begin, pieces[b - 1].end - pieces[a].begin));
+      c.page = page;
+      c.ordinal = ordinal++;
+      if (!memo) c.tokens = limits.count_tokens(c.text);
+      chunks.push_back(std::move(c));
+    }
+  }
+  if (memo) {  // the chunks' own counts, in one batch
+    for (const auto& c : chunks) (void)memo->probe(c.text);
+    memo->flush();
+    for (auto& c : chunks) c.tokens = memo->get(c.text);
   }
   return chunks;
+}
+
+}  // namespace
+
+std::vector<Chunk> chunk_text(std::string_view text, const ChunkOptions& options, int page,
+                              int first_ordinal) {
+  return chunk_many({{page, text}}, options, first_ordinal);
+}
+
+std::vector<Chunk> chunk_pages(const std::vector<PageText>& pages, const ChunkOptions& options,
+                               int first_ordinal) {
+  std::vector<std::pair<int, std::string_view>> texts;
+  texts.reserve(pages.size());
+  for (const auto& p : pages) texts.emplace_back(p.page, p.text);
+  return chunk_many(texts, options, first_ordinal);
 }
 
 Result<std::vector<Chunk>> chunk_document(std::span<const std::byte> bytes,

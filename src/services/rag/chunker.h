@@ -26,6 +26,10 @@ namespace hn::services::rag {
 // Counts tokens in a text: the embedder's own tokenizer when one is reachable, else
 // approximate_tokens.
 using TokenCounter = std::function<int(std::string_view)>;
+// Counts many texts at once (one answer per text, in order): the embedder's tokenizer
+// behind one call (embed.tokenize takes a list), where one call per text would cost a bus
+// round trip each. An answer of another length counts as a failure (approximated).
+using TokenBatchCounter = std::function<std::vector<int>(const std::vector<std::string_view>&)>;
 
 // A cheap estimate: a word is one token per 4 characters (at least one), each
 // punctuation mark or symbol one, each CJK ideograph, kana or emoji one, whitespace none.
@@ -44,6 +48,9 @@ struct ChunkOptions {
   int tokens_per_chunk = RAG_CHUNK_TOKENS;
   int overlap_tokens = RAG_CHUNK_OVERLAP_TOKENS;
   TokenCounter count_tokens;              // empty = approximate_tokens
+  // When set, used instead of count_tokens: the pieces the window weighs are counted in a
+  // few batches (a round per level of splitting), the same counts as one by one.
+  TokenBatchCounter count_tokens_batch;
   TextFormat format = TextFormat::plain;  // chunk_document sets it from the media type
   // The hard cap on a chunk, in characters (Unicode code points): embed.text's limit.
   std::size_t max_chars = EMBED_MAX_TEXT_CHARS;
@@ -76,6 +83,11 @@ bool supported_media_type(std::string_view media_type);
 // sequence that looks like a character, and never crash it.
 std::vector<Chunk> chunk_text(std::string_view text, const ChunkOptions& options, int page = 0,
                               int first_ordinal = 0);
+
+// chunk_text over several pages at once (ordinals run on across them from first_ordinal),
+// with one round of batched counts for all of them when options.count_tokens_batch is set.
+std::vector<Chunk> chunk_pages(const std::vector<PageText>& pages, const ChunkOptions& options,
+                               int first_ordinal = 0);
 
 // The text of every page of a PDF (poppler), in page order, pages without text included
 // (with empty text); the text is valid UTF-8 with control characters other than newline

@@ -1,7 +1,8 @@
 // corpus_query.cpp — CorpusStore's retrieval (M05 §3.2, CONTRACT §4.4, phase 2 hybrid
-// search): BM25 candidates from FTS5 and cosine candidates from hnswlib (or, under a
-// selective filter, exact cosine over the allowed chunks), fused by reciprocal rank, cut
-// to k, then their rows read. Also chunks_after for reindex.
+// search): BM25 candidates from the in-memory lexical index (FTS5's terms and bm25()) and
+// cosine candidates from hnswlib (or, under a selective filter, exact cosine over the
+// allowed chunks), fused by reciprocal rank, cut to k, then their rows read. Also
+// chunks_after for reindex.
 #include <algorithm>
 #include <cmath>
 
@@ -15,49 +16,12 @@ namespace {
 // Candidates each ranking contributes before fusion.
 std::size_t candidates_for(int k) { return static_cast<std::size_t>(std::max(4 * k, 50)); }
 
-// The allowed documents as a JSON array of row ids (for json_each), and their chunk count.
+// The documents a filter allows, their chunk-id ranges and how many chunks they hold.
 struct Allowed {
   std::vector<std::int64_t> docs;
+  LexicalIndex::ChunkRanges ranges;
   std::int64_t chunks = 0;
 };
-
-Result<std::vector<std::int64_t>> lexical_candidates(Db& db, const std::string& match, const Allowed* allowed,
-                                                     std::size_t limit) {
-  std::vector<std::int64_t> out;
-  std::string sql = "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ?1";
-  if (allowed != nullptr) sql += " AND doc_id IN (SELECT value FROM json_each(?3))";
-  sql += " ORDER BY rank LIMIT ?2";
-  HN_TRY_ASSIGN(auto s, db.prepare(sql));
-  s.bind(1, match);
-  s.bind(2, static_cast<std::int64_t>(limit));
-  if (allowed != nullptr) s.bind(3, Json(allowed->docs).dump());
-  while (true) {
-    HN_TRY_ASSIGN(auto row, s.step());
-    if (!row) break;
-    out.push_back(s.column_int(0));
-  }
-  return out;
-}
-
-// Each word's document frequency from the FTS vocabulary, then the planned MATCH.
-Result<LexicalPlan> plan_match(Db& db, const std::vector<std::string>& words, std::int64_t total_chunks) {
-  if (words.empty()) return LexicalPlan{};
-  HN_TRY_ASSIGN(auto s, db.prepare("SELECT doc FROM chunks_vocab WHERE term = ?1"));
-  std::vector<TermStat> terms;
-  for (const auto& w : words) {
-    TermStat t{w, 0};
-    if (std::any_of(w.begin(), w.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) {
-      t.df = -1;
-    } else {
-      s.reset();
-      s.bind(1, w);
-      HN_TRY_ASSIGN(auto row, s.step());
-      if (row) t.df = s.column_int(0);
-    }
-    terms.push_back(std::move(t));
-  }
-  return plan_lexical_query(std::move(terms), total_chunks);
-}
 
 struct Dense {
   std::vector<std::int64_t> ids;
@@ -110,10 +74,14 @@ Result<std::vector<ScoredChunk>> CorpusStore::query(const std::string& text, con
   HN_TRY_ASSIGN(auto filter, parse_filter(options.filter));
   std::vector<float> q = query_vector;
   if (!q.empty() && !normalise(q)) return make_error(ErrorCode::bad_request, "query vector is zero or not finite");
-  const auto words = query_words(text);
   const std::size_t limit = candidates_for(options.k);
 
   Impl& im = *m_impl;
+  std::vector<std::string> terms;
+  {
+    std::lock_guard lock(im.query_tokenizer_mutex);
+    terms = im.query_tokenizer->query_terms(text, FTS_MAX_WORDS);
+  }
   HN_TRY_ASSIGN(auto reader, im.reader());
   std::shared_lock lock(im.state_mutex);
   if (!q.empty() && im.dim != 0 && static_cast<int>(q.size()) != im.dim)
@@ -125,6 +93,7 @@ Result<std::vector<ScoredChunk>> CorpusStore::query(const std::string& text, con
     for (const auto& [id, entry] : im.docs) {
       if (matches(filter, entry.info)) {
         allowed.docs.push_back(id);
+        if (entry.last_chunk >= entry.first_chunk) allowed.ranges.emplace_back(entry.first_chunk, entry.last_chunk);
         allowed.chunks += entry.info.chunks;
       }
     }
@@ -133,17 +102,8 @@ Result<std::vector<ScoredChunk>> CorpusStore::query(const std::string& text, con
   const Allowed* allowed_ptr = filter.empty() ? nullptr : &allowed;
 
   std::vector<std::int64_t> lexical;
-  std::int64_t total_chunks = 0;
-  for (const auto& [id, entry] : im.docs) total_chunks += entry.info.chunks;
-  HN_TRY_ASSIGN(auto plan, plan_match(reader->db(), words, total_chunks));
-  if (!plan.match.empty()) {
-    HN_TRY_ASSIGN(lexical, lexical_candidates(reader->db(), plan.match, allowed_ptr, limit));
-  }
-  if (lexical.size() < static_cast<std::size_t>(options.k) && !plan.fallback.empty()) {
-    HN_TRY_ASSIGN(auto more, lexical_candidates(reader->db(), plan.fallback, allowed_ptr, limit));
-    for (std::int64_t id : more)
-      if (lexical.size() < limit && std::find(lexical.begin(), lexical.end(), id) == lexical.end()) lexical.push_back(id);
-  }
+  for (const auto& hit : im.lexical.search(terms, limit, allowed_ptr ? &allowed.ranges : nullptr))
+    lexical.push_back(hit.chunk_id);
   Dense dense;
   if (!q.empty() && im.index) dense = dense_candidates(im, q, allowed_ptr, limit);
   const auto fused = fuse_rrf(lexical, dense.ids, dense.similarities);

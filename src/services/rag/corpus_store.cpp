@@ -1,7 +1,9 @@
-// corpus_store.cpp — CorpusStore: open (schema, document cache, the vector index loaded and
-// reconciled with the database, or rebuilt), info and the listing of corpora. Writes are in
+// corpus_store.cpp — CorpusStore: open (schema, document cache, the lexical index built from
+// the chunks, the vector index loaded and reconciled with the database, or rebuilt), info
+// and the listing of corpora. Writes are in
 // corpus_write.cpp, retrieval in corpus_query.cpp.
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <unordered_set>
 
@@ -35,7 +37,7 @@ CREATE TABLE IF NOT EXISTS chunks(
   UNIQUE(doc_id, ordinal));
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(text, doc_id UNINDEXED,
   content = 'chunks', content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 2');
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_vocab USING fts5vocab(chunks_fts, row);
+-- (fts_tokenizer.h names the same tokenizer: the in-memory lexical index cuts text as this does.)
 CREATE TABLE IF NOT EXISTS reindex_vectors(chunk_id INTEGER PRIMARY KEY, vector BLOB NOT NULL);
 INSERT OR IGNORE INTO meta(key, value) VALUES('schema', '1');
 )sql";
@@ -192,6 +194,22 @@ Status load_documents(CorpusStore::Impl& impl) {
   return {};
 }
 
+// The in-memory lexical index from every chunk's text (FTS5's tokenizer).
+Status build_lexical(CorpusStore::Impl& impl) {
+  const auto t0 = std::chrono::steady_clock::now();
+  HN_TRY_ASSIGN(auto s, impl.db.prepare("SELECT id, text FROM chunks ORDER BY id"));
+  while (true) {
+    HN_TRY_ASSIGN(auto row, s.step());
+    if (!row) break;
+    impl.lexical.add(s.column_int(0), count_terms(*impl.write_tokenizer, s.column_text(1)));
+  }
+  impl.lexical.shrink_to_fit();
+  impl.report.lexical_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+  impl.report.lexical_bytes = static_cast<std::int64_t>(impl.lexical.memory_bytes());
+  return {};
+}
+
 // Rebuilds the index from every vector in the database.
 Status rebuild_index(CorpusStore::Impl& impl) {
   HN_TRY_ASSIGN(impl.index, build_index(impl.db, impl.dim));
@@ -298,7 +316,10 @@ Result<std::unique_ptr<CorpusStore>> CorpusStore::open(const fs::path& dir, cons
   HN_TRY_ASSIGN(auto gen_text, meta_value(impl->db, "generation"));
   impl->dim = static_cast<int>(to_int(dim_text));
   impl->generation = to_int(gen_text);
+  HN_TRY_ASSIGN(impl->write_tokenizer, FtsTokenizer::create(impl->db.handle()));
+  HN_TRY_ASSIGN(impl->query_tokenizer, FtsTokenizer::create(impl->db.handle()));
   HN_TRY(load_documents(*impl));
+  HN_TRY(build_lexical(*impl));
   HN_TRY(open_index(*impl));
   return std::unique_ptr<CorpusStore>(new CorpusStore(std::move(impl)));
 }

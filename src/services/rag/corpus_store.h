@@ -1,19 +1,22 @@
 // corpus_store.h — one corpus on disk (M05 §3.2): a SQLite file (documents, chunks,
 // their metadata and an FTS5 index over chunk text) and beside it a persisted hnswlib
-// index of the chunks' vectors (cosine). Retrieval is hybrid: BM25 from FTS5 and dense
+// index of the chunks' vectors (cosine). Retrieval is hybrid: BM25 (FTS5's bm25(), from an
+// in-memory inverted index of the FTS5 tokenizer's terms, lexical_index.h) and dense
 // cosine from hnswlib, fused by reciprocal rank; lexical alone when the caller has no
 // query vector (no embedder on the bus).
 //
 // Layout: <dir>/<corpus>/corpus.db and <dir>/<corpus>/vectors.hnsw (+ vectors.hnsw.meta,
 // the index's tag and hash). The database is the truth and holds every vector; the index
 // file is a cache, saved at close and every few thousand changes, and reconciled with the
-// database on open (doc/design/rag.md "Corpus store").
+// database on open; the lexical index lives in memory only, built from the chunks on open
+// and updated after each commit (doc/design/rag.md "Corpus store").
 //
 // Thread-safety: one CorpusStore may be used from several threads; writes are
 // serialised inside, queries run concurrently with each other.
 // Invariants: add_document is atomic — after a crash (kill -9) at any point the corpus
 // holds the document whole or not at all, and the vector index agrees with the database
-// (missing vectors are re-added from the database on open). A corpus has one embedding
+// (missing vectors are re-added from the database on open), as the lexical index does (it
+// is rebuilt from the database on open). A corpus has one embedding
 // model and dimension at a time; reindex replaces every vector.
 #pragma once
 
@@ -71,12 +74,15 @@ struct ScoredChunk {
   DocumentInfo doc;      // without metadata tokens/chunks counts filled only if cheap
 };
 
-// What open did to the vector index (tests and the doctor read it).
+// What open did to the vector index and the lexical index (tests, the bench and the
+// doctor read it).
 struct IndexReport {
   bool loaded = false;       // read from vectors.hnsw
   bool rebuilt = false;      // rebuilt from the database (file missing, torn, stale, sparse)
   std::int64_t added = 0;    // vectors the file lacked, re-added from the database
   std::int64_t dropped = 0;  // vectors of chunks the database no longer holds
+  std::int64_t lexical_ms = 0;     // building the in-memory lexical index from the chunks
+  std::int64_t lexical_bytes = 0;  // its size in memory, about
 };
 
 class CorpusStore {

@@ -2,8 +2,9 @@
 // (corpus_store.cpp: open, reconcile, info; corpus_write.cpp: add, remove, reindex;
 // corpus_query.cpp: retrieval). Not for use outside them.
 //
-// Thread-safety: `write_mutex` serialises writers (one SQLite writer per database);
-// `state_mutex` guards the in-memory state (model, index, document cache): queries hold it
+// Thread-safety: `write_mutex` serialises writers (one SQLite writer per database) and
+// guards the writer's tokenizer; `state_mutex` guards the in-memory state (model, vector
+// index, lexical index, document cache): queries hold it
 // shared for their whole run, writers take it exclusively only to apply a committed change.
 // A query may therefore see rows committed a moment before the cache knows them; it skips
 // chunks of documents the cache does not hold, so it never returns half a document.
@@ -18,6 +19,8 @@
 
 #include "events/detail/sqlite.h"
 #include "services/rag/corpus_store.h"
+#include "services/rag/fts_tokenizer.h"
+#include "services/rag/lexical_index.h"
 #include "services/rag/vector_index.h"
 
 namespace hn::services::rag {
@@ -68,6 +71,10 @@ struct CorpusStore::Impl {
 
   std::mutex write_mutex;  // held by every writer for its whole run
   Db db;                   // the writer's connection
+  std::unique_ptr<FtsTokenizer> write_tokenizer;  // chunk texts, under write_mutex
+
+  std::mutex query_tokenizer_mutex;
+  std::unique_ptr<FtsTokenizer> query_tokenizer;  // query texts, under its mutex
 
   std::mutex readers_mutex;
   std::vector<Db> readers;  // idle read-only connections
@@ -77,6 +84,7 @@ struct CorpusStore::Impl {
   int dim = 0;
   std::int64_t generation = 0;  // bumped by each committed reindex
   std::unique_ptr<VectorIndex> index;  // null while dim == 0
+  LexicalIndex lexical;                // every chunk's terms (BM25)
   std::unordered_map<std::int64_t, DocEntry> docs;  // by document row id
   std::unordered_map<std::string, std::int64_t> doc_ids;  // doc_cid → row id
   std::map<std::int64_t, std::int64_t> doc_by_first_chunk;  // first chunk id → row id
@@ -119,6 +127,12 @@ std::string_view vector_to_blob(const std::vector<float>& v);
 
 // A fresh index of every vector of `dim` floats in the database (hnsw insertions on every core).
 Result<std::unique_ptr<VectorIndex>> build_index(Db& db, int dim);
+
+// A chunk a write removed: its id and text (for the lexical index to forget its terms).
+struct RemovedChunk {
+  std::int64_t id = 0;
+  std::string text;
+};
 
 // Runs work inside BEGIN IMMEDIATE … COMMIT, rolling back on any error.
 Status in_transaction(Db& db, const std::function<Status()>& work);

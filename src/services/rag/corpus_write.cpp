@@ -1,6 +1,6 @@
 // corpus_write.cpp — CorpusStore's writers: add_document (one SQLite transaction: the
-// document, its chunks with their vectors, their FTS rows; then the vector index and the
-// cache), remove_document, and reindex (staged vectors swapped in by one transaction).
+// document, its chunks with their vectors, their FTS rows; then the vector index, the
+// lexical index and the cache), remove_document, and reindex (staged vectors swapped in by one transaction).
 #include <algorithm>
 #include <set>
 
@@ -23,14 +23,14 @@ void run_add_hook() {
   if (hook) hook();
 }
 
-// Deletes a document's FTS rows, chunks and row; its chunk ids go to `removed`.
-Status delete_document_rows(Db& db, std::int64_t doc_id, std::vector<std::int64_t>& removed) {
-  HN_TRY_ASSIGN(auto ids, db.prepare("SELECT id FROM chunks WHERE doc_id = ?1"));
+// Deletes a document's FTS rows, chunks and row; its chunks go to `removed`.
+Status delete_document_rows(Db& db, std::int64_t doc_id, std::vector<RemovedChunk>& removed) {
+  HN_TRY_ASSIGN(auto ids, db.prepare("SELECT id, text FROM chunks WHERE doc_id = ?1"));
   ids.bind(1, doc_id);
   while (true) {
     HN_TRY_ASSIGN(auto row, ids.step());
     if (!row) break;
-    removed.push_back(ids.column_int(0));
+    removed.push_back(RemovedChunk{ids.column_int(0), ids.column_text(1)});
   }
   // External-content FTS5: a row leaves the index through the 'delete' command with the
   // values it was indexed with.
@@ -54,6 +54,24 @@ Status set_meta(Db& db, std::string_view key, std::string_view value) {
 }
 
 Error bad(std::string message) { return make_error(ErrorCode::bad_request, std::move(message)); }
+
+// The terms of removed chunks, for the lexical index (under write_mutex: its tokenizer).
+std::vector<ChunkTerms> terms_of(CorpusStore::Impl& im, const std::vector<RemovedChunk>& removed) {
+  std::vector<ChunkTerms> out;
+  out.reserve(removed.size());
+  for (const auto& c : removed) out.push_back(count_terms(*im.write_tokenizer, c.text));
+  return out;
+}
+
+// Under the exclusive state lock: the removed chunks leave both indexes.
+void forget_removed(CorpusStore::Impl& im, const std::vector<RemovedChunk>& removed,
+                    const std::vector<ChunkTerms>& terms) {
+  for (std::size_t i = 0; i < removed.size(); ++i) {
+    im.lexical.remove(removed[i].id, terms[i]);
+    if (im.index) im.index->remove(removed[i].id);
+  }
+  if (im.index) im.unsaved += static_cast<std::int64_t>(removed.size());
+}
 
 }  // namespace
 
@@ -110,7 +128,12 @@ Status CorpusStore::add_document(const DocumentInfo& doc, const std::vector<Chun
     if (it != im.doc_ids.end()) old_id = it->second;
   }
 
-  std::vector<std::int64_t> removed;
+  // The new chunks' terms, in id order, for the lexical index once committed.
+  std::vector<ChunkTerms> added_terms;
+  added_terms.reserve(order.size());
+  for (std::size_t i : order) added_terms.push_back(count_terms(*im.write_tokenizer, chunks[i].text));
+
+  std::vector<RemovedChunk> removed;
   std::int64_t new_id = 0;
   std::int64_t tokens = 0;
   for (const auto& c : chunks) tokens += c.tokens;
@@ -168,6 +191,7 @@ Status CorpusStore::add_document(const DocumentInfo& doc, const std::vector<Chun
   first_stmt.bind(1, new_id);
   HN_TRY(first_stmt.step());
   const std::int64_t first = first_stmt.column_int(0);
+  const std::vector<ChunkTerms> removed_terms = terms_of(im, removed);
   Status index_status;
   {
     std::unique_lock lock(im.state_mutex);
@@ -176,8 +200,10 @@ Status CorpusStore::add_document(const DocumentInfo& doc, const std::vector<Chun
       im.dim = dim;
       im.index = VectorIndex::create(dim);
     }
+    forget_removed(im, removed, removed_terms);
+    for (std::size_t j = 0; j < added_terms.size(); ++j)
+      im.lexical.add(first + static_cast<std::int64_t>(j), added_terms[j]);
     if (im.index) {
-      for (std::int64_t id : removed) im.index->remove(id);
       if (with_vectors) {
         std::vector<std::int64_t> ids(order.size());
         std::vector<std::vector<float>> sorted(order.size());
@@ -188,7 +214,7 @@ Status CorpusStore::add_document(const DocumentInfo& doc, const std::vector<Chun
         // A failure here (out of memory) leaves the database right; the next open re-adds.
         index_status = im.index->add_batch(ids, sorted);
       }
-      im.unsaved += static_cast<std::int64_t>(removed.size() + (with_vectors ? chunks.size() : 0));
+      im.unsaved += static_cast<std::int64_t>(with_vectors ? chunks.size() : 0);
     }
     if (old_id >= 0) im.cache_erase(old_id);
     DocEntry entry;
@@ -217,14 +243,12 @@ Status CorpusStore::remove_document(const std::string& doc_cid) {
       return make_error(ErrorCode::not_found, "no such document in the corpus", Json{{"doc_cid", doc_cid}});
     id = it->second;
   }
-  std::vector<std::int64_t> removed;
+  std::vector<RemovedChunk> removed;
   HN_TRY(in_transaction(im.db, [&]() -> Status { return delete_document_rows(im.db, id, removed); }));
+  const std::vector<ChunkTerms> removed_terms = terms_of(im, removed);
   {
     std::unique_lock lock(im.state_mutex);
-    if (im.index) {
-      for (std::int64_t c : removed) im.index->remove(c);
-      im.unsaved += static_cast<std::int64_t>(removed.size());
-    }
+    forget_removed(im, removed, removed_terms);
     im.cache_erase(id);
   }
   std::shared_lock lock(im.state_mutex);

@@ -61,13 +61,14 @@ std::string ledger_key(const std::string& corpus, const std::string& doc_cid) {
   return corpus + " " + doc_cid;
 }
 
-[[noreturn]] void kill_self(const char* why) {
+
+}  // namespace
+
+[[noreturn]] void ingest_kill_self(const char* why) {
   ingest_log().warning("test hook: killing the node", Json{{"at", why}});
   ::kill(::getpid(), SIGKILL);
   std::abort();
 }
-
-}  // namespace
 
 IngestHooks IngestHooks::from_env() {
   IngestHooks h;
@@ -158,32 +159,6 @@ Result<IngestPipeline::Loaded> IngestPipeline::load(const IngestRequest& request
   return doc;
 }
 
-Result<std::vector<Chunk>> IngestPipeline::chunk(const Loaded& doc, const ChunkOptions& options,
-                                                 IngestProgress& progress,
-                                                 const ProgressFn& report) {
-  const auto bytes = std::as_bytes(std::span(doc.bytes));
-  std::vector<Chunk> chunks;
-  if (doc.media_type == "application/pdf") {
-    HN_TRY_ASSIGN(auto pages, pdf_pages(bytes));
-    progress.pages_total = static_cast<int>(pages.size());
-    for (const auto& page : pages) {
-      auto more = chunk_text(page.text, options, page.page, static_cast<int>(chunks.size()));
-      for (auto& c : more) chunks.push_back(std::move(c));
-      ++progress.pages_done;
-      progress.chunks_total = static_cast<std::int64_t>(chunks.size());
-      if (report) HN_TRY(report(progress));
-    }
-  } else {
-    progress.pages_total = 1;
-    HN_TRY_ASSIGN(chunks, chunk_document(bytes, doc.media_type, options));
-    progress.pages_done = 1;
-    progress.chunks_total = static_cast<std::int64_t>(chunks.size());
-    if (report) HN_TRY(report(progress));
-  }
-  if (chunks.empty()) return bad("the document has no text to index");
-  return chunks;
-}
-
 Result<IngestResult> IngestPipeline::ingest(const IngestRequest& request, CorpusStore* store,
                                             const CreateStore& create_store,
                                             const ProgressFn& progress,
@@ -227,33 +202,18 @@ Result<IngestResult> IngestPipeline::ingest(const IngestRequest& request, Corpus
   ChunkOptions options;
   if (auto tok = m_embedder.tokenizer(model)) {
     options.count_tokens = tok->count;
+    options.count_tokens_batch = tok->count_batch;
     if (tok->max_tokens > 0) {
       options.tokens_per_chunk = std::clamp(tok->max_tokens - 16, 32, RAG_CHUNK_TOKENS);
       options.overlap_tokens = std::min(RAG_CHUNK_OVERLAP_TOKENS, options.tokens_per_chunk / 5);
     }
   }
   IngestProgress state;
-  HN_TRY_ASSIGN(auto chunks, chunk(doc, options, state, progress));
-  if (cancel.is_cancelled()) return make_error(ErrorCode::timeout, "cancelled by the caller");
-
-  std::vector<std::vector<float>> vectors;
-  if (!model.empty()) {
-    std::vector<std::string> texts;
-    texts.reserve(chunks.size());
-    for (const auto& c : chunks) texts.push_back(c.text);
-    int batches = 0;
-    auto on_batch = [&](std::size_t done) -> Status {
-      if (m_hooks.kill_after_batches > 0 && ++batches >= m_hooks.kill_after_batches) {
-        kill_self("embedding");
-      }
-      state.chunks_done = static_cast<std::int64_t>(done);
-      return progress ? progress(state) : Status{};
-    };
-    HN_TRY_ASSIGN(vectors, m_embedder.embed(model, texts, cancel, on_batch, m_hooks.batch_texts));
-  } else if (progress) {
-    state.chunks_done = state.chunks_total;
-    HN_TRY(progress(state));
-  }
+  const std::int64_t load_ms = ms_since(t0);
+  HN_TRY_ASSIGN(auto embedded, chunk_and_embed(doc, options, model, state, progress, cancel));
+  std::vector<Chunk> chunks = std::move(embedded.chunks);
+  std::vector<std::vector<float>> vectors = std::move(embedded.vectors);
+  const std::int64_t embedded_ms = ms_since(t0);
 
   DocumentInfo info;
   info.doc_cid = request.doc_cid;
@@ -267,9 +227,11 @@ Result<IngestResult> IngestPipeline::ingest(const IngestRequest& request, Corpus
     HN_TRY_ASSIGN(store, create_store());
     result.created_corpus = true;
   }
+  const std::int64_t opened_ms = ms_since(t0);
   // One transaction: the document is whole or absent, whatever happens from here.
   HN_TRY(store->add_document(info, chunks, vectors, model));
-  if (m_hooks.kill_before_event) kill_self("before the event");
+  const std::int64_t stored_ms = ms_since(t0);
+  if (m_hooks.kill_before_event) ingest_kill_self("before the event");
 
   auto event_id = announce(request.corpus, info);
   if (!event_id) {
@@ -284,7 +246,12 @@ Result<IngestResult> IngestPipeline::ingest(const IngestRequest& request, Corpus
                                              {"doc_cid", request.doc_cid},
                                              {"chunks", info.chunks},
                                              {"model", model},
-                                             {"ms", result.ms}});
+                                             {"ms", result.ms},
+                                             // Where the time went (each from the start).
+                                             {"loaded_ms", load_ms},
+                                             {"embedded_ms", embedded_ms},
+                                             {"opened_ms", opened_ms},
+                                             {"stored_ms", stored_ms}});
   return result;
 }
 

@@ -71,6 +71,9 @@ struct IngestResult {
 // SIGKILLs itself after N embedding batches of an ingest (before anything is written);
 // HEARTHNET_RAG_KILL_BEFORE_EVENT=1 — after the store's commit, before the event append;
 // HEARTHNET_RAG_BATCH_TEXTS=N — embed N texts per call instead of 256 (more batches).
+// The test hooks' end: logs where, then SIGKILLs this process.
+[[noreturn]] void ingest_kill_self(const char* why);
+
 struct IngestHooks {
   int kill_after_batches = 0;
   bool kill_before_event = false;
@@ -118,8 +121,16 @@ class IngestPipeline {
     std::string file_name;
   };
   Result<Loaded> load(const IngestRequest& request, const bus::CancelToken& cancel);
-  Result<std::vector<Chunk>> chunk(const Loaded& doc, const ChunkOptions& options,
-                                   IngestProgress& progress, const ProgressFn& report);
+  // The document's chunks and, with a model, their vectors (ingest_stages.cpp): a PDF's
+  // pages are chunked in groups on a helper thread while the groups before are embedded, so
+  // the embedder waits only for the first group.
+  struct Embedded {
+    std::vector<Chunk> chunks;
+    std::vector<std::vector<float>> vectors;  // empty without a model
+  };
+  Result<Embedded> chunk_and_embed(const Loaded& doc, const ChunkOptions& options, const std::string& model,
+                                   IngestProgress& progress, const ProgressFn& report,
+                                   const bus::CancelToken& cancel);
   Result<std::string> announce(const std::string& corpus, const DocumentInfo& doc);
 
   service::ServiceContext m_ctx;

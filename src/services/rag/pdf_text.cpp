@@ -92,14 +92,7 @@ Result<std::vector<Chunk>> chunk_pdf(std::span<const std::byte> pdf, const Chunk
   HN_TRY_ASSIGN(std::vector<PageText> pages, pdf_pages(pdf));
   ChunkOptions page_options = options;
   page_options.format = TextFormat::plain;
-  std::vector<Chunk> chunks;
-  for (const PageText& page : pages) {
-    std::vector<Chunk> more =
-        chunk_text(page.text, page_options, page.page, static_cast<int>(chunks.size()));
-    chunks.insert(chunks.end(), std::make_move_iterator(more.begin()),
-                  std::make_move_iterator(more.end()));
-  }
-  return chunks;
+  return chunk_pages(pages, page_options);
 }
 
 }  // namespace hn::services::rag

@@ -49,59 +49,6 @@ std::string fts_match_expression(const std::vector<std::string>& words) {
 
 namespace {
 
-std::string join_quoted(const std::vector<std::string>& words, std::string_view op) {
-  std::string out;
-  for (const auto& w : words) {
-    if (!out.empty()) out += op;
-    out += fts_match_expression({w});
-  }
-  return out;
-}
-
-}  // namespace
-
-LexicalPlan plan_lexical_query(std::vector<TermStat> terms, std::int64_t total_chunks) {
-  std::vector<std::string> unknown;
-  std::vector<TermStat> rare, common;
-  const std::int64_t common_cut = std::max<std::int64_t>(1, total_chunks / 4);
-  for (auto& t : terms) {
-    if (t.df < 0) {
-      unknown.push_back(std::move(t.word));
-    } else if (t.df > common_cut) {
-      common.push_back(std::move(t));
-    } else if (t.df > 0) {
-      rare.push_back(std::move(t));
-    }
-  }
-  auto by_df = [](const TermStat& a, const TermStat& b) { return a.df < b.df; };
-  std::sort(rare.begin(), rare.end(), by_df);
-  std::sort(common.begin(), common.end(), by_df);
-  const std::vector<TermStat>& pool = rare.empty() ? common : rare;
-  std::vector<std::string> chosen;
-  std::int64_t rows = 0;
-  for (const auto& t : pool) {
-    if (!chosen.empty() && rows + t.df > LEXICAL_ROW_BUDGET) break;
-    chosen.push_back(t.word);
-    rows += t.df;
-  }
-  LexicalPlan plan;
-  auto with_unknown = [&](std::string expr) {
-    if (unknown.empty()) return expr;
-    return expr.empty() ? join_quoted(unknown, " OR ") : expr + " OR " + join_quoted(unknown, " OR ");
-  };
-  if (rows <= LEXICAL_ROW_BUDGET || pool.size() == 1) {
-    plan.match = with_unknown(join_quoted(chosen, " OR "));
-  } else {
-    std::vector<std::string> all;
-    for (const auto& t : pool) all.push_back(t.word);
-    plan.match = with_unknown("(" + join_quoted(all, " AND ") + ")");
-    plan.fallback = with_unknown(join_quoted({pool.front().word}, ""));
-  }
-  return plan;
-}
-
-namespace {
-
 bool is_document_field(std::string_view key) {
   return key == "doc_cid" || key == "title" || key == "language" || key == "media_type";
 }

@@ -1,6 +1,7 @@
 // retrieval.h — the pure parts of hybrid retrieval (M05 §3.2, phase 2 overview): turning
-// any user text into a safe FTS5 query, the metadata filter of CONTRACT §4.4, and
-// reciprocal rank fusion of the lexical and dense rankings.
+// any user text into a safe FTS5 query (for asking chunks_fts directly: the store ranks
+// from its in-memory lexical index, lexical_index.h), the metadata filter of CONTRACT §4.4,
+// and reciprocal rank fusion of the lexical and dense rankings.
 //
 // Thread-safety: free functions and values; no shared state.
 // Invariants: fts_match_expression never yields FTS5 syntax from the user's text (each
@@ -22,7 +23,7 @@ struct DocumentInfo;
 
 // RRF's constant (Cormack et al. 2009): score = Σ 1 / (RRF_K + rank).
 inline constexpr int RRF_K = 60;
-// At most this many words of a query reach FTS5.
+// At most this many words (terms) of a query are ranked.
 inline constexpr std::size_t FTS_MAX_WORDS = 32;
 
 // The query's words (letters, digits and any non-ASCII byte; lower-cased ASCII),
@@ -30,26 +31,6 @@ inline constexpr std::size_t FTS_MAX_WORDS = 32;
 std::vector<std::string> query_words(std::string_view text);
 // `"w1" OR "w2" …` for FTS5 MATCH; "" when the text has no word.
 std::string fts_match_expression(const std::vector<std::string>& words);
-
-// FTS5 computes bm25() for every row a MATCH yields before it can order them, so a query
-// whose words appear in most chunks costs a scan of the corpus. The lexical query is
-// therefore planned from each word's document frequency (fts5vocab):
-inline constexpr std::int64_t LEXICAL_ROW_BUDGET = 4000;  // rows to score, about
-struct TermStat {
-  std::string word;
-  std::int64_t df = -1;  // chunks holding it; -1 = unknown (a non-ASCII word, which the
-                         // tokenizer folds: always kept)
-};
-// Drops words in no chunk, and words in more than a quarter of the chunks (BM25 gives them
-// almost no weight) unless no other is left; ORs the rarest words while their rows fit
-// LEXICAL_ROW_BUDGET; when even the rarest exceeds it, ANDs the words instead (rows holding
-// all of them) and names the rarest word alone as the fallback for when the AND finds too
-// few. Empty strings when nothing can match.
-struct LexicalPlan {
-  std::string match;
-  std::string fallback;  // "" unless match is an AND
-};
-LexicalPlan plan_lexical_query(std::vector<TermStat> terms, std::int64_t total_chunks);
 
 // CONTRACT §4.4 filter: equality on a document field (doc_cid, title, language,
 // media_type) or a metadata key; "min_<key>" / "max_<key>" with a number compare a

@@ -160,6 +160,8 @@ std::size_t VectorIndex::size() const {
 
 std::size_t VectorIndex::deleted_count() const { return m_impl->hnsw->num_deleted_; }
 
+void VectorIndex::set_ef(std::size_t ef) { m_impl->hnsw->setEf(std::max<std::size_t>(ef, 1)); }
+
 Status VectorIndex::add(std::int64_t label, std::span<const float> unit_vector) {
   if (unit_vector.size() != static_cast<std::size_t>(m_impl->dim))
     return make_error(ErrorCode::bad_request, "vector has the wrong dimension");

@@ -225,6 +225,73 @@ TEST(RagChunkText, UsesTheTokenCounterWhenSet) {
   }
 }
 
+// The embedder's tokenizer behind a batch counter: the same chunks and counts as one text
+// at a time, in a handful of calls for several pages (a round per level of splitting, then
+// the chunks' own counts) instead of one per piece.
+TEST(RagChunkText, BatchedCountsGiveTheSameChunksInFewCalls) {
+  auto words = [](std::string_view s) {  // one token per word, and a long word costs more
+    int tokens = 0;
+    std::size_t run = 0;
+    for (std::size_t i = 0; i <= s.size(); ++i) {
+      if (i == s.size() || s[i] == ' ' || s[i] == '\n') {
+        if (run > 0) tokens += 1 + static_cast<int>(run / 12);
+        run = 0;
+      } else {
+        ++run;
+      }
+    }
+    return tokens;
+  };
+  std::vector<PageText> pages;
+  for (int p = 1; p <= 12; ++p) {
+    std::string text = paragraphs(3 + p % 4, 5);
+    if (p % 5 == 0) text += "\n\n" + std::string(300, 'x') + " " + std::string(40, 'y');  // cut into runs
+    if (p % 3 == 0) text += " " + std::string(600, 'z');  // a sentence too long: words
+    pages.push_back(PageText{p, text});
+  }
+  ChunkOptions one;
+  one.tokens_per_chunk = 60;
+  one.overlap_tokens = 12;
+  int single_calls = 0;
+  one.count_tokens = [&](std::string_view s) {
+    ++single_calls;
+    return words(s);
+  };
+  std::vector<Chunk> expected;
+  for (const auto& page : pages) {
+    auto more = chunk_text(page.text, one, page.page, static_cast<int>(expected.size()));
+    expected.insert(expected.end(), more.begin(), more.end());
+  }
+  ChunkOptions batched = one;
+  int batch_calls = 0, single_after = 0;
+  batched.count_tokens = [&](std::string_view s) {
+    ++single_after;
+    return words(s);
+  };
+  batched.count_tokens_batch = [&](const std::vector<std::string_view>& texts) {
+    ++batch_calls;
+    std::vector<int> out;
+    for (auto t : texts) out.push_back(words(t));
+    return out;
+  };
+  const auto got = chunk_pages(pages, batched);
+  ASSERT_EQ(got.size(), expected.size());
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].text, expected[i].text) << i;
+    EXPECT_EQ(got[i].tokens, expected[i].tokens) << i;
+    EXPECT_EQ(got[i].page, expected[i].page) << i;
+    EXPECT_EQ(got[i].ordinal, expected[i].ordinal) << i;
+  }
+  EXPECT_GT(single_calls, 100);
+  EXPECT_LE(batch_calls, 8);
+  EXPECT_EQ(single_after, 0);
+  // A batch counter that answers the wrong number of counts: approximated, never a crash.
+  batched.count_tokens_batch = [](const std::vector<std::string_view>&) { return std::vector<int>{}; };
+  const auto approx = chunk_pages(pages, batched);
+  ASSERT_FALSE(approx.empty());
+  for (const auto& c : approx) EXPECT_EQ(c.tokens, approximate_tokens(c.text));
+}
+
 TEST(RagChunkText, CarriesPageAndNumbersOrdinalsFromTheFirst) {
   const auto chunks = chunk_text(paragraphs(30, 6), ChunkOptions{}, 7, 12);
   ASSERT_GT(chunks.size(), 2u);

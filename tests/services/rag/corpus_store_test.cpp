@@ -13,8 +13,10 @@
 #include <random>
 #include <thread>
 #include <atomic>
+#include <cmath>
 
 #include "core/hash.h"
+#include "events/detail/sqlite.h"
 #include "services/rag/corpus_store.h"
 #include "services/rag/retrieval.h"
 #include "support/test_support.h"
@@ -578,34 +580,142 @@ TEST_F(CorpusStoreTest, ListCorporaAndInfo) {
   EXPECT_TRUE(list_corpora(tmp.path() / "missing").empty());
 }
 
+// FTS5's own answer on the corpus's database: the chunk ids ("<doc_cid>#<ordinal>") of the
+// best n chunks by bm25() for an OR of the text's words, ties by row id.
+std::vector<std::string> fts5_ranking(const fs::path& db_file, const std::string& text, int n) {
+  std::vector<std::string> out;
+  auto db = events::detail::Db::open(db_file.string(), false);
+  EXPECT_TRUE(db.has_value());
+  if (!db) return out;
+  const std::string match = fts_match_expression(query_words(text));
+  if (match.empty()) return out;
+  auto s = db->prepare(
+      "SELECT d.doc_cid, c.ordinal FROM chunks_fts f JOIN chunks c ON c.id = f.rowid "
+      "JOIN documents d ON d.id = c.doc_id WHERE chunks_fts MATCH ?1 ORDER BY bm25(chunks_fts), c.id LIMIT ?2");
+  EXPECT_TRUE(s.has_value());
+  s->bind(1, match);
+  s->bind(2, static_cast<std::int64_t>(n));
+  while (true) {
+    auto row = s->step();
+    if (!row || !*row) break;
+    out.push_back(s->column_text(0) + "#" + std::to_string(s->column_int(1)));
+  }
+  return out;
+}
+
+// The store's lexical ranking (its in-memory index) is FTS5's bm25() ranking over the same
+// database after every kind of write: adds, replaces, removes, a reindex, a reopen, and a
+// writer killed inside its transaction (whose words must then be nowhere).
+TEST_F(CorpusStoreTest, LexicalIndexAgreesWithFts5AfterEveryWrite) {
+  std::mt19937_64 rng(11);
+  auto word = [&] {
+    const double u = std::uniform_real_distribution<double>(0, 1)(rng);
+    return "t" + std::to_string(static_cast<int>(std::pow(200.0, u)));
+  };
+  auto texts = [&](int n) {
+    std::vector<std::string> out;
+    for (int c = 0; c < n; ++c) {
+      std::string t;
+      const int words = 2 + static_cast<int>(rng() % 30);
+      for (int w = 0; w < words; ++w) t += word() + (w % 7 == 6 ? ". " : " ");
+      out.push_back(t);
+    }
+    return out;
+  };
+  auto vectors = [&](std::size_t n) {
+    std::vector<std::vector<float>> out;
+    for (std::size_t i = 0; i < n; ++i) out.push_back(axis(static_cast<int>(rng() % DIM), 0.1f));
+    return out;
+  };
+  const fs::path db_file = corpus_dir() / "corpus.db";
+  auto agree = [&](CorpusStore& store, const std::string& when) {
+    for (int q = 0; q < 25; ++q) {
+      const std::string text = word() + " " + word() + (q % 4 == 0 ? " Zeppelin" : " " + word());
+      auto got = store.query(text, {}, with_k(20));
+      ASSERT_TRUE(got.has_value()) << when;
+      std::vector<std::string> ids;
+      for (const auto& h : *got) ids.push_back(h.chunk_id);
+      EXPECT_EQ(ids, fts5_ranking(db_file, text, 20)) << when << ": " << text;
+    }
+  };
+  {
+    auto store = open();
+    for (int d = 0; d < 30; ++d) {
+      auto t = texts(1 + d % 7);
+      ASSERT_TRUE(store->add_document(doc("d" + std::to_string(d)), chunks_of(t), vectors(t.size()), "m1"));
+    }
+    agree(*store, "added");
+    for (int d = 0; d < 30; d += 3) {
+      auto t = texts(2 + d % 5);
+      ASSERT_TRUE(store->add_document(doc("d" + std::to_string(d)), chunks_of(t), vectors(t.size()), "m1"));
+    }
+    for (int d = 1; d < 30; d += 4) ASSERT_TRUE(store->remove_document(cid("d" + std::to_string(d))));
+    agree(*store, "replaced and removed");
+    ASSERT_TRUE(store->begin_reindex("m2", DIM));
+    std::int64_t after = 0;
+    while (true) {
+      auto page = store->chunks_after(after, 50);
+      ASSERT_TRUE(page.has_value());
+      if (page->empty()) break;
+      std::vector<std::int64_t> ids;
+      for (const auto& c : *page) ids.push_back(c.id);
+      ASSERT_TRUE(store->put_reindexed(ids, vectors(ids.size())));
+      after = page->back().id;
+    }
+    ASSERT_TRUE(store->commit_reindex());
+    agree(*store, "reindexed");
+  }
+  {
+    auto store = open();
+    EXPECT_GT(store->open_report().lexical_bytes, 0);
+    agree(*store, "reopened");
+  }
+  // A writer killed inside add_document's transaction.
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::close(ready[0]);
+    auto store = CorpusStore::open(tmp.path(), "handbook");
+    if (!store) ::_exit(2);
+    set_add_document_hook_for_test([&] {
+      const char byte = 1;
+      (void)!::write(ready[1], &byte, 1);
+      ::pause();
+    });
+    (void)(*store)->add_document(doc("killed"), chunks_of({"zeppelin t1 t2", "zeppelin t3"}), {axis(0), axis(1)},
+                                 "m2");
+    ::_exit(4);
+  }
+  ::close(ready[1]);
+  char byte = 0;
+  ASSERT_EQ(::read(ready[0], &byte, 1), 1);
+  ::close(ready[0]);
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  auto store = open();
+  EXPECT_FALSE(store->has_document(cid("killed")));
+  auto zeppelin = store->query("zeppelin", {}, with_k(5));
+  ASSERT_TRUE(zeppelin.has_value());
+  EXPECT_TRUE(zeppelin->empty());
+  agree(*store, "after a kill mid-write");
+  // And the next write is seen by both.
+  ASSERT_TRUE(store->add_document(doc("killed"), chunks_of({"zeppelin t1 t2", "zeppelin t3"}), {axis(0), axis(1)},
+                                  "m2"));
+  agree(*store, "retried");
+  auto found = store->query("zeppelin", {}, with_k(5));
+  ASSERT_TRUE(found && found->size() == 2u);
+}
+
 TEST(Retrieval, QueryWordsAreQuotedForFts) {
   EXPECT_EQ(query_words("Wie reinige ich Regenwasser? Regenwasser!"),
             (std::vector<std::string>{"wie", "reinige", "ich", "regenwasser"}));
   EXPECT_EQ(fts_match_expression({"a", "b"}), "\"a\" OR \"b\"");
   EXPECT_EQ(fts_match_expression(query_words("\"(*)\" : ^ -")), "");
   EXPECT_EQ(query_words(std::string(200, 'x') + " " + std::string(100, 'y')).size(), 2u);
-}
-
-TEST(Retrieval, LexicalPlanKeepsBm25WithinItsRowBudget) {
-  const std::int64_t n = 100000;
-  // Rare words first, OR'ed while their rows fit; a word in most chunks and one in none go.
-  auto p = plan_lexical_query({{"the", 90000}, {"pump", 300}, {"zzz", 0}, {"filter", 2000}}, n);
-  EXPECT_EQ(p.match, "\"pump\" OR \"filter\"");
-  EXPECT_EQ(p.fallback, "");
-  p = plan_lexical_query({{"pump", 300}, {"water", 3900}, {"filter", 2000}}, n);
-  EXPECT_EQ(p.match, "\"pump\" OR \"filter\"");
-  // Even the rarest exceeds the budget: AND, with the rarest alone as fallback.
-  p = plan_lexical_query({{"water", 9000}, {"rain", 6000}}, n);
-  EXPECT_EQ(p.match, "(\"rain\" AND \"water\")");
-  EXPECT_EQ(p.fallback, "\"rain\"");
-  // Only common words: they are what there is.
-  p = plan_lexical_query({{"the", 90000}, {"and", 80000}}, n);
-  EXPECT_EQ(p.match, "(\"and\" AND \"the\")");
-  // Non-ASCII words have no reliable frequency (the tokenizer folds them): always kept.
-  p = plan_lexical_query({{"über", -1}, {"zzz", 0}}, n);
-  EXPECT_EQ(p.match, "\"über\"");
-  EXPECT_EQ(plan_lexical_query({{"zzz", 0}}, n).match, "");
-  EXPECT_EQ(plan_lexical_query({}, n).match, "");
 }
 
 TEST(Retrieval, ReciprocalRankFusion) {

@@ -1,0 +1,215 @@
+// lexical_index.cpp — the in-memory BM25 index (see lexical_index.h).
+#include "services/rag/lexical_index.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "services/rag/fts_tokenizer.h"
+
+namespace hn::services::rag {
+
+namespace {
+
+constexpr std::uint32_t NO_SLOT = std::numeric_limits<std::uint32_t>::max();
+
+void put_varint(std::vector<std::uint8_t>& out, std::uint32_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<std::uint8_t>(v | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<std::uint8_t>(v));
+}
+
+std::uint32_t get_varint(const std::uint8_t*& p) {
+  std::uint32_t v = 0;
+  for (int shift = 0;; shift += 7) {
+    const std::uint8_t b = *p++;
+    v |= static_cast<std::uint32_t>(b & 0x7F) << shift;
+    if ((b & 0x80) == 0) return v;
+  }
+}
+
+}  // namespace
+
+ChunkTerms count_terms(FtsTokenizer& tokenizer, std::string_view text) {
+  std::vector<std::string> tokens;
+  tokenizer.tokenize(text, [&](std::string_view t) { tokens.emplace_back(t); });
+  std::sort(tokens.begin(), tokens.end());
+  ChunkTerms out;
+  out.length = static_cast<std::uint32_t>(tokens.size());
+  for (auto& t : tokens) {
+    if (!out.terms.empty() && out.terms.back().first == t) {
+      ++out.terms.back().second;
+    } else {
+      out.terms.emplace_back(std::move(t), 1);
+    }
+  }
+  return out;
+}
+
+std::uint32_t LexicalIndex::slot_of(std::int64_t chunk_id) const {
+  auto it = std::lower_bound(m_chunk.begin(), m_chunk.end(), chunk_id);
+  if (it == m_chunk.end() || *it != chunk_id) return NO_SLOT;
+  return static_cast<std::uint32_t>(it - m_chunk.begin());
+}
+
+void LexicalIndex::add(std::int64_t chunk_id, const ChunkTerms& terms) {
+  if (!m_chunk.empty() && chunk_id <= m_chunk.back()) return;
+  const auto slot = static_cast<std::uint32_t>(m_chunk.size());
+  m_chunk.push_back(chunk_id);
+  m_length.push_back(terms.length);
+  m_alive.push_back(1);
+  ++m_live;
+  m_tokens += terms.length;
+  for (const auto& [term, frequency] : terms.terms) {
+    auto it = m_terms.find(std::string_view(term));
+    if (it == m_terms.end()) {
+      it = m_terms.emplace(term, static_cast<std::uint32_t>(m_lists.size())).first;
+      m_lists.emplace_back();
+    }
+    Postings& p = m_lists[it->second];
+    put_varint(p.bytes, p.count == 0 ? slot : slot - p.last_slot);
+    put_varint(p.bytes, frequency);
+    p.last_slot = slot;
+    ++p.count;
+    ++p.live;
+    ++m_postings_total;
+  }
+}
+
+void LexicalIndex::remove(std::int64_t chunk_id, const ChunkTerms& terms) {
+  const std::uint32_t slot = slot_of(chunk_id);
+  if (slot == NO_SLOT || m_alive[slot] == 0) return;
+  m_alive[slot] = 0;
+  --m_live;
+  m_tokens -= m_length[slot];
+  for (const auto& [term, frequency] : terms.terms) {
+    auto it = m_terms.find(std::string_view(term));
+    if (it != m_terms.end() && m_lists[it->second].live > 0) --m_lists[it->second].live;
+  }
+  const std::size_t dead = m_chunk.size() - m_live;
+  if (dead > std::max<std::size_t>(1024, m_live)) compact();
+}
+
+void LexicalIndex::shrink_to_fit() {
+  for (auto& p : m_lists) p.bytes.shrink_to_fit();
+  m_lists.shrink_to_fit();
+  m_chunk.shrink_to_fit();
+  m_length.shrink_to_fit();
+  m_alive.shrink_to_fit();
+}
+
+void LexicalIndex::compact() {
+  std::vector<std::uint32_t> renumber(m_chunk.size(), NO_SLOT);
+  std::vector<std::int64_t> chunk;
+  std::vector<std::uint32_t> length;
+  for (std::size_t s = 0; s < m_chunk.size(); ++s) {
+    if (m_alive[s] == 0) continue;
+    renumber[s] = static_cast<std::uint32_t>(chunk.size());
+    chunk.push_back(m_chunk[s]);
+    length.push_back(m_length[s]);
+  }
+  decltype(m_terms) terms;
+  std::vector<Postings> lists;
+  m_postings_total = 0;
+  for (const auto& [term, index] : m_terms) {
+    const Postings& old = m_lists[index];
+    if (old.live == 0) continue;
+    Postings p;
+    const std::uint8_t* at = old.bytes.data();
+    std::uint32_t slot = 0;
+    for (std::uint32_t i = 0; i < old.count; ++i) {
+      slot += get_varint(at);
+      const std::uint32_t frequency = get_varint(at);
+      if (renumber[slot] == NO_SLOT) continue;
+      put_varint(p.bytes, p.count == 0 ? renumber[slot] : renumber[slot] - p.last_slot);
+      put_varint(p.bytes, frequency);
+      p.last_slot = renumber[slot];
+      ++p.count;
+    }
+    p.live = p.count;
+    p.bytes.shrink_to_fit();
+    m_postings_total += p.count;
+    terms.emplace(term, static_cast<std::uint32_t>(lists.size()));
+    lists.push_back(std::move(p));
+  }
+  m_terms = std::move(terms);
+  m_lists = std::move(lists);
+  m_chunk = std::move(chunk);
+  m_length = std::move(length);
+  m_alive.assign(m_chunk.size(), 1);
+}
+
+std::vector<LexicalIndex::Hit> LexicalIndex::search(const std::vector<std::string>& terms,
+                                                    std::size_t n,
+                                                    const ChunkRanges* allowed) const {
+  if (m_live == 0 || m_tokens == 0 || n == 0 || terms.empty()) return {};
+  std::vector<std::uint8_t> mask;
+  if (allowed != nullptr) {
+    mask.assign(m_chunk.size(), 0);
+    for (const auto& [first, last] : *allowed) {
+      auto lo = std::lower_bound(m_chunk.begin(), m_chunk.end(), first);
+      auto hi = std::upper_bound(lo, m_chunk.end(), last);
+      std::fill(mask.begin() + (lo - m_chunk.begin()), mask.begin() + (hi - m_chunk.begin()), 1);
+    }
+  }
+  // As fts5_aux.c's bm25(): the same operations in the same order.
+  const double rows = static_cast<double>(m_live);
+  const double avgdl = static_cast<double>(m_tokens) / rows;
+  std::vector<double> score(m_chunk.size(), 0.0);
+  std::vector<std::uint32_t> touched;
+  for (const auto& term : terms) {
+    auto it = m_terms.find(std::string_view(term));
+    if (it == m_terms.end()) continue;
+    const Postings& p = m_lists[it->second];
+    if (p.live == 0) continue;
+    const double hits = static_cast<double>(p.live);
+    double idf = std::log((rows - hits + 0.5) / (hits + 0.5));
+    if (idf <= 0.0) idf = 1e-6;
+    const std::uint8_t* at = p.bytes.data();
+    std::uint32_t slot = 0;
+    for (std::uint32_t i = 0; i < p.count; ++i) {
+      slot += get_varint(at);
+      const double frequency = get_varint(at);
+      if (m_alive[slot] == 0 || (!mask.empty() && mask[slot] == 0)) continue;
+      const double length = m_length[slot];
+      const double s = idf * ((frequency * (BM25_K1 + 1.0)) /
+                              (frequency + BM25_K1 * (1 - BM25_B + BM25_B * length / avgdl)));
+      if (score[slot] == 0.0) touched.push_back(slot);
+      score[slot] += s;
+    }
+  }
+  auto better = [&](std::uint32_t a, std::uint32_t b) {
+    return score[a] != score[b] ? score[a] > score[b] : m_chunk[a] < m_chunk[b];
+  };
+  if (touched.size() > n) {
+    std::nth_element(touched.begin(), touched.begin() + static_cast<std::ptrdiff_t>(n),
+                     touched.end(), better);
+    touched.resize(n);
+  }
+  std::sort(touched.begin(), touched.end(), better);
+  std::vector<Hit> out;
+  out.reserve(touched.size());
+  for (std::uint32_t s : touched) out.push_back(Hit{m_chunk[s], score[s]});
+  return out;
+}
+
+std::int64_t LexicalIndex::document_frequency(std::string_view term) const {
+  auto it = m_terms.find(term);
+  return it == m_terms.end() ? 0 : m_lists[it->second].live;
+}
+
+std::size_t LexicalIndex::memory_bytes() const {
+  std::size_t bytes = m_chunk.capacity() * sizeof(std::int64_t) +
+                      m_length.capacity() * sizeof(std::uint32_t) + m_alive.capacity() +
+                      m_lists.capacity() * sizeof(Postings);
+  for (const auto& p : m_lists) bytes += p.bytes.capacity();
+  // A hash node: the string (and its heap text past the small-string buffer), the index,
+  // the next pointer and the cached hash, plus a bucket pointer.
+  for (const auto& [term, index] : m_terms)
+    bytes += sizeof(std::string) + 3 * sizeof(void*) + (term.size() > 15 ? term.size() + 1 : 0);
+  return bytes;
+}
+
+}  // namespace hn::services::rag

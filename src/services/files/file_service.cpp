@@ -267,7 +267,7 @@ Result<Json> FileService::put(const bus::CallContext& ctx, const Json& body) {
       if (!m_ctx.blobs.has_chunk(c.cid)) incoming += c.size_bytes;
     }
   }
-  for (const auto& c : req.chunks) incoming += static_cast<std::int64_t>(c.data.size());
+  for (const auto& c : req.chunks) incoming += static_cast<std::int64_t>(c.data().size());
   // The first call reserves room for the whole blob (GC may run then); a later batch only
   // checks, so GC never takes this put's own chunks, which are orphans until the manifest.
   if (!was_whole && incoming > 0) {
@@ -276,8 +276,8 @@ Result<Json> FileService::put(const bus::CallContext& ctx, const Json& body) {
   std::int64_t received = 0;
   for (const auto& c : req.chunks) {
     if (ctx.cancelled()) return make_error(ErrorCode::timeout, "cancelled", Json{{"cancelled", true}});
-    // Verified again by the store; flushed once, before the manifest makes the blob.
-    HN_TRY(m_ctx.blobs.write_chunk(c.cid, c.data, blobs::BlobStore::Durability::deferred));
+    // Verified by the parser (hashed once); flushed once, before the manifest makes the blob.
+    HN_TRY(m_ctx.blobs.write_chunk(c.chunk, blobs::BlobStore::Durability::deferred));
     ++received;
   }
   Json needed = Json::array();
@@ -467,6 +467,7 @@ Result<Json> FileService::fetch(const bus::CallContext& ctx, const Json& body,
     HN_TRY_ASSIGN(auto m, m_ctx.blobs.read_manifest(cid));
     report.manifest = m;
     report.chunks_total = report.chunks_present = static_cast<std::int64_t>(m.chunks.size());
+    if (out) HN_TRY(m_ctx.blobs.read_blob_to(cid, *out));  // whole here already: a verified copy
   } else {
     std::vector<NodeId> sources = find_sources(cid);
     if (auto s = input.find("sources"); s != input.end()) {
@@ -486,14 +487,13 @@ Result<Json> FileService::fetch(const bus::CallContext& ctx, const Json& body,
     bus::CancelToken cancel;
     const auto a = ctx.cancel.on_cancel([cancel] { cancel.cancel(); });
     const auto b = m_stop.on_cancel([cancel] { cancel.cancel(); });
-    auto r = m_transfer.fetch_blob(cid, sources, progress, cancel);
+    auto r = m_transfer.fetch_blob(cid, sources, progress, cancel, out);
     ctx.cancel.forget(a);
     m_stop.forget(b);
     if (!r) return r.error();
     report = std::move(r).value();
-    advertise_whole(report.manifest);
+    advertise_whole(report.manifest);  // --out was written by the fetch, as chunks arrived
   }
-  if (out) HN_TRY(m_ctx.blobs.read_blob_to(cid, *out));
   Json by_source = Json::object();
   for (const auto& [n, c] : report.chunks_by_source) by_source[n.str()] = c;
   Json dropped = Json::array();

@@ -14,6 +14,8 @@
 #include <mutex>
 #include <set>
 
+#include "blobs/export_file.h"
+#include "core/file_util.h"
 #include "observability/metrics.h"
 #include "services/files/frames.h"
 
@@ -101,6 +103,8 @@ struct SourceState {
   NodeId id;
   int streams = 0;
   bool live = true;
+  // A source that answered rate_limited gets no new batch before this (its retry_after_ms).
+  std::chrono::steady_clock::time_point rest_until{};
 };
 
 // One file.read stream in flight: which missing slots it asked for, which arrived.
@@ -151,13 +155,15 @@ Result<blobs::BlobManifest> TransferManager::fetch_manifest(const std::string& c
 Result<FetchReport> TransferManager::fetch_blob(const std::string& manifest_cid,
                                                 const std::vector<NodeId>& sources,
                                                 const ProgressFn& progress,
-                                                const bus::CancelToken& cancel) {
+                                                const bus::CancelToken& cancel,
+                                                const std::optional<std::filesystem::path>& out) {
   FetchReport report;
   HN_TRY_ASSIGN(auto manifest, fetch_manifest(manifest_cid, sources));
   report.manifest = manifest;
 
   // Distinct chunks, and which of them are already here (a resumed fetch).
   std::vector<blobs::ChunkRef> missing;
+  std::vector<blobs::ChunkRef> present;
   std::set<std::string> seen;
   std::int64_t bytes_missing = 0;
   for (const auto& c : manifest.chunks) {
@@ -165,6 +171,7 @@ Result<FetchReport> TransferManager::fetch_blob(const std::string& manifest_cid,
     ++report.chunks_total;
     if (m_store.has_chunk(c.cid)) {
       ++report.chunks_present;
+      present.push_back(c);
     } else {
       missing.push_back(c);
       bytes_missing += c.size_bytes;
@@ -173,6 +180,22 @@ Result<FetchReport> TransferManager::fetch_blob(const std::string& manifest_cid,
   if (m_admit) HN_TRY(m_admit(bytes_missing));
   // Stored before any chunk: a fetch killed from here on resumes (M07 §3.3 "Resumable").
   HN_TRY(m_store.write_manifest(manifest));
+
+  // --out: every chunk is written once, at its offsets, as it arrives (ExportFile); what is
+  // here already is copied from the store (a verified read) first.
+  std::unique_ptr<blobs::ExportFile> export_file;
+  std::map<std::string, std::vector<std::int64_t>> offsets_of;  // chunk CID → byte offsets
+  if (out) {
+    HN_TRY(ensure_directory(out->has_parent_path() ? out->parent_path() : std::filesystem::path(".")));
+    HN_TRY_ASSIGN(export_file, blobs::ExportFile::open(*out, manifest_cid, manifest.size_bytes));
+    for (const auto& c : manifest.chunks) {
+      offsets_of[c.cid].push_back(c.index * manifest.chunk_size_bytes);
+    }
+    for (const auto& c : present) {
+      HN_TRY_ASSIGN(auto data, m_store.read_chunk(c.cid));
+      for (auto off : offsets_of[c.cid]) HN_TRY(export_file->write_at(off, data));
+    }
+  }
 
   FetchProgress p;
   p.bytes_total = manifest.size_bytes;
@@ -232,9 +255,15 @@ Result<FetchReport> TransferManager::fetch_blob(const std::string& manifest_cid,
     }
     // Hand out batches: the least-busy live source takes the next one, sized so that every
     // live source gets work.
+    const auto hand_out_at = std::chrono::steady_clock::now();
+    bool resting = false;
     while (!queue.empty()) {
       std::size_t best = srcs.size();
       for (std::size_t i = 0; i < srcs.size(); ++i) {
+        if (srcs[i].live && srcs[i].rest_until > hand_out_at) {
+          resting = true;
+          continue;
+        }
         if (srcs[i].live && srcs[i].streams < m_options.streams_per_source &&
             (best == srcs.size() || srcs[i].streams < srcs[best].streams)) {
           best = i;
@@ -243,8 +272,11 @@ Result<FetchReport> TransferManager::fetch_blob(const std::string& manifest_cid,
       if (best == srcs.size()) break;
       const auto slots_per_stream =
           static_cast<std::size_t>(std::max(1, live_sources() * m_options.streams_per_source));
-      const std::size_t n = std::clamp<std::size_t>((queue.size() + slots_per_stream - 1) / slots_per_stream,
-                                                    1, static_cast<std::size_t>(m_options.max_batch));
+      // No tail of tiny batches: each is a call that X01's per-capability rate limit counts.
+      const std::size_t n = std::clamp<std::size_t>(
+          std::max((queue.size() + slots_per_stream - 1) / slots_per_stream,
+                   static_cast<std::size_t>(std::max(1, m_options.min_batch))),
+          1, static_cast<std::size_t>(m_options.max_batch));
       const std::uint64_t id = next_batch++;
       Batch& b = batches[id];
       b.source = best;
@@ -278,7 +310,7 @@ Result<FetchReport> TransferManager::fetch_blob(const std::string& manifest_cid,
           },
           o, [inbox, id](Result<Json> r) { inbox->push(Reply{id, true, std::move(r)}); });
     }
-    if (batches.empty()) {
+    if (batches.empty() && !resting) {
       return fail(make_error(ErrorCode::partition, "no live source left for " + manifest_cid,
                              Json{{"last_error", last_error.message}}));
     }
@@ -300,8 +332,14 @@ Result<FetchReport> TransferManager::fetch_blob(const std::string& manifest_cid,
                              why.code == ErrorCode::revoked)) {
         drop_source(b.source);
       }
+      // A source that rate-limits us rests for its retry_after_ms; the chunks cost nothing.
+      const bool limited = !reply->result && why.code == ErrorCode::rate_limited;
+      if (limited) {
+        src.rest_until = std::chrono::steady_clock::now() +
+                         std::chrono::milliseconds(std::max(100, why.retry_after_ms.value_or(1000)));
+      }
       const auto pending = b.pending;
-      const bool counts = src.live;  // a stream we cancelled (source dropped) costs nothing
+      const bool counts = src.live && !limited;  // a cancelled stream (source dropped) costs nothing
       batches.erase(it);
       for (auto slot : pending) {
         if (!counts) {
@@ -319,10 +357,14 @@ Result<FetchReport> TransferManager::fetch_blob(const std::string& manifest_cid,
           return make_error(ErrorCode::hash_mismatch, "source sent a chunk it was not asked for");
         }
         const auto& want = missing[at->second];
-        if (chunk.cid != want.cid || static_cast<std::int64_t>(chunk.data.size()) != want.size_bytes) {
+        if (chunk.cid() != want.cid || static_cast<std::int64_t>(chunk.data().size()) != want.size_bytes) {
           return make_error(ErrorCode::hash_mismatch, "source answered another chunk");
         }
-        HN_TRY(m_store.write_chunk(chunk.cid, chunk.data, blobs::BlobStore::Durability::deferred));
+        // Hashed once (by the parser); stored, then written at its offsets in --out.
+        HN_TRY(m_store.write_chunk(chunk.chunk, blobs::BlobStore::Durability::deferred));
+        if (export_file) {
+          for (auto off : offsets_of[want.cid]) HN_TRY(export_file->write_at(off, chunk.data()));
+        }
         b.pending.erase(at->second);
         ++done;
         ++report.chunks_fetched;
@@ -365,10 +407,14 @@ Result<FetchReport> TransferManager::fetch_blob(const std::string& manifest_cid,
     }
   }
   for (auto& [id, b] : batches) b.cancel.cancel();
-  HN_TRY(m_store.sync_all());  // the chunks are durable before the blob is acknowledged
+  // One flush: the store's filesystem (syncfs) — the chunks are durable before the blob is
+  // acknowledged — then --out's fdatasync, which finds its data written already when it
+  // lives on the same filesystem; then --out's rename.
+  HN_TRY(m_store.sync_all());
   if (!m_store.has_blob(manifest_cid)) {
     return make_error(ErrorCode::internal_error, "fetch ended but the blob is not whole");
   }
+  if (export_file) HN_TRY(export_file->commit());
   return report;
 }
 

@@ -11,7 +11,8 @@
 //      the extension input "chunks": [indices], pinned to one source (bus target_node). A
 //      batch is at most max_batch chunks and small enough that every live source gets
 //      work; at most streams_per_source streams run at one source, and the least-busy live
-//      source takes the next batch. (One plain call per chunk would meet X01's per-peer
+//      source takes the next batch. A source that answers rate_limited rests for its
+//      retry_after_ms, its batch's chunks requeued at no cost. (One plain call per chunk would meet X01's per-peer
 //      rate limit of 10 calls/s per capability long before the network's speed.)
 //   3. A reply is verified, then stored. A bad chunk (wrong hash, wrong size, malformed)
 //      drops its source for the rest of the fetch (metric
@@ -28,8 +29,10 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,7 +47,11 @@ namespace hn::services::files {
 inline constexpr int MAX_CHUNK_ATTEMPTS = 3;
 
 struct TransferOptions {
-  int max_batch = 64;         // chunks asked for in one file.read stream (16 MiB)
+  // Chunks asked for in one file.read stream: at most 256 (64 MiB — X01's soft limit of 10
+  // calls/s per capability would cap 16 MiB batches at 160 MiB/s per source), at least 16
+  // unless fewer are left. Memory does not grow with it: the stream's window bounds that.
+  int max_batch = 256;
+  int min_batch = 16;
   int streams_per_source = 2;  // file.read streams in flight at one source
   int inbox_frames = 16;       // received chunk frames waiting to be verified (backpressure)
   int chunk_timeout_seconds = 300;  // one batch's deadline
@@ -88,8 +95,11 @@ class TransferManager {
   // Fetches manifest_cid from `sources` (other nodes) until the blob is whole in the store.
   // `progress` runs on the caller's thread; an error from it (a consumer that went away)
   // stops the fetch with that error. `cancel` stops it too.
+  // With `out`, the blob is also written there (blobs::ExportFile): each chunk at its offsets
+  // as it arrives, one flush with the store's, renamed into place only when whole.
   Result<FetchReport> fetch_blob(const std::string& manifest_cid, const std::vector<NodeId>& sources,
-                                 const ProgressFn& progress, const bus::CancelToken& cancel);
+                                 const ProgressFn& progress, const bus::CancelToken& cancel,
+                                 const std::optional<std::filesystem::path>& out = std::nullopt);
 
  private:
   Result<blobs::BlobManifest> fetch_manifest(const std::string& cid,

@@ -1,6 +1,7 @@
 // file_service.cpp — the file service's handlers (file_service.h).
 #include "services/files/file_service.h"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
@@ -74,10 +75,13 @@ void FileService::stop() {
 Json FileService::health() const {
   Json h{{"sources_known", m_index.all().size()}};
   // The fetch queue beside the host's (threads counted by NodeOpen's queue test).
-  if (m_fetch_queue) {
-    const auto st = m_fetch_queue->stats();
-    h["extra_queues"] = Json::array({Json{{"name", st.name}, {"threads", st.threads}}});
+  Json queues = Json::array();
+  for (const WorkQueue* q : {static_cast<const WorkQueue*>(m_fetch_queue.get()), m_transfer.workers()}) {
+    if (!q) continue;
+    const auto st = q->stats();
+    queues.push_back(Json{{"name", st.name}, {"threads", st.threads}});
   }
+  if (!queues.empty()) h["extra_queues"] = queues;
   if (auto t = m_ctx.blobs.total_bytes()) h["store_bytes"] = *t;
   return h;
 }
@@ -520,6 +524,9 @@ std::unique_ptr<bus::Service> make_service(const service::ServiceContext& ctx) {
   o.corrupt_reads = hook != nullptr && std::string(hook) == "1";
   if (const char* kill = std::getenv("HEARTHNET_FILE_KILL_AFTER_CHUNKS")) {
     o.transfer.kill_after_chunks = std::atoll(kill);
+  }
+  if (const char* threads = std::getenv("HEARTHNET_FILE_STORE_THREADS")) {
+    o.transfer.store_threads = std::clamp(std::atoi(threads), 0, 8);
   }
   if (const char* binary = std::getenv("HEARTHNET_FILE_BINARY_CHUNKS")) {
     o.transfer.binary_chunks = std::string(binary) != "0";

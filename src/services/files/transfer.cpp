@@ -41,15 +41,45 @@ observability::Counter& bytes_metric() {
   return c;
 }
 
-// One event handed from a stream's thread to the fetching one: a chunk frame of a batch,
-// or the batch's end (its done data or error).
+// What storing one received chunk came to.
+struct StoreOutcome {
+  Status status;
+  bool bad_bytes = false;  // the source's fault (wrong chunk, hash mismatch), not ours
+};
+
+// One event handed to the fetching thread: a chunk frame of a batch or the batch's end (its
+// done data or error), from a stream's thread; or a chunk stored, from a store worker.
 struct Reply {
   std::uint64_t batch = 0;
   bool end = false;
   Result<Json> result = Json(nullptr);
   Bytes payload;  // a binary chunk frame's bytes
   bool binary = false;
+  // A store worker's answer for missing slot `slot` from source `source`.
+  bool stored = false;
+  std::size_t slot = 0;
+  std::size_t source = 0;
+  StoreOutcome outcome;
 };
+
+// Verifies a binary chunk (hashed once), stores it and writes it at its --out offsets. Runs
+// on a store worker or on the fetching thread.
+StoreOutcome store_chunk(blobs::BlobStore& store, blobs::ExportFile* out,
+                         const blobs::ChunkRef& want, const std::vector<std::int64_t>& offsets,
+                         std::string cid, Bytes payload) {
+  if (cid != want.cid || static_cast<std::int64_t>(payload.size()) != want.size_bytes) {
+    return {make_error(ErrorCode::hash_mismatch, "source answered another chunk"), true};
+  }
+  auto chunk = blobs::VerifiedChunk::check(std::move(cid), std::move(payload));
+  if (!chunk) return {chunk.take_error(), true};
+  if (auto s = store.write_chunk(*chunk, blobs::BlobStore::Durability::deferred); !s) return {s, false};
+  if (out) {
+    for (auto off : offsets) {
+      if (auto s = out->write_at(off, chunk->bytes()); !s) return {s, false};
+    }
+  }
+  return {};
+}
 
 // Shared between fetch_blob and the bus callbacks, which may outlive it. Its fullness is the
 // streams' backpressure.
@@ -119,7 +149,18 @@ struct Batch {
 
 TransferManager::TransferManager(blobs::BlobStore& store, bus::CapabilityBus& bus,
                                  CapacityCheck admit, TransferOptions options)
-    : m_store(store), m_bus(bus), m_admit(std::move(admit)), m_options(options) {}
+    : m_store(store), m_bus(bus), m_admit(std::move(admit)), m_options(options) {
+  if (m_options.store_threads > 0) {
+    // Nice +5 like the service queues (doc/design/architecture.md "Execution model").
+    m_workers = std::make_shared<WorkQueue>(WorkQueueOptions{
+        "file-store", static_cast<std::size_t>(m_options.store_threads),
+        static_cast<std::size_t>(std::max(1, 2 * m_options.store_chunks_in_flight)), 5});
+  }
+}
+
+TransferManager::~TransferManager() {
+  if (m_workers) m_workers->stop();
+}
 
 Result<blobs::BlobManifest> TransferManager::fetch_manifest(const std::string& cid,
                                                             const std::vector<NodeId>& sources) {
@@ -183,7 +224,7 @@ Result<FetchReport> TransferManager::fetch_blob(const std::string& manifest_cid,
 
   // --out: every chunk is written once, at its offsets, as it arrives (ExportFile); what is
   // here already is copied from the store (a verified read) first.
-  std::unique_ptr<blobs::ExportFile> export_file;
+  std::shared_ptr<blobs::ExportFile> export_file;  // shared with the store workers' jobs
   std::map<std::string, std::vector<std::int64_t>> offsets_of;  // chunk CID → byte offsets
   if (out) {
     HN_TRY(ensure_directory(out->has_parent_path() ? out->parent_path() : std::filesystem::path(".")));
@@ -220,6 +261,23 @@ Result<FetchReport> TransferManager::fetch_blob(const std::string& manifest_cid,
   std::uint64_t next_batch = 1;
   auto last_progress = std::chrono::steady_clock::time_point{};
   Error last_error = make_error(ErrorCode::partition, "no source answered");
+
+  // Chunks handed to the store workers and not answered yet. Every exit waits for them, so
+  // no job outlives the fetch's --out.
+  std::size_t in_flight = 0;
+  struct Drain {
+    std::size_t& in_flight;
+    Inbox& inbox;
+    ~Drain() {
+      while (in_flight > 0) {
+        if (auto r = inbox.pop(std::chrono::milliseconds(200)); r && r->stored) --in_flight;
+      }
+    }
+  } drain{in_flight, *inbox};
+  // The kill hook counts chunks exactly: with it on, every chunk is stored on this thread.
+  const bool use_workers = m_workers && m_options.kill_after_chunks == 0;
+  const std::size_t max_in_flight =
+      static_cast<std::size_t>(std::max(1, m_options.store_chunks_in_flight));
 
   auto live_sources = [&] {
     return static_cast<int>(std::count_if(srcs.begin(), srcs.end(), [](const auto& s) { return s.live; }));
@@ -310,18 +368,59 @@ Result<FetchReport> TransferManager::fetch_blob(const std::string& manifest_cid,
           },
           o, [inbox, id](Result<Json> r) { inbox->push(Reply{id, true, std::move(r)}); });
     }
-    if (batches.empty() && !resting) {
+    if (batches.empty() && !resting && in_flight == 0) {
       return fail(make_error(ErrorCode::partition, "no live source left for " + manifest_cid,
                              Json{{"last_error", last_error.message}}));
     }
     auto reply = inbox->pop(std::chrono::milliseconds(200));
     if (!reply) continue;
-    auto it = batches.find(reply->batch);
-    if (it == batches.end()) continue;  // a batch already given up
-    Batch& b = it->second;
-    SourceState& src = srcs[b.source];
 
-    if (reply->end) {
+    // A stored chunk counts; a bad one costs its source and an attempt (M07 §5.6); a failure
+    // of our own (disk full) ends the fetch.
+    auto on_stored = [&](std::size_t slot, std::size_t source, StoreOutcome o) -> Status {
+      SourceState& from = srcs[source];
+      const auto& want = missing[slot];
+      if (o.status) {
+        ++done;
+        ++report.chunks_fetched;
+        report.bytes_fetched += want.size_bytes;
+        ++report.chunks_by_source[from.id];
+        chunks_metric().inc({from.id.str()});
+        bytes_metric().inc({}, static_cast<double>(want.size_bytes));
+        p.bytes_done += want.size_bytes;
+        ++p.chunks_done;
+        if (m_options.kill_after_chunks > 0 && report.chunks_fetched == m_options.kill_after_chunks) {
+          ::kill(::getpid(), SIGKILL);  // the test hook (transfer.h)
+        }
+        return {};
+      }
+      if (!o.bad_bytes) return o.status.error();
+      ++report.bad_chunks;
+      bad_chunks_metric().inc({from.id.str()});
+      last_error = o.status.error();
+      if (from.live) {
+        if (++attempts[slot] >= MAX_CHUNK_ATTEMPTS) {
+          return make_error(ErrorCode::partition,
+                            "chunk " + std::to_string(want.index) + " failed " +
+                                std::to_string(MAX_CHUNK_ATTEMPTS) + " times",
+                            Json{{"last_error", last_error.message}});
+        }
+        drop_source(source);  // its batches' chunks go elsewhere
+      }
+      queue.push_front(slot);
+      return {};
+    };
+
+    if (reply->stored) {
+      --in_flight;
+      if (auto s = on_stored(reply->slot, reply->source, std::move(reply->outcome)); !s) {
+        return fail(s.error());
+      }
+    } else if (auto it = batches.find(reply->batch); it == batches.end()) {
+      continue;  // a batch already given up
+    } else if (reply->end) {
+      Batch& b = it->second;
+      SourceState& src = srcs[b.source];
       // The stream ended: what it did not deliver goes back to the queue.
       --src.streams;
       Error why = reply->result ? make_error(ErrorCode::partition, "stream ended early")
@@ -349,53 +448,67 @@ Result<FetchReport> TransferManager::fetch_blob(const std::string& manifest_cid,
         if (auto s = retry(slot, why); !s) return fail(s.error());
       }
     } else {
-      Status stored = [&]() -> Status {
-        HN_TRY_ASSIGN(auto chunk, reply->binary ? parse_chunk_frame(*reply->result, std::move(reply->payload))
-                                                : parse_chunk_frame(*reply->result));
-        auto at = b.slot_of_index.find(chunk.index);
-        if (at == b.slot_of_index.end() || !b.pending.count(at->second)) {
-          return make_error(ErrorCode::hash_mismatch, "source sent a chunk it was not asked for");
+      // A chunk frame: matched to the slot it answers here, verified and stored by a store
+      // worker (or here, when they are all busy).
+      Batch& b = it->second;
+      const std::size_t source = b.source;
+      const Json& data = *reply->result;
+      auto header = parse_chunk_frame_header(data);
+      std::optional<std::size_t> slot;
+      if (header) {
+        if (auto at = b.slot_of_index.find(header->index);
+            at != b.slot_of_index.end() && b.pending.count(at->second)) {
+          slot = at->second;
         }
-        const auto& want = missing[at->second];
-        if (chunk.cid() != want.cid || static_cast<std::int64_t>(chunk.data().size()) != want.size_bytes) {
-          return make_error(ErrorCode::hash_mismatch, "source answered another chunk");
-        }
-        // Hashed once (by the parser); stored, then written at its offsets in --out.
-        HN_TRY(m_store.write_chunk(chunk.chunk, blobs::BlobStore::Durability::deferred));
-        if (export_file) {
-          for (auto off : offsets_of[want.cid]) HN_TRY(export_file->write_at(off, chunk.data()));
-        }
-        b.pending.erase(at->second);
-        ++done;
-        ++report.chunks_fetched;
-        report.bytes_fetched += want.size_bytes;
-        ++report.chunks_by_source[src.id];
-        chunks_metric().inc({src.id.str()});
-        bytes_metric().inc({}, static_cast<double>(want.size_bytes));
-        p.bytes_done += want.size_bytes;
-        ++p.chunks_done;
-        if (m_options.kill_after_chunks > 0 && report.chunks_fetched == m_options.kill_after_chunks) {
-          ::kill(::getpid(), SIGKILL);  // the test hook (transfer.h)
-        }
-        return {};
-      }();
-      if (!stored) {
-        // Bad bytes: the source is dropped, its batches' chunks go elsewhere (M07 §5.6).
+      }
+      StoreOutcome bad;
+      if (!header) {
+        bad = {header.error(), true};
+      } else if (!slot) {
+        bad = {make_error(ErrorCode::hash_mismatch, "source sent a chunk it was not asked for"), true};
+      }
+      if (!bad.status) {
+        // Not a chunk it was asked for: the source is dropped, its chunks go elsewhere.
         ++report.bad_chunks;
-        bad_chunks_metric().inc({src.id.str()});
-        last_error = stored.error();
-        if (src.live) {
-          // Count one failed attempt on each chunk the frame could have been.
-          auto index = reply->result->is_object() ? reply->result->value("i", std::int64_t{-1}) : -1;
-          if (auto at = b.slot_of_index.find(index); at != b.slot_of_index.end() && b.pending.count(at->second)) {
-            if (++attempts[at->second] >= MAX_CHUNK_ATTEMPTS) {
-              return fail(make_error(ErrorCode::partition,
-                                     "chunk " + std::to_string(index) + " failed " +
-                                         std::to_string(MAX_CHUNK_ATTEMPTS) + " times",
-                                     Json{{"last_error", stored.error().message}}));
-            }
+        bad_chunks_metric().inc({srcs[source].id.str()});
+        last_error = bad.status.error();
+        drop_source(source);
+      } else {
+        b.pending.erase(*slot);  // from here on_stored decides its fate
+        const auto& want = missing[*slot];
+        std::vector<std::int64_t> offsets;
+        if (export_file) offsets = offsets_of[want.cid];
+        if (!reply->binary) {
+          // The contract's JSON frame (an older source): parsed and verified inline.
+          auto chunk = parse_chunk_frame(data);
+          Bytes bytes = chunk ? Bytes(chunk->data().begin(), chunk->data().end()) : Bytes{};
+          StoreOutcome o = chunk ? store_chunk(m_store, export_file.get(), want, offsets, chunk->cid(),
+                                               std::move(bytes))
+                                 : StoreOutcome{chunk.error(), true};
+          if (auto s = on_stored(*slot, source, std::move(o)); !s) return fail(s.error());
+        } else {
+          auto payload = std::make_shared<Bytes>(std::move(reply->payload));
+          auto cid = std::make_shared<std::string>(std::move(header->cid));
+          const std::size_t at = *slot;
+          bool posted = false;
+          if (use_workers && in_flight < max_in_flight) {
+            posted = m_workers->try_post([&store = m_store, out = export_file, inbox, want, offsets,
+                                          cid, payload, at, source] {
+              Reply r;
+              r.stored = true;
+              r.slot = at;
+              r.source = source;
+              r.outcome = store_chunk(store, out.get(), want, offsets, std::move(*cid), std::move(*payload));
+              inbox->push(std::move(r));
+            });
           }
-          drop_source(b.source);
+          if (posted) {
+            ++in_flight;
+          } else {
+            StoreOutcome o = store_chunk(m_store, export_file.get(), want, offsets, std::move(*cid),
+                                         std::move(*payload));
+            if (auto s = on_stored(at, source, std::move(o)); !s) return fail(s.error());
+          }
         }
       }
     }

@@ -19,6 +19,10 @@
 //      hearthnet_file_bad_chunks_total{source}) and the chunk goes back to the queue; any
 //      failure counts an attempt on the chunk, and a chunk that failed MAX_CHUNK_ATTEMPTS
 //      times — or running out of live sources — fails the fetch with `partition`.
+// Verification (one BLAKE3 per chunk: blobs::VerifiedChunk), the store's write and the --out
+// write (blobs::ExportFile, at the chunk's offsets) run on store_threads helper threads, at
+// most store_chunks_in_flight chunks in flight per fetch; past that the fetching thread does
+// the work itself. Every exit of a fetch waits for its chunks in flight.
 // Memory: received frames wait in an inbox of inbox_frames; while it is full the streams are
 // congested (bus::StreamFlow), so the transport stops reading and the providers' windows
 // hold them back. Never the blob: a 1 GiB fetch holds a few tens of MiB.
@@ -32,6 +36,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -40,6 +45,7 @@
 #include "bus/bus.h"
 #include "core/error.h"
 #include "core/types.h"
+#include "core/work_queue.h"
 
 namespace hn::services::files {
 
@@ -54,6 +60,12 @@ struct TransferOptions {
   int min_batch = 16;
   int streams_per_source = 2;  // file.read streams in flight at one source
   int inbox_frames = 16;       // received chunk frames waiting to be verified (backpressure)
+  // Threads that verify, store and write --out received chunks (shared by every fetch of the
+  // service). 0: all on the fetching thread.
+  int store_threads = 2;
+  // Chunks of one fetch handed to them and not stored yet (4 MiB); past it the fetching
+  // thread stores the next chunk itself, which holds back the streams (backpressure).
+  int store_chunks_in_flight = 16;
   int chunk_timeout_seconds = 300;  // one batch's deadline
   // Ask sources for binary chunk frames (doc/design/files.md): raw bytes instead of base64
   // in JSON. A source that does not know them answers JSON frames, read as before.
@@ -91,6 +103,10 @@ class TransferManager {
  public:
   TransferManager(blobs::BlobStore& store, bus::CapabilityBus& bus, CapacityCheck admit,
                   TransferOptions options = {});
+  ~TransferManager();
+
+  // The store workers' queue (health reports its threads), or null.
+  const WorkQueue* workers() const { return m_workers.get(); }
 
   // Fetches manifest_cid from `sources` (other nodes) until the blob is whole in the store.
   // `progress` runs on the caller's thread; an error from it (a consumer that went away)
@@ -109,6 +125,7 @@ class TransferManager {
   bus::CapabilityBus& m_bus;
   CapacityCheck m_admit;
   TransferOptions m_options;
+  std::shared_ptr<WorkQueue> m_workers;  // "file-store"; null when store_threads is 0
 };
 
 }  // namespace hn::services::files

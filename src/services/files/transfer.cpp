@@ -330,11 +330,14 @@ Result<FetchReport> TransferManager::fetch_blob(const std::string& manifest_cid,
       if (best == srcs.size()) break;
       const auto slots_per_stream =
           static_cast<std::size_t>(std::max(1, live_sources() * m_options.streams_per_source));
-      // No tail of tiny batches: each is a call that X01's per-capability rate limit counts.
+      // No tail of tiny batches (each is a call that X01's per-capability rate limit counts),
+      // but never so large that a live source is left without work.
+      const auto live = static_cast<std::size_t>(std::max(1, live_sources()));
+      const std::size_t floor = std::min(static_cast<std::size_t>(std::max(1, m_options.min_batch)),
+                                         (queue.size() + live - 1) / live);
       const std::size_t n = std::clamp<std::size_t>(
-          std::max((queue.size() + slots_per_stream - 1) / slots_per_stream,
-                   static_cast<std::size_t>(std::max(1, m_options.min_batch))),
-          1, static_cast<std::size_t>(m_options.max_batch));
+          std::max((queue.size() + slots_per_stream - 1) / slots_per_stream, floor), 1,
+          static_cast<std::size_t>(m_options.max_batch));
       const std::uint64_t id = next_batch++;
       Batch& b = batches[id];
       b.source = best;

@@ -55,7 +55,8 @@ inline constexpr int MAX_CHUNK_ATTEMPTS = 3;
 struct TransferOptions {
   // Chunks asked for in one file.read stream: at most 256 (64 MiB — X01's soft limit of 10
   // calls/s per capability would cap 16 MiB batches at 160 MiB/s per source), at least 16
-  // unless fewer are left. Memory does not grow with it: the stream's window bounds that.
+  // unless fewer are left or every live source would not get its share. Memory does not grow
+  // with it: the stream's window bounds that.
   int max_batch = 256;
   int min_batch = 16;
   int streams_per_source = 2;  // file.read streams in flight at one source

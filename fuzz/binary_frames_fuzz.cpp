@@ -48,8 +48,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (f.payload.size() > transport::MAX_BINARY_FRAME_PAYLOAD_BYTES || f.seq < 1) std::abort();
     if (transport::is_terminal_event(f.event) && !f.payload.empty()) std::abort();
     if (auto chunk = services::files::parse_chunk_frame(f.data, f.payload); chunk.has_value()) {
-      if (blobs::hash_bytes(chunk->data) != chunk->cid) std::abort();
-      if (chunk->data != f.payload) std::abort();
+      if (blobs::hash_bytes(chunk->data()) != chunk->cid()) std::abort();
+      if (!std::equal(chunk->data().begin(), chunk->data().end(), f.payload.begin(), f.payload.end())) {
+        std::abort();
+      }
     }
   }
   return 0;

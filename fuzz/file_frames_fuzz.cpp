@@ -16,12 +16,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto json = hn::parse_json(std::string_view(reinterpret_cast<const char*>(data), size));
   if (!json.has_value()) return 0;
   if (auto chunk = hn::services::files::parse_chunk_frame(*json); chunk.has_value()) {
-    if (hn::blobs::hash_bytes(chunk->data) != chunk->cid) std::abort();
+    if (hn::blobs::hash_bytes(chunk->data()) != chunk->cid()) std::abort();
   }
   if (auto put = hn::services::files::parse_put_request(*json); put.has_value()) {
     for (const auto& c : put->chunks) {
       const auto& ref = put->manifest.chunks.at(static_cast<std::size_t>(c.index));
-      if (ref.cid != c.cid || hn::blobs::hash_bytes(c.data) != c.cid) std::abort();
+      if (ref.cid != c.cid() || hn::blobs::hash_bytes(c.data()) != c.cid()) std::abort();
     }
   }
   return 0;

@@ -97,6 +97,11 @@ Status verify_chunk(std::span<const std::uint8_t> data, std::string_view expecte
   return {};
 }
 
+Result<VerifiedChunk> VerifiedChunk::check(std::string cid, Bytes data) {
+  HN_TRY(verify_chunk(data, cid));
+  return VerifiedChunk(std::move(cid), std::move(data));
+}
+
 Json manifest_to_json(const BlobManifest& manifest) {
   Json chunks = Json::array();
   for (const auto& c : manifest.chunks) {

@@ -86,6 +86,24 @@ Bytes reassemble(const std::vector<Bytes>& chunks);
 // hash_mismatch when data's BLAKE3 is not expected_cid — M07 §3.1 verify_chunk.
 Status verify_chunk(std::span<const std::uint8_t> data, std::string_view expected_cid);
 
+// A chunk whose bytes hashed to its CID: made only by check(), so whoever holds one may
+// store it without hashing it again (BlobStore::write_chunk(const VerifiedChunk&)) — the
+// fetching side hashes each chunk once (doc/design/files.md "Hash once, write once").
+class VerifiedChunk {
+ public:
+  // hash_mismatch (as verify_chunk) when data's BLAKE3 is not cid.
+  static Result<VerifiedChunk> check(std::string cid, Bytes data);
+
+  const std::string& cid() const { return m_cid; }
+  std::span<const std::uint8_t> bytes() const { return m_data; }
+  std::size_t size() const { return m_data.size(); }
+
+ private:
+  VerifiedChunk(std::string cid, Bytes data) : m_cid(std::move(cid)), m_data(std::move(data)) {}
+  std::string m_cid;
+  Bytes m_data;
+};
+
 // The manifest's JSON form (see the file comment). Round-trips through parse_blob_manifest.
 Json manifest_to_json(const BlobManifest& manifest);
 // Type-checks untrusted JSON into a consistent manifest; anything wrong (types, counts,

@@ -14,6 +14,7 @@
 #include <unordered_set>
 
 #include "blobs/detail/posix_io.h"
+#include "blobs/export_file.h"
 #include "core/file_util.h"
 #include "core/hash.h"
 
@@ -291,8 +292,15 @@ Status BlobStore::store_verified_chunk_locked(std::string_view cid,
   }
   const fs::path shard = path.parent_path();
   HN_TRY(ensure_directory(shard));
-  sync = sync && m_options.fsync_writes;
-  HN_TRY(detail::write_file_atomically(path, data, sync));
+  if (!m_options.fsync_writes) {
+    HN_TRY(detail::write_file_atomically(path, data, detail::FileSync::none));
+    touch(path);
+    return {};
+  }
+  // A deferred write starts the kernel's writeback now, so the sync_all() that acknowledges
+  // the blob finds the chunks mostly on disk already instead of writing them all then.
+  HN_TRY(detail::write_file_atomically(
+      path, data, sync ? detail::FileSync::full : detail::FileSync::start_writeback));
   touch(path);
   if (!sync) return {};
   if (dirs_to_sync) {
@@ -348,6 +356,15 @@ Status BlobStore::write_chunk(std::string_view cid, std::span<const std::uint8_t
   HN_TRY(verify_chunk(data, cid));  // M07 §5.2: nothing is written on mismatch
   std::shared_lock lock(m_lock);
   return store_verified_chunk_locked(cid, data, nullptr, durability == Durability::now);
+}
+
+Status BlobStore::write_chunk(const VerifiedChunk& chunk, Durability durability) {
+  if (static_cast<std::int64_t>(chunk.size()) > MAX_CHUNK_SIZE_BYTES) {
+    return make_error(ErrorCode::bad_request, "chunk larger than MAX_CHUNK_SIZE_BYTES");
+  }
+  std::shared_lock lock(m_lock);  // hashed once already, by VerifiedChunk::check
+  return store_verified_chunk_locked(chunk.cid(), chunk.bytes(), nullptr,
+                                     durability == Durability::now);
 }
 
 Result<bool> BlobStore::delete_chunk(std::string_view cid) {
@@ -542,13 +559,16 @@ Status BlobStore::read_blob_to(std::string_view manifest_cid, const fs::path& ou
   HN_TRY(check_cid_arg(manifest_cid));
   const fs::path dir = out.has_parent_path() ? out.parent_path() : fs::path(".");
   HN_TRY(ensure_directory(dir));
-  HN_TRY_ASSIGN(auto writer, detail::AtomicFileWriter::create(out));
-  HN_TRY(read_blob_stream(manifest_cid, [&](const ChunkRef&, std::span<const std::uint8_t> d) {
-    return writer.append(d);
+  BlobManifest m;
+  {
+    std::shared_lock lock(m_lock);
+    HN_TRY_ASSIGN(m, load_manifest_locked(manifest_cid));
+  }
+  HN_TRY_ASSIGN(auto file, ExportFile::open(out, manifest_cid, m.size_bytes));
+  HN_TRY(read_blob_stream(manifest_cid, [&](const ChunkRef& ref, std::span<const std::uint8_t> d) {
+    return file->write_at(ref.index * m.chunk_size_bytes, d);
   }));
-  HN_TRY(writer.commit(m_options.fsync_writes));
-  if (m_options.fsync_writes) HN_TRY(fsync_directory(dir));
-  return {};
+  return file->commit();
 }
 
 Result<std::uint64_t> BlobStore::delete_blob(std::string_view manifest_cid) {

@@ -146,10 +146,13 @@ class BlobStore {
   // Verifies data against cid (hash_mismatch, nothing written), then stores it; idempotent.
   // Durability::deferred skips the per-chunk fsync (a transfer's chunks: one sync_all()
   // before the blob is acknowledged costs what one fsync per 256 KiB chunk would cost
-  // thousands of times over); a process kill loses nothing either way.
+  // thousands of times over) and only starts the chunk's writeback; a process kill loses
+  // nothing either way.
   enum class Durability { now, deferred };
   Status write_chunk(std::string_view cid, std::span<const std::uint8_t> data,
                      Durability durability = Durability::now);
+  // The same for a chunk already checked against its CID: not hashed again.
+  Status write_chunk(const VerifiedChunk& chunk, Durability durability = Durability::now);
   // Flushes everything written to the store's filesystem (syncfs), e.g. after deferred
   // chunk writes and before the blob they make is acknowledged.
   Status sync_all() const;
@@ -182,7 +185,8 @@ class BlobStore {
   // Hands each verified chunk to sink in index order (M07 §3.2 read_blob_stream). The sink
   // runs under the store's shared lock and must not call back into the store.
   Status read_blob_stream(std::string_view manifest_cid, const ChunkSink& sink);
-  // Writes the blob to out atomically (temp + fsync + rename); nothing at out on failure.
+  // Writes the blob to out atomically (blobs::ExportFile: temp + fsync + rename); nothing at
+  // out on failure.
   Status read_blob_to(std::string_view manifest_cid, const fs::path& out);
   // Removes a blob's manifest and the chunks no other manifest references; returns bytes
   // freed. not_found if absent; bad_request if the blob is pinned.

@@ -7,6 +7,7 @@
 // HEARTHNET_FILE_KILL_AFTER_CHUNKS=N (a fetching node SIGKILLs itself after N chunks).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <memory>
 #include <random>
@@ -66,6 +67,17 @@ bool lists_remote(const NodeProcess& n, const std::string& capability, const std
     if (e.value("node_id", "") == provider) return true;
   }
   return false;
+}
+
+// The names in dir, sorted (hidden ones too).
+std::vector<std::string> entries_of(const std::filesystem::path& dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    out.push_back(e.path().filename().string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 // A counter's value for one label set in n's /metrics (0 when absent).
@@ -196,22 +208,55 @@ TEST_F(FilesTest, ResumesAfterKillMovingOnlyMissingChunks) {
   const std::string cid = put(*a, src);
   ASSERT_FALSE(cid.empty());
 
-  auto killed = c->cli({"file", "get", cid, "--out", (m_dir.path() / "c.bin").string()}, 120);
+  // --out goes to a directory of its own, so what the kill left there can be counted.
+  const auto got = m_dir.path() / "got";
+  const auto out = got / "c.bin";
+  auto killed = c->cli({"file", "get", cid, "--out", out.string()}, 120);
   EXPECT_NE(killed.exit_code, 0);
   EXPECT_EQ(c->stop(SIGTERM, 10), 128 + SIGKILL);  // it was already gone: SIGKILLed itself
-  EXPECT_FALSE(std::filesystem::exists(m_dir.path() / "c.bin"));
+  // The chunks were written into --out as they arrived, under a hidden temporary name: the
+  // kill leaves nothing that looks like the finished file.
+  EXPECT_FALSE(std::filesystem::exists(out));
+  EXPECT_EQ(entries_of(got), std::vector<std::string>{".c.bin.tmp-" + cid.substr(7, 16)});
 
   c->remove_env("HEARTHNET_FILE_KILL_AFTER_CHUNKS");
   ASSERT_TRUE(c->start(&error)) << error;
   const std::string id_a = node_id_of(*a);
   ASSERT_TRUE(eventually([&] { return lists_remote(*c, "file.read", id_a); }));
   std::string err;
-  Json r = get(*c, cid, m_dir.path() / "c.bin", &err);
+  Json r = get(*c, cid, out, &err);
   ASSERT_TRUE(r.is_object()) << err;
   EXPECT_EQ(r["chunks_present"], 30);
   EXPECT_EQ(r["chunks_fetched"], 50);
   EXPECT_EQ(r["bytes_fetched"], 50 * 256 * 1024);
-  EXPECT_EQ(read_all(m_dir.path() / "c.bin"), read_all(src));
+  EXPECT_EQ(read_all(out), read_all(src));
+  // The resumed fetch took the killed one's temporary file over: nothing else is left.
+  EXPECT_EQ(entries_of(got), std::vector<std::string>{"c.bin"});
+}
+
+// --out is written as the chunks arrive, each distinct chunk fetched once: a chunk that
+// repeats in the blob lands at every offset it has (zeros here), and the file is whole.
+TEST_F(FilesTest, RepeatedChunksLandAtEveryOffsetOfOut) {
+  std::string error;
+  auto a = make("repeat-a", test::NO_DISCOVERY, true);
+  ASSERT_TRUE(a->start(&error)) << error;
+  auto b = member("repeat-b", *a, {a.get()});
+  const auto noise = m_dir.path() / "noise.bin";
+  write_random(noise, 256 * 1024 + 100, 7);
+  const std::string zeros(MIB, '\0');
+  const std::string noise_bytes = read_all(noise);
+  const auto src = m_dir.path() / "repeats.bin";
+  std::ofstream(src, std::ios::binary) << zeros << noise_bytes.substr(0, 256 * 1024) << zeros
+                                       << noise_bytes.substr(256 * 1024);
+  const std::string cid = put(*a, src);
+  ASSERT_FALSE(cid.empty());
+  std::string err;
+  Json r = get(*b, cid, m_dir.path() / "out" / "r.bin", &err);
+  ASSERT_TRUE(r.is_object()) << err;
+  EXPECT_EQ(r["chunks_total"], 3);  // zeros, noise, the 100-byte tail
+  EXPECT_EQ(r["chunks_fetched"], 3);
+  EXPECT_EQ(read_all(m_dir.path() / "out" / "r.bin"), read_all(src));
+  EXPECT_EQ(entries_of(m_dir.path() / "out"), std::vector<std::string>{"r.bin"});
 }
 
 // A source serving a corrupted chunk is dropped (metric), the chunk is never stored, and

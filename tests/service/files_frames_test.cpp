@@ -16,7 +16,7 @@ TEST(FileFrames, ChunkFrameRoundTripsAndVerifies) {
   auto parsed = parse_chunk_frame(chunk_frame(3, cid, data));
   ASSERT_TRUE(parsed) << parsed.error().message;
   EXPECT_EQ(parsed->index, 3);
-  EXPECT_EQ(parsed->data, data);
+  EXPECT_EQ(Bytes(parsed->data().begin(), parsed->data().end()), data);
 
   Bytes flipped = data;
   flipped[0] ^= 1;
@@ -49,8 +49,8 @@ TEST(FileFrames, BinaryChunkFrameRoundTripsAndVerifies) {
   auto parsed = parse_chunk_frame(header, data);
   ASSERT_TRUE(parsed) << parsed.error().message;
   EXPECT_EQ(parsed->index, 4);
-  EXPECT_EQ(parsed->cid, cid);
-  EXPECT_EQ(parsed->data, data);
+  EXPECT_EQ(parsed->cid(), cid);
+  EXPECT_EQ(Bytes(parsed->data().begin(), parsed->data().end()), data);
 
   Bytes flipped = data;
   flipped[1000] ^= 0x80;

@@ -91,9 +91,16 @@ Status AtomicFileWriter::append(std::span<const std::uint8_t> data) {
   return write_all(m_fd.get(), data, m_tmp);
 }
 
-Status AtomicFileWriter::commit(bool sync) {
+void start_writeback(int fd, std::int64_t offset, std::int64_t length) {
+  // Errors are ignored: the later fsync/syncfs reports what matters.
+  (void)::sync_file_range(fd, static_cast<off_t>(offset), static_cast<off_t>(length),
+                          SYNC_FILE_RANGE_WRITE);
+}
+
+Status AtomicFileWriter::commit(FileSync sync) {
   assert(!m_done);
-  if (sync && ::fsync(m_fd.get()) != 0) return errno_error("fsync", m_tmp, errno);
+  if (sync == FileSync::full && ::fsync(m_fd.get()) != 0) return errno_error("fsync", m_tmp, errno);
+  if (sync == FileSync::start_writeback) start_writeback(m_fd.get(), 0, 0);
   if (::close(m_fd.release()) != 0) return errno_error("close", m_tmp, errno);
   if (::rename(m_tmp.c_str(), m_target.c_str()) != 0) {
     return errno_error("rename", m_target, errno);
@@ -104,6 +111,11 @@ Status AtomicFileWriter::commit(bool sync) {
 
 Status write_file_atomically(const fs::path& target, std::span<const std::uint8_t> data,
                              bool sync) {
+  return write_file_atomically(target, data, sync ? FileSync::full : FileSync::none);
+}
+
+Status write_file_atomically(const fs::path& target, std::span<const std::uint8_t> data,
+                             FileSync sync) {
   HN_TRY_ASSIGN(auto writer, AtomicFileWriter::create(target));
   HN_TRY(writer.append(data));
   return writer.commit(sync);

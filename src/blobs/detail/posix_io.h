@@ -54,6 +54,14 @@ Result<std::size_t> read_full(int fd, std::span<std::uint8_t> out, const fs::pat
 // Writes all of data.
 Status write_all(int fd, std::span<const std::uint8_t> data, const fs::path& path);
 
+// How a writer flushes what it wrote before it renames or closes: not at all, by starting the
+// kernel's writeback without waiting (sync_file_range WRITE: a later fsync/syncfs then finds
+// most of the data on disk already), or by fsync.
+enum class FileSync { none, start_writeback, full };
+
+// Starts writeback of [offset, offset + length) of fd without waiting (best effort).
+void start_writeback(int fd, std::int64_t offset, std::int64_t length);
+
 // Builds a file under a temporary name in the target's directory and renames it into place
 // on commit. The directory must exist.
 class AtomicFileWriter {
@@ -66,7 +74,8 @@ class AtomicFileWriter {
   Status append(std::span<const std::uint8_t> data);
   // fsyncs the data when `sync`, then renames over the target. The caller fsyncs the
   // directory (possibly once for many files).
-  Status commit(bool sync);
+  Status commit(bool sync) { return commit(sync ? FileSync::full : FileSync::none); }
+  Status commit(FileSync sync);
 
  private:
   AtomicFileWriter(UniqueFd fd, fs::path tmp, fs::path target)
@@ -79,6 +88,8 @@ class AtomicFileWriter {
 
 // Writes data to target atomically (temp + optional fsync + rename).
 Status write_file_atomically(const fs::path& target, std::span<const std::uint8_t> data, bool sync);
+Status write_file_atomically(const fs::path& target, std::span<const std::uint8_t> data,
+                             FileSync sync);
 
 // Sets a file's modification time to `ms` since the epoch (LRU stamp, M07 §5.4).
 Status set_mtime_ms(const fs::path& path, std::int64_t ms);

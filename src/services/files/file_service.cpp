@@ -1,6 +1,7 @@
 // file_service.cpp — the file service's handlers (file_service.h).
 #include "services/files/file_service.h"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
@@ -74,10 +75,13 @@ void FileService::stop() {
 Json FileService::health() const {
   Json h{{"sources_known", m_index.all().size()}};
   // The fetch queue beside the host's (threads counted by NodeOpen's queue test).
-  if (m_fetch_queue) {
-    const auto st = m_fetch_queue->stats();
-    h["extra_queues"] = Json::array({Json{{"name", st.name}, {"threads", st.threads}}});
+  Json queues = Json::array();
+  for (const WorkQueue* q : {static_cast<const WorkQueue*>(m_fetch_queue.get()), m_transfer.workers()}) {
+    if (!q) continue;
+    const auto st = q->stats();
+    queues.push_back(Json{{"name", st.name}, {"threads", st.threads}});
   }
+  if (!queues.empty()) h["extra_queues"] = queues;
   if (auto t = m_ctx.blobs.total_bytes()) h["store_bytes"] = *t;
   return h;
 }
@@ -267,7 +271,7 @@ Result<Json> FileService::put(const bus::CallContext& ctx, const Json& body) {
       if (!m_ctx.blobs.has_chunk(c.cid)) incoming += c.size_bytes;
     }
   }
-  for (const auto& c : req.chunks) incoming += static_cast<std::int64_t>(c.data.size());
+  for (const auto& c : req.chunks) incoming += static_cast<std::int64_t>(c.data().size());
   // The first call reserves room for the whole blob (GC may run then); a later batch only
   // checks, so GC never takes this put's own chunks, which are orphans until the manifest.
   if (!was_whole && incoming > 0) {
@@ -276,8 +280,8 @@ Result<Json> FileService::put(const bus::CallContext& ctx, const Json& body) {
   std::int64_t received = 0;
   for (const auto& c : req.chunks) {
     if (ctx.cancelled()) return make_error(ErrorCode::timeout, "cancelled", Json{{"cancelled", true}});
-    // Verified again by the store; flushed once, before the manifest makes the blob.
-    HN_TRY(m_ctx.blobs.write_chunk(c.cid, c.data, blobs::BlobStore::Durability::deferred));
+    // Verified by the parser (hashed once); flushed once, before the manifest makes the blob.
+    HN_TRY(m_ctx.blobs.write_chunk(c.chunk, blobs::BlobStore::Durability::deferred));
     ++received;
   }
   Json needed = Json::array();
@@ -467,6 +471,7 @@ Result<Json> FileService::fetch(const bus::CallContext& ctx, const Json& body,
     HN_TRY_ASSIGN(auto m, m_ctx.blobs.read_manifest(cid));
     report.manifest = m;
     report.chunks_total = report.chunks_present = static_cast<std::int64_t>(m.chunks.size());
+    if (out) HN_TRY(m_ctx.blobs.read_blob_to(cid, *out));  // whole here already: a verified copy
   } else {
     std::vector<NodeId> sources = find_sources(cid);
     if (auto s = input.find("sources"); s != input.end()) {
@@ -486,14 +491,13 @@ Result<Json> FileService::fetch(const bus::CallContext& ctx, const Json& body,
     bus::CancelToken cancel;
     const auto a = ctx.cancel.on_cancel([cancel] { cancel.cancel(); });
     const auto b = m_stop.on_cancel([cancel] { cancel.cancel(); });
-    auto r = m_transfer.fetch_blob(cid, sources, progress, cancel);
+    auto r = m_transfer.fetch_blob(cid, sources, progress, cancel, out);
     ctx.cancel.forget(a);
     m_stop.forget(b);
     if (!r) return r.error();
     report = std::move(r).value();
-    advertise_whole(report.manifest);
+    advertise_whole(report.manifest);  // --out was written by the fetch, as chunks arrived
   }
-  if (out) HN_TRY(m_ctx.blobs.read_blob_to(cid, *out));
   Json by_source = Json::object();
   for (const auto& [n, c] : report.chunks_by_source) by_source[n.str()] = c;
   Json dropped = Json::array();
@@ -520,6 +524,9 @@ std::unique_ptr<bus::Service> make_service(const service::ServiceContext& ctx) {
   o.corrupt_reads = hook != nullptr && std::string(hook) == "1";
   if (const char* kill = std::getenv("HEARTHNET_FILE_KILL_AFTER_CHUNKS")) {
     o.transfer.kill_after_chunks = std::atoll(kill);
+  }
+  if (const char* threads = std::getenv("HEARTHNET_FILE_STORE_THREADS")) {
+    o.transfer.store_threads = std::clamp(std::atoi(threads), 0, 8);
   }
   if (const char* binary = std::getenv("HEARTHNET_FILE_BINARY_CHUNKS")) {
     o.transfer.binary_chunks = std::string(binary) != "0";

@@ -33,7 +33,8 @@
 // byte flipped (the CID unchanged) — a source that serves corrupted chunks;
 // HEARTHNET_FILE_KILL_AFTER_CHUNKS=N makes a fetch SIGKILL its own node after N chunks;
 // HEARTHNET_FILE_BINARY_CHUNKS=0 makes this node's fetches ask for the contract's JSON chunk
-// frames instead of binary ones (doc/design/files.md "The binary chunk path").
+// frames instead of binary ones (doc/design/files.md "The binary chunk path");
+// HEARTHNET_FILE_STORE_THREADS=N (0–8, default 2) sets TransferOptions::store_threads (bench).
 //
 // Thread-safety: handlers run on the service's queue threads concurrently; the store, the
 // index and the event log are thread-safe.

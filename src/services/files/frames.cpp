@@ -8,9 +8,11 @@ namespace {
 
 Error bad(std::string message) { return make_error(ErrorCode::bad_request, std::move(message)); }
 
-// The fields both forms share: "i" (optional) and "cid".
-Status parse_chunk_fields(const Json& frame, ChunkFrame& out) {
+}  // namespace
+
+Result<ChunkFrameHeader> parse_chunk_frame_header(const Json& frame) {
   if (!frame.is_object()) return bad("chunk frame: not an object");
+  ChunkFrameHeader out;
   if (auto it = frame.find("i"); it != frame.end()) {
     if (!it->is_number_integer() || it->get<std::int64_t>() < 0) {
       return bad("chunk frame: \"i\" must be a non-negative integer");
@@ -22,14 +24,17 @@ Status parse_chunk_fields(const Json& frame, ChunkFrame& out) {
     return bad("chunk frame: \"cid\" must be a blake3:<hex> CID");
   }
   out.cid = cid->get<std::string>();
-  return {};
+  if (auto it = frame.find("size_bytes"); it != frame.end()) {
+    if (!it->is_number_integer() || it->get<std::int64_t>() < 0) {
+      return bad("chunk frame: \"size_bytes\" must be a non-negative integer");
+    }
+    out.size_bytes = it->get<std::int64_t>();
+  }
+  return out;
 }
 
-}  // namespace
-
 Result<ChunkFrame> parse_chunk_frame(const Json& frame) {
-  ChunkFrame out;
-  HN_TRY(parse_chunk_fields(frame, out));
+  HN_TRY_ASSIGN(auto header, parse_chunk_frame_header(frame));
   const auto data = frame.find("data_b64");
   if (data == frame.end() || !data->is_string()) {
     return bad("chunk frame: \"data_b64\" must be a string");
@@ -41,32 +46,24 @@ Result<ChunkFrame> parse_chunk_frame(const Json& frame) {
   }
   auto bytes = base64url_decode(text);
   if (!bytes) return bad("chunk frame: \"data_b64\" is not base64url");
-  out.data = std::move(*bytes);
-  if (auto it = frame.find("size_bytes"); it != frame.end()) {
-    if (!it->is_number_integer() ||
-        it->get<std::int64_t>() != static_cast<std::int64_t>(out.data.size())) {
-      return bad("chunk frame: \"size_bytes\" does not match the data");
-    }
+  if (header.size_bytes >= 0 && header.size_bytes != static_cast<std::int64_t>(bytes->size())) {
+    return bad("chunk frame: \"size_bytes\" does not match the data");
   }
-  HN_TRY(blobs::verify_chunk(out.data, out.cid));
-  return out;
+  HN_TRY_ASSIGN(auto chunk, blobs::VerifiedChunk::check(std::move(header.cid), std::move(*bytes)));
+  return ChunkFrame{header.index, std::move(chunk)};
 }
 
 Result<ChunkFrame> parse_chunk_frame(const Json& frame, Bytes payload) {
-  ChunkFrame out;
-  HN_TRY(parse_chunk_fields(frame, out));
+  HN_TRY_ASSIGN(auto header, parse_chunk_frame_header(frame));
   if (frame.contains("data_b64")) return bad("chunk frame: a binary frame carries no \"data_b64\"");
-  const auto size = frame.find("size_bytes");
-  if (size == frame.end() || !size->is_number_integer() ||
-      size->get<std::int64_t>() != static_cast<std::int64_t>(payload.size())) {
+  if (header.size_bytes != static_cast<std::int64_t>(payload.size())) {
     return bad("chunk frame: \"size_bytes\" must be the payload's length");
   }
   if (payload.size() > static_cast<std::size_t>(blobs::MAX_CHUNK_SIZE_BYTES)) {
     return bad("chunk frame: chunk larger than the largest chunk size");
   }
-  out.data = std::move(payload);
-  HN_TRY(blobs::verify_chunk(out.data, out.cid));
-  return out;
+  HN_TRY_ASSIGN(auto chunk, blobs::VerifiedChunk::check(std::move(header.cid), std::move(payload)));
+  return ChunkFrame{header.index, std::move(chunk)};
 }
 
 Json chunk_frame(std::optional<std::int64_t> index, const std::string& cid,
@@ -109,8 +106,8 @@ Result<PutRequest> parse_put_request(const Json& input) {
         return bad("file.put: chunk index outside the manifest");
       }
       const auto& ref = out.manifest.chunks[static_cast<std::size_t>(chunk.index)];
-      if (ref.cid != chunk.cid ||
-          ref.size_bytes != static_cast<std::int64_t>(chunk.data.size())) {
+      if (ref.cid != chunk.cid() ||
+          ref.size_bytes != static_cast<std::int64_t>(chunk.data().size())) {
         return bad("file.put: chunk " + std::to_string(chunk.index) +
                    " does not match the manifest (CID or size)");
       }

@@ -29,11 +29,23 @@ namespace hn::services::files {
 inline constexpr std::size_t PUT_MAX_CHUNKS_PER_CALL = 8;
 
 // One verified chunk: its index in the blob (−1 when the frame names none), CID and bytes.
+// The chunk was hashed once, here; the store takes it as it is (blobs::VerifiedChunk).
 struct ChunkFrame {
   std::int64_t index = -1;
-  std::string cid;
-  Bytes data;
+  blobs::VerifiedChunk chunk;
+
+  const std::string& cid() const { return chunk.cid(); }
+  std::span<const std::uint8_t> data() const { return chunk.bytes(); }
 };
+
+// A chunk frame's fields before its bytes are hashed: index (−1 when absent), CID and the
+// declared size (−1 when absent). bad_request for shapes (the same checks as below).
+struct ChunkFrameHeader {
+  std::int64_t index = -1;
+  std::string cid;
+  std::int64_t size_bytes = -1;
+};
+Result<ChunkFrameHeader> parse_chunk_frame_header(const Json& frame);
 
 // {"i"?, "cid", "size_bytes"?, "data_b64"} → a chunk whose bytes hash to cid. `i` must be a
 // non-negative integer when present; `size_bytes` must match the data; bytes larger than

@@ -14,6 +14,8 @@
 #include <mutex>
 #include <set>
 
+#include "blobs/export_file.h"
+#include "core/file_util.h"
 #include "observability/metrics.h"
 #include "services/files/frames.h"
 
@@ -39,15 +41,45 @@ observability::Counter& bytes_metric() {
   return c;
 }
 
-// One event handed from a stream's thread to the fetching one: a chunk frame of a batch,
-// or the batch's end (its done data or error).
+// What storing one received chunk came to.
+struct StoreOutcome {
+  Status status;
+  bool bad_bytes = false;  // the source's fault (wrong chunk, hash mismatch), not ours
+};
+
+// One event handed to the fetching thread: a chunk frame of a batch or the batch's end (its
+// done data or error), from a stream's thread; or a chunk stored, from a store worker.
 struct Reply {
   std::uint64_t batch = 0;
   bool end = false;
   Result<Json> result = Json(nullptr);
   Bytes payload;  // a binary chunk frame's bytes
   bool binary = false;
+  // A store worker's answer for missing slot `slot` from source `source`.
+  bool stored = false;
+  std::size_t slot = 0;
+  std::size_t source = 0;
+  StoreOutcome outcome;
 };
+
+// Verifies a binary chunk (hashed once), stores it and writes it at its --out offsets. Runs
+// on a store worker or on the fetching thread.
+StoreOutcome store_chunk(blobs::BlobStore& store, blobs::ExportFile* out,
+                         const blobs::ChunkRef& want, const std::vector<std::int64_t>& offsets,
+                         std::string cid, Bytes payload) {
+  if (cid != want.cid || static_cast<std::int64_t>(payload.size()) != want.size_bytes) {
+    return {make_error(ErrorCode::hash_mismatch, "source answered another chunk"), true};
+  }
+  auto chunk = blobs::VerifiedChunk::check(std::move(cid), std::move(payload));
+  if (!chunk) return {chunk.take_error(), true};
+  if (auto s = store.write_chunk(*chunk, blobs::BlobStore::Durability::deferred); !s) return {s, false};
+  if (out) {
+    for (auto off : offsets) {
+      if (auto s = out->write_at(off, chunk->bytes()); !s) return {s, false};
+    }
+  }
+  return {};
+}
 
 // Shared between fetch_blob and the bus callbacks, which may outlive it. Its fullness is the
 // streams' backpressure.
@@ -101,6 +133,8 @@ struct SourceState {
   NodeId id;
   int streams = 0;
   bool live = true;
+  // A source that answered rate_limited gets no new batch before this (its retry_after_ms).
+  std::chrono::steady_clock::time_point rest_until{};
 };
 
 // One file.read stream in flight: which missing slots it asked for, which arrived.
@@ -115,7 +149,18 @@ struct Batch {
 
 TransferManager::TransferManager(blobs::BlobStore& store, bus::CapabilityBus& bus,
                                  CapacityCheck admit, TransferOptions options)
-    : m_store(store), m_bus(bus), m_admit(std::move(admit)), m_options(options) {}
+    : m_store(store), m_bus(bus), m_admit(std::move(admit)), m_options(options) {
+  if (m_options.store_threads > 0) {
+    // Nice +5 like the service queues (doc/design/architecture.md "Execution model").
+    m_workers = std::make_shared<WorkQueue>(WorkQueueOptions{
+        "file-store", static_cast<std::size_t>(m_options.store_threads),
+        static_cast<std::size_t>(std::max(1, 2 * m_options.store_chunks_in_flight)), 5});
+  }
+}
+
+TransferManager::~TransferManager() {
+  if (m_workers) m_workers->stop();
+}
 
 Result<blobs::BlobManifest> TransferManager::fetch_manifest(const std::string& cid,
                                                             const std::vector<NodeId>& sources) {
@@ -151,13 +196,15 @@ Result<blobs::BlobManifest> TransferManager::fetch_manifest(const std::string& c
 Result<FetchReport> TransferManager::fetch_blob(const std::string& manifest_cid,
                                                 const std::vector<NodeId>& sources,
                                                 const ProgressFn& progress,
-                                                const bus::CancelToken& cancel) {
+                                                const bus::CancelToken& cancel,
+                                                const std::optional<std::filesystem::path>& out) {
   FetchReport report;
   HN_TRY_ASSIGN(auto manifest, fetch_manifest(manifest_cid, sources));
   report.manifest = manifest;
 
   // Distinct chunks, and which of them are already here (a resumed fetch).
   std::vector<blobs::ChunkRef> missing;
+  std::vector<blobs::ChunkRef> present;
   std::set<std::string> seen;
   std::int64_t bytes_missing = 0;
   for (const auto& c : manifest.chunks) {
@@ -165,6 +212,7 @@ Result<FetchReport> TransferManager::fetch_blob(const std::string& manifest_cid,
     ++report.chunks_total;
     if (m_store.has_chunk(c.cid)) {
       ++report.chunks_present;
+      present.push_back(c);
     } else {
       missing.push_back(c);
       bytes_missing += c.size_bytes;
@@ -173,6 +221,22 @@ Result<FetchReport> TransferManager::fetch_blob(const std::string& manifest_cid,
   if (m_admit) HN_TRY(m_admit(bytes_missing));
   // Stored before any chunk: a fetch killed from here on resumes (M07 §3.3 "Resumable").
   HN_TRY(m_store.write_manifest(manifest));
+
+  // --out: every chunk is written once, at its offsets, as it arrives (ExportFile); what is
+  // here already is copied from the store (a verified read) first.
+  std::shared_ptr<blobs::ExportFile> export_file;  // shared with the store workers' jobs
+  std::map<std::string, std::vector<std::int64_t>> offsets_of;  // chunk CID → byte offsets
+  if (out) {
+    HN_TRY(ensure_directory(out->has_parent_path() ? out->parent_path() : std::filesystem::path(".")));
+    HN_TRY_ASSIGN(export_file, blobs::ExportFile::open(*out, manifest_cid, manifest.size_bytes));
+    for (const auto& c : manifest.chunks) {
+      offsets_of[c.cid].push_back(c.index * manifest.chunk_size_bytes);
+    }
+    for (const auto& c : present) {
+      HN_TRY_ASSIGN(auto data, m_store.read_chunk(c.cid));
+      for (auto off : offsets_of[c.cid]) HN_TRY(export_file->write_at(off, data));
+    }
+  }
 
   FetchProgress p;
   p.bytes_total = manifest.size_bytes;
@@ -197,6 +261,23 @@ Result<FetchReport> TransferManager::fetch_blob(const std::string& manifest_cid,
   std::uint64_t next_batch = 1;
   auto last_progress = std::chrono::steady_clock::time_point{};
   Error last_error = make_error(ErrorCode::partition, "no source answered");
+
+  // Chunks handed to the store workers and not answered yet. Every exit waits for them, so
+  // no job outlives the fetch's --out.
+  std::size_t in_flight = 0;
+  struct Drain {
+    std::size_t& in_flight;
+    Inbox& inbox;
+    ~Drain() {
+      while (in_flight > 0) {
+        if (auto r = inbox.pop(std::chrono::milliseconds(200)); r && r->stored) --in_flight;
+      }
+    }
+  } drain{in_flight, *inbox};
+  // The kill hook counts chunks exactly: with it on, every chunk is stored on this thread.
+  const bool use_workers = m_workers && m_options.kill_after_chunks == 0;
+  const std::size_t max_in_flight =
+      static_cast<std::size_t>(std::max(1, m_options.store_chunks_in_flight));
 
   auto live_sources = [&] {
     return static_cast<int>(std::count_if(srcs.begin(), srcs.end(), [](const auto& s) { return s.live; }));
@@ -232,9 +313,15 @@ Result<FetchReport> TransferManager::fetch_blob(const std::string& manifest_cid,
     }
     // Hand out batches: the least-busy live source takes the next one, sized so that every
     // live source gets work.
+    const auto hand_out_at = std::chrono::steady_clock::now();
+    bool resting = false;
     while (!queue.empty()) {
       std::size_t best = srcs.size();
       for (std::size_t i = 0; i < srcs.size(); ++i) {
+        if (srcs[i].live && srcs[i].rest_until > hand_out_at) {
+          resting = true;
+          continue;
+        }
         if (srcs[i].live && srcs[i].streams < m_options.streams_per_source &&
             (best == srcs.size() || srcs[i].streams < srcs[best].streams)) {
           best = i;
@@ -243,8 +330,14 @@ Result<FetchReport> TransferManager::fetch_blob(const std::string& manifest_cid,
       if (best == srcs.size()) break;
       const auto slots_per_stream =
           static_cast<std::size_t>(std::max(1, live_sources() * m_options.streams_per_source));
-      const std::size_t n = std::clamp<std::size_t>((queue.size() + slots_per_stream - 1) / slots_per_stream,
-                                                    1, static_cast<std::size_t>(m_options.max_batch));
+      // No tail of tiny batches (each is a call that X01's per-capability rate limit counts),
+      // but never so large that a live source is left without work.
+      const auto live = static_cast<std::size_t>(std::max(1, live_sources()));
+      const std::size_t floor = std::min(static_cast<std::size_t>(std::max(1, m_options.min_batch)),
+                                         (queue.size() + live - 1) / live);
+      const std::size_t n = std::clamp<std::size_t>(
+          std::max((queue.size() + slots_per_stream - 1) / slots_per_stream, floor), 1,
+          static_cast<std::size_t>(m_options.max_batch));
       const std::uint64_t id = next_batch++;
       Batch& b = batches[id];
       b.source = best;
@@ -278,18 +371,59 @@ Result<FetchReport> TransferManager::fetch_blob(const std::string& manifest_cid,
           },
           o, [inbox, id](Result<Json> r) { inbox->push(Reply{id, true, std::move(r)}); });
     }
-    if (batches.empty()) {
+    if (batches.empty() && !resting && in_flight == 0) {
       return fail(make_error(ErrorCode::partition, "no live source left for " + manifest_cid,
                              Json{{"last_error", last_error.message}}));
     }
     auto reply = inbox->pop(std::chrono::milliseconds(200));
     if (!reply) continue;
-    auto it = batches.find(reply->batch);
-    if (it == batches.end()) continue;  // a batch already given up
-    Batch& b = it->second;
-    SourceState& src = srcs[b.source];
 
-    if (reply->end) {
+    // A stored chunk counts; a bad one costs its source and an attempt (M07 §5.6); a failure
+    // of our own (disk full) ends the fetch.
+    auto on_stored = [&](std::size_t slot, std::size_t source, StoreOutcome o) -> Status {
+      SourceState& from = srcs[source];
+      const auto& want = missing[slot];
+      if (o.status) {
+        ++done;
+        ++report.chunks_fetched;
+        report.bytes_fetched += want.size_bytes;
+        ++report.chunks_by_source[from.id];
+        chunks_metric().inc({from.id.str()});
+        bytes_metric().inc({}, static_cast<double>(want.size_bytes));
+        p.bytes_done += want.size_bytes;
+        ++p.chunks_done;
+        if (m_options.kill_after_chunks > 0 && report.chunks_fetched == m_options.kill_after_chunks) {
+          ::kill(::getpid(), SIGKILL);  // the test hook (transfer.h)
+        }
+        return {};
+      }
+      if (!o.bad_bytes) return o.status.error();
+      ++report.bad_chunks;
+      bad_chunks_metric().inc({from.id.str()});
+      last_error = o.status.error();
+      if (from.live) {
+        if (++attempts[slot] >= MAX_CHUNK_ATTEMPTS) {
+          return make_error(ErrorCode::partition,
+                            "chunk " + std::to_string(want.index) + " failed " +
+                                std::to_string(MAX_CHUNK_ATTEMPTS) + " times",
+                            Json{{"last_error", last_error.message}});
+        }
+        drop_source(source);  // its batches' chunks go elsewhere
+      }
+      queue.push_front(slot);
+      return {};
+    };
+
+    if (reply->stored) {
+      --in_flight;
+      if (auto s = on_stored(reply->slot, reply->source, std::move(reply->outcome)); !s) {
+        return fail(s.error());
+      }
+    } else if (auto it = batches.find(reply->batch); it == batches.end()) {
+      continue;  // a batch already given up
+    } else if (reply->end) {
+      Batch& b = it->second;
+      SourceState& src = srcs[b.source];
       // The stream ended: what it did not deliver goes back to the queue.
       --src.streams;
       Error why = reply->result ? make_error(ErrorCode::partition, "stream ended early")
@@ -300,8 +434,14 @@ Result<FetchReport> TransferManager::fetch_blob(const std::string& manifest_cid,
                              why.code == ErrorCode::revoked)) {
         drop_source(b.source);
       }
+      // A source that rate-limits us rests for its retry_after_ms; the chunks cost nothing.
+      const bool limited = !reply->result && why.code == ErrorCode::rate_limited;
+      if (limited) {
+        src.rest_until = std::chrono::steady_clock::now() +
+                         std::chrono::milliseconds(std::max(100, why.retry_after_ms.value_or(1000)));
+      }
       const auto pending = b.pending;
-      const bool counts = src.live;  // a stream we cancelled (source dropped) costs nothing
+      const bool counts = src.live && !limited;  // a cancelled stream (source dropped) costs nothing
       batches.erase(it);
       for (auto slot : pending) {
         if (!counts) {
@@ -311,49 +451,67 @@ Result<FetchReport> TransferManager::fetch_blob(const std::string& manifest_cid,
         if (auto s = retry(slot, why); !s) return fail(s.error());
       }
     } else {
-      Status stored = [&]() -> Status {
-        HN_TRY_ASSIGN(auto chunk, reply->binary ? parse_chunk_frame(*reply->result, std::move(reply->payload))
-                                                : parse_chunk_frame(*reply->result));
-        auto at = b.slot_of_index.find(chunk.index);
-        if (at == b.slot_of_index.end() || !b.pending.count(at->second)) {
-          return make_error(ErrorCode::hash_mismatch, "source sent a chunk it was not asked for");
+      // A chunk frame: matched to the slot it answers here, verified and stored by a store
+      // worker (or here, when they are all busy).
+      Batch& b = it->second;
+      const std::size_t source = b.source;
+      const Json& data = *reply->result;
+      auto header = parse_chunk_frame_header(data);
+      std::optional<std::size_t> slot;
+      if (header) {
+        if (auto at = b.slot_of_index.find(header->index);
+            at != b.slot_of_index.end() && b.pending.count(at->second)) {
+          slot = at->second;
         }
-        const auto& want = missing[at->second];
-        if (chunk.cid != want.cid || static_cast<std::int64_t>(chunk.data.size()) != want.size_bytes) {
-          return make_error(ErrorCode::hash_mismatch, "source answered another chunk");
-        }
-        HN_TRY(m_store.write_chunk(chunk.cid, chunk.data, blobs::BlobStore::Durability::deferred));
-        b.pending.erase(at->second);
-        ++done;
-        ++report.chunks_fetched;
-        report.bytes_fetched += want.size_bytes;
-        ++report.chunks_by_source[src.id];
-        chunks_metric().inc({src.id.str()});
-        bytes_metric().inc({}, static_cast<double>(want.size_bytes));
-        p.bytes_done += want.size_bytes;
-        ++p.chunks_done;
-        if (m_options.kill_after_chunks > 0 && report.chunks_fetched == m_options.kill_after_chunks) {
-          ::kill(::getpid(), SIGKILL);  // the test hook (transfer.h)
-        }
-        return {};
-      }();
-      if (!stored) {
-        // Bad bytes: the source is dropped, its batches' chunks go elsewhere (M07 §5.6).
+      }
+      StoreOutcome bad;
+      if (!header) {
+        bad = {header.error(), true};
+      } else if (!slot) {
+        bad = {make_error(ErrorCode::hash_mismatch, "source sent a chunk it was not asked for"), true};
+      }
+      if (!bad.status) {
+        // Not a chunk it was asked for: the source is dropped, its chunks go elsewhere.
         ++report.bad_chunks;
-        bad_chunks_metric().inc({src.id.str()});
-        last_error = stored.error();
-        if (src.live) {
-          // Count one failed attempt on each chunk the frame could have been.
-          auto index = reply->result->is_object() ? reply->result->value("i", std::int64_t{-1}) : -1;
-          if (auto at = b.slot_of_index.find(index); at != b.slot_of_index.end() && b.pending.count(at->second)) {
-            if (++attempts[at->second] >= MAX_CHUNK_ATTEMPTS) {
-              return fail(make_error(ErrorCode::partition,
-                                     "chunk " + std::to_string(index) + " failed " +
-                                         std::to_string(MAX_CHUNK_ATTEMPTS) + " times",
-                                     Json{{"last_error", stored.error().message}}));
-            }
+        bad_chunks_metric().inc({srcs[source].id.str()});
+        last_error = bad.status.error();
+        drop_source(source);
+      } else {
+        b.pending.erase(*slot);  // from here on_stored decides its fate
+        const auto& want = missing[*slot];
+        std::vector<std::int64_t> offsets;
+        if (export_file) offsets = offsets_of[want.cid];
+        if (!reply->binary) {
+          // The contract's JSON frame (an older source): parsed and verified inline.
+          auto chunk = parse_chunk_frame(data);
+          Bytes bytes = chunk ? Bytes(chunk->data().begin(), chunk->data().end()) : Bytes{};
+          StoreOutcome o = chunk ? store_chunk(m_store, export_file.get(), want, offsets, chunk->cid(),
+                                               std::move(bytes))
+                                 : StoreOutcome{chunk.error(), true};
+          if (auto s = on_stored(*slot, source, std::move(o)); !s) return fail(s.error());
+        } else {
+          auto payload = std::make_shared<Bytes>(std::move(reply->payload));
+          auto cid = std::make_shared<std::string>(std::move(header->cid));
+          const std::size_t at = *slot;
+          bool posted = false;
+          if (use_workers && in_flight < max_in_flight) {
+            posted = m_workers->try_post([&store = m_store, out = export_file, inbox, want, offsets,
+                                          cid, payload, at, source] {
+              Reply r;
+              r.stored = true;
+              r.slot = at;
+              r.source = source;
+              r.outcome = store_chunk(store, out.get(), want, offsets, std::move(*cid), std::move(*payload));
+              inbox->push(std::move(r));
+            });
           }
-          drop_source(b.source);
+          if (posted) {
+            ++in_flight;
+          } else {
+            StoreOutcome o = store_chunk(m_store, export_file.get(), want, offsets, std::move(*cid),
+                                         std::move(*payload));
+            if (auto s = on_stored(at, source, std::move(o)); !s) return fail(s.error());
+          }
         }
       }
     }
@@ -365,10 +523,14 @@ Result<FetchReport> TransferManager::fetch_blob(const std::string& manifest_cid,
     }
   }
   for (auto& [id, b] : batches) b.cancel.cancel();
-  HN_TRY(m_store.sync_all());  // the chunks are durable before the blob is acknowledged
+  // One flush: the store's filesystem (syncfs) — the chunks are durable before the blob is
+  // acknowledged — then --out's fdatasync, which finds its data written already when it
+  // lives on the same filesystem; then --out's rename.
+  HN_TRY(m_store.sync_all());
   if (!m_store.has_blob(manifest_cid)) {
     return make_error(ErrorCode::internal_error, "fetch ended but the blob is not whole");
   }
+  if (export_file) HN_TRY(export_file->commit());
   return report;
 }
 

@@ -11,13 +11,18 @@
 //      the extension input "chunks": [indices], pinned to one source (bus target_node). A
 //      batch is at most max_batch chunks and small enough that every live source gets
 //      work; at most streams_per_source streams run at one source, and the least-busy live
-//      source takes the next batch. (One plain call per chunk would meet X01's per-peer
+//      source takes the next batch. A source that answers rate_limited rests for its
+//      retry_after_ms, its batch's chunks requeued at no cost. (One plain call per chunk would meet X01's per-peer
 //      rate limit of 10 calls/s per capability long before the network's speed.)
 //   3. A reply is verified, then stored. A bad chunk (wrong hash, wrong size, malformed)
 //      drops its source for the rest of the fetch (metric
 //      hearthnet_file_bad_chunks_total{source}) and the chunk goes back to the queue; any
 //      failure counts an attempt on the chunk, and a chunk that failed MAX_CHUNK_ATTEMPTS
 //      times — or running out of live sources — fails the fetch with `partition`.
+// Verification (one BLAKE3 per chunk: blobs::VerifiedChunk), the store's write and the --out
+// write (blobs::ExportFile, at the chunk's offsets) run on store_threads helper threads, at
+// most store_chunks_in_flight chunks in flight per fetch; past that the fetching thread does
+// the work itself. Every exit of a fetch waits for its chunks in flight.
 // Memory: received frames wait in an inbox of inbox_frames; while it is full the streams are
 // congested (bus::StreamFlow), so the transport stops reading and the providers' windows
 // hold them back. Never the blob: a 1 GiB fetch holds a few tens of MiB.
@@ -28,8 +33,11 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +45,7 @@
 #include "bus/bus.h"
 #include "core/error.h"
 #include "core/types.h"
+#include "core/work_queue.h"
 
 namespace hn::services::files {
 
@@ -44,9 +53,20 @@ namespace hn::services::files {
 inline constexpr int MAX_CHUNK_ATTEMPTS = 3;
 
 struct TransferOptions {
-  int max_batch = 64;         // chunks asked for in one file.read stream (16 MiB)
+  // Chunks asked for in one file.read stream: at most 256 (64 MiB — X01's soft limit of 10
+  // calls/s per capability would cap 16 MiB batches at 160 MiB/s per source), at least 16
+  // unless fewer are left or every live source would not get its share. Memory does not grow
+  // with it: the stream's window bounds that.
+  int max_batch = 256;
+  int min_batch = 16;
   int streams_per_source = 2;  // file.read streams in flight at one source
   int inbox_frames = 16;       // received chunk frames waiting to be verified (backpressure)
+  // Threads that verify, store and write --out received chunks (shared by every fetch of the
+  // service). 0: all on the fetching thread.
+  int store_threads = 2;
+  // Chunks of one fetch handed to them and not stored yet (4 MiB); past it the fetching
+  // thread stores the next chunk itself, which holds back the streams (backpressure).
+  int store_chunks_in_flight = 16;
   int chunk_timeout_seconds = 300;  // one batch's deadline
   // Ask sources for binary chunk frames (doc/design/files.md): raw bytes instead of base64
   // in JSON. A source that does not know them answers JSON frames, read as before.
@@ -84,12 +104,19 @@ class TransferManager {
  public:
   TransferManager(blobs::BlobStore& store, bus::CapabilityBus& bus, CapacityCheck admit,
                   TransferOptions options = {});
+  ~TransferManager();
+
+  // The store workers' queue (health reports its threads), or null.
+  const WorkQueue* workers() const { return m_workers.get(); }
 
   // Fetches manifest_cid from `sources` (other nodes) until the blob is whole in the store.
   // `progress` runs on the caller's thread; an error from it (a consumer that went away)
   // stops the fetch with that error. `cancel` stops it too.
+  // With `out`, the blob is also written there (blobs::ExportFile): each chunk at its offsets
+  // as it arrives, one flush with the store's, renamed into place only when whole.
   Result<FetchReport> fetch_blob(const std::string& manifest_cid, const std::vector<NodeId>& sources,
-                                 const ProgressFn& progress, const bus::CancelToken& cancel);
+                                 const ProgressFn& progress, const bus::CancelToken& cancel,
+                                 const std::optional<std::filesystem::path>& out = std::nullopt);
 
  private:
   Result<blobs::BlobManifest> fetch_manifest(const std::string& cid,
@@ -99,6 +126,7 @@ class TransferManager {
   bus::CapabilityBus& m_bus;
   CapacityCheck m_admit;
   TransferOptions m_options;
+  std::shared_ptr<WorkQueue> m_workers;  // "file-store"; null when store_threads is 0
 };
 
 }  // namespace hn::services::files

@@ -1,0 +1,108 @@
+// export_file.cpp — a blob written to a file outside the store at its chunks' offsets
+// (export_file.h).
+#include "blobs/export_file.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "core/file_util.h"
+
+namespace hn::blobs {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// A CID's first 16 hex characters ("blake3:" stripped), or the whole text when shorter.
+std::string_view cid_tag(std::string_view cid) {
+  constexpr std::string_view prefix = "blake3:";
+  if (cid.starts_with(prefix)) cid.remove_prefix(prefix.size());
+  return cid.substr(0, 16);
+}
+
+}  // namespace
+
+fs::path ExportFile::temp_path_for(const fs::path& target, std::string_view manifest_cid) {
+  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  return dir / ("." + target.filename().string() + ".tmp-" + std::string(cid_tag(manifest_cid)));
+}
+
+Result<std::unique_ptr<ExportFile>> ExportFile::open(const fs::path& target,
+                                                     std::string_view manifest_cid,
+                                                     std::int64_t size_bytes) {
+  if (size_bytes < 0) return make_error(ErrorCode::bad_request, "negative blob size");
+  const fs::path tmp = temp_path_for(target, manifest_cid);
+  // Lock-file pattern: the file we locked must still be the one at the temp name (a writer
+  // that just committed renamed it onto the target; never truncate that one).
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    detail::UniqueFd fd(::open(tmp.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+    if (fd.get() < 0) return detail::errno_error("create", tmp, errno);
+    if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+      if (errno == EWOULDBLOCK) {
+        return make_error(ErrorCode::bad_request,
+                          "another fetch is writing " + target.string() + " (" + tmp.string() + ")");
+      }
+      return detail::errno_error("flock", tmp, errno);
+    }
+    struct stat held {}, named {};
+    if (::fstat(fd.get(), &held) != 0) return detail::errno_error("stat", tmp, errno);
+    if (::stat(tmp.c_str(), &named) != 0 || named.st_ino != held.st_ino ||
+        named.st_dev != held.st_dev) {
+      continue;  // renamed or replaced under us: open the name again
+    }
+    // Whatever a killed writer left is discarded: every byte is written again.
+    if (::ftruncate(fd.get(), 0) != 0) return detail::errno_error("truncate", tmp, errno);
+    if (size_bytes > 0) {
+      const int rc = ::fallocate(fd.get(), 0, 0, static_cast<off_t>(size_bytes));
+      if (rc != 0 && errno != EOPNOTSUPP) {
+        const int err = errno;
+        ::unlink(tmp.c_str());
+        return detail::errno_error("fallocate", tmp, err);
+      }
+      if (rc != 0 && ::ftruncate(fd.get(), static_cast<off_t>(size_bytes)) != 0) {
+        const int err = errno;
+        ::unlink(tmp.c_str());
+        return detail::errno_error("truncate", tmp, err);
+      }
+    }
+    return std::unique_ptr<ExportFile>(new ExportFile(std::move(fd), tmp, target));
+  }
+  return make_error(ErrorCode::io_error, "could not take " + tmp.string() + " (keeps changing)");
+}
+
+ExportFile::~ExportFile() {
+  if (!m_done) ::unlink(m_tmp.c_str());  // still locked: no other writer has it
+}
+
+Status ExportFile::write_at(std::int64_t offset, std::span<const std::uint8_t> data) {
+  std::size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = ::pwrite(m_fd.get(), data.data() + done, data.size() - done,
+                               static_cast<off_t>(offset + static_cast<std::int64_t>(done)));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return detail::errno_error("write", m_tmp, errno);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  detail::start_writeback(m_fd.get(), offset, static_cast<std::int64_t>(data.size()));
+  return {};
+}
+
+Status ExportFile::commit() {
+  if (m_done) return make_error(ErrorCode::internal_error, "export committed twice");
+  if (::fdatasync(m_fd.get()) != 0) return detail::errno_error("fsync", m_tmp, errno);
+  if (::rename(m_tmp.c_str(), m_target.c_str()) != 0) {
+    return detail::errno_error("rename", m_target, errno);
+  }
+  m_done = true;
+  m_fd.reset();
+  const fs::path dir = m_target.has_parent_path() ? m_target.parent_path() : fs::path(".");
+  return fsync_directory(dir);
+}
+
+}  // namespace hn::blobs

@@ -11,15 +11,15 @@
 #include <string>
 #include <string_view>
 
+#include "core/utf8.h"
+
 namespace hn::services::rag {
 
-// The offset of the first byte of s that is not part of well-formed UTF-8 (overlongs,
-// surrogates and values above U+10FFFF are not); npos when s is well-formed.
-std::size_t find_invalid_utf8(std::string_view s);
-// Whether s is well-formed UTF-8.
-inline bool is_valid_utf8(std::string_view s) {
-  return find_invalid_utf8(s) == std::string_view::npos;
-}
+// Decoding and validation are core's (core/utf8.h).
+using hn::CodePoint;
+using hn::decode_at;
+using hn::find_invalid_utf8;
+using hn::is_valid_utf8;
 
 // Characters as embed.text counts them (CONTRACT §4.3): bytes that are not continuation
 // bytes (10xxxxxx).
@@ -29,14 +29,6 @@ std::size_t utf8_length(std::string_view s);
 inline bool is_char_start(std::string_view s, std::size_t i) {
   return i >= s.size() || (static_cast<unsigned char>(s[i]) & 0xC0) != 0x80;
 }
-
-// The code point that starts at s[i] and its length in bytes (at least 1, never past the
-// end); a malformed sequence reads as U+FFFD of length 1.
-struct CodePoint {
-  std::uint32_t value = 0;
-  std::size_t bytes = 1;
-};
-CodePoint decode_at(std::string_view s, std::size_t i);
 
 // s as valid UTF-8: malformed bytes become U+FFFD, control characters other than '\n' and
 // '\t' become spaces ('\r' and '\f' included), NUL bytes are dropped.

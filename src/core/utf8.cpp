@@ -1,0 +1,45 @@
+// utf8.cpp — see utf8.h.
+#include "core/utf8.h"
+
+namespace hn {
+
+CodePoint decode_at(std::string_view s, std::size_t i) {
+  const auto c = static_cast<unsigned char>(s[i]);
+  if (c < 0x80) return {c, 1};
+  std::size_t len = 0;
+  std::uint32_t cp = 0;
+  if ((c & 0xE0) == 0xC0) {
+    len = 2;
+    cp = c & 0x1F;
+  } else if ((c & 0xF0) == 0xE0) {
+    len = 3;
+    cp = c & 0x0F;
+  } else if ((c & 0xF8) == 0xF0) {
+    len = 4;
+    cp = c & 0x07;
+  } else {
+    return {0xFFFD, 1};
+  }
+  if (i + len > s.size()) return {0xFFFD, 1};
+  for (std::size_t k = 1; k < len; ++k) {
+    const auto cc = static_cast<unsigned char>(s[i + k]);
+    if ((cc & 0xC0) != 0x80) return {0xFFFD, 1};
+    cp = (cp << 6) | (cc & 0x3F);
+  }
+  const bool overlong =
+      (len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000);
+  if (overlong || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return {0xFFFD, 1};
+  return {cp, len};
+}
+
+std::size_t find_invalid_utf8(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    const CodePoint cp = decode_at(s, i);
+    // A real U+FFFD is 3 bytes long; length 1 marks a malformed sequence.
+    if (cp.value == 0xFFFD && cp.bytes == 1) return i;
+    i += cp.bytes;
+  }
+  return std::string_view::npos;
+}
+
+}  // namespace hn

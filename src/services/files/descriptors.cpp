@@ -2,21 +2,14 @@
 // §4.7–4.10) and its local-only extensions file.fetch and file.pin (file_service.h).
 #include "services/files/file_service.h"
 
+#include "bus/descriptor.h"
+
 namespace hn::services::files {
 namespace {
 
 bus::CapabilityDescriptor base(const char* name, int max_concurrent, TrustLevel trust,
                                int timeout_seconds) {
-  bus::CapabilityDescriptor d;
-  d.name = name;
-  d.version = Version{1, 0};
-  d.stability = Stability::stable;
-  d.params = Json::object();
-  d.max_concurrent = max_concurrent;
-  d.trust_required = trust;
-  d.timeout_seconds = timeout_seconds;
-  d.idempotent = true;
-  return d;
+  return bus::stable_descriptor(name, trust, max_concurrent, timeout_seconds);
 }
 
 // {"params"?: {}, "input": {<properties>}} with `required` input fields.

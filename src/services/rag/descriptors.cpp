@@ -5,21 +5,14 @@
 // contract names them (§4.4 "bad_request — k > 20"), not as schema_mismatch.
 #include "services/rag/rag_service.h"
 
+#include "bus/descriptor.h"
+
 namespace hn::services::rag {
 namespace {
 
 bus::CapabilityDescriptor base(const char* name, TrustLevel trust, int max_concurrent,
                                int timeout_seconds) {
-  bus::CapabilityDescriptor d;
-  d.name = name;
-  d.version = Version{1, 0};
-  d.stability = Stability::stable;
-  d.params = Json::object();
-  d.max_concurrent = max_concurrent;
-  d.trust_required = trust;
-  d.timeout_seconds = timeout_seconds;
-  d.idempotent = true;
-  return d;
+  return bus::stable_descriptor(name, trust, max_concurrent, timeout_seconds);
 }
 
 // {"params"?: {<params>}, "input": {<input>}}.

@@ -33,9 +33,10 @@ fs::path ExportFile::temp_path_for(const fs::path& target, std::string_view mani
 
 Result<std::unique_ptr<ExportFile>> ExportFile::open(const fs::path& target,
                                                      std::string_view manifest_cid,
-                                                     std::int64_t size_bytes) {
+                                                     std::int64_t size_bytes,
+                                                     ExportFileOptions options) {
   if (size_bytes < 0) return make_error(ErrorCode::bad_request, "negative blob size");
-  const fs::path tmp = temp_path_for(target, manifest_cid);
+  const fs::path tmp = options.temp.empty() ? temp_path_for(target, manifest_cid) : options.temp;
   // Lock-file pattern: the file we locked must still be the one at the temp name (a writer
   // that just committed renamed it onto the target; never truncate that one).
   for (int attempt = 0; attempt < 8; ++attempt) {
@@ -54,9 +55,11 @@ Result<std::unique_ptr<ExportFile>> ExportFile::open(const fs::path& target,
         named.st_dev != held.st_dev) {
       continue;  // renamed or replaced under us: open the name again
     }
-    // Whatever a killed writer left is discarded: every byte is written again.
-    if (::ftruncate(fd.get(), 0) != 0) return detail::errno_error("truncate", tmp, errno);
-    if (size_bytes > 0) {
+    // Whatever a killed writer left is discarded (every byte is written again), unless the
+    // caller re-checks it (keep_partial); a file of another length is not this blob's.
+    const bool resumed = options.keep_partial && held.st_size == size_bytes && size_bytes > 0;
+    if (!resumed && ::ftruncate(fd.get(), 0) != 0) return detail::errno_error("truncate", tmp, errno);
+    if (size_bytes > 0 && !resumed) {
       const int rc = ::fallocate(fd.get(), 0, 0, static_cast<off_t>(size_bytes));
       if (rc != 0 && errno != EOPNOTSUPP) {
         const int err = errno;
@@ -69,13 +72,14 @@ Result<std::unique_ptr<ExportFile>> ExportFile::open(const fs::path& target,
         return detail::errno_error("truncate", tmp, err);
       }
     }
-    return std::unique_ptr<ExportFile>(new ExportFile(std::move(fd), tmp, target));
+    return std::unique_ptr<ExportFile>(
+        new ExportFile(std::move(fd), tmp, target, std::move(options), resumed));
   }
   return make_error(ErrorCode::io_error, "could not take " + tmp.string() + " (keeps changing)");
 }
 
 ExportFile::~ExportFile() {
-  if (!m_done) ::unlink(m_tmp.c_str());  // still locked: no other writer has it
+  if (!m_done && !m_options.keep_partial) ::unlink(m_tmp.c_str());  // still locked: ours alone
 }
 
 Status ExportFile::write_at(std::int64_t offset, std::span<const std::uint8_t> data) {
@@ -89,18 +93,39 @@ Status ExportFile::write_at(std::int64_t offset, std::span<const std::uint8_t> d
     }
     done += static_cast<std::size_t>(n);
   }
-  detail::start_writeback(m_fd.get(), offset, static_cast<std::int64_t>(data.size()));
+  if (m_options.sync) {
+    detail::start_writeback(m_fd.get(), offset, static_cast<std::int64_t>(data.size()));
+  }
   return {};
+}
+
+Result<std::size_t> ExportFile::read_at(std::int64_t offset, std::span<std::uint8_t> out) const {
+  std::size_t done = 0;
+  while (done < out.size()) {
+    const ssize_t n = ::pread(m_fd.get(), out.data() + done, out.size() - done,
+                              static_cast<off_t>(offset + static_cast<std::int64_t>(done)));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return detail::errno_error("read", m_tmp, errno);
+    }
+    if (n == 0) break;
+    done += static_cast<std::size_t>(n);
+  }
+  return done;
 }
 
 Status ExportFile::commit() {
   if (m_done) return make_error(ErrorCode::internal_error, "export committed twice");
-  if (::fdatasync(m_fd.get()) != 0) return detail::errno_error("fsync", m_tmp, errno);
+  if (m_options.read_only && ::fchmod(m_fd.get(), 0444) != 0) {
+    return detail::errno_error("chmod", m_tmp, errno);
+  }
+  if (m_options.sync && ::fdatasync(m_fd.get()) != 0) return detail::errno_error("fsync", m_tmp, errno);
   if (::rename(m_tmp.c_str(), m_target.c_str()) != 0) {
     return detail::errno_error("rename", m_target, errno);
   }
   m_done = true;
   m_fd.reset();
+  if (!m_options.sync) return {};
   const fs::path dir = m_target.has_parent_path() ? m_target.parent_path() : fs::path(".");
   return fsync_directory(dir);
 }

@@ -14,17 +14,21 @@
 #include <unordered_set>
 
 #include "blobs/detail/posix_io.h"
+#include "blobs/detail/store_scan.h"
 #include "blobs/export_file.h"
 #include "core/file_util.h"
 #include "core/hash.h"
 
 namespace hn::blobs {
 
+using detail::CID_PREFIX;
+using detail::Entry;
+using detail::FileKind;
+using detail::is_lower_hex;
+using detail::scan_store;
+
 namespace {
 
-constexpr std::string_view CID_PREFIX = "blake3:";
-constexpr std::string_view CHUNK_SUFFIX = ".bin";
-constexpr std::string_view MANIFEST_SUFFIX = ".manifest.json";
 // A manifest file larger than this is not read (≈ 2.5M chunks, a > 600 GiB blob).
 constexpr std::uintmax_t MAX_MANIFEST_FILE_BYTES = 256ull << 20;
 
@@ -33,63 +37,6 @@ Status check_cid_arg(std::string_view cid) {
     return make_error(ErrorCode::bad_request, "not a \"blake3:<64 hex>\" CID: " + std::string(cid));
   }
   return {};
-}
-
-bool is_lower_hex(std::string_view s) {
-  return std::all_of(s.begin(), s.end(),
-                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-}
-
-// One stored file found by a directory scan.
-struct Entry {
-  std::string cid;
-  CidKind kind = CidKind::chunk;
-  fs::path path;
-  std::uint64_t size = 0;
-  std::int64_t mtime_ms = 0;
-};
-
-// Lists chunk and manifest files; only shard `only_shard` when it is non-empty.
-std::vector<Entry> scan_store(const fs::path& root, std::string_view only_shard) {
-  std::vector<Entry> out;
-  std::error_code ec;
-  std::vector<std::string> shards;
-  if (!only_shard.empty()) {
-    shards.emplace_back(only_shard);
-  } else {
-    for (const auto& d : fs::directory_iterator(root, ec)) {
-      std::string name = d.path().filename().string();
-      if (name.size() == 2 && is_lower_hex(name) && d.is_directory(ec)) shards.push_back(name);
-    }
-  }
-  for (const auto& shard : shards) {
-    std::error_code shard_ec;
-    for (const auto& f : fs::directory_iterator(root / shard, shard_ec)) {
-      const std::string name = f.path().filename().string();
-      if (detail::is_temp_name(name)) continue;
-      Entry e;
-      std::string_view stem;
-      if (name.ends_with(MANIFEST_SUFFIX)) {
-        e.kind = CidKind::manifest;
-        stem = std::string_view(name).substr(0, name.size() - MANIFEST_SUFFIX.size());
-      } else if (name.ends_with(CHUNK_SUFFIX)) {
-        e.kind = CidKind::chunk;
-        stem = std::string_view(name).substr(0, name.size() - CHUNK_SUFFIX.size());
-      } else {
-        continue;
-      }
-      if (stem.size() != 62 || !is_lower_hex(stem)) continue;
-      struct stat st {};
-      if (::stat(f.path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-      e.cid = std::string(CID_PREFIX) + shard + std::string(stem);
-      e.path = f.path();
-      e.size = static_cast<std::uint64_t>(st.st_size);
-      e.mtime_ms =
-          static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1'000'000;
-      out.push_back(std::move(e));
-    }
-  }
-  return out;
 }
 
 bool file_exists(const fs::path& path) {
@@ -102,16 +49,6 @@ std::optional<std::uint64_t> file_size_of(const fs::path& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
   return static_cast<std::uint64_t>(st.st_size);
-}
-
-// Distinct chunk CIDs of a manifest, in first-use order.
-std::vector<std::string> distinct_chunks(const BlobManifest& m) {
-  std::vector<std::string> out;
-  std::unordered_set<std::string> seen;
-  for (const auto& c : m.chunks) {
-    if (seen.insert(c.cid).second) out.push_back(c.cid);
-  }
-  return out;
 }
 
 // Checks a manifest built in code (or received) the same way parsed ones are checked.
@@ -157,15 +94,11 @@ Result<std::unique_ptr<BlobStore>> BlobStore::open(const fs::path& dir, BlobStor
 // --- paths, time -----------------------------------------------------------------------
 
 fs::path BlobStore::chunk_path(std::string_view cid) const {
-  const std::string_view hex = cid.substr(CID_PREFIX.size());
-  return m_dir / std::string(hex.substr(0, 2)) /
-         (std::string(hex.substr(2)) + std::string(CHUNK_SUFFIX));
+  return detail::cid_path(m_dir, cid, detail::CHUNK_SUFFIX);
 }
 
 fs::path BlobStore::manifest_path(std::string_view cid) const {
-  const std::string_view hex = cid.substr(CID_PREFIX.size());
-  return m_dir / std::string(hex.substr(0, 2)) /
-         (std::string(hex.substr(2)) + std::string(MANIFEST_SUFFIX));
+  return detail::cid_path(m_dir, cid, detail::MANIFEST_SUFFIX);
 }
 
 std::int64_t BlobStore::now_ms() const { return m_clock.now_ms(); }
@@ -263,7 +196,13 @@ std::vector<std::string> BlobStore::pinned() const {
 
 Result<Bytes> BlobStore::read_chunk_locked(std::string_view cid) const {
   const fs::path path = chunk_path(cid);
-  HN_TRY_ASSIGN(auto fd, detail::open_for_read(path));
+  auto opened = detail::open_for_read(path);
+  if (!opened && opened.error().code == ErrorCode::not_found) {
+    if (auto at = find_packed_locked(cid)) {  // inside a whole blob's .data file
+      return read_data_locked(data_path(at->manifest_cid), at->offset, at->size, cid);
+    }
+  }
+  HN_TRY_ASSIGN(auto fd, std::move(opened));
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return detail::errno_error("stat", path, errno);
   if (st.st_size > MAX_CHUNK_SIZE_BYTES) {
@@ -316,16 +255,20 @@ Status BlobStore::sync_dirs(const std::set<fs::path>& dirs) const {
   return {};
 }
 
+bool BlobStore::has_chunk_locked(std::string_view cid) const {
+  return file_exists(chunk_path(cid)) || find_packed_locked(cid).has_value();
+}
+
 bool BlobStore::has(std::string_view cid) const {
   if (!is_valid_cid(cid)) return false;
   std::shared_lock lock(m_lock);
-  return file_exists(chunk_path(cid)) || file_exists(manifest_path(cid));
+  return file_exists(manifest_path(cid)) || has_chunk_locked(cid);
 }
 
 bool BlobStore::has_chunk(std::string_view cid) const {
   if (!is_valid_cid(cid)) return false;
   std::shared_lock lock(m_lock);
-  return file_exists(chunk_path(cid));
+  return has_chunk_locked(cid);
 }
 
 Result<Bytes> BlobStore::read_chunk(std::string_view cid) {
@@ -445,8 +388,9 @@ bool BlobStore::has_blob(std::string_view manifest_cid) const {
   std::shared_lock lock(m_lock);
   auto m = load_manifest_locked(manifest_cid);
   if (!m.has_value()) return false;
+  if (file_size_of(data_path(manifest_cid)) == static_cast<std::uint64_t>(m->size_bytes)) return true;
   return std::all_of(m->chunks.begin(), m->chunks.end(),
-                     [&](const ChunkRef& c) { return file_exists(chunk_path(c.cid)); });
+                     [&](const ChunkRef& c) { return has_chunk_locked(c.cid); });
 }
 
 Result<BlobManifest> BlobStore::read_manifest(std::string_view manifest_cid) {
@@ -524,8 +468,12 @@ Status BlobStore::read_blob_stream(std::string_view manifest_cid, const ChunkSin
   std::shared_lock lock(m_lock);
   HN_TRY_ASSIGN(BlobManifest m, load_manifest_locked(manifest_cid));
   touch(manifest_path(manifest_cid));
+  const fs::path packed = data_path(manifest_cid);
+  const bool whole_file = file_size_of(packed) == static_cast<std::uint64_t>(m.size_bytes);
   for (const auto& ref : m.chunks) {
-    HN_TRY_ASSIGN(Bytes data, read_chunk_locked(ref.cid));
+    HN_TRY_ASSIGN(Bytes data, whole_file ? read_data_locked(packed, ref.index * m.chunk_size_bytes,
+                                                            ref.size_bytes, ref.cid)
+                                         : read_chunk_locked(ref.cid));
     if (static_cast<std::int64_t>(data.size()) != ref.size_bytes) {  // cannot happen if hashes hold
       return make_error(ErrorCode::hash_mismatch, "chunk size differs from manifest: " + ref.cid);
     }
@@ -588,7 +536,7 @@ Result<std::uint64_t> BlobStore::delete_blob(std::string_view manifest_cid) {
   // Chunks that stay: referenced by any other manifest, or pinned themselves.
   std::unordered_set<std::string> keep(pins.begin(), pins.end());
   for (const auto& e : scan_store(m_dir, {})) {
-    if (e.kind != CidKind::manifest || e.cid == manifest_cid) continue;
+    if (e.kind != FileKind::manifest || e.cid == manifest_cid) continue;
     auto other = load_manifest_locked(e.cid);
     if (!other.has_value()) continue;
     for (const auto& c : other->chunks) keep.insert(c.cid);
@@ -596,8 +544,13 @@ Result<std::uint64_t> BlobStore::delete_blob(std::string_view manifest_cid) {
   auto m = load_manifest_locked(manifest_cid);  // a corrupted manifest is still removable
   if (::unlink(mpath.c_str()) != 0) return detail::errno_error("unlink", mpath, errno);
   std::uint64_t freed = *msize;
+  // Its whole-blob file, and what a fetch of it left unless one is running (flock).
+  const fs::path dpath = data_path(manifest_cid);
+  if (auto dsize = file_size_of(dpath); dsize && ::unlink(dpath.c_str()) == 0) freed += *dsize;
+  freed += remove_idle_partial(partial_path(manifest_cid));
+  forget_packed();
   if (m.has_value()) {
-    for (const auto& cid : distinct_chunks(*m)) {
+    for (const auto& cid : detail::distinct_chunks(*m)) {
       if (keep.contains(cid)) continue;
       const fs::path cpath = chunk_path(cid);
       auto csize = file_size_of(cpath);
@@ -619,8 +572,9 @@ Result<std::vector<std::string>> BlobStore::list_cids(std::string_view prefix,
   std::shared_lock lock(m_lock);
   std::set<std::string> found;
   for (auto& e : scan_store(m_dir, shard)) {
-    if (filter == ListFilter::chunks && e.kind != CidKind::chunk) continue;
-    if (filter == ListFilter::manifests && e.kind != CidKind::manifest) continue;
+    if (e.kind != FileKind::chunk && e.kind != FileKind::manifest) continue;
+    if (filter == ListFilter::chunks && e.kind != FileKind::chunk) continue;
+    if (filter == ListFilter::manifests && e.kind != FileKind::manifest) continue;
     if (!std::string_view(e.cid).starts_with(prefix)) continue;
     found.insert(std::move(e.cid));
   }
@@ -647,6 +601,15 @@ Result<BlobStat> BlobStore::stat(std::string_view cid) const {
     s.size_bytes = m.size_bytes;
     s.stored_bytes = static_cast<std::int64_t>(*msize);
     s.chunk_count = static_cast<std::int64_t>(m.chunks.size());
+    s.last_used_ms = detail::mtime_ms(mpath).value_or(0);
+    s.mime_type = m.mime_type;
+    s.filename = m.filename;
+    if (auto dsize = file_size_of(data_path(cid)); dsize == static_cast<std::uint64_t>(m.size_bytes)) {
+      s.stored_bytes += static_cast<std::int64_t>(*dsize);  // one file holds every chunk
+      s.chunks_present = s.chunk_count;
+      s.complete = true;
+      return s;
+    }
     std::unordered_map<std::string, std::optional<std::uint64_t>> sizes;
     for (const auto& c : m.chunks) {
       auto [it, fresh] = sizes.try_emplace(c.cid);
@@ -657,9 +620,6 @@ Result<BlobStat> BlobStore::stat(std::string_view cid) const {
       if (it->second) ++s.chunks_present;
     }
     s.complete = s.chunks_present == s.chunk_count;
-    s.mime_type = m.mime_type;
-    s.filename = m.filename;
-    s.last_used_ms = detail::mtime_ms(mpath).value_or(0);
     return s;
   }
   const fs::path cpath = chunk_path(cid);
@@ -673,148 +633,17 @@ Result<BlobStat> BlobStore::stat(std::string_view cid) const {
     s.last_used_ms = detail::mtime_ms(cpath).value_or(0);
     return s;
   }
+  if (auto at = find_packed_locked(cid)) {  // inside a whole blob's file
+    s.kind = CidKind::chunk;
+    s.size_bytes = at->size;
+    s.stored_bytes = 0;  // counted with its blob
+    s.chunk_count = 1;
+    s.chunks_present = 1;
+    s.complete = true;
+    s.last_used_ms = detail::mtime_ms(manifest_path(at->manifest_cid)).value_or(0);
+    return s;
+  }
   return make_error(ErrorCode::not_found, "no such CID: " + std::string(cid));
-}
-
-// --- GC (M07 §3.2 gc, §5.4) ---------------------------------------------------------------
-
-Result<DiskUsage> BlobStore::disk_usage() const {
-  if (m_options.disk_usage) return m_options.disk_usage();
-  if (m_options.capacity_bytes > 0) {
-    DiskUsage u;
-    u.capacity_bytes = m_options.capacity_bytes;
-    for (const auto& e : scan_store(m_dir, {})) u.used_bytes += e.size;
-    return u;
-  }
-  return filesystem_disk_usage(m_dir);
-}
-
-Result<GcReport> BlobStore::gc(double target_fraction) {
-  if (!(target_fraction >= 0.0 && target_fraction <= 1.0)) {
-    return make_error(ErrorCode::bad_request, "gc target_fraction must lie in [0, 1]");
-  }
-  std::unique_lock lock(m_lock);
-  HN_TRY_ASSIGN(DiskUsage usage, disk_usage());
-  return gc_locked(target_fraction, usage);
-}
-
-Result<GcReport> BlobStore::maybe_gc() {
-  std::unique_lock lock(m_lock);
-  HN_TRY_ASSIGN(DiskUsage usage, disk_usage());
-  const auto threshold = static_cast<std::uint64_t>(m_options.gc_threshold *
-                                                    static_cast<double>(usage.capacity_bytes));
-  if (usage.capacity_bytes > 0 && usage.used_bytes <= threshold) {
-    GcReport report;
-    report.usage_before = usage;
-    report.used_after_bytes = usage.used_bytes;
-    report.target_bytes = static_cast<std::uint64_t>(m_options.gc_target_fraction *
-                                                     static_cast<double>(usage.capacity_bytes));
-    report.target_reached = usage.used_bytes <= report.target_bytes;
-    return report;
-  }
-  return gc_locked(m_options.gc_target_fraction, usage);
-}
-
-Result<GcReport> BlobStore::gc_locked(double target_fraction, const DiskUsage& usage) {
-  if (usage.capacity_bytes == 0) {
-    return make_error(ErrorCode::io_error, "disk usage probe reported zero capacity");
-  }
-  GcReport report;
-  report.ran = true;
-  report.usage_before = usage;
-  report.target_bytes =
-      static_cast<std::uint64_t>(target_fraction * static_cast<double>(usage.capacity_bytes));
-  std::uint64_t used = usage.used_bytes;
-  if (used <= report.target_bytes) {
-    report.used_after_bytes = used;
-    report.target_reached = true;
-    return report;
-  }
-
-  std::set<std::string, std::less<>> pins;
-  {
-    std::lock_guard guard(m_pins_mutex);
-    pins = m_pins;
-  }
-
-  // Inventory: every manifest with its distinct chunks, every chunk with its refcount.
-  struct ManifestInfo {
-    Entry entry;
-    std::vector<std::string> chunks;
-  };
-  std::map<std::string, ManifestInfo> manifests;
-  std::unordered_map<std::string, Entry> chunks;
-  for (auto& e : scan_store(m_dir, {})) {
-    if (e.kind == CidKind::manifest) {
-      std::string cid = e.cid;
-      manifests.emplace(std::move(cid), ManifestInfo{std::move(e), {}});
-    } else {
-      std::string cid = e.cid;
-      chunks.emplace(std::move(cid), std::move(e));
-    }
-  }
-  std::unordered_map<std::string, int> refcount;
-  std::unordered_set<std::string> protected_chunks(pins.begin(), pins.end());
-  for (auto& [cid, info] : manifests) {
-    auto m = load_manifest_locked(cid);
-    if (!m.has_value()) continue;  // corrupted: evictable, references nothing we can trust
-    info.chunks = distinct_chunks(*m);
-    const bool pinned = pins.contains(cid);
-    for (const auto& c : info.chunks) {
-      ++refcount[c];
-      if (pinned) protected_chunks.insert(c);
-    }
-  }
-
-  // Candidates, least recently used first: unpinned manifests and unpinned orphan chunks.
-  struct Candidate {
-    std::int64_t mtime_ms;
-    std::string cid;
-    CidKind kind;
-  };
-  std::vector<Candidate> candidates;
-  for (const auto& [cid, info] : manifests) {
-    if (!pins.contains(cid)) candidates.push_back({info.entry.mtime_ms, cid, CidKind::manifest});
-  }
-  for (const auto& [cid, e] : chunks) {
-    if (!refcount.contains(cid) && !protected_chunks.contains(cid)) {
-      candidates.push_back({e.mtime_ms, cid, CidKind::chunk});
-    }
-  }
-  std::sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
-    return std::tie(a.mtime_ms, a.cid) < std::tie(b.mtime_ms, b.cid);
-  });
-
-  auto remove_chunk = [&](const std::string& cid) -> std::uint64_t {
-    auto it = chunks.find(cid);
-    if (it == chunks.end()) return 0;
-    if (::unlink(it->second.path.c_str()) != 0) return 0;
-    ++report.chunks_deleted;
-    return it->second.size;
-  };
-
-  for (const auto& c : candidates) {
-    if (used <= report.target_bytes) break;
-    std::uint64_t freed = 0;
-    if (c.kind == CidKind::manifest) {
-      const ManifestInfo& info = manifests.at(c.cid);
-      if (::unlink(info.entry.path.c_str()) != 0) continue;
-      freed += info.entry.size;
-      for (const auto& chunk : info.chunks) {
-        if (--refcount[chunk] == 0 && !protected_chunks.contains(chunk))
-          freed += remove_chunk(chunk);
-      }
-    } else {
-      freed += remove_chunk(c.cid);
-      if (freed == 0) continue;
-    }
-    report.evicted.push_back(c.cid);
-    report.bytes_freed += freed;
-    used = used > freed ? used - freed : 0;
-  }
-  report.used_after_bytes = used;
-  report.target_reached = used <= report.target_bytes;
-  return report;
 }
 
 }  // namespace hn::blobs

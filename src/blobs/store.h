@@ -4,7 +4,13 @@
 // Layout (M07 §5.1), sharded by the first two hex characters of the CID:
 //   <dir>/<aa>/<remaining 62 hex>.bin            a chunk (its bytes)
 //   <dir>/<aa>/<remaining 62 hex>.manifest.json  a blob manifest (canonical JSON)
+//   <dir>/<aa>/<remaining 62 hex>.data           a whole blob as one file (a fetched one)
+//   <dir>/<aa>/<remaining 62 hex>.partial        a blob being fetched (kept for resume)
 //   <dir>/pinned.txt                             newline-separated pinned CIDs
+// A blob's chunks live either as chunk files (put, file.put) or inside its .data file (a
+// fetch writes each chunk once, at its offsets: doc/design/files.md "One file per fetched
+// blob"); a chunk CID inside a .data file is found through an index of those blobs'
+// manifests, built on first use. Both layouts answer every call below.
 // Every file is written atomically (temp file in the same directory + fsync + rename +
 // directory fsync); a crash leaves at most a ".<name>.tmp-<ulid>" file, swept on open.
 //
@@ -18,6 +24,8 @@
 // chunks, oldest first, until disk usage is at or below the target; it never removes a
 // pinned CID, nor a chunk referenced by any manifest that stays (pinned ones included).
 // Disk usage comes from an injectable probe (default: statvfs of the store's filesystem).
+//
+// A .data file is made read-only (0444): `file get --out` may hand it out as a hard link.
 //
 // Errors: not_found, hash_mismatch, io_error, disk_full (ENOSPC), manifest_invalid; plus
 // bad_request for a malformed CID argument or an operation refused (deleting a pinned CID).
@@ -38,6 +46,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "blobs/chunker.h"
@@ -125,6 +134,15 @@ struct PutOptions {
   std::optional<std::string> filename;  // advisory, not part of the CID
 };
 
+class BlobWriter;
+
+// How export_blob put a blob at its target.
+enum class ExportKind { reflink, hard_link, copy };
+std::string_view export_kind_name(ExportKind kind);
+// share: a reflink, else a read-only hard link of the blob's .data file (same filesystem),
+// else a copy; copy: always an independent, writable copy (the blob written again).
+enum class ExportMode { share, copy };
+
 class BlobStore {
  public:
   // Opens (creating if needed) a store at dir, loads the pins and sweeps stale temp files.
@@ -186,8 +204,19 @@ class BlobStore {
   // runs under the store's shared lock and must not call back into the store.
   Status read_blob_stream(std::string_view manifest_cid, const ChunkSink& sink);
   // Writes the blob to out atomically (blobs::ExportFile: temp + fsync + rename); nothing at
-  // out on failure.
+  // out on failure. Always a copy (export_blob's ExportMode::copy).
   Status read_blob_to(std::string_view manifest_cid, const fs::path& out);
+  // A blob written as one file (a fetch; blob_writer.h): stores the manifest, then opens the
+  // blob's .partial file — or takes over the one a killed fetch left, keeping the chunks in
+  // it that still verify — and copies in the chunks the store holds elsewhere.
+  Result<std::unique_ptr<BlobWriter>> begin_blob(const BlobManifest& manifest);
+  // One chunk of a blob, verified: from the blob's .data file when it has one, else from
+  // wherever the store holds that chunk (a server's batch: no manifest load per chunk).
+  Result<Bytes> read_blob_chunk(const BlobManifest& manifest, const ChunkRef& ref);
+  // Puts the whole blob at `out` atomically (nothing there on failure; replaces a file).
+  Result<ExportKind> export_blob(std::string_view manifest_cid, const fs::path& out,
+                                 ExportMode mode = ExportMode::share);
+
   // Removes a blob's manifest and the chunks no other manifest references; returns bytes
   // freed. not_found if absent; bad_request if the blob is pinned.
   Result<std::uint64_t> delete_blob(std::string_view manifest_cid);
@@ -215,10 +244,13 @@ class BlobStore {
   Result<GcReport> maybe_gc();
 
  private:
+  friend class BlobWriter;
   BlobStore(fs::path dir, BlobStoreOptions options);
 
   fs::path chunk_path(std::string_view cid) const;
   fs::path manifest_path(std::string_view cid) const;
+  fs::path data_path(std::string_view cid) const;
+  fs::path partial_path(std::string_view cid) const;
   std::int64_t now_ms() const;
   void touch(const fs::path& path) const;
 
@@ -229,6 +261,21 @@ class BlobStore {
 
   // The following expect m_lock held (shared or exclusive).
   Result<Bytes> read_chunk_locked(std::string_view cid) const;
+  bool has_chunk_locked(std::string_view cid) const;
+  // `size` bytes at `offset` of a blob's .data file, checked against chunk_cid.
+  Result<Bytes> read_data_locked(const fs::path& data, std::int64_t offset, std::int64_t size,
+                                 std::string_view chunk_cid) const;
+  // Where a chunk lives inside a .data file (the index of whole blobs' manifests).
+  struct PackedLoc {
+    std::string manifest_cid;
+    std::int64_t offset = 0;
+    std::int64_t size = 0;
+  };
+  std::optional<PackedLoc> find_packed_locked(std::string_view chunk_cid) const;
+  void add_packed(const BlobManifest& manifest);  // a committed .data file
+  void forget_packed();                           // rebuilt on next use (after deletions)
+  // Removes a .partial file no writer holds (flock); the bytes freed.
+  std::uint64_t remove_idle_partial(const fs::path& path) const;
   Status store_verified_chunk_locked(std::string_view cid, std::span<const std::uint8_t> data,
                                      std::set<fs::path>* dirs_to_sync, bool sync = true);
   Result<BlobManifest> load_manifest_locked(std::string_view cid) const;
@@ -243,6 +290,9 @@ class BlobStore {
   mutable std::shared_mutex m_lock;  // shared: reads/writes; exclusive: gc, deletions
   mutable std::mutex m_pins_mutex;   // guards m_pins; taken after m_lock
   std::set<std::string, std::less<>> m_pins;
+  mutable std::mutex m_packed_mutex;  // guards the index below; taken after m_lock
+  mutable bool m_packed_loaded = false;
+  mutable std::unordered_map<std::string, PackedLoc> m_packed;  // chunk CID → where
 };
 
 }  // namespace hn::blobs

@@ -219,9 +219,10 @@ struct FileGetArgs {
   std::string cid;
   std::optional<std::filesystem::path> out;  // default: ./<name>
   bool force = false;                        // replace an existing --out
+  bool copy = false;                         // an independent, writable copy (not a link)
   bool json = false;
 };
-// `hearthnet file get CID [--out PATH] [--force]`: a progress bar on a terminal.
+// `hearthnet file get CID [--out PATH] [--force] [--copy]`: a progress bar on a terminal.
 int command_file_get(const GlobalOptions& global, const FileGetArgs& args);
 
 struct FileLsArgs {

@@ -84,7 +84,7 @@ int command_file_get(const GlobalOptions& global, const FileGetArgs& args) {
   }
   auto c = connect_to_node(global);
   if (!c.client) return c.exit_code;
-  Json input{{"cid", args.cid}, {"force", args.force}};
+  Json input{{"cid", args.cid}, {"force", args.force}, {"copy", args.copy}};
   if (out) input["out"] = out->string();
   ProgressBar bar("get");
   auto on_frame = [&](transport::Frame& f) {
@@ -184,6 +184,9 @@ CommandDispatch add_file_commands(CLI::App& app) {
   get->add_option("cid", a->get.cid, "blake3:<hex> CID")->required();
   get->add_option("--out", a->get.out, "Where to write it (default ./<name>)");
   get->add_flag("--force", a->get.force, "Replace an existing --out");
+  get->add_flag("--copy", a->get.copy,
+                "Write an independent, writable copy (default: the node's read-only copy under a "
+                "second name when on the same filesystem — a reflink where supported)");
   get->add_flag("--json", a->get.json, "Machine-readable output");
   auto* ls = file->add_subcommand("ls", "List stored files (name, size, CID, pinned, holders)");
   ls->add_flag("--remote", a->ls.remote, "Also the files peers hold");

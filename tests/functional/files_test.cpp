@@ -102,8 +102,10 @@ std::string put(const NodeProcess& n, const std::filesystem::path& path, bool pi
 
 // `file get --json` on n; the done report or null (err gets stderr).
 Json get(const NodeProcess& n, const std::string& cid, const std::filesystem::path& out,
-         std::string* err = nullptr) {
-  auto r = n.cli({"file", "get", cid, "--out", out.string(), "--json"}, 120);
+         std::string* err = nullptr, bool copy = false) {
+  std::vector<std::string> args{"file", "get", cid, "--out", out.string(), "--json"};
+  if (copy) args.push_back("--copy");
+  auto r = n.cli(args, 120);
   if (err) *err = r.err + r.out;
   if (r.exit_code != 0) return nullptr;
   auto j = parse_json(r.out);
@@ -214,10 +216,10 @@ TEST_F(FilesTest, ResumesAfterKillMovingOnlyMissingChunks) {
   auto killed = c->cli({"file", "get", cid, "--out", out.string()}, 120);
   EXPECT_NE(killed.exit_code, 0);
   EXPECT_EQ(c->stop(SIGTERM, 10), 128 + SIGKILL);  // it was already gone: SIGKILLed itself
-  // The chunks were written into --out as they arrived, under a hidden temporary name: the
-  // kill leaves nothing that looks like the finished file.
+  // The chunks went into the store's file for the blob as they arrived; --out comes only
+  // when the blob is whole: the kill leaves nothing at all beside it.
   EXPECT_FALSE(std::filesystem::exists(out));
-  EXPECT_EQ(entries_of(got), std::vector<std::string>{".c.bin.tmp-" + cid.substr(7, 16)});
+  EXPECT_TRUE(entries_of(got).empty());
 
   c->remove_env("HEARTHNET_FILE_KILL_AFTER_CHUNKS");
   ASSERT_TRUE(c->start(&error)) << error;
@@ -230,12 +232,19 @@ TEST_F(FilesTest, ResumesAfterKillMovingOnlyMissingChunks) {
   EXPECT_EQ(r["chunks_fetched"], 50);
   EXPECT_EQ(r["bytes_fetched"], 50 * 256 * 1024);
   EXPECT_EQ(read_all(out), read_all(src));
-  // The resumed fetch took the killed one's temporary file over: nothing else is left.
   EXPECT_EQ(entries_of(got), std::vector<std::string>{"c.bin"});
+  // The same filesystem as the node's store: --out is the store's read-only file under a
+  // second name (one write of the blob in all), unless the filesystem reflinks.
+  EXPECT_TRUE(r["out_kind"] == "hard_link" || r["out_kind"] == "reflink") << r.dump();
+  if (r["out_kind"] == "hard_link") {
+    EXPECT_EQ(std::filesystem::hard_link_count(out), 2u);
+    EXPECT_EQ(std::filesystem::status(out).permissions() & std::filesystem::perms::owner_write,
+              std::filesystem::perms::none);
+  }
 }
 
-// --out is written as the chunks arrive, each distinct chunk fetched once: a chunk that
-// repeats in the blob lands at every offset it has (zeros here), and the file is whole.
+// Each distinct chunk is fetched once: a chunk that repeats in the blob lands at every
+// offset it has (zeros here), and the file is whole.
 TEST_F(FilesTest, RepeatedChunksLandAtEveryOffsetOfOut) {
   std::string error;
   auto a = make("repeat-a", test::NO_DISCOVERY, true);
@@ -251,12 +260,18 @@ TEST_F(FilesTest, RepeatedChunksLandAtEveryOffsetOfOut) {
   const std::string cid = put(*a, src);
   ASSERT_FALSE(cid.empty());
   std::string err;
-  Json r = get(*b, cid, m_dir.path() / "out" / "r.bin", &err);
+  Json r = get(*b, cid, m_dir.path() / "out" / "r.bin", &err, /*copy=*/true);
   ASSERT_TRUE(r.is_object()) << err;
   EXPECT_EQ(r["chunks_total"], 3);  // zeros, noise, the 100-byte tail
   EXPECT_EQ(r["chunks_fetched"], 3);
   EXPECT_EQ(read_all(m_dir.path() / "out" / "r.bin"), read_all(src));
   EXPECT_EQ(entries_of(m_dir.path() / "out"), std::vector<std::string>{"r.bin"});
+  // --copy: an independent, writable file.
+  EXPECT_EQ(r["out_kind"], "copy");
+  EXPECT_EQ(std::filesystem::hard_link_count(m_dir.path() / "out" / "r.bin"), 1u);
+  EXPECT_NE(std::filesystem::status(m_dir.path() / "out" / "r.bin").permissions() &
+                std::filesystem::perms::owner_write,
+            std::filesystem::perms::none);
 }
 
 // A source serving a corrupted chunk is dropped (metric), the chunk is never stored, and

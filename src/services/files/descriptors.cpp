@@ -76,6 +76,7 @@ bus::CapabilityDescriptor file_fetch_descriptor() {
   d.request_schema = request_schema(Json{{"cid", CID},
                                          {"out", {{"type", "string"}}},
                                          {"force", {{"type", "boolean"}}},
+                                         {"copy", {{"type", "boolean"}}},
                                          {"sources", {{"type", "array"}}}},
                                     Json::array({"cid"}));
   d.stream_schema = Json{{"type", "object"}};  // progress frames

@@ -119,6 +119,12 @@ Result<Bytes> FileService::serve_chunk(const std::string& cid) {
   return data;
 }
 
+Result<Bytes> FileService::serve_chunk(const blobs::BlobManifest& m, const blobs::ChunkRef& ref) {
+  HN_TRY_ASSIGN(auto data, m_ctx.blobs.read_blob_chunk(m, ref));
+  if (m_options.corrupt_reads && !data.empty()) data[0] ^= 0xff;
+  return data;
+}
+
 // --- file.read (CONTRACT §4.7) ---
 
 Result<Json> FileService::read(const bus::CallContext&, const Json& body) {
@@ -182,7 +188,7 @@ Result<Json> FileService::read_stream(const bus::CallContext& ctx, const Json& b
   }
   for (const auto& c : chunks) {
     if (ctx.cancelled()) return make_error(ErrorCode::timeout, "cancelled", Json{{"cancelled", true}});
-    HN_TRY_ASSIGN(auto data, serve_chunk(c.cid));
+    HN_TRY_ASSIGN(auto data, serve_chunk(m, c));
     HN_TRY(emit_chunk(c.index, c.cid, std::move(data)));
   }
   return Json{{"chunks", chunks.size()}, {"ms", elapsed_ms(started)}};
@@ -466,12 +472,15 @@ Result<Json> FileService::fetch(const bus::CallContext& ctx, const Json& body,
       return bad(out->string() + " exists (use --force to replace it)");
     }
   }
+  const auto out_mode = input.value("copy", false) ? blobs::ExportMode::copy : blobs::ExportMode::share;
   FetchReport report;
   if (m_ctx.blobs.has_blob(cid)) {
     HN_TRY_ASSIGN(auto m, m_ctx.blobs.read_manifest(cid));
     report.manifest = m;
     report.chunks_total = report.chunks_present = static_cast<std::int64_t>(m.chunks.size());
-    if (out) HN_TRY(m_ctx.blobs.read_blob_to(cid, *out));  // whole here already: a verified copy
+    if (out) {  // whole here already
+      HN_TRY_ASSIGN(report.out_kind, m_ctx.blobs.export_blob(cid, *out, out_mode));
+    }
   } else {
     std::vector<NodeId> sources = find_sources(cid);
     if (auto s = input.find("sources"); s != input.end()) {
@@ -491,12 +500,12 @@ Result<Json> FileService::fetch(const bus::CallContext& ctx, const Json& body,
     bus::CancelToken cancel;
     const auto a = ctx.cancel.on_cancel([cancel] { cancel.cancel(); });
     const auto b = m_stop.on_cancel([cancel] { cancel.cancel(); });
-    auto r = m_transfer.fetch_blob(cid, sources, progress, cancel, out);
+    auto r = m_transfer.fetch_blob(cid, sources, progress, cancel, out, out_mode);
     ctx.cancel.forget(a);
     m_stop.forget(b);
     if (!r) return r.error();
     report = std::move(r).value();
-    advertise_whole(report.manifest);  // --out was written by the fetch, as chunks arrived
+    advertise_whole(report.manifest);
   }
   Json by_source = Json::object();
   for (const auto& [n, c] : report.chunks_by_source) by_source[n.str()] = c;
@@ -515,6 +524,8 @@ Result<Json> FileService::fetch(const bus::CallContext& ctx, const Json& body,
               {"chunks_by_source", by_source},
               {"dropped_sources", dropped},
               {"out", out ? Json(out->string()) : Json(nullptr)},
+              {"out_kind", report.out_kind ? Json(std::string(blobs::export_kind_name(*report.out_kind)))
+                                           : Json(nullptr)},
               {"ms", elapsed_ms(started)}};
 }
 

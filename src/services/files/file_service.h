@@ -105,6 +105,7 @@ class FileService final : public bus::Service {
 
   // Bytes of a chunk as served (the corruption hook applies here).
   Result<Bytes> serve_chunk(const std::string& cid);
+  Result<Bytes> serve_chunk(const blobs::BlobManifest& m, const blobs::ChunkRef& ref);
   // capacity_exceeded unless `incoming` more bytes fit; with make_room, LRU GC first when
   // the store (max_store_bytes) would pass the threshold.
   enum class GcChoice { make_room, check_only };

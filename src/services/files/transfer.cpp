@@ -14,7 +14,7 @@
 #include <mutex>
 #include <set>
 
-#include "blobs/export_file.h"
+#include "blobs/blob_writer.h"
 #include "core/file_util.h"
 #include "observability/metrics.h"
 #include "services/files/frames.h"
@@ -62,22 +62,16 @@ struct Reply {
   StoreOutcome outcome;
 };
 
-// Verifies a binary chunk (hashed once), stores it and writes it at its --out offsets. Runs
-// on a store worker or on the fetching thread.
-StoreOutcome store_chunk(blobs::BlobStore& store, blobs::ExportFile* out,
-                         const blobs::ChunkRef& want, const std::vector<std::int64_t>& offsets,
-                         std::string cid, Bytes payload) {
+// Verifies a received chunk (hashed once) and writes it into the blob's file at every offset
+// it has. Runs on a store worker or on the fetching thread.
+StoreOutcome store_chunk(blobs::BlobWriter& blob, const blobs::ChunkRef& want, std::string cid,
+                         Bytes payload) {
   if (cid != want.cid || static_cast<std::int64_t>(payload.size()) != want.size_bytes) {
     return {make_error(ErrorCode::hash_mismatch, "source answered another chunk"), true};
   }
   auto chunk = blobs::VerifiedChunk::check(std::move(cid), std::move(payload));
   if (!chunk) return {chunk.take_error(), true};
-  if (auto s = store.write_chunk(*chunk, blobs::BlobStore::Durability::deferred); !s) return {s, false};
-  if (out) {
-    for (auto off : offsets) {
-      if (auto s = out->write_at(off, chunk->bytes()); !s) return {s, false};
-    }
-  }
+  if (auto s = blob.write(*chunk); !s) return {s, false};
   return {};
 }
 
@@ -197,44 +191,39 @@ Result<FetchReport> TransferManager::fetch_blob(const std::string& manifest_cid,
                                                 const std::vector<NodeId>& sources,
                                                 const ProgressFn& progress,
                                                 const bus::CancelToken& cancel,
-                                                const std::optional<std::filesystem::path>& out) {
+                                                const std::optional<std::filesystem::path>& out,
+                                                blobs::ExportMode out_mode) {
   FetchReport report;
   HN_TRY_ASSIGN(auto manifest, fetch_manifest(manifest_cid, sources));
   report.manifest = manifest;
 
-  // Distinct chunks, and which of them are already here (a resumed fetch).
+  // Capacity first (what the store lacks as chunks; a resumed file's chunks count as
+  // incoming, so a resume is admitted conservatively).
+  std::int64_t bytes_incoming = 0;
+  {
+    std::set<std::string> seen;
+    for (const auto& c : manifest.chunks) {
+      if (seen.insert(c.cid).second && !m_store.has_chunk(c.cid)) bytes_incoming += c.size_bytes;
+    }
+  }
+  if (m_admit) HN_TRY(m_admit(bytes_incoming));
+  // The blob is written as one file (blobs::BlobWriter): the manifest first, then each
+  // chunk once at its offsets. A fetch killed from here on resumes from what that file
+  // holds (M07 §3.3 "Resumable"), and chunks the store has elsewhere are copied in.
+  HN_TRY_ASSIGN(std::shared_ptr<blobs::BlobWriter> blob, m_store.begin_blob(manifest));
+
+  // Distinct chunks, and which of them are already in the blob's file.
   std::vector<blobs::ChunkRef> missing;
-  std::vector<blobs::ChunkRef> present;
   std::set<std::string> seen;
   std::int64_t bytes_missing = 0;
   for (const auto& c : manifest.chunks) {
     if (!seen.insert(c.cid).second) continue;
     ++report.chunks_total;
-    if (m_store.has_chunk(c.cid)) {
+    if (blob->present(c.cid)) {
       ++report.chunks_present;
-      present.push_back(c);
     } else {
       missing.push_back(c);
       bytes_missing += c.size_bytes;
-    }
-  }
-  if (m_admit) HN_TRY(m_admit(bytes_missing));
-  // Stored before any chunk: a fetch killed from here on resumes (M07 §3.3 "Resumable").
-  HN_TRY(m_store.write_manifest(manifest));
-
-  // --out: every chunk is written once, at its offsets, as it arrives (ExportFile); what is
-  // here already is copied from the store (a verified read) first.
-  std::shared_ptr<blobs::ExportFile> export_file;  // shared with the store workers' jobs
-  std::map<std::string, std::vector<std::int64_t>> offsets_of;  // chunk CID → byte offsets
-  if (out) {
-    HN_TRY(ensure_directory(out->has_parent_path() ? out->parent_path() : std::filesystem::path(".")));
-    HN_TRY_ASSIGN(export_file, blobs::ExportFile::open(*out, manifest_cid, manifest.size_bytes));
-    for (const auto& c : manifest.chunks) {
-      offsets_of[c.cid].push_back(c.index * manifest.chunk_size_bytes);
-    }
-    for (const auto& c : present) {
-      HN_TRY_ASSIGN(auto data, m_store.read_chunk(c.cid));
-      for (auto off : offsets_of[c.cid]) HN_TRY(export_file->write_at(off, data));
     }
   }
 
@@ -263,7 +252,7 @@ Result<FetchReport> TransferManager::fetch_blob(const std::string& manifest_cid,
   Error last_error = make_error(ErrorCode::partition, "no source answered");
 
   // Chunks handed to the store workers and not answered yet. Every exit waits for them, so
-  // no job outlives the fetch's --out.
+  // no job outlives the fetch's blob file.
   std::size_t in_flight = 0;
   struct Drain {
     std::size_t& in_flight;
@@ -479,14 +468,11 @@ Result<FetchReport> TransferManager::fetch_blob(const std::string& manifest_cid,
       } else {
         b.pending.erase(*slot);  // from here on_stored decides its fate
         const auto& want = missing[*slot];
-        std::vector<std::int64_t> offsets;
-        if (export_file) offsets = offsets_of[want.cid];
         if (!reply->binary) {
           // The contract's JSON frame (an older source): parsed and verified inline.
           auto chunk = parse_chunk_frame(data);
           Bytes bytes = chunk ? Bytes(chunk->data().begin(), chunk->data().end()) : Bytes{};
-          StoreOutcome o = chunk ? store_chunk(m_store, export_file.get(), want, offsets, chunk->cid(),
-                                               std::move(bytes))
+          StoreOutcome o = chunk ? store_chunk(*blob, want, chunk->cid(), std::move(bytes))
                                  : StoreOutcome{chunk.error(), true};
           if (auto s = on_stored(*slot, source, std::move(o)); !s) return fail(s.error());
         } else {
@@ -495,21 +481,19 @@ Result<FetchReport> TransferManager::fetch_blob(const std::string& manifest_cid,
           const std::size_t at = *slot;
           bool posted = false;
           if (use_workers && in_flight < max_in_flight) {
-            posted = m_workers->try_post([&store = m_store, out = export_file, inbox, want, offsets,
-                                          cid, payload, at, source] {
+            posted = m_workers->try_post([blob, inbox, want, cid, payload, at, source] {
               Reply r;
               r.stored = true;
               r.slot = at;
               r.source = source;
-              r.outcome = store_chunk(store, out.get(), want, offsets, std::move(*cid), std::move(*payload));
+              r.outcome = store_chunk(*blob, want, std::move(*cid), std::move(*payload));
               inbox->push(std::move(r));
             });
           }
           if (posted) {
             ++in_flight;
           } else {
-            StoreOutcome o = store_chunk(m_store, export_file.get(), want, offsets, std::move(*cid),
-                                         std::move(*payload));
+            StoreOutcome o = store_chunk(*blob, want, std::move(*cid), std::move(*payload));
             if (auto s = on_stored(at, source, std::move(o)); !s) return fail(s.error());
           }
         }
@@ -523,14 +507,17 @@ Result<FetchReport> TransferManager::fetch_blob(const std::string& manifest_cid,
     }
   }
   for (auto& [id, b] : batches) b.cancel.cancel();
-  // One flush: the store's filesystem (syncfs) — the chunks are durable before the blob is
-  // acknowledged — then --out's fdatasync, which finds its data written already when it
-  // lives on the same filesystem; then --out's rename.
-  HN_TRY(m_store.sync_all());
+  // One flush of one file before the blob is acknowledged, then its rename to .data.
+  HN_TRY(blob->commit());
   if (!m_store.has_blob(manifest_cid)) {
     return make_error(ErrorCode::internal_error, "fetch ended but the blob is not whole");
   }
-  if (export_file) HN_TRY(export_file->commit());
+  // --out: the store's file under a second name when the filesystem allows (one write in
+  // all), else a copy (blobs::BlobStore::export_blob).
+  if (out) {
+    HN_TRY(ensure_directory(out->has_parent_path() ? out->parent_path() : std::filesystem::path(".")));
+    HN_TRY_ASSIGN(report.out_kind, m_store.export_blob(manifest_cid, *out, out_mode));
+  }
   return report;
 }
 

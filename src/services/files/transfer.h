@@ -5,8 +5,10 @@
 // How a fetch runs (M07 §5.6):
 //   1. The manifest: from the store when a previous (interrupted) fetch stored it, else a
 //      plain file.read of the manifest CID at the sources (answered with the manifest
-//      alone, services/files/file_service.h). It is stored at once, so a fetch killed with
-//      SIGKILL resumes from the chunks already on disk and moves only the missing ones.
+//      alone, services/files/file_service.h). The blob is then written as one file in the
+//      store (blobs::BlobWriter: manifest first, each chunk once at its offsets), so a
+//      fetch killed with SIGKILL resumes from the chunks that file holds and moves only
+//      the missing ones.
 //   2. Missing chunks are asked for in batches: a file.read stream of the manifest CID with
 //      the extension input "chunks": [indices], pinned to one source (bus target_node). A
 //      batch is at most max_batch chunks and small enough that every live source gets
@@ -19,10 +21,11 @@
 //      hearthnet_file_bad_chunks_total{source}) and the chunk goes back to the queue; any
 //      failure counts an attempt on the chunk, and a chunk that failed MAX_CHUNK_ATTEMPTS
 //      times — or running out of live sources — fails the fetch with `partition`.
-// Verification (one BLAKE3 per chunk: blobs::VerifiedChunk), the store's write and the --out
-// write (blobs::ExportFile, at the chunk's offsets) run on store_threads helper threads, at
-// most store_chunks_in_flight chunks in flight per fetch; past that the fetching thread does
-// the work itself. Every exit of a fetch waits for its chunks in flight.
+// Verification (one BLAKE3 per chunk: blobs::VerifiedChunk) and the write into the blob's
+// file run on store_threads helper threads, at most store_chunks_in_flight chunks in flight
+// per fetch; past that the fetching thread does the work itself. Every exit of a fetch waits
+// for its chunks in flight. The blob's file is flushed once, when whole; --out is then that
+// file under a second name when the filesystem allows (blobs::BlobStore::export_blob).
 // Memory: received frames wait in an inbox of inbox_frames; while it is full the streams are
 // congested (bus::StreamFlow), so the transport stops reading and the providers' windows
 // hold them back. Never the blob: a 1 GiB fetch holds a few tens of MiB.
@@ -86,6 +89,7 @@ struct FetchReport {
   std::int64_t bad_chunks = 0;         // replies that failed verification
   std::map<NodeId, std::int64_t> chunks_by_source;
   std::vector<NodeId> dropped_sources;
+  std::optional<blobs::ExportKind> out_kind;  // how --out was made, when asked for
 };
 
 // Progress while chunks arrive (for the CLI's bar): bytes of the blob on disk now.
@@ -112,11 +116,12 @@ class TransferManager {
   // Fetches manifest_cid from `sources` (other nodes) until the blob is whole in the store.
   // `progress` runs on the caller's thread; an error from it (a consumer that went away)
   // stops the fetch with that error. `cancel` stops it too.
-  // With `out`, the blob is also written there (blobs::ExportFile): each chunk at its offsets
-  // as it arrives, one flush with the store's, renamed into place only when whole.
+  // With `out`, the whole blob is then put there (BlobStore::export_blob with out_mode:
+  // nothing at out before the blob is whole and verified).
   Result<FetchReport> fetch_blob(const std::string& manifest_cid, const std::vector<NodeId>& sources,
                                  const ProgressFn& progress, const bus::CancelToken& cancel,
-                                 const std::optional<std::filesystem::path>& out = std::nullopt);
+                                 const std::optional<std::filesystem::path>& out = std::nullopt,
+                                 blobs::ExportMode out_mode = blobs::ExportMode::share);
 
  private:
   Result<blobs::BlobManifest> fetch_manifest(const std::string& cid,

@@ -168,6 +168,7 @@ int main(int argc, char** argv) {
   const auto one = fetch(b, cid, work / "b.out");
   out["one_source_mib_s"] = one.seconds > 0 ? size_mib / one.seconds : -1;
   out["fetching_node_peak_rss_mib"] = static_cast<double>(one.peak_kib) / 1024.0;
+  out["one_source_out_kind"] = one.report.value("out_kind", Json(nullptr));
   out["ratio_to_nc"] = nc_s > 0 && one.seconds > 0 ? nc_s / one.seconds : -1;
   out["ratio_to_syncthing"] = st.seconds > 0 && one.seconds > 0 ? Json(st.seconds / one.seconds) : Json(nullptr);
   fs::remove(work / "b.out");

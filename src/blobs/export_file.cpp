@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
+#include <cstring>
 
 #include "core/file_util.h"
 
@@ -16,6 +18,27 @@ namespace hn::blobs {
 namespace fs = std::filesystem;
 
 namespace {
+
+// O_DIRECT's alignment of offsets, lengths and buffers (the logical block size is at most this).
+constexpr std::size_t DIRECT_ALIGN = 4096;
+
+bool aligned(std::uint64_t v) { return v % DIRECT_ALIGN == 0; }
+
+// A per-thread aligned buffer for O_DIRECT writes whose source is not aligned.
+std::uint8_t* bounce_buffer(std::size_t size) {
+  struct Buffer {
+    std::uint8_t* data = nullptr;
+    std::size_t size = 0;
+    ~Buffer() { std::free(data); }
+  };
+  thread_local Buffer buffer;
+  if (buffer.size < size) {
+    std::free(buffer.data);
+    buffer.data = static_cast<std::uint8_t*>(std::aligned_alloc(DIRECT_ALIGN, size));
+    buffer.size = buffer.data ? size : 0;
+  }
+  return buffer.data;
+}
 
 // A CID's first 16 hex characters ("blake3:" stripped), or the whole text when shorter.
 std::string_view cid_tag(std::string_view cid) {
@@ -72,8 +95,13 @@ Result<std::unique_ptr<ExportFile>> ExportFile::open(const fs::path& target,
         return detail::errno_error("truncate", tmp, err);
       }
     }
-    return std::unique_ptr<ExportFile>(
-        new ExportFile(std::move(fd), tmp, target, std::move(options), resumed));
+    const bool direct = options.direct;
+    std::unique_ptr<ExportFile> file(new ExportFile(std::move(fd), tmp, target, std::move(options), resumed));
+    if (direct) {
+      // Fails on a filesystem without O_DIRECT (EINVAL): then every write is buffered.
+      file->m_direct_fd = detail::UniqueFd(::open(tmp.c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC));
+    }
+    return file;
   }
   return make_error(ErrorCode::io_error, "could not take " + tmp.string() + " (keeps changing)");
 }
@@ -82,7 +110,39 @@ ExportFile::~ExportFile() {
   if (!m_done && !m_options.keep_partial) ::unlink(m_tmp.c_str());  // still locked: ours alone
 }
 
+Result<bool> ExportFile::write_direct(std::int64_t offset, std::span<const std::uint8_t> data) {
+  if (m_direct_fd.get() < 0 || data.empty() || !aligned(static_cast<std::uint64_t>(offset)) ||
+      !aligned(data.size())) {
+    return false;
+  }
+  const std::uint8_t* from = data.data();
+  if (!aligned(reinterpret_cast<std::uintptr_t>(from))) {
+    std::uint8_t* bounce = bounce_buffer(data.size());
+    if (!bounce) return false;
+    std::memcpy(bounce, from, data.size());
+    from = bounce;
+  }
+  std::size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = ::pwrite(m_direct_fd.get(), from + done, data.size() - done,
+                               static_cast<off_t>(offset + static_cast<std::int64_t>(done)));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EINVAL && done == 0) return false;  // alignment refused: buffered
+    if (n < 0) return detail::errno_error("write", m_tmp, errno);
+    if (n == 0 || !aligned(static_cast<std::uint64_t>(n))) {
+      // A short direct write (disk full halfway): the rest buffered reports the error.
+      HN_TRY(write_at(offset + static_cast<std::int64_t>(done + static_cast<std::size_t>(n)),
+                      data.subspan(done + static_cast<std::size_t>(n))));
+      return true;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
 Status ExportFile::write_at(std::int64_t offset, std::span<const std::uint8_t> data) {
+  HN_TRY_ASSIGN(const bool direct, write_direct(offset, data));
+  if (direct) return {};
   std::size_t done = 0;
   while (done < data.size()) {
     const ssize_t n = ::pwrite(m_fd.get(), data.data() + done, data.size() - done,
@@ -125,6 +185,7 @@ Status ExportFile::commit() {
   }
   m_done = true;
   m_fd.reset();
+  m_direct_fd.reset();
   if (!m_options.sync) return {};
   const fs::path dir = m_target.has_parent_path() ? m_target.parent_path() : fs::path(".");
   return fsync_directory(dir);

@@ -42,6 +42,10 @@ struct ExportFileOptions {
   bool sync = true;
   // The committed file's mode: 0444 (a store's data file, shared by hard links) or 0644.
   bool read_only = false;
+  // Write whole aligned blocks with O_DIRECT (no page-cache copy: the bytes go from the
+  // caller's buffer to the disk; doc/design/files.md "Direct writes"); the rest, and every
+  // write on a filesystem without O_DIRECT, is buffered.
+  bool direct = false;
 };
 
 class ExportFile {
@@ -81,7 +85,11 @@ class ExportFile {
         m_target(std::move(target)),
         m_options(std::move(options)),
         m_resumed(resumed) {}
+  // Writes data at offset with O_DIRECT when it can; false when it could not (write buffered).
+  Result<bool> write_direct(std::int64_t offset, std::span<const std::uint8_t> data);
+
   detail::UniqueFd m_fd;
+  detail::UniqueFd m_direct_fd;  // the same file with O_DIRECT, when asked and supported
   std::filesystem::path m_tmp;
   std::filesystem::path m_target;
   ExportFileOptions m_options;

@@ -93,6 +93,7 @@ Result<std::unique_ptr<BlobWriter>> BlobStore::begin_blob(const BlobManifest& ma
   o.keep_partial = true;
   o.sync = m_options.fsync_writes;
   o.read_only = true;
+  o.direct = true;  // a fetched blob is written once, from the chunk buffers to the disk
   HN_TRY_ASSIGN(auto file, ExportFile::open(data_path(manifest.cid), manifest.cid, manifest.size_bytes, o));
   const bool resumed = file->resumed();
   std::unique_ptr<BlobWriter> w(new BlobWriter(*this, manifest, std::move(file)));

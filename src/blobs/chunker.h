@@ -97,6 +97,8 @@ class VerifiedChunk {
   const std::string& cid() const { return m_cid; }
   std::span<const std::uint8_t> bytes() const { return m_data; }
   std::size_t size() const { return m_data.size(); }
+  // The bytes, handed back (e.g. to core/buffer_pool.h once written).
+  Bytes take_bytes() && { return std::move(m_data); }
 
  private:
   VerifiedChunk(std::string cid, Bytes data) : m_cid(std::move(cid)), m_data(std::move(data)) {}

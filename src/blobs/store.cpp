@@ -16,6 +16,7 @@
 #include "blobs/detail/posix_io.h"
 #include "blobs/detail/store_scan.h"
 #include "blobs/export_file.h"
+#include "core/buffer_pool.h"
 #include "core/file_util.h"
 #include "core/hash.h"
 
@@ -210,7 +211,7 @@ Result<Bytes> BlobStore::read_chunk_locked(std::string_view cid) const {
                       "chunk file oversized (corrupted): " + path.string());
   }
   // One spare byte detects a file that is longer than stat said.
-  Bytes data(static_cast<std::size_t>(st.st_size) + 1);
+  Bytes data = BufferPool::chunks().take(static_cast<std::size_t>(st.st_size) + 1);
   HN_TRY_ASSIGN(std::size_t got, detail::read_full(fd.get(), data, path));
   data.resize(got);
   Status ok = verify_chunk(data, cid);

@@ -13,6 +13,7 @@
 #include "blobs/detail/posix_io.h"
 #include "blobs/detail/store_scan.h"
 #include "blobs/store.h"
+#include "core/buffer_pool.h"
 #include "core/file_util.h"
 #include "core/hash.h"
 
@@ -167,7 +168,7 @@ void BlobStore::forget_packed() {
 Result<Bytes> BlobStore::read_data_locked(const fs::path& data, std::int64_t offset,
                                           std::int64_t size, std::string_view chunk_cid) const {
   HN_TRY_ASSIGN(auto fd, detail::open_for_read(data));
-  Bytes out(static_cast<std::size_t>(size));
+  Bytes out = BufferPool::chunks().take(static_cast<std::size_t>(size));  // warm pages
   std::size_t done = 0;
   while (done < out.size()) {
     const ssize_t n = ::pread(fd.get(), out.data() + done, out.size() - done,

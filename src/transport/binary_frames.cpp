@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/buffer_pool.h"
+
 namespace hn::transport {
 namespace {
 
@@ -85,7 +87,7 @@ Status BinaryFrameParser::finish_header(std::vector<Frame>& out) {
     return {};
   }
   m_frame = std::move(f);
-  m_frame.payload.resize(m_payload_len);
+  m_frame.payload = BufferPool::chunks().take(m_payload_len);  // every byte is read into it
   m_payload_have = 0;
   m_state = State::payload;
   return {};

@@ -15,6 +15,7 @@
 #include <set>
 
 #include "blobs/blob_writer.h"
+#include "core/buffer_pool.h"
 #include "core/file_util.h"
 #include "observability/metrics.h"
 #include "services/files/frames.h"
@@ -72,6 +73,7 @@ StoreOutcome store_chunk(blobs::BlobWriter& blob, const blobs::ChunkRef& want, s
   auto chunk = blobs::VerifiedChunk::check(std::move(cid), std::move(payload));
   if (!chunk) return {chunk.take_error(), true};
   if (auto s = blob.write(*chunk); !s) return {s, false};
+  BufferPool::chunks().give(std::move(*chunk).take_bytes());  // written: its buffer goes round again
   return {};
 }
 

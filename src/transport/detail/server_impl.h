@@ -30,6 +30,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include "core/buffer_pool.h"
 #include "transport/binary_frames.h"
 #include "transport/flow_control.h"
 #include "transport/replay_guard.h"
@@ -233,6 +234,7 @@ class StreamWriter final : public SseWriter, public std::enable_shared_from_this
       if (m_binary) {
         append_binary_frame_head(pending, m_fc.on_sent(), f.event, *encoded, f.payload.size());
         pending.append(reinterpret_cast<const char*>(f.payload.data()), f.payload.size());
+        BufferPool::chunks().give(std::move(f.payload));  // copied: back to its pool
       } else {
         append_frame(pending, m_fc.on_sent(), f.event, *encoded);
       }

@@ -241,8 +241,12 @@ Status open_lexical(CorpusStore::Impl& impl) {
   remove_lexical_temp_files(impl.dir);
   auto loaded = load_lexical_file(impl.lexical_path, impl.text_stamp);
   std::string why;
-  if (!loaded) {
-    why = loaded.error().code == ErrorCode::not_found ? "missing" : loaded.error().message;
+  if (!loaded && loaded.error().code == ErrorCode::not_found) {
+    why = "missing";
+  } else if (!loaded) {
+    const Json& detail = loaded.error().detail;
+    why = (detail.is_object() ? detail.value("reason", std::string("corrupt")) : std::string("corrupt")) + ": " +
+          loaded.error().message;
   } else {
     why = disagreement(*loaded, impl);
   }

@@ -79,7 +79,7 @@ Result<LexicalIndex> load_lexical_file(const fs::path& file, const TextStamp& st
   if (get_u64(bytes.data() + 32 + nonce_size) != signed_bytes - body_at) return corrupt(file, "bad body length");
   if (saved != stamp)
     return make_error(ErrorCode::db_corrupt,
-                      "lexical index is stale: saved at text write " + std::to_string(saved.writes) +
+                      "saved at text write " + std::to_string(saved.writes) +
                           ", the database is at " + std::to_string(stamp.writes),
                       Json{{"reason", "stale"}, {"file_writes", saved.writes}, {"db_writes", stamp.writes}});
   auto index = LexicalIndex::decode(std::string_view(bytes).substr(body_at, signed_bytes - body_at));

@@ -1,6 +1,6 @@
-// corpus_store.cpp — CorpusStore: open (schema, document cache, the lexical index built from
-// the chunks, the vector index loaded and reconciled with the database, or rebuilt), info
-// and the listing of corpora. Writes are in
+// corpus_store.cpp — CorpusStore: open (schema, document cache, the lexical index loaded
+// from its file or rebuilt from the chunks, the vector index loaded and reconciled with the
+// database, or rebuilt), saving both indexes, info and the listing of corpora. Writes are in
 // corpus_write.cpp, retrieval in corpus_query.cpp.
 #include <algorithm>
 #include <chrono>
@@ -45,6 +45,8 @@ INSERT OR IGNORE INTO meta(key, value) VALUES('schema', '1');
 constexpr const char* DB_FILE = "corpus.db";
 constexpr const char* INDEX_FILE = "vectors.hnsw";
 
+}  // namespace
+
 Result<std::string> meta_value(Db& db, std::string_view key) {
   HN_TRY_ASSIGN(auto s, db.prepare("SELECT value FROM meta WHERE key = ?1"));
   s.bind(1, key);
@@ -59,8 +61,6 @@ std::int64_t to_int(const std::string& text) {
     return 0;
   }
 }
-
-}  // namespace
 
 bool valid_corpus_name(std::string_view name) {
   if (name.empty() || name.size() > 64) return false;
@@ -155,12 +155,22 @@ void CorpusStore::Impl::cache_erase(std::int64_t id) {
   docs.erase(it);
 }
 
-Status CorpusStore::Impl::save_index(bool force) {
-  if (!index || unsaved == 0) return {};
-  const auto threshold = std::max<std::int64_t>(INDEX_SAVE_EVERY, static_cast<std::int64_t>(index->size() / 8));
-  if (!force && unsaved < threshold) return {};
-  HN_TRY(index->save(index_path, index_tag()));
-  unsaved = 0;
+Status CorpusStore::Impl::save_indexes(bool force) {
+  bool vectors_saved = false;
+  if (index && unsaved > 0) {
+    const auto threshold = std::max<std::int64_t>(INDEX_SAVE_EVERY, static_cast<std::int64_t>(index->size() / 8));
+    if (force || unsaved >= threshold) {
+      HN_TRY(index->save(index_path, index_tag()));
+      unsaved = 0;
+      vectors_saved = true;
+    }
+  }
+  if (lexical_saved == text_stamp) return {};
+  const auto threshold = std::max<std::int64_t>(INDEX_SAVE_EVERY, static_cast<std::int64_t>(lexical.size() / 8));
+  if (!force && !vectors_saved && lexical_unsaved < threshold) return {};
+  HN_TRY(save_lexical_file(lexical_path, lexical, text_stamp));
+  lexical_saved = text_stamp;
+  lexical_unsaved = 0;
   return {};
 }
 
@@ -196,7 +206,7 @@ Status load_documents(CorpusStore::Impl& impl) {
 
 // The in-memory lexical index from every chunk's text (FTS5's tokenizer).
 Status build_lexical(CorpusStore::Impl& impl) {
-  const auto t0 = std::chrono::steady_clock::now();
+  impl.lexical = LexicalIndex();
   HN_TRY_ASSIGN(auto s, impl.db.prepare("SELECT id, text FROM chunks ORDER BY id"));
   while (true) {
     HN_TRY_ASSIGN(auto row, s.step());
@@ -204,6 +214,57 @@ Status build_lexical(CorpusStore::Impl& impl) {
     impl.lexical.add(s.column_int(0), count_terms(*impl.write_tokenizer, s.column_text(1)));
   }
   impl.lexical.shrink_to_fit();
+  return {};
+}
+
+// Why a loaded lexical index cannot be the database's chunks ("" when it can): its stamp
+// matched, so this catches only a database written by a build that kept no stamp.
+std::string disagreement(const LexicalIndex& lexical, const CorpusStore::Impl& impl) {
+  std::int64_t chunks = 0;
+  std::int64_t last = 0;
+  for (const auto& [id, entry] : impl.docs) {
+    if (entry.last_chunk < entry.first_chunk) continue;
+    chunks += entry.last_chunk - entry.first_chunk + 1;
+    last = std::max(last, entry.last_chunk);
+  }
+  if (static_cast<std::int64_t>(lexical.size()) != chunks || lexical.last_chunk_id() != last)
+    return "disagrees: " + std::to_string(lexical.size()) + " chunks up to id " +
+           std::to_string(lexical.last_chunk_id()) + ", the database " + std::to_string(chunks) + " up to " +
+           std::to_string(last);
+  return {};
+}
+
+// The lexical index from lexical.idx when it carries the database's text stamp and agrees
+// with the documents, else rebuilt from the chunks and saved (an empty one is not saved).
+Status open_lexical(CorpusStore::Impl& impl) {
+  const auto t0 = std::chrono::steady_clock::now();
+  remove_lexical_temp_files(impl.dir);
+  auto loaded = load_lexical_file(impl.lexical_path, impl.text_stamp);
+  std::string why;
+  if (!loaded && loaded.error().code == ErrorCode::not_found) {
+    why = "missing";
+  } else if (!loaded) {
+    const Json& detail = loaded.error().detail;
+    why = (detail.is_object() ? detail.value("reason", std::string("corrupt")) : std::string("corrupt")) + ": " +
+          loaded.error().message;
+  } else {
+    why = disagreement(*loaded, impl);
+  }
+  if (why.empty()) {
+    impl.lexical = std::move(loaded).value();
+    impl.lexical_saved = impl.text_stamp;
+    impl.report.lexical_loaded = true;
+  } else {
+    impl.report.lexical_rebuilt = why;
+    HN_TRY(build_lexical(impl));
+    std::error_code ec;
+    if (impl.lexical.size() == 0) {
+      fs::remove(impl.lexical_path, ec);  // nothing to load: no file is as good as an empty one
+      impl.lexical_saved = impl.text_stamp;
+    } else if (save_lexical_file(impl.lexical_path, impl.lexical, impl.text_stamp)) {
+      impl.lexical_saved = impl.text_stamp;
+    }  // else the file stays behind (and is not trusted); the next save tries again
+  }
   impl.report.lexical_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
   impl.report.lexical_bytes = static_cast<std::int64_t>(impl.lexical.memory_bytes());
@@ -215,7 +276,7 @@ Status rebuild_index(CorpusStore::Impl& impl) {
   HN_TRY_ASSIGN(impl.index, build_index(impl.db, impl.dim));
   impl.report.rebuilt = true;
   impl.unsaved = 1;
-  return impl.save_index(true);
+  return impl.save_indexes(true);
 }
 
 // Brings a loaded index in line with the database: adds the vectors it lacks, marks deleted
@@ -257,7 +318,7 @@ Status reconcile_index(CorpusStore::Impl& impl) {
     }
   }
   impl.unsaved = impl.report.added + impl.report.dropped;
-  return impl.save_index(true);
+  return impl.save_indexes(true);
 }
 
 Status open_index(CorpusStore::Impl& impl) {
@@ -290,7 +351,7 @@ CorpusStore::~CorpusStore() {
   if (!m_impl) return;
   std::lock_guard write(m_impl->write_mutex);
   std::shared_lock lock(m_impl->state_mutex);
-  (void)m_impl->save_index(true);
+  (void)m_impl->save_indexes(true);
 }
 
 Result<std::unique_ptr<CorpusStore>> CorpusStore::open(const fs::path& dir, const std::string& name) {
@@ -302,6 +363,7 @@ Result<std::unique_ptr<CorpusStore>> CorpusStore::open(const fs::path& dir, cons
   impl->dir = dir / name;
   impl->db_path = impl->dir / DB_FILE;
   impl->index_path = impl->dir / INDEX_FILE;
+  impl->lexical_path = impl->dir / LEXICAL_FILE;
   if (auto st = ensure_directory(impl->dir); !st)
     return make_error(ErrorCode::storage_error, st.error().message);
   HN_TRY_ASSIGN(impl->db, Db::open(impl->db_path.string(), true));
@@ -316,10 +378,13 @@ Result<std::unique_ptr<CorpusStore>> CorpusStore::open(const fs::path& dir, cons
   HN_TRY_ASSIGN(auto gen_text, meta_value(impl->db, "generation"));
   impl->dim = static_cast<int>(to_int(dim_text));
   impl->generation = to_int(gen_text);
+  HN_TRY_ASSIGN(auto writes_text, meta_value(impl->db, "text_writes"));
+  impl->text_stamp.writes = to_int(writes_text);
+  HN_TRY_ASSIGN(impl->text_stamp.nonce, meta_value(impl->db, "text_nonce"));
   HN_TRY_ASSIGN(impl->write_tokenizer, FtsTokenizer::create(impl->db.handle()));
   HN_TRY_ASSIGN(impl->query_tokenizer, FtsTokenizer::create(impl->db.handle()));
   HN_TRY(load_documents(*impl));
-  HN_TRY(build_lexical(*impl));
+  HN_TRY(open_lexical(*impl));
   HN_TRY(open_index(*impl));
   return std::unique_ptr<CorpusStore>(new CorpusStore(std::move(impl)));
 }
@@ -341,7 +406,7 @@ const IndexReport& CorpusStore::open_report() const { return m_impl->report; }
 Status CorpusStore::flush() {
   std::lock_guard write(m_impl->write_mutex);
   std::shared_lock lock(m_impl->state_mutex);
-  return m_impl->save_index(true);
+  return m_impl->save_indexes(true);
 }
 
 bool CorpusStore::has_document(const std::string& doc_cid, const std::string& embedding_model) const {
@@ -387,8 +452,8 @@ CorpusInfo CorpusStore::info() const {
     const auto size = fs::file_size(fs::path(m_impl->db_path.string() + suffix), ec);
     if (!ec) out.size_bytes += static_cast<std::int64_t>(size);
   }
-  for (const char* suffix : {"", ".meta"}) {
-    const auto size = fs::file_size(fs::path(m_impl->index_path.string() + suffix), ec);
+  for (const auto& file : {m_impl->index_path, fs::path(m_impl->index_path.string() + ".meta"), m_impl->lexical_path}) {
+    const auto size = fs::file_size(file, ec);
     if (!ec) out.size_bytes += static_cast<std::int64_t>(size);
   }
   return out;

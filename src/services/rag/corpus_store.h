@@ -8,15 +8,17 @@
 // Layout: <dir>/<corpus>/corpus.db and <dir>/<corpus>/vectors.hnsw (+ vectors.hnsw.meta,
 // the index's tag and hash). The database is the truth and holds every vector; the index
 // file is a cache, saved at close and every few thousand changes, and reconciled with the
-// database on open; the lexical index lives in memory only, built from the chunks on open
-// and updated after each commit (doc/design/rag.md "Corpus store").
+// database on open; the lexical index lives in memory, updated after each commit, and is
+// saved beside it (lexical.idx, tagged with the database's text stamp) and loaded on open
+// when the stamps agree, else rebuilt from the chunks (doc/design/rag.md "Corpus store").
 //
 // Thread-safety: one CorpusStore may be used from several threads; writes are
 // serialised inside, queries run concurrently with each other.
 // Invariants: add_document is atomic — after a crash (kill -9) at any point the corpus
 // holds the document whole or not at all, and the vector index agrees with the database
-// (missing vectors are re-added from the database on open), as the lexical index does (it
-// is rebuilt from the database on open). A corpus has one embedding
+// (missing vectors are re-added from the database on open), as the lexical index does (a
+// file whose stamp is not the database's, or that fails its checksum, is rebuilt from the
+// chunks on open). A corpus has one embedding
 // model and dimension at a time; reindex replaces every vector.
 #pragma once
 
@@ -81,7 +83,10 @@ struct IndexReport {
   bool rebuilt = false;      // rebuilt from the database (file missing, torn, stale, sparse)
   std::int64_t added = 0;    // vectors the file lacked, re-added from the database
   std::int64_t dropped = 0;  // vectors of chunks the database no longer holds
-  std::int64_t lexical_ms = 0;     // building the in-memory lexical index from the chunks
+  bool lexical_loaded = false;     // the lexical index read from lexical.idx
+  std::string lexical_rebuilt;     // why it was rebuilt from the chunks instead ("" = loaded):
+                                   // "missing", "stale: …", "corrupt: …", "disagrees: …"
+  std::int64_t lexical_ms = 0;     // loading it, or rebuilding (and saving) it
   std::int64_t lexical_bytes = 0;  // its size in memory, about
 };
 
@@ -133,8 +138,8 @@ class CorpusStore {
   CorpusInfo info() const;
 
   const IndexReport& open_report() const;
-  // Saves the vector index now (it is also saved on destruction and every few thousand
-  // changes); the database needs no flush.
+  // Saves the vector and lexical indexes now (they are also saved on destruction and every
+  // few thousand changes); the database needs no flush.
   Status flush();
 
   struct Impl;  // corpus_store_impl.h, for the store's own source files

@@ -4,7 +4,7 @@
 //
 // Thread-safety: `write_mutex` serialises writers (one SQLite writer per database) and
 // guards the writer's tokenizer; `state_mutex` guards the in-memory state (model, vector
-// index, lexical index, document cache): queries hold it
+// index, lexical index and its text stamp, document cache): queries hold it
 // shared for their whole run, writers take it exclusively only to apply a committed change.
 // A query may therefore see rows committed a moment before the cache knows them; it skips
 // chunks of documents the cache does not hold, so it never returns half a document.
@@ -12,6 +12,7 @@
 
 #include <map>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
@@ -20,6 +21,7 @@
 #include "events/detail/sqlite.h"
 #include "services/rag/corpus_store.h"
 #include "services/rag/fts_tokenizer.h"
+#include "services/rag/lexical_file.h"
 #include "services/rag/lexical_index.h"
 #include "services/rag/vector_index.h"
 
@@ -29,7 +31,7 @@ namespace fs = std::filesystem;
 using events::detail::Db;
 using events::detail::Stmt;
 
-// Save the index once this many changes are unsaved (or an eighth of its size).
+// Save an index (vectors, lexical) once this many changes are unsaved (or an eighth of its size).
 inline constexpr std::int64_t INDEX_SAVE_EVERY = 4096;
 // A filtered dense query scores every allowed chunk exactly up to this many chunks.
 inline constexpr std::int64_t EXACT_FILTER_LIMIT = 20000;
@@ -67,6 +69,7 @@ struct CorpusStore::Impl {
   fs::path dir;
   fs::path db_path;
   fs::path index_path;
+  fs::path lexical_path;
   std::string name;
 
   std::mutex write_mutex;  // held by every writer for its whole run
@@ -85,10 +88,15 @@ struct CorpusStore::Impl {
   std::int64_t generation = 0;  // bumped by each committed reindex
   std::unique_ptr<VectorIndex> index;  // null while dim == 0
   LexicalIndex lexical;                // every chunk's terms (BM25)
+  TextStamp text_stamp;                // the database's text stamp that `lexical` reflects
   std::unordered_map<std::int64_t, DocEntry> docs;  // by document row id
   std::unordered_map<std::string, std::int64_t> doc_ids;  // doc_cid → row id
   std::map<std::int64_t, std::int64_t> doc_by_first_chunk;  // first chunk id → row id
-  std::int64_t unsaved = 0;
+  std::int64_t unsaved = 0;          // vector changes since vectors.hnsw was saved
+  // The text stamp lexical.idx holds, when it holds the current one or an older one this
+  // store wrote; nullopt when unknown (no file, or another's). Under write_mutex.
+  std::optional<TextStamp> lexical_saved;
+  std::int64_t lexical_unsaved = 0;  // chunks added or removed since lexical.idx was saved
   IndexReport report;
 
   // Reindex in progress (guarded by write_mutex).
@@ -117,8 +125,10 @@ struct CorpusStore::Impl {
   // Under the exclusive state lock: the cache's view of one document.
   void cache_put(std::int64_t id, DocEntry entry);
   void cache_erase(std::int64_t id);
-  // Under a state lock: saves the index when enough changes are unsaved (or `force`).
-  Status save_index(bool force);
+  // Under write_mutex and a state lock: saves the vector index when enough changes are
+  // unsaved (or `force`), and the lexical index with it, or when enough of its own changes
+  // are unsaved (or `force`) and the file is behind.
+  Status save_indexes(bool force);
 };
 
 // Reads a float32 little-endian vector blob of `dim` floats; false when the size differs.
@@ -133,6 +143,10 @@ struct RemovedChunk {
   std::int64_t id = 0;
   std::string text;
 };
+
+// A value of the meta table ("" when absent), and one as an integer (0 when absent or not one).
+Result<std::string> meta_value(Db& db, std::string_view key);
+std::int64_t to_int(const std::string& text);
 
 // Runs work inside BEGIN IMMEDIATE … COMMIT, rolling back on any error.
 Status in_transaction(Db& db, const std::function<Status()>& work);

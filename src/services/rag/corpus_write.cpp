@@ -1,10 +1,11 @@
 // corpus_write.cpp — CorpusStore's writers: add_document (one SQLite transaction: the
-// document, its chunks with their vectors, their FTS rows; then the vector index, the
-// lexical index and the cache), remove_document, and reindex (staged vectors swapped in by one transaction).
+// document, its chunks with their vectors, their FTS rows, the text stamp; then the vector
+// index, the lexical index and the cache), remove_document, and reindex (staged vectors swapped in by one transaction).
 #include <algorithm>
 #include <set>
 
 #include "core/hash.h"
+#include "core/ulid.h"
 #include "services/rag/corpus_store_impl.h"
 
 namespace hn::services::rag {
@@ -53,6 +54,16 @@ Status set_meta(Db& db, std::string_view key, std::string_view value) {
   return s.run();
 }
 
+// Inside a write's transaction: the database's next text stamp (lexical_file.h), written to
+// `meta`. Every write of chunk text calls it, so a lexical.idx saved before is stale.
+Result<TextStamp> bump_text_stamp(Db& db) {
+  HN_TRY_ASSIGN(auto writes, meta_value(db, "text_writes"));
+  TextStamp next{to_int(writes) + 1, new_ulid()};
+  HN_TRY(set_meta(db, "text_writes", std::to_string(next.writes)));
+  HN_TRY(set_meta(db, "text_nonce", next.nonce));
+  return next;
+}
+
 Error bad(std::string message) { return make_error(ErrorCode::bad_request, std::move(message)); }
 
 // The terms of removed chunks, for the lexical index (under write_mutex: its tokenizer).
@@ -71,6 +82,7 @@ void forget_removed(CorpusStore::Impl& im, const std::vector<RemovedChunk>& remo
     if (im.index) im.index->remove(removed[i].id);
   }
   if (im.index) im.unsaved += static_cast<std::int64_t>(removed.size());
+  im.lexical_unsaved += static_cast<std::int64_t>(removed.size());
 }
 
 }  // namespace
@@ -134,6 +146,7 @@ Status CorpusStore::add_document(const DocumentInfo& doc, const std::vector<Chun
   for (std::size_t i : order) added_terms.push_back(count_terms(*im.write_tokenizer, chunks[i].text));
 
   std::vector<RemovedChunk> removed;
+  TextStamp stamp;
   std::int64_t new_id = 0;
   std::int64_t tokens = 0;
   for (const auto& c : chunks) tokens += c.tokens;
@@ -182,6 +195,7 @@ Status CorpusStore::add_document(const DocumentInfo& doc, const std::vector<Chun
       HN_TRY(set_meta(im.db, "model", embedding_model));
       HN_TRY(set_meta(im.db, "dim", std::to_string(dim)));
     }
+    HN_TRY_ASSIGN(stamp, bump_text_stamp(im.db));
     run_add_hook();
     return {};
   }));
@@ -203,6 +217,8 @@ Status CorpusStore::add_document(const DocumentInfo& doc, const std::vector<Chun
     forget_removed(im, removed, removed_terms);
     for (std::size_t j = 0; j < added_terms.size(); ++j)
       im.lexical.add(first + static_cast<std::int64_t>(j), added_terms[j]);
+    im.lexical_unsaved += static_cast<std::int64_t>(added_terms.size());
+    im.text_stamp = stamp;
     if (im.index) {
       if (with_vectors) {
         std::vector<std::int64_t> ids(order.size());
@@ -229,7 +245,7 @@ Status CorpusStore::add_document(const DocumentInfo& doc, const std::vector<Chun
   }
   HN_TRY(index_status);
   std::shared_lock lock(im.state_mutex);
-  return im.save_index(false);
+  return im.save_indexes(false);
 }
 
 Status CorpusStore::remove_document(const std::string& doc_cid) {
@@ -244,15 +260,21 @@ Status CorpusStore::remove_document(const std::string& doc_cid) {
     id = it->second;
   }
   std::vector<RemovedChunk> removed;
-  HN_TRY(in_transaction(im.db, [&]() -> Status { return delete_document_rows(im.db, id, removed); }));
+  TextStamp stamp;
+  HN_TRY(in_transaction(im.db, [&]() -> Status {
+    HN_TRY(delete_document_rows(im.db, id, removed));
+    HN_TRY_ASSIGN(stamp, bump_text_stamp(im.db));
+    return {};
+  }));
   const std::vector<ChunkTerms> removed_terms = terms_of(im, removed);
   {
     std::unique_lock lock(im.state_mutex);
     forget_removed(im, removed, removed_terms);
+    im.text_stamp = stamp;
     im.cache_erase(id);
   }
   std::shared_lock lock(im.state_mutex);
-  return im.save_index(false);
+  return im.save_indexes(false);
 }
 
 Status CorpusStore::begin_reindex(const std::string& embedding_model, int dim) {
@@ -332,7 +354,7 @@ Status CorpusStore::commit_reindex() {
     im.unsaved = 1;
   }
   std::shared_lock lock(im.state_mutex);
-  return im.save_index(true);
+  return im.save_indexes(true);
 }
 
 }  // namespace hn::services::rag

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
 #include "services/rag/fts_tokenizer.h"
 
@@ -200,6 +201,12 @@ std::int64_t LexicalIndex::document_frequency(std::string_view term) const {
   return it == m_terms.end() ? 0 : m_lists[it->second].live;
 }
 
+std::int64_t LexicalIndex::last_chunk_id() const {
+  for (std::size_t s = m_chunk.size(); s > 0; --s)
+    if (m_alive[s - 1] != 0) return m_chunk[s - 1];
+  return 0;
+}
+
 std::size_t LexicalIndex::memory_bytes() const {
   std::size_t bytes = m_chunk.capacity() * sizeof(std::int64_t) +
                       m_length.capacity() * sizeof(std::uint32_t) + m_alive.capacity() +
@@ -210,6 +217,145 @@ std::size_t LexicalIndex::memory_bytes() const {
   for (const auto& [term, index] : m_terms)
     bytes += sizeof(std::string) + 3 * sizeof(void*) + (term.size() > 15 ? term.size() + 1 : 0);
   return bytes;
+}
+
+// The encoding, all integers little-endian:
+//   u64 slots; slots × i64 chunk id; slots × u32 length; slots × u8 alive (0 or 1);
+//   u64 terms; per term: u32 size, its bytes, u32 postings, u64 byte count, the varint bytes.
+namespace {
+
+template <typename T>
+void put_fixed(std::string& out, T v) {
+  using U = std::make_unsigned_t<T>;
+  auto u = static_cast<U>(v);
+  for (std::size_t i = 0; i < sizeof(T); ++i) out.push_back(static_cast<char>((u >> (8 * i)) & 0xFF));
+}
+
+// Reads what encode wrote; every read is bounds-checked and reports failure instead.
+class Reader {
+ public:
+  explicit Reader(std::string_view bytes) : m_at(bytes.data()), m_end(bytes.data() + bytes.size()) {}
+  template <typename T>
+  bool fixed(T& v) {
+    using U = std::make_unsigned_t<T>;
+    if (left() < sizeof(T)) return false;
+    U u = 0;
+    for (std::size_t i = 0; i < sizeof(T); ++i)
+      u |= static_cast<U>(static_cast<U>(static_cast<unsigned char>(m_at[i])) << (8 * i));
+    m_at += sizeof(T);
+    v = static_cast<T>(u);
+    return true;
+  }
+  bool bytes(std::size_t n, std::string_view& out) {
+    if (left() < n) return false;
+    out = std::string_view(m_at, n);
+    m_at += n;
+    return true;
+  }
+  std::size_t left() const { return static_cast<std::size_t>(m_end - m_at); }
+
+ private:
+  const char* m_at;
+  const char* m_end;
+};
+
+// A varint of at most 5 bytes that fits 32 bits, inside [p, end); false otherwise.
+bool get_varint_checked(const std::uint8_t*& p, const std::uint8_t* end, std::uint32_t& v) {
+  v = 0;
+  for (int shift = 0; shift < 35; shift += 7) {
+    if (p == end) return false;
+    const std::uint8_t b = *p++;
+    if (shift == 28 && (b & 0xF0) != 0) return false;
+    v |= static_cast<std::uint32_t>(b & 0x7F) << shift;
+    if ((b & 0x80) == 0) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+void LexicalIndex::encode(std::string& out) const {
+  std::size_t bytes = 16 + m_chunk.size() * 13;
+  for (const auto& [term, index] : m_terms) bytes += 16 + term.size() + m_lists[index].bytes.size();
+  out.reserve(out.size() + bytes);
+  put_fixed<std::uint64_t>(out, m_chunk.size());
+  for (std::int64_t id : m_chunk) put_fixed(out, id);
+  for (std::uint32_t length : m_length) put_fixed(out, length);
+  for (std::uint8_t alive : m_alive) out.push_back(static_cast<char>(alive));
+  put_fixed<std::uint64_t>(out, m_terms.size());
+  for (const auto& [term, index] : m_terms) {
+    const Postings& p = m_lists[index];
+    put_fixed(out, static_cast<std::uint32_t>(term.size()));
+    out += term;
+    put_fixed(out, p.count);
+    put_fixed<std::uint64_t>(out, p.bytes.size());
+    out.append(reinterpret_cast<const char*>(p.bytes.data()), p.bytes.size());
+  }
+}
+
+std::optional<LexicalIndex> LexicalIndex::decode(std::string_view bytes) {
+  Reader in(bytes);
+  LexicalIndex out;
+  std::uint64_t slots = 0;
+  if (!in.fixed(slots) || slots > in.left() / 13 || slots >= NO_SLOT) return std::nullopt;
+  out.m_chunk.resize(slots);
+  out.m_length.resize(slots);
+  out.m_alive.resize(slots);
+  for (auto& id : out.m_chunk) {
+    if (!in.fixed(id)) return std::nullopt;
+  }
+  for (std::size_t s = 1; s < out.m_chunk.size(); ++s)
+    if (out.m_chunk[s] <= out.m_chunk[s - 1]) return std::nullopt;
+  for (auto& length : out.m_length) {
+    if (!in.fixed(length)) return std::nullopt;
+  }
+  for (std::size_t s = 0; s < slots; ++s) {
+    std::uint8_t alive = 0;
+    if (!in.fixed(alive) || alive > 1) return std::nullopt;
+    out.m_alive[s] = alive;
+    if (alive != 0) {
+      ++out.m_live;
+      out.m_tokens += out.m_length[s];
+    }
+  }
+  std::uint64_t terms = 0;
+  if (!in.fixed(terms) || terms > in.left() / 16) return std::nullopt;
+  out.m_terms.reserve(terms);
+  out.m_lists.reserve(terms);
+  for (std::uint64_t t = 0; t < terms; ++t) {
+    std::uint32_t size = 0;
+    std::string_view term;
+    std::uint32_t count = 0;
+    std::uint64_t length = 0;
+    std::string_view data;
+    if (!in.fixed(size) || !in.bytes(size, term) || !in.fixed(count) || !in.fixed(length) ||
+        !in.bytes(length, data) || count == 0 || count > slots)
+      return std::nullopt;
+    if (!out.m_terms.emplace(std::string(term), static_cast<std::uint32_t>(out.m_lists.size())).second)
+      return std::nullopt;  // a term twice
+    Postings p;
+    p.bytes.assign(reinterpret_cast<const std::uint8_t*>(data.data()),
+                   reinterpret_cast<const std::uint8_t*>(data.data()) + data.size());
+    const std::uint8_t* at = p.bytes.data();
+    const std::uint8_t* end = at + p.bytes.size();
+    std::uint64_t slot = 0;
+    for (std::uint32_t i = 0; i < count; ++i) {
+      std::uint32_t gap = 0;
+      std::uint32_t frequency = 0;
+      if (!get_varint_checked(at, end, gap) || !get_varint_checked(at, end, frequency)) return std::nullopt;
+      if ((i > 0 && gap == 0) || frequency == 0) return std::nullopt;
+      slot += gap;
+      if (slot >= slots) return std::nullopt;
+      if (out.m_alive[slot] != 0) ++p.live;
+    }
+    if (at != end) return std::nullopt;
+    p.last_slot = static_cast<std::uint32_t>(slot);
+    p.count = count;
+    out.m_postings_total += count;
+    out.m_lists.push_back(std::move(p));
+  }
+  if (in.left() != 0) return std::nullopt;
+  return out;
 }
 
 }  // namespace hn::services::rag

@@ -15,14 +15,20 @@
 // slot is marked dead (its postings skipped) and the index compacts itself when dead slots
 // outnumber live ones.
 //
-// Thread-safety: none inside; the owner (CorpusStore) holds a shared lock for search and an
-// exclusive one for add / remove.
+// Persistence: `encode` writes the state as it is (slots, then per term its postings' varint
+// bytes) and `decode` reads it back without tokenising anything, checking every count, slot
+// and varint so that no input can make a search read out of bounds; lexical_file.h frames
+// the bytes in a file with a version, the database's write stamp and a checksum.
+//
+// Thread-safety: none inside; the owner (CorpusStore) holds a shared lock for search and
+// encode, an exclusive one for add / remove.
 // Invariants: chunk ids are added in increasing order (AUTOINCREMENT) and never reused; a
 // term's live document frequency counts the live chunks holding it; every live chunk's
 // terms are in the postings.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -61,12 +67,20 @@ class LexicalIndex {
   // Gives back the postings' spare capacity (after a bulk build).
   void shrink_to_fit();
 
+  // Appends the whole state to `out` (little-endian; the layout is in lexical_index.cpp).
+  void encode(std::string& out) const;
+  // The index `encode` wrote; nullopt when the bytes are malformed in any way (counts past
+  // the end, ids out of order, a posting's slot out of range, a bad varint, a duplicate
+  // term). Derived counts (live chunks, tokens, document frequencies) are recomputed.
+  static std::optional<LexicalIndex> decode(std::string_view bytes);
+
   // The best `n` chunks for an OR of `terms` by bm25, best first (ties: the lower id);
   // only chunks inside `allowed` when it is given.
   std::vector<Hit> search(const std::vector<std::string>& terms, std::size_t n,
                           const ChunkRanges* allowed = nullptr) const;
 
   std::size_t size() const { return m_live; }                    // live chunks
+  std::int64_t last_chunk_id() const;                            // the highest live id, or 0
   std::int64_t document_frequency(std::string_view term) const;  // live chunks holding it
   std::size_t terms() const { return m_terms.size(); }           // distinct terms
   std::size_t postings() const { return m_postings_total; }      // including dead slots'

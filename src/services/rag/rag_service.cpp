@@ -94,6 +94,13 @@ Status RagService::start() {
       rag_log().warning("corpus not opened", Json{{"corpus", name}, {"error", store.error().to_string()}});
       continue;
     }
+    // What the open cost and why (a rebuilt index is the slow path: doc/design/rag.md).
+    const IndexReport& opened = (*store)->open_report();
+    rag_log().info("corpus opened",
+                   Json{{"corpus", name},
+                        {"lexical", opened.lexical_loaded ? std::string("loaded") : opened.lexical_rebuilt},
+                        {"lexical_ms", opened.lexical_ms},
+                        {"vectors", opened.rebuilt ? "rebuilt" : opened.loaded ? "loaded" : "none"}});
     m_corpora[name] = std::shared_ptr<CorpusStore>(std::move(*store));
   }
   HN_TRY(m_pipeline->start());

@@ -1,7 +1,8 @@
 // lexical_index_test.cpp — the in-memory BM25 index (services/rag/lexical_index.h) and FTS5's
 // tokenizer outside SQL (fts_tokenizer.h), against a real in-memory SQLite FTS5 table: the
 // terms are the ones FTS5 stores, the ranking is FTS5's bm25(), removal and compaction keep
-// frequencies and scores right. The store-level checks (after add/remove/reindex, reopen,
+// frequencies and scores right; encode / decode give back the same index and refuse any
+// malformed bytes. The store-level checks (after add/remove/reindex, reopen,
 // kill mid-write) are in corpus_store_test.cpp.
 #include "services/rag/lexical_index.h"
 
@@ -184,6 +185,135 @@ TEST_F(LexicalIndexTest, AllowedRangesAndTies) {
   EXPECT_TRUE(index.search({"pump"}, 0).empty());
   EXPECT_TRUE(LexicalIndex().search({"pump"}, 5).empty());
   EXPECT_GT(index.memory_bytes(), 0u);
+}
+
+// An index with dead slots, encoded and decoded: the same ranking (ids and scores exactly),
+// counts and document frequencies; the same writes on both keep them equal.
+TEST_F(LexicalIndexTest, EncodedIndexDecodesToTheSameIndex) {
+  std::mt19937_64 rng(5);
+  auto text = [&] {
+    std::string t;
+    const int words = 2 + static_cast<int>(rng() % 25);
+    for (int w = 0; w < words; ++w)
+      t += "w" + std::to_string(static_cast<int>(std::pow(150.0, std::uniform_real_distribution<double>(0, 1)(rng)))) +
+           " ";
+    return t;
+  };
+  LexicalIndex index;
+  std::map<std::int64_t, std::string> texts;
+  for (std::int64_t id = 1; id <= 600; ++id) {
+    texts[id] = text();
+    index.add(id * 3, count_terms(*tokenizer, texts[id]));
+  }
+  for (std::int64_t id = 1; id <= 600; id += 7) index.remove(id * 3, count_terms(*tokenizer, texts[id]));
+  std::string bytes;
+  index.encode(bytes);
+  auto decoded = LexicalIndex::decode(bytes);
+  ASSERT_TRUE(decoded.has_value());
+  auto same = [&](const std::string& when) {
+    EXPECT_EQ(decoded->size(), index.size()) << when;
+    EXPECT_EQ(decoded->terms(), index.terms()) << when;
+    EXPECT_EQ(decoded->postings(), index.postings()) << when;
+    EXPECT_EQ(decoded->last_chunk_id(), index.last_chunk_id()) << when;
+    for (int w = 0; w < 150; w += 7)
+      EXPECT_EQ(decoded->document_frequency("w" + std::to_string(w)), index.document_frequency("w" + std::to_string(w)))
+          << when;
+    for (int q = 0; q < 30; ++q) {
+      const auto words = tokenizer->query_terms(text(), 32);
+      const auto want = index.search(words, 20);
+      const auto got = decoded->search(words, 20);
+      ASSERT_EQ(got.size(), want.size()) << when;
+      for (std::size_t i = 0; i < got.size(); ++i) {
+        EXPECT_EQ(got[i].chunk_id, want[i].chunk_id) << when;
+        EXPECT_EQ(got[i].score, want[i].score) << when;
+      }
+    }
+  };
+  same("decoded");
+  for (std::int64_t id = 601; id <= 650; ++id) {
+    texts[id] = text();
+    index.add(id * 3, count_terms(*tokenizer, texts[id]));
+    decoded->add(id * 3, count_terms(*tokenizer, texts[id]));
+  }
+  for (std::int64_t id = 2; id <= 650; id += 5) {
+    index.remove(id * 3, count_terms(*tokenizer, texts[id]));
+    decoded->remove(id * 3, count_terms(*tokenizer, texts[id]));
+  }
+  same("after writes on both");
+  std::string again;
+  decoded->encode(again);
+  std::string original;
+  index.encode(original);
+  EXPECT_EQ(again.size(), original.size());  // the same state (the term order may differ)
+  // An empty index round-trips too.
+  std::string empty;
+  LexicalIndex().encode(empty);
+  auto none = LexicalIndex::decode(empty);
+  ASSERT_TRUE(none.has_value());
+  EXPECT_EQ(none->size(), 0u);
+  EXPECT_TRUE(none->search({"w1"}, 5).empty());
+}
+
+// Every truncation and trailing junk is refused; no flipped byte makes decode or a search
+// read out of bounds (the asan preset runs this): either refused, or an index that answers.
+TEST_F(LexicalIndexTest, DecodeRefusesMalformedBytesAndNeverReadsPastThem) {
+  LexicalIndex index;
+  index.add(1, count_terms(*tokenizer, "pump water pump"));
+  index.add(2, count_terms(*tokenizer, "water tank"));
+  index.add(9, count_terms(*tokenizer, "rain water tank filter"));
+  index.remove(2, count_terms(*tokenizer, "water tank"));
+  std::string bytes;
+  index.encode(bytes);
+  ASSERT_TRUE(LexicalIndex::decode(bytes).has_value());
+  for (std::size_t n = 0; n < bytes.size(); ++n)
+    EXPECT_FALSE(LexicalIndex::decode(std::string_view(bytes).substr(0, n)).has_value()) << n;
+  EXPECT_FALSE(LexicalIndex::decode(bytes + '\0').has_value());
+  const std::vector<std::string> all{"pump", "water", "tank", "rain", "filter"};
+  int refused = 0;
+  for (std::size_t at = 0; at < bytes.size(); ++at) {
+    for (unsigned char flip : {0x01, 0x80, 0xFF}) {
+      std::string bad = bytes;
+      bad[at] = static_cast<char>(static_cast<unsigned char>(bad[at]) ^ flip);
+      auto got = LexicalIndex::decode(bad);
+      if (!got) {
+        ++refused;
+        continue;
+      }
+      (void)got->search(all, 10);
+      const LexicalIndex::ChunkRanges ranges{{0, 5}};
+      (void)got->search(all, 10, &ranges);
+    }
+  }
+  EXPECT_GT(refused, 0);
+  // Slots out of order, a posting past the last slot, a term twice: each refused.
+  auto framed = [](std::vector<std::int64_t> ids, std::vector<std::pair<std::string, std::string>> terms) {
+    std::string out;
+    auto u = [&](std::uint64_t v, int n) {
+      for (int i = 0; i < n; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+    };
+    u(ids.size(), 8);
+    for (auto id : ids) u(static_cast<std::uint64_t>(id), 8);
+    for (std::size_t i = 0; i < ids.size(); ++i) u(3, 4);
+    for (std::size_t i = 0; i < ids.size(); ++i) out.push_back(1);
+    u(terms.size(), 8);
+    for (const auto& [term, postings] : terms) {
+      u(term.size(), 4);
+      out += term;
+      u(postings.size() / 2, 4);
+      u(postings.size(), 8);
+      out += postings;
+    }
+    return out;
+  };
+  EXPECT_TRUE(LexicalIndex::decode(framed({1, 2}, {{"a", std::string("\x00\x01\x01\x02", 4)}})).has_value());
+  EXPECT_FALSE(LexicalIndex::decode(framed({2, 1}, {{"a", std::string("\x00\x01", 2)}})).has_value());
+  EXPECT_FALSE(LexicalIndex::decode(framed({1, 2}, {{"a", std::string("\x00\x01\x02\x01", 4)}})).has_value());
+  EXPECT_FALSE(LexicalIndex::decode(framed({1, 2}, {{"a", std::string("\x00\x01\x00\x01", 4)}})).has_value());
+  EXPECT_FALSE(LexicalIndex::decode(framed({1, 2}, {{"a", std::string("\x00\x00", 2)}})).has_value());
+  EXPECT_FALSE(
+      LexicalIndex::decode(framed({1, 2}, {{"a", std::string("\x00\x01", 2)}, {"a", std::string("\x01\x01", 2)}}))
+          .has_value());
+  EXPECT_FALSE(LexicalIndex::decode(framed({1}, {{"a", std::string("\x80\x80\x80\x80\x80\x01", 6)}})).has_value());
 }
 
 }  // namespace

@@ -14,23 +14,14 @@
 
 #include "blobs/store.h"
 #include "core/file_util.h"
+#include "blobs/blob_fixtures.h"
 #include "support/test_support.h"
 
 namespace hn::blobs {
 namespace {
 
-Bytes pattern_bytes(std::size_t n, std::uint32_t seed) {
-  Bytes out(n);
-  std::mt19937 rng(seed);
-  for (auto& b : out) b = static_cast<std::uint8_t>(rng());
-  return out;
-}
-
-Bytes slurp(const fs::path& path) {
-  auto s = read_file(path);
-  EXPECT_TRUE(s.has_value());
-  return s ? Bytes(s->begin(), s->end()) : Bytes{};
-}
+using test_fixtures::pattern_bytes;
+using test_fixtures::slurp;
 
 // The bytes of chunk i of data (manifest order).
 std::span<const std::uint8_t> piece(const Bytes& data, const ChunkRef& c) {

@@ -12,23 +12,14 @@
 #include "blobs/chunker.h"
 #include "blobs/store.h"
 #include "core/file_util.h"
+#include "blobs/blob_fixtures.h"
 #include "support/test_support.h"
 
 namespace hn::blobs {
 namespace {
 
-Bytes pattern_bytes(std::size_t n, std::uint32_t seed = 5) {
-  Bytes out(n);
-  std::mt19937 rng(seed);
-  for (auto& b : out) b = static_cast<std::uint8_t>(rng());
-  return out;
-}
-
-Bytes slurp(const fs::path& path) {
-  auto s = read_file(path);
-  EXPECT_TRUE(s.has_value());
-  return s ? Bytes(s->begin(), s->end()) : Bytes{};
-}
+Bytes pattern_bytes(std::size_t n, std::uint32_t seed = 5) { return test_fixtures::pattern_bytes(n, seed); }
+using test_fixtures::slurp;
 
 int count_entries(const fs::path& dir) {
   int n = 0;

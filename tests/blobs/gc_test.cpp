@@ -7,17 +7,13 @@
 #include <random>
 
 #include "blobs/store.h"
+#include "blobs/blob_fixtures.h"
 #include "support/test_support.h"
 
 namespace hn::blobs {
 namespace {
 
-Bytes pattern_bytes(std::size_t n, std::uint32_t seed) {
-  Bytes out(n);
-  std::mt19937 rng(seed);
-  for (auto& b : out) b = static_cast<std::uint8_t>(rng());
-  return out;
-}
+using test_fixtures::pattern_bytes;
 
 // Bytes of regular files under dir, walked directly (a probe must not call the store).
 std::uint64_t dir_bytes(const fs::path& dir) {

@@ -12,27 +12,18 @@
 
 #include "core/file_util.h"
 #include "core/hash.h"
+#include "blobs/blob_fixtures.h"
 #include "support/test_support.h"
 
 namespace hn::blobs {
 namespace {
 
-Bytes pattern_bytes(std::size_t n, std::uint32_t seed = 11) {
-  Bytes out(n);
-  std::mt19937 rng(seed);
-  for (auto& b : out) b = static_cast<std::uint8_t>(rng());
-  return out;
-}
+Bytes pattern_bytes(std::size_t n, std::uint32_t seed = 11) { return test_fixtures::pattern_bytes(n, seed); }
+using test_fixtures::slurp;
 
 void write_bytes(const fs::path& path, const Bytes& data) {
   std::ofstream f(path, std::ios::binary);
   f.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
-}
-
-Bytes slurp(const fs::path& path) {
-  auto s = read_file(path);
-  EXPECT_TRUE(s.has_value());
-  return Bytes(s->begin(), s->end());
 }
 
 fs::path chunk_file_of(const fs::path& root, const std::string& cid) {

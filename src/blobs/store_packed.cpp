@@ -201,9 +201,7 @@ Result<Bytes> BlobStore::read_blob_chunk(const BlobManifest& manifest, const Chu
 
 Result<ExportKind> BlobStore::export_blob(std::string_view manifest_cid, const fs::path& out,
                                           ExportMode mode) {
-  if (!is_valid_cid(manifest_cid)) {
-    return make_error(ErrorCode::bad_request, "not a \"blake3:<64 hex>\" CID: " + std::string(manifest_cid));
-  }
+  HN_TRY(detail::check_cid_arg(manifest_cid));
   if (mode == ExportMode::share) {
     std::shared_lock lock(m_lock);
     HN_TRY_ASSIGN(auto m, load_manifest_locked(manifest_cid));

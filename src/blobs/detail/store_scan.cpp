@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "blobs/detail/posix_io.h"
+#include "core/hash.h"
 
 namespace hn::blobs::detail {
 
@@ -17,6 +18,13 @@ namespace fs = std::filesystem;
 bool is_lower_hex(std::string_view s) {
   return std::all_of(s.begin(), s.end(),
                      [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+Status check_cid_arg(std::string_view cid) {
+  if (!is_valid_cid(cid)) {
+    return make_error(ErrorCode::bad_request, "not a \"blake3:<64 hex>\" CID: " + std::string(cid));
+  }
+  return {};
 }
 
 fs::path cid_path(const fs::path& root, std::string_view cid, std::string_view suffix) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "blobs/chunker.h"
+#include "core/error.h"
 
 namespace hn::blobs::detail {
 
@@ -33,6 +34,9 @@ struct Entry {
 };
 
 bool is_lower_hex(std::string_view s);
+
+// bad_request unless cid is "blake3:<64 hex>" (an argument of the store's API).
+Status check_cid_arg(std::string_view cid);
 
 // <root>/<aa>/<62 hex><suffix> for a valid CID.
 std::filesystem::path cid_path(const std::filesystem::path& root, std::string_view cid,

@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include "bus/descriptor.h"
+
 namespace hn::services::chat {
 using bus::CapabilityDescriptor;
 
@@ -25,17 +27,9 @@ Json response_of(Json output) {
 
 CapabilityDescriptor base(const char* name, TrustLevel trust, int timeout_seconds, Json input,
                           Json output) {
-  CapabilityDescriptor d;
-  d.name = name;
-  d.version = Version{1, 0};
-  d.stability = Stability::stable;
+  CapabilityDescriptor d = bus::stable_descriptor(name, trust, 8, timeout_seconds);  // 8: M10 §3.4
   d.request_schema = request_of(std::move(input));
   d.response_schema = response_of(std::move(output));
-  d.params = Json::object();
-  d.max_concurrent = 8;  // M10 §3.4
-  d.trust_required = trust;
-  d.timeout_seconds = timeout_seconds;
-  d.idempotent = true;
   return d;
 }
 

@@ -4,6 +4,8 @@
 // come back as bad_request naming the field (post.h).
 #include "services/market/market_service.h"
 
+#include "bus/descriptor.h"
+
 namespace hn::services::market {
 namespace {
 
@@ -60,17 +62,10 @@ Json written_response() {
 
 bus::CapabilityDescriptor descriptor(const char* name, Json request, Json response,
                                      int max_concurrent, int timeout_seconds) {
-  bus::CapabilityDescriptor d;
-  d.name = name;
-  d.version = Version{1, 0};
-  d.stability = Stability::stable;
+  bus::CapabilityDescriptor d =
+      bus::stable_descriptor(name, TrustLevel::member, max_concurrent, timeout_seconds);
   d.request_schema = std::move(request);
   d.response_schema = std::move(response);
-  d.params = Json::object();
-  d.max_concurrent = max_concurrent;
-  d.trust_required = TrustLevel::member;
-  d.timeout_seconds = timeout_seconds;
-  d.idempotent = true;
   return d;
 }
 

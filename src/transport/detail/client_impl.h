@@ -16,33 +16,16 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 
 #include "observability/standard_metrics.h"
 #include "transport/binary_frames.h"
-#include "transport/flow_control.h"
 #include "transport/client.h"
+#include "transport/detail/asio_names.h"
+#include "transport/flow_control.h"
 
 namespace hn::transport {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace ssl = asio::ssl;
-using tcp = asio::ip::tcp;
-using SslStream = beast::ssl_stream<beast::tcp_stream>;
-using asio::redirect_error;
-using asio::use_awaitable;
 using Clock_ = std::chrono::steady_clock;
 
 namespace detail {

@@ -15,37 +15,19 @@
 #include <vector>
 
 #include <boost/asio/async_result.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/dispatch.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 
 #include "core/buffer_pool.h"
 #include "transport/binary_frames.h"
+#include "transport/detail/asio_names.h"
 #include "transport/flow_control.h"
 #include "transport/replay_guard.h"
 #include "transport/sse.h"
 
 namespace hn::transport {
-
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace ssl = asio::ssl;
-using tcp = asio::ip::tcp;
-using SslStream = beast::ssl_stream<beast::tcp_stream>;
-using asio::redirect_error;
-using asio::use_awaitable;
 
 // A stream write goes out once this much is encoded, window room or not.
 inline constexpr std::size_t STREAM_WRITE_FLUSH_BYTES = 64 * 1024;

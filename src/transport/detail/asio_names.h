@@ -1,0 +1,27 @@
+// asio_names.h — the Boost.Asio / Beast headers and short names the transport's server and
+// client insides share (detail/server_impl.h, detail/client_impl.h).
+#pragma once
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+namespace hn::transport {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+using SslStream = beast::ssl_stream<beast::tcp_stream>;
+using asio::redirect_error;
+using asio::use_awaitable;
+
+}  // namespace hn::transport

@@ -143,16 +143,7 @@ Result<bool> ExportFile::write_direct(std::int64_t offset, std::span<const std::
 Status ExportFile::write_at(std::int64_t offset, std::span<const std::uint8_t> data) {
   HN_TRY_ASSIGN(const bool direct, write_direct(offset, data));
   if (direct) return {};
-  std::size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n = ::pwrite(m_fd.get(), data.data() + done, data.size() - done,
-                               static_cast<off_t>(offset + static_cast<std::int64_t>(done)));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return detail::errno_error("write", m_tmp, errno);
-    }
-    done += static_cast<std::size_t>(n);
-  }
+  HN_TRY(detail::pwrite_all(m_fd.get(), offset, data, m_tmp));
   if (m_options.sync) {
     detail::start_writeback(m_fd.get(), offset, static_cast<std::int64_t>(data.size()));
   }
@@ -160,18 +151,7 @@ Status ExportFile::write_at(std::int64_t offset, std::span<const std::uint8_t> d
 }
 
 Result<std::size_t> ExportFile::read_at(std::int64_t offset, std::span<std::uint8_t> out) const {
-  std::size_t done = 0;
-  while (done < out.size()) {
-    const ssize_t n = ::pread(m_fd.get(), out.data() + done, out.size() - done,
-                              static_cast<off_t>(offset + static_cast<std::int64_t>(done)));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return detail::errno_error("read", m_tmp, errno);
-    }
-    if (n == 0) break;
-    done += static_cast<std::size_t>(n);
-  }
-  return done;
+  return detail::pread_full(m_fd.get(), offset, out, m_tmp);
 }
 
 Status ExportFile::commit() {

@@ -169,15 +169,7 @@ Result<Bytes> BlobStore::read_data_locked(const fs::path& data, std::int64_t off
                                           std::int64_t size, std::string_view chunk_cid) const {
   HN_TRY_ASSIGN(auto fd, detail::open_for_read(data));
   Bytes out = BufferPool::chunks().take(static_cast<std::size_t>(size));  // warm pages
-  std::size_t done = 0;
-  while (done < out.size()) {
-    const ssize_t n = ::pread(fd.get(), out.data() + done, out.size() - done,
-                              static_cast<off_t>(offset + static_cast<std::int64_t>(done)));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return detail::errno_error("read", data, errno);
-    if (n == 0) break;
-    done += static_cast<std::size_t>(n);
-  }
+  HN_TRY_ASSIGN(const std::size_t done, detail::pread_full(fd.get(), offset, out, data));
   if (done != out.size() || !verify_chunk(out, chunk_cid)) {
     return make_error(ErrorCode::hash_mismatch, "stored blob corrupted at offset " +
                                                     std::to_string(offset) + ": " + data.string());

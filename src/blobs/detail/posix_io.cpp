@@ -71,6 +71,36 @@ Status write_all(int fd, std::span<const std::uint8_t> data, const fs::path& pat
   return {};
 }
 
+Result<std::size_t> pread_full(int fd, std::int64_t offset, std::span<std::uint8_t> out,
+                               const fs::path& path) {
+  std::size_t got = 0;
+  while (got < out.size()) {
+    const ssize_t n = ::pread(fd, out.data() + got, out.size() - got,
+                              static_cast<off_t>(offset + static_cast<std::int64_t>(got)));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno_error("read", path, errno);
+    }
+    if (n == 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  return got;
+}
+
+Status pwrite_all(int fd, std::int64_t offset, std::span<const std::uint8_t> data, const fs::path& path) {
+  std::size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = ::pwrite(fd, data.data() + done, data.size() - done,
+                               static_cast<off_t>(offset + static_cast<std::int64_t>(done)));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno_error("write", path, errno);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  return {};
+}
+
 Result<AtomicFileWriter> AtomicFileWriter::create(const fs::path& target) {
   const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
   fs::path tmp = dir / ("." + target.filename().string() + std::string(TEMP_MARKER) + new_ulid());

@@ -53,6 +53,10 @@ Result<UniqueFd> open_for_read(const fs::path& path);
 Result<std::size_t> read_full(int fd, std::span<std::uint8_t> out, const fs::path& path);
 // Writes all of data.
 Status write_all(int fd, std::span<const std::uint8_t> data, const fs::path& path);
+// The same at a position (pread / pwrite: safe from several threads on one descriptor).
+Result<std::size_t> pread_full(int fd, std::int64_t offset, std::span<std::uint8_t> out,
+                               const fs::path& path);
+Status pwrite_all(int fd, std::int64_t offset, std::span<const std::uint8_t> data, const fs::path& path);
 
 // How a writer flushes what it wrote before it renames or closes: not at all, by starting the
 // kernel's writeback without waiting (sync_file_range WRITE: a later fsync/syncfs then finds

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -98,6 +99,24 @@ inline std::vector<std::string> fts5_ranking(const fs::path& db_file, const std:
     out.push_back(s->column_text(0) + "#" + std::to_string(s->column_int(1)));
   }
   return out;
+}
+
+// Reindexes every chunk of the store under `model` (pages of 50 chunks, vectors from
+// `vectors_for(n)`) and commits; a failure fails the calling test.
+inline void reindex_all(CorpusStore& store, const std::string& model, int dim,
+                        const std::function<std::vector<std::vector<float>>(std::size_t)>& vectors_for) {
+  ASSERT_TRUE(store.begin_reindex(model, dim));
+  std::int64_t after = 0;
+  while (true) {
+    auto page = store.chunks_after(after, 50);
+    ASSERT_TRUE(page.has_value());
+    if (page->empty()) break;
+    std::vector<std::int64_t> ids;
+    for (const auto& c : *page) ids.push_back(c.id);
+    ASSERT_TRUE(store.put_reindexed(ids, vectors_for(ids.size())));
+    after = page->back().id;
+  }
+  ASSERT_TRUE(store.commit_reindex());
 }
 
 }  // namespace hn::services::rag::corpus_test

@@ -281,18 +281,8 @@ TEST_F(CorpusLexicalFile, WritesAfterALoadStayRightAndAreSaved) {
     ASSERT_TRUE(store->open_report().lexical_loaded) << store->open_report().lexical_rebuilt;
     EXPECT_TRUE(finds(*store, "zeppelin"));
     agree(*store, "reopened after writes");
-    ASSERT_TRUE(store->begin_reindex("m2", DIM));
-    std::int64_t after = 0;
-    while (true) {
-      auto page = store->chunks_after(after, 50);
-      ASSERT_TRUE(page.has_value());
-      if (page->empty()) break;
-      std::vector<std::int64_t> ids;
-      for (const auto& c : *page) ids.push_back(c.id);
-      ASSERT_TRUE(store->put_reindexed(ids, prose.vectors(ids.size())));
-      after = page->back().id;
-    }
-    ASSERT_TRUE(store->commit_reindex());
+    reindex_all(*store, "m2", DIM, [&](std::size_t n) { return prose.vectors(n); });
+    if (HasFatalFailure()) return;
     agree(*store, "reindexed");
   }
   {

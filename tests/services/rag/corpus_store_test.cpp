@@ -574,18 +574,8 @@ TEST_F(CorpusStoreTest, LexicalIndexAgreesWithFts5AfterEveryWrite) {
     }
     for (int d = 1; d < 30; d += 4) ASSERT_TRUE(store->remove_document(cid("d" + std::to_string(d))));
     agree(*store, "replaced and removed");
-    ASSERT_TRUE(store->begin_reindex("m2", DIM));
-    std::int64_t after = 0;
-    while (true) {
-      auto page = store->chunks_after(after, 50);
-      ASSERT_TRUE(page.has_value());
-      if (page->empty()) break;
-      std::vector<std::int64_t> ids;
-      for (const auto& c : *page) ids.push_back(c.id);
-      ASSERT_TRUE(store->put_reindexed(ids, vectors(ids.size())));
-      after = page->back().id;
-    }
-    ASSERT_TRUE(store->commit_reindex());
+    reindex_all(*store, "m2", DIM, [&](std::size_t n) { return vectors(n); });
+    if (HasFatalFailure()) return;
     agree(*store, "reindexed");
   }
   {

@@ -259,8 +259,10 @@ Result<EngineResult> LlamaEngine::generate(std::string_view prompt, bool parse_s
       lk.unlock();
       if (was_full) m_wake.notify_one();
       bool refused = false;
+      // The sink may cancel the token itself: nothing is delivered after that, even from
+      // the pieces already taken out of the queue.
       for (const auto& p : pieces) {
-        if (!deliver || refused) break;
+        if (!deliver || refused || cancel.is_cancelled()) break;
         refused = !sink(p);
       }
       lk.lock();

@@ -5,20 +5,15 @@
 #include <iterator>
 #include <utility>
 
+#include "bus/descriptor.h"
 #include "core/constants.h"
 
 namespace hn::node::detail {
 namespace {
 
 bus::CapabilityDescriptor base(const char* name, TrustLevel trust) {
-  bus::CapabilityDescriptor d;
-  d.name = name;
-  d.version = Version{1, 0};
-  d.stability = Stability::stable;
-  d.params = Json::object();
-  d.max_concurrent = 8;
-  d.trust_required = trust;
-  d.timeout_seconds = RPC_DEFAULT_TIMEOUT_SECONDS;
+  bus::CapabilityDescriptor d = bus::stable_descriptor(name, trust, 8, RPC_DEFAULT_TIMEOUT_SECONDS);
+  d.idempotent = false;
   d.response_schema = Json::parse(R"({
     "type": "object",
     "required": ["output"],

@@ -7,6 +7,8 @@
 #include <chrono>
 #include <thread>
 
+#include "bus/descriptor.h"
+
 namespace hn::services::diag {
 using namespace hn::bus;  // NOLINT: the bus types this file implements against
 namespace {
@@ -32,10 +34,8 @@ Error stopped(const CallContext& ctx) {
 }  // namespace
 
 CapabilityDescriptor diag_echo_descriptor() {
-  CapabilityDescriptor d;
-  d.name = DIAG_ECHO_CAPABILITY;
-  d.version = Version{1, 0};
-  d.stability = Stability::stable;
+  CapabilityDescriptor d = bus::stable_descriptor(DIAG_ECHO_CAPABILITY, TrustLevel::member, 16,
+                                                  RPC_DEFAULT_TIMEOUT_SECONDS);
   d.request_schema = Json::parse(R"({
     "type": "object",
     "required": ["input"],
@@ -77,11 +77,6 @@ CapabilityDescriptor diag_echo_descriptor() {
     },
     "additionalProperties": false
   })");
-  d.params = Json::object();
-  d.max_concurrent = 16;
-  d.trust_required = TrustLevel::member;
-  d.timeout_seconds = RPC_DEFAULT_TIMEOUT_SECONDS;
-  d.idempotent = true;
   return d;
 }
 

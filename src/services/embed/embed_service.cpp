@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdlib>
 
+#include "bus/descriptor.h"
 #include "observability/logging.h"
 #include "services/embed/http_embedders.h"
 #include "services/embed/llama_embedder.h"
@@ -41,10 +42,8 @@ bool is_gguf_path(const std::string& model) {
 }  // namespace
 
 CapabilityDescriptor embed_text_descriptor(const std::string& model, int dim) {
-  CapabilityDescriptor d;
-  d.name = EMBED_TEXT_CAPABILITY;
-  d.version = Version{1, 0};
-  d.stability = Stability::stable;
+  CapabilityDescriptor d = bus::stable_descriptor(EMBED_TEXT_CAPABILITY, TrustLevel::member,
+                                                  EMBED_MAX_CONCURRENT, 15);  // 15 s: M11 §3.3
   // M11 §3.3's schema without its minItems/maxItems: the contract answers a request over
   // the limits with bad_request (§4.3), which the handler gives; a schema limit would make
   // the bus answer schema_mismatch (doc/design/embed.md).
@@ -75,18 +74,13 @@ CapabilityDescriptor embed_text_descriptor(const std::string& model, int dim) {
   Json params{{"model", model}};
   if (dim > 0) params["dim"] = dim;
   d.params = std::move(params);
-  d.max_concurrent = EMBED_MAX_CONCURRENT;
-  d.trust_required = TrustLevel::member;
-  d.timeout_seconds = 15;  // M11 §3.3
-  d.idempotent = true;
   return d;
 }
 
 CapabilityDescriptor embed_tokenize_descriptor(const std::string& model) {
-  CapabilityDescriptor d;
-  d.name = EMBED_TOKENIZE_CAPABILITY;
-  d.version = Version{1, 0};
-  d.stability = Stability::stable;
+  // Local-only: the node's own services (and its CLI) measure text; no peer needs it.
+  CapabilityDescriptor d = bus::stable_descriptor(EMBED_TOKENIZE_CAPABILITY, TrustLevel::self,
+                                                  EMBED_MAX_CONCURRENT, 15);
   d.request_schema = Json::parse(R"({
     "type": "object",
     "required": ["input"],
@@ -109,11 +103,6 @@ CapabilityDescriptor embed_tokenize_descriptor(const std::string& model) {
     }
   })");
   d.params = Json{{"model", model}};
-  d.max_concurrent = EMBED_MAX_CONCURRENT;
-  // Local-only: the node's own services (and its CLI) measure text; no peer needs it.
-  d.trust_required = TrustLevel::self;
-  d.timeout_seconds = 15;
-  d.idempotent = true;
   return d;
 }
 

@@ -2,6 +2,8 @@
 // and the params predicate (M04 §3.6).
 #include "services/llm/llm_service.h"
 
+#include "bus/descriptor.h"
+
 namespace hn::services::llm {
 namespace {
 
@@ -44,14 +46,9 @@ constexpr const char* TOKEN_FRAME_SCHEMA = R"({
 })";
 
 bus::CapabilityDescriptor base(const char* name) {
-  bus::CapabilityDescriptor d;
-  d.name = name;
-  d.version = Version{1, 0};
-  d.stability = Stability::stable;
+  bus::CapabilityDescriptor d = bus::stable_descriptor(name, TrustLevel::member, 4,
+                                                       LLM_GENERATION_DEFAULT_TIMEOUT_SECONDS);
   d.stream_schema = Json::parse(TOKEN_FRAME_SCHEMA);
-  d.max_concurrent = 4;
-  d.trust_required = TrustLevel::member;
-  d.timeout_seconds = LLM_GENERATION_DEFAULT_TIMEOUT_SECONDS;
   d.idempotent = false;  // CONTRACT §4.1: sampling is not deterministic
   return d;
 }

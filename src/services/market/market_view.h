@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "core/query_words.h"
 #include "core/types.h"
 #include "events/detail/sqlite.h"
 #include "events/replay.h"
@@ -122,7 +123,9 @@ class MarketView final : public events::MaterialisedView {
   std::int64_t m_skipped = 0;
 };
 
-// Splits a search query into FTS5-safe words (letters and digits; at most 16).
-std::vector<std::string> query_words(std::string_view query);
+// Splits a search query into FTS5-safe words (core/query_words.h; at most 16).
+inline std::vector<std::string> query_words(std::string_view query) {
+  return hn::query_words(query, 16);
+}
 
 }  // namespace hn::services::market

@@ -133,11 +133,7 @@ Result<std::vector<LexicalHit>> MarketView::search(
     const std::vector<std::string>& hidden_authors) const {
   std::vector<LexicalHit> hits;
   if (words.empty()) return hits;
-  std::string match;
-  for (const auto& w : words) {
-    if (!match.empty()) match += " OR ";
-    match += '"' + w + '"';
-  }
+  const std::string match = fts_match_expression(words);
   const auto want = static_cast<std::size_t>(std::max(1, limit));
   // Ranked inside FTS5 first — row ids and scores only (`rank` is bm25 with title 4, body 1,
   // tags 2, set in the schema) — then only the best posts are read. Joining every match to
@@ -224,30 +220,6 @@ Json MarketView::counts(std::int64_t now_ms) const {
   const std::int64_t current = (has_active && *has_active) ? active.column_int(0) : -1;
   active.reset();
   return Json{{"posts", total}, {"active", current}, {"skipped", m_skipped}};
-}
-
-std::vector<std::string> query_words(std::string_view query) {
-  std::vector<std::string> words;
-  std::string word;
-  auto flush = [&] {
-    if (!word.empty() && words.size() < 16 &&
-        std::find(words.begin(), words.end(), word) == words.end()) {
-      words.push_back(word);
-    }
-    word.clear();
-  };
-  for (char ch : query) {
-    const auto c = static_cast<unsigned char>(ch);
-    const bool keep =
-        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80;
-    if (keep) {
-      word += static_cast<char>((c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c);
-    } else {
-      flush();
-    }
-  }
-  flush();
-  return words;
 }
 
 }  // namespace hn::services::market

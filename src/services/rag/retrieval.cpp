@@ -1,4 +1,4 @@
-// retrieval.cpp — FTS query words, the metadata filter and RRF (see retrieval.h).
+// retrieval.cpp — the metadata filter and RRF (see retrieval.h).
 #include "services/rag/retrieval.h"
 
 #include <algorithm>
@@ -7,45 +7,6 @@
 #include "services/rag/corpus_store.h"
 
 namespace hn::services::rag {
-
-std::vector<std::string> query_words(std::string_view text) {
-  std::vector<std::string> words;
-  std::string word;
-  auto flush = [&] {
-    if (!word.empty() && words.size() < FTS_MAX_WORDS &&
-        std::find(words.begin(), words.end(), word) == words.end()) {
-      words.push_back(word);
-    }
-    word.clear();
-  };
-  for (char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    const bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80;
-    if (keep) {
-      word += static_cast<char>((c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c);
-    } else {
-      flush();
-    }
-  }
-  flush();
-  return words;
-}
-
-std::string fts_match_expression(const std::vector<std::string>& words) {
-  std::string match;
-  for (const auto& w : words) {
-    if (!match.empty()) match += " OR ";
-    // Words hold no '"' (query_words keeps letters, digits and non-ASCII bytes); double
-    // any anyway, as FTS5's string syntax wants.
-    match += '"';
-    for (char c : w) {
-      if (c == '"') match += '"';
-      match += c;
-    }
-    match += '"';
-  }
-  return match;
-}
 
 namespace {
 

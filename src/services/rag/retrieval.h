@@ -16,6 +16,7 @@
 
 #include "core/error.h"
 #include "core/json.h"
+#include "core/query_words.h"
 
 namespace hn::services::rag {
 
@@ -26,11 +27,11 @@ inline constexpr int RRF_K = 60;
 // At most this many words (terms) of a query are ranked.
 inline constexpr std::size_t FTS_MAX_WORDS = 32;
 
-// The query's words (letters, digits and any non-ASCII byte; lower-cased ASCII),
-// de-duplicated, at most FTS_MAX_WORDS.
-std::vector<std::string> query_words(std::string_view text);
-// `"w1" OR "w2" …` for FTS5 MATCH; "" when the text has no word.
-std::string fts_match_expression(const std::vector<std::string>& words);
+// The query's words (core/query_words.h), at most FTS_MAX_WORDS.
+inline std::vector<std::string> query_words(std::string_view text) {
+  return hn::query_words(text, FTS_MAX_WORDS);
+}
+using hn::fts_match_expression;
 
 // CONTRACT §4.4 filter: equality on a document field (doc_cid, title, language,
 // media_type) or a metadata key; "min_<key>" / "max_<key>" with a number compare a

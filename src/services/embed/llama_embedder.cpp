@@ -10,39 +10,9 @@
 
 #include "ggml-cpu.h"
 #include "llama.h"
-#include "observability/logging.h"
+#include "llamacpp/runtime.h"
 
 namespace hn::services::embed {
-namespace {
-
-// llama.cpp's warnings and errors go to our log; its load chatter is dropped. (The llm
-// service installs the same forwarding; services share no code, and either one serves.)
-void forward_llama_log(ggml_log_level level, const char* text, void* /*user*/) {
-  static const observability::Logger log("embed.llama_cpp");
-  thread_local std::string line;
-  thread_local ggml_log_level line_level = GGML_LOG_LEVEL_NONE;
-  if (level != GGML_LOG_LEVEL_CONT) line_level = level;
-  if (line_level != GGML_LOG_LEVEL_WARN && line_level != GGML_LOG_LEVEL_ERROR) return;
-  line += text;
-  if (line.empty() || line.back() != '\n') return;
-  line.pop_back();
-  if (line_level == GGML_LOG_LEVEL_ERROR) {
-    log.error(line);
-  } else {
-    log.warning(line);
-  }
-  line.clear();
-}
-
-void init_llama_once() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    llama_log_set(forward_llama_log, nullptr);
-    llama_backend_init();
-  });
-}
-
-}  // namespace
 
 void l2_normalize(Vector& v) {
   double sum = 0.0;
@@ -69,7 +39,7 @@ Status LlamaEmbedder::start() {
     m_error = "no GGUF file at '" + path + "'";
     return make_error(ErrorCode::not_found, "embedding: " + m_error);
   }
-  init_llama_once();
+  llamacpp::init_once();
   llama_model_params mp = llama_model_default_params();
   mp.n_gpu_layers = 0;
   m_model = llama_model_load_from_file(path.c_str(), mp);

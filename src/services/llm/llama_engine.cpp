@@ -7,43 +7,12 @@
 
 #include "ggml-cpu.h"
 #include "llama.h"
-#include "observability/logging.h"
+#include "llamacpp/runtime.h"
 #include "services/llm/llama_sampling.h"
 #include "services/llm/llama_text.h"
 
 namespace hn::services::llm {
 namespace {
-
-const observability::Logger& engine_log() {
-  static const observability::Logger log("llm.llama_cpp");
-  return log;
-}
-
-// llama.cpp's own log lines: warnings and errors go to ours, the rest (load chatter) is
-// dropped. Lines may arrive in pieces; they are joined until the newline.
-void forward_llama_log(ggml_log_level level, const char* text, void* /*user*/) {
-  thread_local std::string line;
-  thread_local ggml_log_level line_level = GGML_LOG_LEVEL_NONE;
-  if (level != GGML_LOG_LEVEL_CONT) line_level = level;
-  if (line_level != GGML_LOG_LEVEL_WARN && line_level != GGML_LOG_LEVEL_ERROR) return;
-  line += text;
-  if (line.empty() || line.back() != '\n') return;
-  line.pop_back();
-  if (line_level == GGML_LOG_LEVEL_ERROR) {
-    engine_log().error(line);
-  } else {
-    engine_log().warning(line);
-  }
-  line.clear();
-}
-
-void init_llama_once() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    llama_log_set(forward_llama_log, nullptr);
-    llama_backend_init();
-  });
-}
 
 std::string meta(const llama_model* model, const char* key) {
   char buf[256];
@@ -110,7 +79,7 @@ Result<std::unique_ptr<LlamaEngine>> LlamaEngine::open(const EngineOptions& opti
     return make_error(ErrorCode::not_found,
                       "llama_cpp: no GGUF file at '" + options.model_path.string() + "'");
   }
-  init_llama_once();
+  llamacpp::init_once();
   std::unique_ptr<LlamaEngine> e(new LlamaEngine());
   llama_model_params mp = llama_model_default_params();
   mp.n_gpu_layers = 0;

@@ -1,7 +1,8 @@
 // stream_bridge_test.cpp — the worker → network hand-off of stream frames: a push made
 // while the network side is busy emitting is not lost (the wait returns at once), frames
 // keep their order, the result comes after the frames, a worker's push into a full queue
-// waits until the consumer takes, and an abandoned bridge fails pushes with partition.
+// waits until the consumer takes — also when the queued payload bytes reach their bound —
+// and an abandoned bridge fails pushes with partition.
 #include "node/detail/stream_bridge.h"
 
 #include <gtest/gtest.h>
@@ -106,6 +107,39 @@ TEST(NodeStreamBridge, WorkerPushIntoAFullQueueWaitsForTake) {
   auto next = bridge->take();
   ASSERT_EQ(next.frames.size(), 1u);
   EXPECT_EQ(next.frames[0].data["i"], 2);
+}
+
+// A file stream's frames carry 256 KiB payloads: the queue is full once their bytes reach
+// payload_capacity, however few frames that is; one frame always fits an empty queue.
+TEST(NodeStreamBridge, QueuedPayloadBytesAreBoundedToo) {
+  asio::io_context io;
+  auto bridge = std::make_shared<StreamBridge>(io.get_executor(), 64, 1000);
+  auto big = [](int i, std::size_t n) {
+    return bus::StreamFrame{"chunk", Json{{"i", i}}, Bytes(n, static_cast<std::uint8_t>(i))};
+  };
+  ASSERT_TRUE(bridge->push(big(0, 600), false).has_value());
+  EXPECT_FALSE(bridge->congested());
+  ASSERT_TRUE(bridge->push(big(1, 600), false).has_value());  // 1200 ≥ 1000: now full
+  EXPECT_TRUE(bridge->congested());
+  std::atomic<bool> returned{false};
+  std::thread worker([&] {
+    EXPECT_TRUE(bridge->push(big(2, 10), false).has_value());
+    returned = true;
+  });
+  const bool parked = parked_before_returning(*bridge, returned);
+  EXPECT_FALSE(returned);
+  const auto first = bridge->take();
+  worker.join();
+  ASSERT_TRUE(parked) << "the push did not wait for the payload bytes to drain";
+  EXPECT_EQ(first.frames.size(), 2u);
+  EXPECT_FALSE(bridge->congested());  // the count starts again after take()
+  // One frame larger than the whole bound still goes into an empty queue.
+  EXPECT_EQ(bridge->take().frames.size(), 1u);
+  ASSERT_TRUE(bridge->push(big(3, 5000), false).has_value());
+  EXPECT_TRUE(bridge->congested());
+  const auto last = bridge->take();
+  ASSERT_EQ(last.frames.size(), 1u);
+  EXPECT_EQ(last.frames[0].payload.size(), 5000u);
 }
 
 TEST(NodeStreamBridge, AbandonedBridgeFailsPushesWithPartition) {

@@ -7,13 +7,15 @@
 // posts its wake while no wait is pending (that wake would be lost). The check and the
 // start of the wait happen on the network thread without yielding in between, so a wake
 // posted after the check always finds the wait. At most one wake is posted at a time.
-// Backpressure: a worker push waits while the queue holds `capacity` frames. A push made
+// Backpressure: a worker push waits while the queue holds `capacity` frames, or frames
+// whose binary payloads add up to `payload_capacity` bytes (a file stream's 256 KiB chunks:
+// 64 queued frames were 16 MiB a stream, held besides the batch being written). A push made
 // ON the network thread (a remote stream relayed by the transport client) never waits —
 // waiting there would deadlock the consumer — and fails with capacity_exceeded only past
 // a hard bound. Once the consumer is gone (client disconnected), pushes fail with partition
 // so the bus stops the stream.
 //
-// As a bus::StreamFlow it reports congestion (capacity frames queued) to a relay that
+// As a bus::StreamFlow it reports congestion (the queue full, as above) to a relay that
 // reads a remote stream on the network thread and must not block: the relay stops reading
 // until take() drains the queue.
 //
@@ -47,9 +49,13 @@ class StreamBridge : public bus::StreamFlow, public std::enable_shared_from_this
  public:
   static constexpr std::size_t DEFAULT_CAPACITY = 64;
   static constexpr std::size_t HARD_CAPACITY = 4096;
+  // Payload bytes queued before a push waits: as much as X01's window of 16 chunk frames.
+  static constexpr std::size_t DEFAULT_PAYLOAD_CAPACITY = 4 * 1024 * 1024;
 
-  StreamBridge(boost::asio::any_io_executor network, std::size_t capacity = DEFAULT_CAPACITY)
-      : m_network(network), m_timer(network), m_capacity(capacity) {}
+  StreamBridge(boost::asio::any_io_executor network, std::size_t capacity = DEFAULT_CAPACITY,
+               std::size_t payload_capacity = DEFAULT_PAYLOAD_CAPACITY)
+      : m_network(network), m_timer(network), m_capacity(capacity),
+        m_payload_capacity(payload_capacity) {}
 
   // Worker side: queue one frame (blocks while full, unless on the network thread).
   Status push(bus::StreamFrame frame, bool on_network_thread) {
@@ -57,12 +63,13 @@ class StreamBridge : public bus::StreamFlow, public std::enable_shared_from_this
       std::unique_lock lock(m_mutex);
       if (!on_network_thread) {
         ++m_waiting_pushes;  // seen by others only once the wait has released the lock
-        m_space.wait(lock, [&] { return m_abandoned || m_frames.size() < m_capacity; });
+        m_space.wait(lock, [&] { return m_abandoned || !full_locked(); });
         --m_waiting_pushes;
       } else if (m_frames.size() >= HARD_CAPACITY) {
         return make_error(ErrorCode::capacity_exceeded, "stream consumer too slow");
       }
       if (m_abandoned) return make_error(ErrorCode::partition, "stream consumer gone");
+      m_payload_bytes += frame.payload.size();
       m_frames.push_back(std::move(frame));
     }
     wake();
@@ -101,6 +108,7 @@ class StreamBridge : public bus::StreamFlow, public std::enable_shared_from_this
     {
       std::lock_guard lock(m_mutex);
       b.frames.swap(m_frames);
+      m_payload_bytes = 0;
       if (m_result) b.result.emplace(std::move(*m_result));
       m_result.reset();
       drained.swap(m_drained);
@@ -113,12 +121,12 @@ class StreamBridge : public bus::StreamFlow, public std::enable_shared_from_this
   // bus::StreamFlow
   bool congested() const override {
     std::lock_guard lock(m_mutex);
-    return !m_abandoned && m_frames.size() >= m_capacity;
+    return !m_abandoned && full_locked();
   }
   void notify_when_drained(std::function<void()> cb) override {
     {
       std::lock_guard lock(m_mutex);
-      if (!m_abandoned && m_frames.size() >= m_capacity) {
+      if (!m_abandoned && full_locked()) {
         m_drained.push_back(std::move(cb));
         return;
       }
@@ -145,6 +153,12 @@ class StreamBridge : public bus::StreamFlow, public std::enable_shared_from_this
   }
 
  private:
+  // Under m_mutex. One frame always fits into an empty queue, however large its payload.
+  bool full_locked() const {
+    return m_frames.size() >= m_capacity ||
+           (!m_frames.empty() && m_payload_bytes >= m_payload_capacity);
+  }
+
   void wake() {
     if (m_wake_posted.exchange(true)) return;  // the posted wake has not run yet
     boost::asio::post(m_network, [self = shared_from_this()] {
@@ -156,9 +170,11 @@ class StreamBridge : public bus::StreamFlow, public std::enable_shared_from_this
   boost::asio::any_io_executor m_network;
   boost::asio::steady_timer m_timer;  // network thread only
   const std::size_t m_capacity;
+  const std::size_t m_payload_capacity;
   mutable std::mutex m_mutex;
   std::condition_variable m_space;
   std::deque<bus::StreamFrame> m_frames;
+  std::size_t m_payload_bytes = 0;  // of m_frames
   std::optional<Result<Json>> m_result;
   bool m_abandoned = false;
   std::size_t m_waiting_pushes = 0;

@@ -13,6 +13,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include "transport/detail/read_buffered_tcp.h"
+
 namespace hn::transport {
 
 namespace asio = boost::asio;
@@ -20,7 +22,8 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
-using SslStream = beast::ssl_stream<beast::tcp_stream>;
+// TLS over TCP, with the socket read in large pieces (detail/read_buffered_tcp.h).
+using SslStream = beast::ssl_stream<detail::ReadBufferedTcp>;
 using asio::redirect_error;
 using asio::use_awaitable;
 

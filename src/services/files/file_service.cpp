@@ -271,11 +271,19 @@ Result<Json> FileService::put(const bus::CallContext& ctx, const Json& body) {
   auto& req = *parsed;
   const auto& m = req.manifest;
   const bool was_whole = m_ctx.blobs.has_blob(m.cid);
-  std::int64_t incoming = 0;
-  if (req.chunks.empty()) {
+  // The chunks the store lacks, asked of the store (put_progress.h: once a put, not a batch).
+  auto scan_missing = [&] {
+    std::vector<blobs::ChunkRef> missing;
     for (const auto& c : m.chunks) {
-      if (!m_ctx.blobs.has_chunk(c.cid)) incoming += c.size_bytes;
+      if (!m_ctx.blobs.has_chunk(c.cid)) missing.push_back(c);
     }
+    return missing;
+  };
+  std::int64_t incoming = 0;
+  std::vector<blobs::ChunkRef> missing;
+  if (req.chunks.empty()) {
+    missing = scan_missing();
+    for (const auto& c : missing) incoming += c.size_bytes;
   }
   for (const auto& c : req.chunks) incoming += static_cast<std::int64_t>(c.data().size());
   // The first call reserves room for the whole blob (GC may run then); a later batch only
@@ -284,18 +292,37 @@ Result<Json> FileService::put(const bus::CallContext& ctx, const Json& body) {
     HN_TRY(admit(incoming, req.chunks.empty() ? GcChoice::make_room : GcChoice::check_only));
   }
   std::int64_t received = 0;
+  std::vector<std::string> stored;
   for (const auto& c : req.chunks) {
     if (ctx.cancelled()) return make_error(ErrorCode::timeout, "cancelled", Json{{"cancelled", true}});
     // Verified by the parser (hashed once); flushed once, before the manifest makes the blob.
     HN_TRY(m_ctx.blobs.write_chunk(c.chunk, blobs::BlobStore::Durability::deferred));
+    stored.push_back(c.cid());
     ++received;
   }
-  Json needed = Json::array();
-  for (const auto& c : m.chunks) {
-    if (!m_ctx.blobs.has_chunk(c.cid)) needed.push_back(c.index);
+  std::vector<std::int64_t> left;
+  auto track = [&](const std::vector<blobs::ChunkRef>& lacking) {
+    m_puts.start(m.cid, lacking);
+    left.clear();
+    for (const auto& c : lacking) left.push_back(c.index);
+  };
+  if (req.chunks.empty()) {
+    track(missing);
+  } else if (auto tracked = m_puts.stored(m.cid, stored)) {
+    left = std::move(*tracked);
+  } else {
+    track(scan_missing());  // not tracked (a restart, or an old put): ask the store
   }
-  const bool complete = needed.empty();
+  // Before the manifest makes the blob whole, every chunk once more from the store (one
+  // may have gone since the put began).
+  if (left.empty()) {
+    if (auto lacking = scan_missing(); !lacking.empty()) track(lacking);
+  }
+  Json needed = Json::array();
+  for (auto i : left) needed.push_back(i);
+  const bool complete = left.empty();
   if (complete) {
+    m_puts.finish(m.cid);
     // The manifest last: until here no blob is visible (a partial put leaves none).
     HN_TRY(m_ctx.blobs.sync_all());
     HN_TRY(m_ctx.blobs.write_manifest(m));

@@ -51,6 +51,7 @@
 #include "core/work_queue.h"
 #include "events/event_log.h"
 #include "service/context.h"
+#include "services/files/put_progress.h"
 #include "services/files/source_index.h"
 #include "services/files/transfer.h"
 
@@ -119,6 +120,7 @@ class FileService final : public bus::Service {
   const service::ServiceContext m_ctx;
   const FileServiceOptions m_options;
   SourceIndex m_index;
+  PutProgress m_puts;  // what each put under way still lacks
   events::Subscription m_subscription;
   bus::CancelToken m_stop;  // cancelled by stop()
   std::shared_ptr<WorkQueue> m_fetch_queue;

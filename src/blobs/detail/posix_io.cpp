@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include "core/ulid.h"
 
@@ -42,63 +43,63 @@ Result<UniqueFd> open_for_read(const fs::path& path) {
   return UniqueFd(fd);
 }
 
-Result<std::size_t> read_full(int fd, std::span<std::uint8_t> out, const fs::path& path) {
-  std::size_t got = 0;
-  while (got < out.size()) {
-    ssize_t n = ::read(fd, out.data() + got, out.size() - got);
+namespace {
+
+// One retry loop for every whole-buffer read and write: `step(done)` moves the bytes from
+// `done` on (read/write at the file position, pread/pwrite at an offset) and returns what
+// the syscall did. EINTR is retried; a read stops at end of file; a write that moves
+// nothing is an error (written_all).
+template <class Step>
+Result<std::size_t> loop_full(std::size_t size, const char* what, const fs::path& path, Step step) {
+  std::size_t done = 0;
+  while (done < size) {
+    const ssize_t n = step(done);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return errno_error("read", path, errno);
+      return errno_error(what, path, errno);
     }
     if (n == 0) break;
-    got += static_cast<std::size_t>(n);
+    done += static_cast<std::size_t>(n);
   }
-  return got;
+  return done;
+}
+
+Status written_all(Result<std::size_t> done, std::size_t size, const fs::path& path) {
+  HN_TRY_ASSIGN(const std::size_t n, std::move(done));
+  if (n != size) return errno_error("write", path, EIO);
+  return {};
+}
+
+off_t at(std::int64_t offset, std::size_t done) {
+  return static_cast<off_t>(offset + static_cast<std::int64_t>(done));
+}
+
+}  // namespace
+
+Result<std::size_t> read_full(int fd, std::span<std::uint8_t> out, const fs::path& path) {
+  return loop_full(out.size(), "read", path,
+                   [&](std::size_t done) { return ::read(fd, out.data() + done, out.size() - done); });
 }
 
 Status write_all(int fd, std::span<const std::uint8_t> data, const fs::path& path) {
-  const std::uint8_t* p = data.data();
-  std::size_t left = data.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd, p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno_error("write", path, errno);
-    }
-    p += n;
-    left -= static_cast<std::size_t>(n);
-  }
-  return {};
+  return written_all(loop_full(data.size(), "write", path, [&](std::size_t done) {
+                       return ::write(fd, data.data() + done, data.size() - done);
+                     }),
+                     data.size(), path);
 }
 
 Result<std::size_t> pread_full(int fd, std::int64_t offset, std::span<std::uint8_t> out,
                                const fs::path& path) {
-  std::size_t got = 0;
-  while (got < out.size()) {
-    const ssize_t n = ::pread(fd, out.data() + got, out.size() - got,
-                              static_cast<off_t>(offset + static_cast<std::int64_t>(got)));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno_error("read", path, errno);
-    }
-    if (n == 0) break;
-    got += static_cast<std::size_t>(n);
-  }
-  return got;
+  return loop_full(out.size(), "read", path, [&](std::size_t done) {
+    return ::pread(fd, out.data() + done, out.size() - done, at(offset, done));
+  });
 }
 
 Status pwrite_all(int fd, std::int64_t offset, std::span<const std::uint8_t> data, const fs::path& path) {
-  std::size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n = ::pwrite(fd, data.data() + done, data.size() - done,
-                               static_cast<off_t>(offset + static_cast<std::int64_t>(done)));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno_error("write", path, errno);
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  return {};
+  return written_all(loop_full(data.size(), "write", path, [&](std::size_t done) {
+                       return ::pwrite(fd, data.data() + done, data.size() - done, at(offset, done));
+                     }),
+                     data.size(), path);
 }
 
 Result<AtomicFileWriter> AtomicFileWriter::create(const fs::path& target) {

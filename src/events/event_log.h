@@ -280,6 +280,9 @@ class EventLog {
   Result<std::optional<std::int64_t>> insert_locked(const Event& event, std::string_view canonical_data);
   // Under m_read_mutex: get().
   Result<std::optional<Event>> get_locked(const EventId& id);
+  // Takes m_read_mutex: `SELECT COUNT(*) FROM <table> WHERE community_id = ?1` for this
+  // log's community (count(), pruned_count()).
+  Result<std::int64_t> count_rows(const char* table);
   // Under m_write_mutex: the stored signature for id, if any.
   Result<std::optional<std::string>> stored_signature_locked(const EventId& id);
   Status begin_locked();

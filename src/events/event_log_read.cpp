@@ -117,13 +117,16 @@ Result<std::map<EventType, Lamport>> EventLog::heads_by_type() {
   return out;
 }
 
-Result<std::int64_t> EventLog::count() {
+Result<std::int64_t> EventLog::count_rows(const char* table) {
   std::lock_guard lk(m_read_mutex);
-  HN_TRY_ASSIGN(auto q, m_read_db.prepare("SELECT COUNT(*) FROM events WHERE community_id = ?1"));
+  HN_TRY_ASSIGN(auto q, m_read_db.prepare(std::string("SELECT COUNT(*) FROM ") + table +
+                                          " WHERE community_id = ?1"));
   q.bind(1, m_community.str());
   HN_TRY(q.step());
   return q.column_int(0);
 }
+
+Result<std::int64_t> EventLog::count() { return count_rows("events"); }
 
 Result<std::int64_t> EventLog::replay_sequenced(
     const ReplayOptions& options, const std::function<bool(Event&, std::int64_t)>& visit) {

@@ -113,13 +113,7 @@ Result<bool> EventLog::is_pruned(const EventId& id) {
   return row;
 }
 
-Result<std::int64_t> EventLog::pruned_count() {
-  std::lock_guard lk(m_read_mutex);
-  HN_TRY_ASSIGN(auto q, m_read_db.prepare("SELECT COUNT(*) FROM pruned WHERE community_id = ?1"));
-  q.bind(1, m_community.str());
-  HN_TRY(q.step());
-  return q.column_int(0);
-}
+Result<std::int64_t> EventLog::pruned_count() { return count_rows("pruned"); }
 
 Status EventLog::record_peer_ack(std::string_view peer, std::int64_t seq) {
   if (peer.empty()) return make_error(ErrorCode::bad_request, "peer ack: empty peer key");

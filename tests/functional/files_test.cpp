@@ -388,6 +388,59 @@ TEST_F(FilesTest, GcKeepsPinnedCollectsOldestAndRefusesWhenFull) {
   EXPECT_EQ(parse_json(u.out).value_or(Json())["pinned"], false);
 }
 
+// A put asks the store for its chunks at the start and once more before the manifest makes
+// the blob whole (services/files/put_progress.h): a chunk that went from the store after
+// the put began is `needed` again, never a whole blob with a hole.
+TEST_F(FilesTest, APutLacksAChunkThatWentFromTheStoreMeanwhile) {
+  std::string error;
+  auto a = make("put-hole", test::NO_DISCOVERY, true);
+  ASSERT_TRUE(a->start(&error)) << error;
+  // x.bin = chunk A (256 KiB) + a tail: `file put` stores A.
+  Bytes first(static_cast<std::size_t>(CHUNK_SIZE_BYTES) + 10);
+  for (std::size_t i = 0; i < first.size(); ++i) first[i] = static_cast<std::uint8_t>(i * 7 + 3);
+  const auto x = m_dir.path() / "x.bin";
+  std::ofstream(x, std::ios::binary).write(reinterpret_cast<const char*>(first.data()),
+                                            static_cast<std::streamsize>(first.size()));
+  ASSERT_FALSE(put(*a, x).empty());
+  // y = chunk A + a small chunk C, put by calls: the node lacks only C.
+  Bytes second(first.begin(), first.begin() + CHUNK_SIZE_BYTES);
+  for (int i = 0; i < 100; ++i) second.push_back(static_cast<std::uint8_t>(200 + i));
+  const auto y = blobs::chunk_blob(second);
+  ASSERT_EQ(y.manifest.chunks.size(), 2u);
+  const Json mj = blobs::manifest_to_json(y.manifest);
+  auto call_put = [&](Json input) {
+    auto r = a->cli({"call", "file.put@1.0", "--body", Json{{"input", std::move(input)}}.dump()});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    return parse_json(r.out).value_or(Json::object());
+  };
+  Json r = call_put(Json{{"manifest", mj}});
+  EXPECT_EQ(r["output"]["needed"], Json::array({1})) << r.dump();
+  // Chunk A goes from the store (its file removed behind the node's back).
+  const std::string hex_a = y.manifest.chunks[0].cid.substr(7);
+  int removed = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(a->home())) {
+    // The store's layout: <blobs>/<first two hex digits>/<the rest><suffix>.
+    const std::string name = e.path().filename().string();
+    if (e.is_regular_file() && e.path().parent_path().filename() == hex_a.substr(0, 2) &&
+        name.rfind(hex_a.substr(2), 0) == 0) {
+      std::filesystem::permissions(e.path(), std::filesystem::perms::owner_write,
+                                   std::filesystem::perm_options::add);
+      removed += std::filesystem::remove(e.path()) ? 1 : 0;
+    }
+  }
+  ASSERT_EQ(removed, 1);
+  const auto& c = y.manifest.chunks[1];
+  const Bytes c_bytes(second.begin() + CHUNK_SIZE_BYTES, second.end());
+  const Json chunk{{"i", c.index}, {"cid", c.cid}, {"data_b64", base64url_encode(c_bytes)}};
+  r = call_put(Json{{"manifest", mj}, {"chunks", Json::array({chunk})}});
+  EXPECT_EQ(r["output"]["received"], 1) << r.dump();
+  EXPECT_EQ(r["output"]["complete"], false) << r.dump();
+  EXPECT_EQ(r["output"]["needed"], Json::array({0})) << r.dump();
+  auto ls = parse_json(a->cli({"file", "ls", "--json"}).out);
+  ASSERT_TRUE(ls);
+  for (const auto& e : *ls) EXPECT_NE(e.value("cid", ""), y.manifest.cid) << "a whole blob with a hole";
+}
+
 // file.put needs a trusted caller (a member gets unauthorized); the CLI refuses bad input
 // and changes nothing.
 TEST_F(FilesTest, PutNeedsTrustAndCliRefusesBadInput) {

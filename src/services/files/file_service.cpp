@@ -301,6 +301,7 @@ Result<Json> FileService::put(const bus::CallContext& ctx, const Json& body) {
     ++received;
   }
   std::vector<std::int64_t> left;
+  bool asked_store = true;  // `left` comes from the store's answer in this call
   auto track = [&](const std::vector<blobs::ChunkRef>& lacking) {
     m_puts.start(m.cid, lacking);
     left.clear();
@@ -310,12 +311,13 @@ Result<Json> FileService::put(const bus::CallContext& ctx, const Json& body) {
     track(missing);
   } else if (auto tracked = m_puts.stored(m.cid, stored)) {
     left = std::move(*tracked);
+    asked_store = false;
   } else {
     track(scan_missing());  // not tracked (a restart, or an old put): ask the store
   }
-  // Before the manifest makes the blob whole, every chunk once more from the store (one
-  // may have gone since the put began).
-  if (left.empty()) {
+  // Before the manifest makes the blob whole, every chunk from the store once more unless
+  // this call just asked it (one may have gone since the put began).
+  if (left.empty() && !asked_store) {
     if (auto lacking = scan_missing(); !lacking.empty()) track(lacking);
   }
   Json needed = Json::array();
